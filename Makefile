@@ -73,3 +73,11 @@ clean-local: ## wipe all local state (tables, users, lake)
 .PHONY: bench-api
 bench-api: venv local-deps ## API latency vs raw PynamoDB, DynamoDB calls per request
 	$(PY) -m tests.bench.api_latency
+
+# --- demo data ---
+
+USERS ?= 50
+TASKS ?= 5000
+.PHONY: seed
+seed: venv ## fill the running local stack: make seed [USERS=50 TASKS=5000]
+	$(PY) -m infra.local.seed --users $(USERS) --tasks $(TASKS)
