@@ -43,8 +43,8 @@ browser: ## install headless Chromium (Debian) for the Swagger UI test
 run: venv local-deps ## start the local stack and serve the API on http://127.0.0.1:$(PORT)
 	$(PY) -m infra.local.stack run --port $(PORT)
 
-test: venv local-deps browser ## run every test against the real local engines
-	$(PY) -m pytest tests/api tests/infra
+test: venv local-deps browser $(PACKAGE) ## run every test against the real local engines
+	$(PY) -m pytest tests/api tests/infra tests/package
 
 # --- quality ---
 
@@ -73,3 +73,47 @@ clean-local: ## wipe all local state (tables, users, lake)
 .PHONY: bench-api
 bench-api: venv local-deps ## API latency vs raw PynamoDB, DynamoDB calls per request
 	$(PY) -m tests.bench.api_latency
+
+# --- Lambda package ---
+# Built from its own virtualenv (requirements.txt + Zappa, never the dev venv);
+# the runtime wheels are the manylinux2014 ones, which load on the python3.11
+# runtime's Amazon Linux 2. See docs/runbook-packaging.md and ADR 0009.
+
+STAGE ?= dev
+PKG_VENV ?= .venv-package
+PKG_PY := $(PKG_VENV)/bin/python
+PKG_SITE := $(PKG_VENV)/lib/python3.11/site-packages
+PACKAGE := build/tasklake-$(STAGE).zip
+LAMBDA_WHEELS := --only-binary=:all: --platform manylinux2014_x86_64 --python-version 3.11 --implementation cp
+# Dummy credentials, no AWS config files, no instance metadata: packaging never reaches AWS.
+OFFLINE_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=packaging \
+  AWS_SECRET_ACCESS_KEY=packaging AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
+  AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+PACKAGE_INPUTS := zappa_settings.json infra/package/artifact.py $(shell find api -name '*.py')
+
+$(PKG_VENV)/.installed: requirements.txt requirements-package.txt
+	rm -rf $(PKG_VENV)
+	$(PYTHON) -m venv $(PKG_VENV)
+	$(PKG_PY) -m pip install --quiet -r requirements-package.txt
+	$(PKG_PY) -m pip install --quiet --upgrade $(LAMBDA_WHEELS) --target $(PKG_SITE) -r requirements.txt
+	@touch $@
+
+$(PACKAGE): $(PKG_VENV)/.installed $(PACKAGE_INPUTS)
+	@command -v strip >/dev/null || { \
+	  echo "installing binutils (strip)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils >/dev/null; }
+	@mkdir -p build
+	$(OFFLINE_AWS) VIRTUAL_ENV=$(abspath $(PKG_VENV)) PATH="$(abspath $(PKG_VENV))/bin:$$PATH" \
+	  zappa package $(STAGE) --disable_progress --output build/zappa-$(STAGE).zip
+	$(PKG_PY) -m infra.package.artifact build/zappa-$(STAGE).zip $@ \
+	  --source-commit "$$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+	@rm -f build/zappa-$(STAGE).zip
+
+.PHONY: package-venv package bench-cold
+package-venv: $(PKG_VENV)/.installed ## the clean build virtualenv for the Lambda package
+package: $(PACKAGE) ## build the Lambda zip for STAGE (default dev) into build/, print its size
+	@echo "$(PACKAGE): $$(stat -c %s $(PACKAGE) | awk '{printf "%.2f MiB (%d bytes)", $$1/1048576, $$1}')"
+
+BENCH_RUNS ?= 7
+bench-cold: venv package ## cold start of the packaged handler vs a packaged Flask hello-world
+	$(PY) -m tests.bench.cold_start --package $(PACKAGE) --stage $(STAGE) --runs $(BENCH_RUNS)
