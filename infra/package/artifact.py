@@ -21,10 +21,8 @@ of ours.
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import os
-import py_compile
 import shutil
 import subprocess
 import sys
@@ -46,16 +44,15 @@ def _files(root: Path) -> Iterator[Path]:
 
 
 def _compile(root: Path) -> None:
-    """Write `__pycache__/*.cpython-311.pyc` next to every module, naming sources as on Lambda."""
-    ok = compileall.compile_dir(
-        str(root),
-        quiet=2,
-        stripdir=str(root),
-        prependdir=TASK_ROOT,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-        workers=1,
-    )
-    if not ok:
+    """Write `__pycache__/*.cpython-311.pyc` next to every module, naming sources as on Lambda.
+
+    A fresh isolated interpreter does it: marshal's output depends on what the
+    compiling process has already imported, so compiling in-process is not
+    reproducible.
+    """
+    command = [sys.executable, "-I", "-m", "compileall", "-q", "-q", "-j", "1"]
+    command += ["-s", str(root), "-p", TASK_ROOT, "--invalidation-mode", "unchecked-hash"]
+    if subprocess.run([*command, str(root)], check=False).returncode != 0:  # noqa: S603
         raise SystemExit("error: some modules of the package do not compile")
 
 

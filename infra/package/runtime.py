@@ -14,6 +14,7 @@ The artifact tests and `make bench-cold` drive `handler.lambda_handler` through
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import os
@@ -239,3 +240,14 @@ def gateway_event(
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
     }
+
+
+def json_body(response: Mapping[str, Any]) -> Any:
+    """The parsed body of a proxy response, or None when it is not JSON."""
+    headers = {name.lower(): value for name, value in (response.get("headers") or {}).items()}
+    body = response.get("body")
+    if not body or "json" not in headers.get("content-type", ""):
+        return None
+    if response.get("isBase64Encoded"):
+        body = base64.b64decode(body)
+    return json.loads(body)
