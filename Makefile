@@ -114,6 +114,30 @@ package-venv: $(PKG_VENV)/.installed ## the clean build virtualenv for the Lambd
 package: $(PACKAGE) ## build the Lambda zip for STAGE (default dev) into build/, print its size
 	@echo "$(PACKAGE): $$(stat -c %s $(PACKAGE) | awk '{printf "%.2f MiB (%d bytes)", $$1/1048576, $$1}')"
 
+# The cold-start baseline: a Flask hello-world, packaged by the same Zappa and settings.
+HELLO_VENV ?= .venv-package-hello
+HELLO_PACKAGE := build/hello-world.zip
+
+$(HELLO_VENV)/.installed: requirements.txt requirements-package.txt
+	rm -rf $(HELLO_VENV)
+	$(PYTHON) -m venv $(HELLO_VENV)
+	@mkdir -p build
+	cat requirements.txt requirements-package.txt | sed -E '/^-r/d; s/\[[^]]*\]//' > build/hello-constraints.txt
+	$(HELLO_VENV)/bin/python -m pip install --quiet -c build/hello-constraints.txt flask zappa
+	$(HELLO_VENV)/bin/python -m pip install --quiet --upgrade $(LAMBDA_WHEELS) \
+	  --target $(HELLO_VENV)/lib/python3.11/site-packages -c build/hello-constraints.txt flask
+	@touch $@
+
+$(HELLO_PACKAGE): $(HELLO_VENV)/.installed $(PACKAGE_INPUTS) tests/bench/cold_start.py | venv
+	rm -rf build/hello-world-src
+	$(PY) -m tests.bench.cold_start --write-hello-project build/hello-world-src
+	cd build/hello-world-src && $(OFFLINE_AWS) VIRTUAL_ENV=$(abspath $(HELLO_VENV)) \
+	  PATH="$(abspath $(HELLO_VENV))/bin:$$PATH" \
+	  zappa package dev --disable_progress --output ../hello-world-zappa.zip
+	$(PKG_PY) -m infra.package.artifact build/hello-world-zappa.zip $@
+	@rm -rf build/hello-world-zappa.zip build/hello-world-src
+
 BENCH_RUNS ?= 7
-bench-cold: venv package ## cold start of the packaged handler vs a packaged Flask hello-world
-	$(PY) -m tests.bench.cold_start --package $(PACKAGE) --stage $(STAGE) --runs $(BENCH_RUNS)
+bench-cold: venv package $(HELLO_PACKAGE) ## cold start of the packaged handler vs a packaged Flask hello-world
+	$(PY) -m tests.bench.cold_start --package $(PACKAGE) --hello $(HELLO_PACKAGE) \
+	  --stage $(STAGE) --runs $(BENCH_RUNS)
