@@ -1,0 +1,20 @@
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+
+# --- data lake: transform ---
+EXPORT ?= .local/export
+OUT ?= .local/lake
+DATE ?= $(shell date -u +%F)
+N ?= 1000000
+
+.PHONY: transform bench-etl query
+
+transform: ## transform a DynamoDB export folder into lake partitions: EXPORT=dir OUT=dir DATE=YYYY-MM-DD
+	$(PYTHON) -m etl.transform_cli "$(EXPORT)" "$(OUT)" "$(DATE)"
+
+bench-etl: ## benchmark the transform against naive pandas and DuckDB on N synthetic tasks
+	$(PYTHON) -m bench.etl_transform --tasks $(N)
+
+query: ## run SQL over the local lake (LAKE_ROOT, default .local/lake): SQL='…' or FILE=docs/queries/x.sql
+	@if [ -n "$(FILE)" ]; then $(PYTHON) -m etl.query --file "$(FILE)"; \
+	else $(PYTHON) -m etl.query "$$SQL"; fi
