@@ -75,7 +75,7 @@ def _is_empty(path: Path) -> bool:
 
 def read_item_batches(export_files: Iterable[Path]) -> Iterator[pa.StructArray]:
     """Yield the `Item` structs of every export file, one block of lines at a time."""
-    read_options = pa_json.ReadOptions(block_size=READ_BLOCK_BYTES, use_threads=True)
+    read_options = pa_json.ReadOptions(block_size=READ_BLOCK_BYTES, use_threads=False)
     parse_options = pa_json.ParseOptions(
         explicit_schema=ITEM_SCHEMA, unexpected_field_behavior="ignore"
     )

@@ -11,12 +11,11 @@ from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from etl.dynamodb_export import read_item_batches
 from etl.partition_output import (
     PARQUET_FILE_NAME,
-    parquet_writer,
+    LakeFileWriter,
     partition_path,
     publish_partition,
     staging_area,
@@ -29,9 +28,8 @@ from etl.user_daily_stats import user_daily_stats
 
 # gunzip is single-threaded per file: reading two files at once keeps both worker cores busy.
 PARALLEL_EXPORT_FILES = 2
-# Large row groups compress better (~8 % smaller than one per bucket) and suit Athena's splits;
-# this many sorted task rows are buffered before a row group is written (~60 MiB in memory).
-TASKS_ROW_GROUP_ROWS = 400_000
+# Rows buffered per Parquet row group: ~60 MiB of task rows in memory at most.
+ROW_GROUP_ROWS = 400_000
 
 
 @dataclass(frozen=True)
@@ -97,33 +95,20 @@ def _write_tables(
     spill: UserBucketSpill, files: dict[str, Path], snapshot_date: date
 ) -> dict[str, int]:
     """Write every table's file from the sorted buckets; returns the rows written per table."""
-    rows = dict.fromkeys(TABLES, 0)
-    writers = {table: parquet_writer(files[table], table) for table in TABLES}
+    writers = {
+        table: LakeFileWriter(files[table], table, min_rows=ROW_GROUP_ROWS) for table in TABLES
+    }
     try:
-        unwritten_tasks: list[pa.Table] = []
         partial_tag_counts: list[pa.Table] = []
         for bucket in spill.map_sorted_buckets(partial(_summarize_bucket, snapshot_date)):
-            writers["user_daily_stats"].write_table(bucket.user_daily_stats)
-            rows["user_daily_stats"] += bucket.user_daily_stats.num_rows
+            writers["tasks"].write(bucket.tasks)
+            writers["user_daily_stats"].write(bucket.user_daily_stats)
             partial_tag_counts.append(bucket.tag_counts)
-            unwritten_tasks.append(bucket.tasks)
-            if sum(table.num_rows for table in unwritten_tasks) >= TASKS_ROW_GROUP_ROWS:
-                rows["tasks"] += _write_row_group(writers["tasks"], unwritten_tasks)
-                unwritten_tasks = []
-        rows["tasks"] += _write_row_group(writers["tasks"], unwritten_tasks)
-        tags = tag_daily_stats(partial_tag_counts)
-        writers["tag_daily_stats"].write_table(tags)
-        rows["tag_daily_stats"] = tags.num_rows
-    finally:
+        writers["tag_daily_stats"].write(tag_daily_stats(partial_tag_counts))
+    except BaseException:
         for writer in writers.values():
-            writer.close()
-    return rows
-
-
-def _write_row_group(writer: pq.ParquetWriter, tables: list[pa.Table]) -> int:
-    if not tables:
-        return 0
-    combined = pa.concat_tables(tables)
-    row_count: int = combined.num_rows
-    writer.write_table(combined, row_group_size=row_count)
-    return row_count
+            writer.discard()
+        raise
+    for writer in writers.values():
+        writer.close()
+    return {table: writer.rows_written for table, writer in writers.items()}

@@ -6,7 +6,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from etl import transform
+from etl import transform, user_buckets
 from etl.dynamodb_export import find_export_files
 from etl.synthetic import SyntheticTask, to_dynamodb_item, write_export
 from etl.transform import transform_export
@@ -100,3 +100,18 @@ def test_partition_keys_live_in_the_path_only(run_transform: RunTransform, lake:
 
     for table in ("tasks", "user_daily_stats", "tag_daily_stats"):
         assert {"year", "month", "day"}.isdisjoint(read_partition(lake, table).column_names)
+
+
+def test_splitting_oversized_buckets_gives_the_same_files(
+    tmp_path: Path, synthetic_tasks: list[SyntheticTask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export_dir = tmp_path / "export"
+    write_export((to_dynamodb_item(task) for task in synthetic_tasks), export_dir)
+    files = find_export_files(export_dir)
+    transform_export(files, tmp_path / "whole-buckets", SNAPSHOT)
+
+    # 3000 tasks in 16 buckets of ~190 rows: every bucket is split, down to 3-character keys.
+    monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", 20)
+    transform_export(files, tmp_path / "split-buckets", SNAPSHOT)
+
+    assert _lake_files(tmp_path / "split-buckets") == _lake_files(tmp_path / "whole-buckets")
