@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sql = args.file.read_text() if args.file else args.sql
         write_csv(connect_lake(lake_root), sql, sys.stdout)
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) has seen enough; silence the flush at interpreter exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (duckdb.Error, OSError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"query failed: {first_line}", file=sys.stderr)

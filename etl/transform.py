@@ -28,6 +28,9 @@ from etl.user_daily_stats import user_daily_stats
 
 # gunzip is single-threaded per file: reading two files at once keeps both worker cores busy.
 PARALLEL_EXPORT_FILES = 2
+# A 2 MiB block holds ~3k items, which would reach each bucket as slivers of ~200 rows; spilling
+# a few blocks at once keeps spill batches large enough that per-batch overheads vanish.
+SPILL_BATCH_ROWS = 50_000
 # Rows buffered per Parquet row group: ~60 MiB of task rows in memory at most.
 ROW_GROUP_ROWS = 400_000
 
@@ -71,9 +74,15 @@ def _spill_export(export_files: Iterable[Path], spill: UserBucketSpill, snapshot
 
     def spill_file(path: Path) -> int:
         items_read = 0
+        unspilled: list[pa.Table] = []
         for items in read_item_batches([path]):
             items_read += len(items)
-            spill.add(to_tasks_rows(items, snapshot_date))
+            unspilled.append(to_tasks_rows(items, snapshot_date))
+            if sum(rows.num_rows for rows in unspilled) >= SPILL_BATCH_ROWS:
+                spill.add(pa.concat_tables(unspilled))
+                unspilled = []
+        if unspilled:
+            spill.add(pa.concat_tables(unspilled))
         return items_read
 
     with ThreadPoolExecutor(max_workers=PARALLEL_EXPORT_FILES) as readers:

