@@ -160,18 +160,27 @@ def main() -> None:
         partial_dir.rename(export_dir)
     gz_bytes = sum(path.stat().st_size for path in find_export_files(export_dir))
     print(f"export: {args.tasks} tasks, {gz_bytes / 1e6:.1f} MB gzipped; {os.cpu_count()} cores")
+    print(f"best of {args.repeat} interleaved round(s); peak RSS is the worst round's")
     print(f"{'contender':<20}{'wall s':>9}{'peak RSS MiB':>14}{'parquet MB':>12}{'tasks MB':>10}")
-    for name in args.only or CONTENDERS:
-        out_dir = args.workdir / f"out-{name.split()[0]}"
-        runs = [_measure(name, export_dir, out_dir, args.date) for _ in range(args.repeat)]
-        elapsed = min(wall for wall, _ in runs)
-        peak_rss = max(rss for _, rss in runs)
+    names = args.only or list(CONTENDERS)
+    runs: dict[str, list[tuple[float, int]]] = {name: [] for name in names}
+    # Rounds interleave the contenders, so a noisy neighbour slows all of them alike.
+    for _ in range(args.repeat):
+        for name in names:
+            runs[name].append(_measure(name, export_dir, _out_dir(args.workdir, name), args.date))
+    for name in names:
+        out_dir = _out_dir(args.workdir, name)
+        elapsed = min(wall for wall, _ in runs[name])
+        peak_rss = max(rss for _, rss in runs[name])
         tasks_dir = out_dir / partition_path("tasks", args.date)
         print(
             f"{name:<20}{elapsed:>9.2f}{peak_rss / 2**20:>14.0f}"
-            f"{_parquet_bytes(out_dir) / 1e6:>12.2f}{_parquet_bytes(tasks_dir) / 1e6:>10.2f}",
-            flush=True,
+            f"{_parquet_bytes(out_dir) / 1e6:>12.2f}{_parquet_bytes(tasks_dir) / 1e6:>10.2f}"
         )
+
+
+def _out_dir(workdir: Path, contender: str) -> Path:
+    return workdir / f"out-{contender.split(maxsplit=1)[0]}"
 
 
 if __name__ == "__main__":
