@@ -118,8 +118,10 @@ def _parquet_bytes(root: Path) -> int:
     return sum(path.stat().st_size for path in root.rglob("*.parquet"))
 
 
-def _measure(name: str, export_dir: Path, out_dir: Path, snapshot_date: date) -> tuple[float, int]:
-    """Wall seconds and peak RSS bytes of one contender in its own process."""
+def _measure(
+    name: str, export_dir: Path, out_dir: Path, snapshot_date: date
+) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and peak RSS bytes of one contender in its own process."""
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     command = [sys.executable, "-m", "bench.etl_transform", "--run", name]
@@ -130,7 +132,7 @@ def _measure(name: str, export_dir: Path, out_dir: Path, snapshot_date: date) ->
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{name} failed")
-    return elapsed, usage.ru_maxrss * 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
 def main() -> None:
@@ -161,20 +163,21 @@ def main() -> None:
     gz_bytes = sum(path.stat().st_size for path in find_export_files(export_dir))
     print(f"export: {args.tasks} tasks, {gz_bytes / 1e6:.1f} MB gzipped; {os.cpu_count()} cores")
     print(f"best of {args.repeat} interleaved round(s); peak RSS is the worst round's")
-    print(f"{'contender':<20}{'wall s':>9}{'peak RSS MiB':>14}{'parquet MB':>12}{'tasks MB':>10}")
+    header = f"{'contender':<20}{'wall s':>9}{'cpu s':>8}{'peak RSS MiB':>14}"
+    print(f"{header}{'parquet MB':>12}{'tasks MB':>10}")
     names = args.only or list(CONTENDERS)
-    runs: dict[str, list[tuple[float, int]]] = {name: [] for name in names}
+    runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in names}
     # Rounds interleave the contenders, so a noisy neighbour slows all of them alike.
     for _ in range(args.repeat):
         for name in names:
             runs[name].append(_measure(name, export_dir, _out_dir(args.workdir, name), args.date))
     for name in names:
         out_dir = _out_dir(args.workdir, name)
-        elapsed = min(wall for wall, _ in runs[name])
-        peak_rss = max(rss for _, rss in runs[name])
+        elapsed, cpu_seconds, _ = min(runs[name])
+        peak_rss = max(rss for _, _, rss in runs[name])
         tasks_dir = out_dir / partition_path("tasks", args.date)
         print(
-            f"{name:<20}{elapsed:>9.2f}{peak_rss / 2**20:>14.0f}"
+            f"{name:<20}{elapsed:>9.2f}{cpu_seconds:>8.2f}{peak_rss / 2**20:>14.0f}"
             f"{_parquet_bytes(out_dir) / 1e6:>12.2f}{_parquet_bytes(tasks_dir) / 1e6:>10.2f}"
         )
 
