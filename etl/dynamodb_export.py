@@ -11,12 +11,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from etl.schemas import UTC_MICROS
 
 # Bigger blocks parse faster but every block in flight costs memory: 2 MiB keeps peak RSS far below
-# the 512 MiB budget while reaching near-full parser throughput.
+# the 512 MiB budget while reaching near-full parser throughput. A line must fit in one block;
+# DynamoDB items are at most 400 KB.
 READ_BLOCK_BYTES = 2 << 20
 
 
@@ -57,6 +59,10 @@ ITEM_SCHEMA = pa.schema(
 )
 
 
+class ExportFormatError(ValueError):
+    """A line that is valid JSON but not a tasks-table item, so the export cannot be trusted."""
+
+
 def find_export_files(export_dir: Path) -> list[Path]:
     """Data files of an export folder, in a stable order (`data/*.json.gz` at any depth)."""
     if not export_dir.is_dir():
@@ -71,6 +77,15 @@ def _is_empty(path: Path) -> bool:
     """Exports may hold empty data files, which the JSON reader rejects."""
     with pa.input_stream(str(path), compression="gzip") as stream:
         return not stream.read(1)
+
+
+def _check_keys_present(items: pa.StructArray, path: Path) -> None:
+    missing_key = pc.or_(
+        pc.is_null(pc.struct_field(items, ["user_id", "S"])),
+        pc.is_null(pc.struct_field(items, ["task_id", "S"])),
+    )
+    if pc.any(missing_key).as_py():
+        raise ExportFormatError(f"{path.name}: a line has no Item with a user_id and task_id")
 
 
 def read_item_batches(export_files: Iterable[Path]) -> Iterator[pa.StructArray]:
@@ -88,4 +103,6 @@ def read_item_batches(export_files: Iterable[Path]) -> Iterator[pa.StructArray]:
                 stream, read_options=read_options, parse_options=parse_options
             )
             for batch in reader:
-                yield batch.column(0)
+                items = batch.column(0)
+                _check_keys_present(items, path)
+                yield items

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from etl.dynamodb_export import find_export_files
+from etl.dynamodb_export import ExportFormatError, find_export_files
 from etl.transform import transform_export
 
 
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
             find_export_files(args.export_dir), args.out_root, args.snapshot_date
         )
     # Corrupt gzip surfaces as OSError, a bad JSON line as ArrowInvalid.
-    except (OSError, pa.ArrowException) as error:
+    except (OSError, pa.ArrowException, ExportFormatError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"transform failed: {message}", file=sys.stderr)
         return 1

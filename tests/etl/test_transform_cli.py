@@ -66,3 +66,13 @@ def test_corrupt_json_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert error.startswith("transform failed: ")
     assert error.count("\n") == 1
     assert _published_files(tmp_path / "lake") == []
+
+
+def test_line_that_is_not_an_item(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_export([task_item("u1", "t1"), {"task_id": {"S": "no-user"}}], tmp_path / "export")
+
+    exit_code = main([str(tmp_path / "export"), str(tmp_path / "lake"), "2026-11-25"])
+
+    assert exit_code == 1
+    assert "has no Item with a user_id and task_id" in capsys.readouterr().err
+    assert _published_files(tmp_path / "lake") == []
