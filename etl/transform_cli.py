@@ -11,13 +11,6 @@ from etl.dynamodb_export import ExportFormatError, find_export_files
 from etl.transform import transform_export
 
 
-def _snapshot_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m etl.transform_cli",
@@ -25,12 +18,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("export_dir", type=Path, help="folder holding data/*.json.gz")
     parser.add_argument("out_root", type=Path, help="lake root, e.g. .local/lake")
-    parser.add_argument("snapshot_date", type=_snapshot_date, help="YYYY-MM-DD")
+    parser.add_argument("snapshot_date", help="YYYY-MM-DD")
     args = parser.parse_args(argv)
     try:
-        result = transform_export(
-            find_export_files(args.export_dir), args.out_root, args.snapshot_date
-        )
+        snapshot_date = date.fromisoformat(args.snapshot_date)
+    except ValueError:
+        print(f"transform failed: not a YYYY-MM-DD date: {args.snapshot_date!r}", file=sys.stderr)
+        return 2
+    try:
+        result = transform_export(find_export_files(args.export_dir), args.out_root, snapshot_date)
     # Corrupt gzip surfaces as OSError, a bad JSON line as ArrowInvalid.
     except (OSError, pa.ArrowException, ExportFormatError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -35,11 +35,11 @@ def test_missing_export_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_bad_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_export([task_item("u1", "t1")], tmp_path / "export")
 
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(tmp_path / "export"), str(tmp_path / "lake"), "2026-13-01"])
+    exit_code = main([str(tmp_path / "export"), str(tmp_path / "lake"), "2026-02-30"])
 
-    assert exit_info.value.code != 0
-    assert "not a YYYY-MM-DD date" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert exit_code == 2
+    assert error == "transform failed: not a YYYY-MM-DD date: '2026-02-30'\n"
     assert _published_files(tmp_path / "lake") == []
 
 
