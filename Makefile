@@ -14,7 +14,7 @@ transform: ## transform a DynamoDB export folder into lake partitions: EXPORT=di
 	$(PYTHON) -m etl.transform_cli "$(EXPORT)" "$(OUT)" "$(DATE)"
 
 bench-etl: ## benchmark the transform against naive pandas and DuckDB on N synthetic tasks
-	$(PYTHON) -m bench.etl_transform --tasks $(N) --repeat $(REPEAT)
+	$(PYTHON) -m tests.bench.etl_transform --tasks $(N) --repeat $(REPEAT)
 
 query: ## run SQL over the local lake (LAKE_ROOT, default .local/lake): SQL='…' or FILE=docs/queries/x.sql
 	@if [ -n "$(FILE)" ]; then $(PYTHON) -m etl.query --file "$(FILE)"; \

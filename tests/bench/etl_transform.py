@@ -1,6 +1,6 @@
 """Benchmark the lake transform against a naive pandas job and DuckDB, on one synthetic export.
 
-    python -m bench.etl_transform --tasks 1000000
+    python -m tests.bench.etl_transform --tasks 1000000
 
 Each contender runs in a fresh subprocess so its peak RSS is its own (read with `os.wait4`).
 The export is generated once per task count and cached under the work folder.
@@ -124,7 +124,7 @@ def _measure(
     """Wall seconds, CPU seconds and peak RSS bytes of one contender in its own process."""
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
-    command = [sys.executable, "-m", "bench.etl_transform", "--run", name]
+    command = [sys.executable, "-m", "tests.bench.etl_transform", "--run", name]
     command += ["--export", str(export_dir), "--out", str(out_dir), "--date", str(snapshot_date)]
     started = time.perf_counter()
     process = subprocess.Popen(command)  # noqa: S603 - our own module
