@@ -1,5 +1,4 @@
 VENV ?= .venv
-PYTHON := $(VENV)/bin/python
 
 # --- data lake: transform ---
 EXPORT ?= .local/export
@@ -11,11 +10,11 @@ REPEAT ?= 1
 .PHONY: transform bench-etl query
 
 transform: ## transform a DynamoDB export folder into lake partitions: EXPORT=dir OUT=dir DATE=YYYY-MM-DD
-	$(PYTHON) -m etl.transform_cli "$(EXPORT)" "$(OUT)" "$(DATE)"
+	$(VENV)/bin/python -m etl.transform_cli "$(EXPORT)" "$(OUT)" "$(DATE)"
 
 bench-etl: ## benchmark the transform against naive pandas and DuckDB on N synthetic tasks
-	$(PYTHON) -m tests.bench.etl_transform --tasks $(N) --repeat $(REPEAT)
+	$(VENV)/bin/python -m tests.bench.etl_transform --tasks $(N) --repeat $(REPEAT)
 
 query: ## run SQL over the local lake (LAKE_ROOT, default .local/lake): SQL='…' or FILE=docs/queries/x.sql
-	@if [ -n "$(FILE)" ]; then $(PYTHON) -m etl.query --file "$(FILE)"; \
-	else $(PYTHON) -m etl.query "$$SQL"; fi
+	@if [ -n "$(FILE)" ]; then $(VENV)/bin/python -m etl.query --file "$(FILE)"; \
+	else $(VENV)/bin/python -m etl.query "$$SQL"; fi
