@@ -50,7 +50,7 @@ run: venv local-deps ## start the local stack and serve the API on http://127.0.
 	$(PY) -m infra.local.stack run --port $(PORT)
 
 test: venv local-deps browser $(PACKAGE) ## run every test against the real local engines
-	$(PY) -m pytest tests/api tests/infra tests/package
+	$(PY) -m pytest tests/api tests/infra tests/package tests/etl
 
 # --- quality ---
 
@@ -58,7 +58,7 @@ test: venv local-deps browser $(PACKAGE) ## run every test against the real loca
 lint: venv ## ruff, black --check, mypy (strict)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/black --check --quiet .
-	$(VENV)/bin/mypy api infra
+	$(VENV)/bin/mypy api infra etl
 
 FUZZ_SECONDS ?= 120
 fuzz: venv local-deps ## property-based run of the OpenAPI spec (schemathesis)
@@ -150,3 +150,23 @@ BENCH_RUNS ?= 7
 bench-cold: venv package $(HELLO_PACKAGE) ## cold start of the packaged handler vs a packaged Flask hello-world
 	$(PY) -m tests.bench.cold_start --package $(PACKAGE) --hello $(HELLO_PACKAGE) \
 	  --stage $(STAGE) --runs $(BENCH_RUNS)
+
+# --- data lake: transform ---
+
+EXPORT ?= .local/export
+OUT ?= .local/lake
+DATE ?= $(shell date -u +%F)
+N ?= 1000000
+REPEAT ?= 1
+
+.PHONY: transform bench-etl query
+
+transform: venv ## transform a DynamoDB export folder into lake partitions: EXPORT=dir OUT=dir DATE=YYYY-MM-DD
+	$(PY) -m etl.transform_cli "$(EXPORT)" "$(OUT)" "$(DATE)"
+
+bench-etl: venv ## the transform vs naive pandas vs DuckDB on N synthetic tasks: make bench-etl [N=1000000]
+	$(PY) -m tests.bench.etl_transform --tasks $(N) --repeat $(REPEAT)
+
+query: venv ## SQL over the local lake (DuckDB, like Athena): SQL='…' or FILE=docs/queries/x.sql
+	@if [ -n "$(FILE)" ]; then $(PY) -m etl.query --file "$(FILE)"; \
+	else $(PY) -m etl.query "$$SQL"; fi

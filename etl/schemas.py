@@ -1,0 +1,90 @@
+"""Arrow schemas of the lake tables: the single source of truth for the Glue table definitions."""
+
+import pyarrow as pa
+
+UTC_MICROS = pa.timestamp("us", tz="UTC")
+
+TASKS = pa.schema(
+    [
+        pa.field("user_id", pa.string()),
+        pa.field("task_id", pa.string()),
+        pa.field("status", pa.string()),
+        pa.field("priority", pa.string()),
+        pa.field("due_date", pa.date32()),
+        pa.field("tags", pa.list_(pa.string())),
+        pa.field("created_at", UTC_MICROS),
+        pa.field("updated_at", UTC_MICROS),
+        pa.field("completed_at", UTC_MICROS),
+        pa.field("version", pa.int64()),
+        # Derived as of the snapshot date: analysts need no date arithmetic for the usual questions.
+        pa.field("is_overdue", pa.bool_()),
+        pa.field("hours_to_complete", pa.float64()),
+    ]
+)
+
+USER_DAILY_STATS = pa.schema(
+    [
+        pa.field("user_id", pa.string()),
+        pa.field("tasks_total", pa.int64()),
+        pa.field("tasks_created", pa.int64()),
+        pa.field("tasks_completed", pa.int64()),
+        pa.field("open_todo", pa.int64()),
+        pa.field("open_in_progress", pa.int64()),
+        pa.field("done_total", pa.int64()),
+        pa.field("overdue", pa.int64()),
+        pa.field("median_hours_to_complete", pa.float64()),
+    ]
+)
+
+TAG_DAILY_STATS = pa.schema(
+    [
+        pa.field("tag", pa.string()),
+        pa.field("tasks_total", pa.int64()),
+        pa.field("open_total", pa.int64()),
+        pa.field("done_total", pa.int64()),
+        pa.field("overdue", pa.int64()),
+        pa.field("users", pa.int64()),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "tasks": TASKS,
+    "user_daily_stats": USER_DAILY_STATS,
+    "tag_daily_stats": TAG_DAILY_STATS,
+}
+
+# Columns with few distinct values, worth dictionary encoding in Parquet.
+DICTIONARY_COLUMNS: dict[str, list[str]] = {
+    "tasks": ["user_id", "status", "priority", "due_date", "tags.list.element", "version"],
+    "user_daily_stats": [column for column in USER_DAILY_STATS.names if column != "user_id"],
+    "tag_daily_stats": TAG_DAILY_STATS.names,
+}
+
+# Hive partition keys: in the path only, never inside the files; Glue declares them as strings.
+PARTITION_KEYS: list[tuple[str, str]] = [("year", "string"), ("month", "string"), ("day", "string")]
+
+_GLUE_SCALAR_TYPES: dict[pa.DataType, str] = {
+    pa.string(): "string",
+    pa.int64(): "bigint",
+    pa.int32(): "int",
+    pa.float64(): "double",
+    pa.bool_(): "boolean",
+    pa.date32(): "date",
+}
+
+
+def glue_type(arrow_type: pa.DataType) -> str:
+    """Spell an Arrow type the way a Glue table column declares it."""
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamp"
+    if pa.types.is_list(arrow_type):
+        return f"array<{glue_type(arrow_type.value_type)}>"
+    try:
+        return _GLUE_SCALAR_TYPES[arrow_type]
+    except KeyError:
+        raise ValueError(f"no Glue type for Arrow type {arrow_type}") from None
+
+
+def glue_columns(table: str) -> list[tuple[str, str]]:
+    """Data columns of a lake table as (name, Glue type) pairs, partition keys excluded."""
+    return [(field.name, glue_type(field.type)) for field in TABLES[table]]

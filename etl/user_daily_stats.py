@@ -1,0 +1,85 @@
+"""Gold `user_daily_stats`: one row per user with their task counts as of the snapshot day."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl.schemas import USER_DAILY_STATS, UTC_MICROS
+
+
+def _on_day(timestamps: pa.ChunkedArray, day: date) -> pa.ChunkedArray:
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    end = start + timedelta(days=1)
+    on_day = pc.and_(
+        pc.greater_equal(timestamps, pa.scalar(start, UTC_MICROS)),
+        pc.less(timestamps, pa.scalar(end, UTC_MICROS)),
+    )
+    return pc.fill_null(on_day, False)
+
+
+def _exact_medians(user_ids: pa.ChunkedArray, values: pa.ChunkedArray) -> pa.Table:
+    """Exact median of `values` per user (mean of the two middle values for an even count).
+
+    Arrow only offers an approximate (t-digest) median, and analysts compare this number with the
+    exact median Athena/DuckDB compute from Silver, so it is computed from sorted runs.
+    """
+    ordered = pa.table({"user_id": user_ids, "value": values}).sort_by(
+        [("user_id", "ascending"), ("value", "ascending")]
+    )
+    # Without threads group_by keeps first-appearance order, i.e. the sorted user order.
+    counts = ordered.group_by("user_id", use_threads=False).aggregate([("value", "count")])
+    run_lengths = counts["value_count"]
+    run_starts = pc.subtract(pc.cumulative_sum(run_lengths), run_lengths)
+    lower = pc.add(run_starts, pc.divide(pc.subtract(run_lengths, 1), 2))
+    upper = pc.add(run_starts, pc.divide(run_lengths, 2))
+    sorted_values = ordered["value"]
+    median = pc.divide(pc.add(sorted_values.take(lower), sorted_values.take(upper)), pa.scalar(2.0))
+    return pa.table({"user_id": counts["user_id"], "median_hours_to_complete": median})
+
+
+def user_daily_stats(tasks: pa.Table, snapshot_date: date) -> pa.Table:
+    """Stats of every user present in `tasks` (all of that user's rows), sorted by user_id."""
+    status = tasks["status"]
+    completed_today = _on_day(tasks["completed_at"], snapshot_date)
+    flags = pa.table(
+        {
+            "user_id": tasks["user_id"],
+            "created": pc.cast(_on_day(tasks["created_at"], snapshot_date), pa.int64()),
+            "completed": pc.cast(completed_today, pa.int64()),
+            "todo": pc.cast(pc.fill_null(pc.equal(status, "todo"), False), pa.int64()),
+            "in_progress": pc.cast(
+                pc.fill_null(pc.equal(status, "in_progress"), False), pa.int64()
+            ),
+            "done": pc.cast(pc.fill_null(pc.equal(status, "done"), False), pa.int64()),
+            "overdue": pc.cast(tasks["is_overdue"], pa.int64()),
+        }
+    )
+    counts = flags.group_by("user_id").aggregate(
+        [
+            ("created", "count"),
+            ("created", "sum"),
+            ("completed", "sum"),
+            ("todo", "sum"),
+            ("in_progress", "sum"),
+            ("done", "sum"),
+            ("overdue", "sum"),
+        ]
+    )
+    completed = tasks.filter(pc.and_(completed_today, tasks["hours_to_complete"].is_valid()))
+    medians = _exact_medians(completed["user_id"], completed["hours_to_complete"])
+    stats = counts.join(medians, "user_id", join_type="left outer")
+    return pa.Table.from_arrays(
+        [
+            stats["user_id"],
+            stats["created_count"],
+            stats["created_sum"],
+            stats["completed_sum"],
+            stats["todo_sum"],
+            stats["in_progress_sum"],
+            stats["done_sum"],
+            stats["overdue_sum"],
+            stats["median_hours_to_complete"],
+        ],
+        schema=USER_DAILY_STATS,
+    ).sort_by("user_id")

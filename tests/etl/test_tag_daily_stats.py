@@ -1,0 +1,64 @@
+"""Gold `tag_daily_stats`: tag popularity, open/done/overdue split, distinct users."""
+
+from pathlib import Path
+
+from etl.synthetic import SyntheticTask
+from tests.etl.conftest import SNAPSHOT, RunTransform, read_partition
+from tests.etl.items import task_item
+
+
+def test_counts_per_tag(run_transform: RunTransform, lake: Path) -> None:
+    run_transform(
+        [
+            task_item("u1", "t1", tags=["home", "errand"], due_date="2026-11-01"),
+            task_item(
+                "u1",
+                "t2",
+                status="done",
+                tags=["home"],
+                completed_at="2026-11-21T00:00:00.000000Z",
+            ),
+            task_item("u2", "t3", status="in_progress", tags=["home", "home"]),
+            task_item("u2", "t4"),
+        ]
+    )
+
+    rows = read_partition(lake, "tag_daily_stats").to_pylist()
+
+    assert rows == [
+        {
+            "tag": "errand",
+            "tasks_total": 1,
+            "open_total": 1,
+            "done_total": 0,
+            "overdue": 1,
+            "users": 1,
+        },
+        {
+            "tag": "home",
+            "tasks_total": 3,  # a tag repeated on one task counts once
+            "open_total": 2,
+            "done_total": 1,
+            "overdue": 1,
+            "users": 2,
+        },
+    ]
+
+
+def test_totals_match_the_generated_tasks(
+    synthetic_lake: Path, synthetic_tasks: list[SyntheticTask]
+) -> None:
+    expected_tasks: dict[str, int] = {}
+    expected_users: dict[str, set[str]] = {}
+    for task in synthetic_tasks:
+        for tag in set(task.tags or []):
+            expected_tasks[tag] = expected_tasks.get(tag, 0) + 1
+            expected_users.setdefault(tag, set()).add(task.user_id)
+
+    rows = read_partition(synthetic_lake, "tag_daily_stats", SNAPSHOT).to_pylist()
+
+    assert {row["tag"]: row["tasks_total"] for row in rows} == expected_tasks
+    assert {row["tag"]: row["users"] for row in rows} == {
+        tag: len(users) for tag, users in expected_users.items()
+    }
+    assert all(row["open_total"] + row["done_total"] == row["tasks_total"] for row in rows)

@@ -1,0 +1,140 @@
+"""Silver `tasks`: typed columns, tolerated input variations, derived columns."""
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from etl.schemas import TASKS
+from etl.synthetic import SyntheticTask
+from tests.etl.conftest import RunTransform, read_partition
+from tests.etl.items import task_item
+
+
+def test_columns_are_typed_as_the_schema_declares(run_transform: RunTransform, lake: Path) -> None:
+    run_transform([task_item("u1", "t1", tags=["home"], due_date="2026-11-30")])
+
+    tasks = read_partition(lake, "tasks")
+
+    assert tasks.schema == TASKS
+    assert tasks.schema.field("created_at").type == pa.timestamp("us", tz="UTC")
+    assert tasks.schema.field("due_date").type == pa.date32()
+    assert tasks.schema.field("tags").type == pa.list_(pa.string())
+
+
+def test_values_are_parsed_exactly(run_transform: RunTransform, lake: Path) -> None:
+    run_transform(
+        [
+            task_item(
+                "u1",
+                "t1",
+                status="done",
+                created_at="2026-11-20T08:15:30.123456Z",
+                completed_at="2026-11-21T10:15:30.123456Z",
+                due_date="2026-11-30",
+                tags=["home", "errand"],
+                version={"N": "3"},
+            )
+        ]
+    )
+
+    [row] = read_partition(lake, "tasks").to_pylist()
+
+    assert row["created_at"] == datetime(2026, 11, 20, 8, 15, 30, 123456, tzinfo=UTC)
+    assert row["completed_at"] == datetime(2026, 11, 21, 10, 15, 30, 123456, tzinfo=UTC)
+    assert row["due_date"] == date(2026, 11, 30)
+    assert row["tags"] == ["home", "errand"]
+    assert row["version"] == 3
+    assert row["hours_to_complete"] == 26.0
+    assert row["is_overdue"] is False
+
+
+def test_free_text_and_index_keys_are_not_kept(run_transform: RunTransform, lake: Path) -> None:
+    run_transform([task_item("u1", "t1")])
+
+    columns = read_partition(lake, "tasks").column_names
+
+    assert "title" not in columns
+    assert "description" not in columns
+    assert "status_key" not in columns
+
+
+def test_unknown_attributes_are_ignored(run_transform: RunTransform, lake: Path) -> None:
+    run_transform(
+        [
+            task_item("u1", "t1", reminder_at={"S": "2026-12-01T09:00:00.000000Z"}),
+            task_item("u1", "t2", attachments={"L": [{"M": {"name": {"S": "a.pdf"}}}]}),
+        ]
+    )
+
+    tasks = read_partition(lake, "tasks")
+
+    assert tasks.schema == TASKS
+    assert tasks["task_id"].to_pylist() == ["t1", "t2"]
+
+
+def test_null_typed_and_absent_attributes_become_nulls(
+    run_transform: RunTransform, lake: Path
+) -> None:
+    item = task_item("u1", "t1", description={"NULL": True}, priority={"NULL": True})
+    item["tags"] = {"NULL": True}
+    item["due_date"] = {"NULL": True}
+    run_transform([item])
+
+    [row] = read_partition(lake, "tasks").to_pylist()
+
+    assert row["priority"] is None
+    assert row["due_date"] is None
+    assert row["completed_at"] is None
+    assert row["hours_to_complete"] is None
+    assert row["tags"] == []
+    assert row["is_overdue"] is False
+
+
+def test_tags_stored_as_a_string_set_are_read(run_transform: RunTransform, lake: Path) -> None:
+    item = task_item("u1", "t1")
+    item["tags"] = {"SS": ["work", "call"]}
+    run_transform([item])
+
+    [row] = read_partition(lake, "tasks").to_pylist()
+
+    assert row["tags"] == ["work", "call"]
+
+
+def test_overdue_means_not_done_and_due_before_the_snapshot(
+    run_transform: RunTransform, lake: Path
+) -> None:
+    run_transform(
+        [
+            task_item("u1", "late", status="todo", due_date="2026-11-24"),
+            task_item("u1", "due-today", status="in_progress", due_date="2026-11-25"),
+            task_item(
+                "u1",
+                "late-but-done",
+                status="done",
+                due_date="2026-11-01",
+                completed_at="2026-11-02T00:00:00.000000Z",
+            ),
+            task_item("u1", "no-due-date", status="todo"),
+        ]
+    )
+
+    tasks = read_partition(lake, "tasks")
+    overdue = dict(zip(tasks["task_id"].to_pylist(), tasks["is_overdue"].to_pylist(), strict=True))
+
+    assert overdue == {
+        "late": True,
+        "due-today": False,
+        "late-but-done": False,
+        "no-due-date": False,
+    }
+
+
+def test_rows_are_one_per_task_sorted_by_user_then_task(
+    synthetic_lake: Path, synthetic_tasks: list[SyntheticTask]
+) -> None:
+    tasks = read_partition(synthetic_lake, "tasks")
+
+    keys = list(zip(tasks["user_id"].to_pylist(), tasks["task_id"].to_pylist(), strict=True))
+
+    assert keys == sorted((task.user_id, task.task_id) for task in synthetic_tasks)

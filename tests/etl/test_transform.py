@@ -1,0 +1,117 @@
+"""The transform run as a whole: result, reruns, determinism, atomic publication."""
+
+import hashlib
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from etl import transform, user_buckets
+from etl.dynamodb_export import find_export_files
+from etl.synthetic import SyntheticTask, to_dynamodb_item, write_export
+from etl.transform import transform_export
+from tests.etl.conftest import SNAPSHOT, RunTransform, read_partition
+from tests.etl.items import task_item
+
+
+def _lake_files(lake: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(lake)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(lake.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_result_reports_items_rows_and_files(run_transform: RunTransform, lake: Path) -> None:
+    result = run_transform(
+        [
+            task_item("u1", "t1", tags=["home", "work"]),
+            task_item("u1", "t2", tags=["home"]),
+            task_item("u2", "t3"),
+        ]
+    )
+
+    assert result.snapshot_date == SNAPSHOT
+    assert result.export_items == 3
+    assert result.rows == {"tasks": 3, "user_daily_stats": 2, "tag_daily_stats": 2}
+    assert result.files == [
+        "tasks/year=2026/month=11/day=25/part-00000.parquet",
+        "user_daily_stats/year=2026/month=11/day=25/part-00000.parquet",
+        "tag_daily_stats/year=2026/month=11/day=25/part-00000.parquet",
+    ]
+    assert sorted(_lake_files(lake)) == sorted(result.files)
+
+
+def test_rerun_replaces_the_partition_so_deleted_tasks_disappear(
+    run_transform: RunTransform, lake: Path
+) -> None:
+    run_transform([task_item("u1", "kept"), task_item("u1", "deleted-later")])
+
+    run_transform([task_item("u1", "kept")])
+
+    assert read_partition(lake, "tasks")["task_id"].to_pylist() == ["kept"]
+    assert read_partition(lake, "user_daily_stats")["tasks_total"].to_pylist() == [1]
+
+
+def test_same_export_gives_byte_identical_files(
+    tmp_path: Path, synthetic_tasks: list[SyntheticTask]
+) -> None:
+    export_dir = tmp_path / "export"
+    write_export((to_dynamodb_item(task) for task in synthetic_tasks), export_dir, file_count=3)
+    files = find_export_files(export_dir)
+
+    transform_export(files, tmp_path / "first", SNAPSHOT)
+    transform_export(list(reversed(files)), tmp_path / "second", SNAPSHOT)
+
+    assert _lake_files(tmp_path / "first") == _lake_files(tmp_path / "second")
+
+
+def test_failure_mid_write_leaves_no_partial_partition(
+    run_transform: RunTransform, lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_transform([task_item("u1", "from-yesterdays-run")])
+    before = _lake_files(lake)
+
+    def crash(partials: object) -> pa.Table:
+        raise RuntimeError("worker lost")
+
+    # The tasks and user stats files are already written when the tag stats are computed.
+    monkeypatch.setattr(transform, "tag_daily_stats", crash)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        run_transform([task_item("u1", "t1"), task_item("u2", "t2")])
+
+    assert _lake_files(lake) == before
+    assert sorted(path.name for path in lake.iterdir()) == [
+        "tag_daily_stats",
+        "tasks",
+        "user_daily_stats",
+    ], "nothing but the published tables, no staging area left behind"
+
+
+def test_empty_export_publishes_empty_partitions(run_transform: RunTransform, lake: Path) -> None:
+    result = run_transform([])
+
+    assert result.rows == {"tasks": 0, "user_daily_stats": 0, "tag_daily_stats": 0}
+    assert read_partition(lake, "tasks").num_rows == 0
+
+
+def test_partition_keys_live_in_the_path_only(run_transform: RunTransform, lake: Path) -> None:
+    run_transform([task_item("u1", "t1")])
+
+    for table in ("tasks", "user_daily_stats", "tag_daily_stats"):
+        assert {"year", "month", "day"}.isdisjoint(read_partition(lake, table).column_names)
+
+
+def test_splitting_oversized_buckets_gives_the_same_files(
+    tmp_path: Path, synthetic_tasks: list[SyntheticTask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export_dir = tmp_path / "export"
+    write_export((to_dynamodb_item(task) for task in synthetic_tasks), export_dir)
+    files = find_export_files(export_dir)
+    transform_export(files, tmp_path / "whole-buckets", SNAPSHOT)
+
+    # 3000 tasks in 16 buckets of ~190 rows: every bucket is split, down to 3-character keys.
+    monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", 20)
+    transform_export(files, tmp_path / "split-buckets", SNAPSHOT)
+
+    assert _lake_files(tmp_path / "split-buckets") == _lake_files(tmp_path / "whole-buckets")

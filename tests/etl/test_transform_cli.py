@@ -1,0 +1,78 @@
+"""`python -m etl.transform_cli`: bad input ends with one line on stderr and no partition."""
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from etl.synthetic import write_export
+from etl.transform_cli import main
+from tests.etl.items import task_item
+
+
+def _published_files(lake: Path) -> list[Path]:
+    return [path for path in lake.rglob("*") if path.is_file()] if lake.exists() else []
+
+
+def test_transforms_an_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_export([task_item("u1", "t1"), task_item("u2", "t2")], tmp_path / "export")
+
+    exit_code = main([str(tmp_path / "export"), str(tmp_path / "lake"), "2026-11-25"])
+
+    assert exit_code == 0
+    assert "tasks: 2 rows" in capsys.readouterr().out
+    assert len(_published_files(tmp_path / "lake")) == 3
+
+
+def test_missing_export_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    exit_code = main([str(tmp_path / "nowhere"), str(tmp_path / "lake"), "2026-11-25"])
+
+    assert exit_code == 1
+    assert capsys.readouterr().err.count("\n") == 1
+    assert _published_files(tmp_path / "lake") == []
+
+
+def test_bad_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_export([task_item("u1", "t1")], tmp_path / "export")
+
+    exit_code = main([str(tmp_path / "export"), str(tmp_path / "lake"), "2026-02-30"])
+
+    error = capsys.readouterr().err
+    assert exit_code == 2
+    assert error == "transform failed: not a YYYY-MM-DD date: '2026-02-30'\n"
+    assert _published_files(tmp_path / "lake") == []
+
+
+def test_corrupt_gzip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = write_export([task_item("u1", "t1"), task_item("u2", "t2")], tmp_path / "export")
+    paths[1].write_bytes(paths[1].read_bytes()[:20])
+
+    exit_code = main([str(tmp_path / "export"), str(tmp_path / "lake"), "2026-11-25"])
+
+    assert exit_code == 1
+    assert capsys.readouterr().err.startswith("transform failed: ")
+    assert _published_files(tmp_path / "lake") == []
+
+
+def test_corrupt_json_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = write_export([task_item("u1", "t1")], tmp_path / "export", file_count=1)
+    with gzip.open(paths[0], "at", encoding="utf-8") as export_file:
+        export_file.write('{"Item": {"user_id": {"S": "u2"}, "task_id": \n')
+
+    exit_code = main([str(tmp_path / "export"), str(tmp_path / "lake"), "2026-11-25"])
+
+    error = capsys.readouterr().err
+    assert exit_code == 1
+    assert error.startswith("transform failed: ")
+    assert error.count("\n") == 1
+    assert _published_files(tmp_path / "lake") == []
+
+
+def test_line_that_is_not_an_item(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_export([task_item("u1", "t1"), {"task_id": {"S": "no-user"}}], tmp_path / "export")
+
+    exit_code = main([str(tmp_path / "export"), str(tmp_path / "lake"), "2026-11-25"])
+
+    assert exit_code == 1
+    assert "has no Item with a user_id and task_id" in capsys.readouterr().err
+    assert _published_files(tmp_path / "lake") == []
