@@ -7,7 +7,9 @@ exercise is what a developer runs.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -57,6 +59,12 @@ class ManagedProcess:
             self._log.close()
 
 
+def die_with_parent() -> None:
+    """Runs in the child before exec: if our process dies, even by SIGKILL, so does it."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def free_port() -> int:
     """A TCP port that nothing listens on right now."""
     with socket.socket() as sock:
@@ -93,6 +101,8 @@ def _start(
         env={**os.environ, **DUMMY_AWS_ENV, **(env or {})},
         stdout=log if log is not None else subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
+        # Safe here: the runner starts its children before it starts any thread.
+        preexec_fn=die_with_parent,  # noqa: PLW1509
     )
     managed = ManagedProcess(name, port, process, log_path, log)
     deadline = time.monotonic() + timeout

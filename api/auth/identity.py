@@ -1,0 +1,185 @@
+"""Amazon Cognito as the identity provider: sign-up, sign-in, refresh, revoke, delete.
+
+The boto3 client is created on first use and reused across Lambda invocations;
+its endpoint comes from `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` when set
+(the local emulator), otherwise from the region.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import boto3
+import jwt
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from api.config import Settings
+from api.problems import Conflict, ServiceUnavailable, Unauthorized, Unprocessable
+
+log = logging.getLogger(__name__)
+
+# The pool's password policy; infra/ and the local stack create the pool from it,
+# and the sign-up schema checks it too, so the answer never depends on the emulator.
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_RULES: tuple[tuple[str, str], ...] = (
+    (r"[a-z]", "a lowercase letter"),
+    (r"[A-Z]", "an uppercase letter"),
+    (r"[0-9]", "a digit"),
+)
+BAD_CREDENTIALS = "Incorrect email or password"
+
+
+def password_problems(password: str) -> list[str]:
+    problems = [f"at least {PASSWORD_MIN_LENGTH} characters"] if len(password) < 8 else []
+    problems += [what for pattern, what in PASSWORD_RULES if not re.search(pattern, password)]
+    return problems
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    id_token: str | None
+    refresh_token: str | None
+    expires_in: int
+
+
+@functools.cache
+def _client(region: str) -> Any:
+    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2})
+    return boto3.client("cognito-idp", region_name=region, config=config)
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _unavailable(error: Exception) -> NoReturn:
+    log.error("cognito call failed", extra={"error": str(error)})
+    raise ServiceUnavailable("The identity provider is unavailable; try again") from error
+
+
+def _call(operation: Callable[..., Any], **kwargs: Any) -> Any:
+    try:
+        return operation(**kwargs)
+    except BotoCoreError as error:
+        _unavailable(error)
+
+
+def _tokens(result: dict[str, Any], refresh_token: str | None = None) -> Tokens:
+    access = result["AccessToken"]
+    expires_in = result.get("ExpiresIn")
+    if expires_in is None:
+        claims = jwt.decode(access, options={"verify_signature": False})
+        expires_in = int(claims["exp"]) - int(claims["iat"])
+    return Tokens(
+        access_token=access,
+        id_token=result.get("IdToken"),
+        refresh_token=result.get("RefreshToken", refresh_token),
+        expires_in=int(expires_in),
+    )
+
+
+class IdentityProvider:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    @property
+    def _cognito(self) -> Any:
+        return _client(self._settings.region)
+
+    def register(self, email: str, password: str, name: str) -> str:
+        """Create and confirm a user; returns its `sub`, the user id everywhere else."""
+        client_id = self._settings.require("cognito_client_id")
+        pool_id = self._settings.require("cognito_user_pool_id")
+        try:
+            result = _call(
+                self._cognito.sign_up,
+                ClientId=client_id,
+                Username=email,
+                Password=password,
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "name", "Value": name},
+                ],
+            )
+            # No e-mail round trip in this API: the account is usable at once (ADR 0003).
+            _call(self._cognito.admin_confirm_sign_up, UserPoolId=pool_id, Username=email)
+        except ClientError as error:
+            code = _error_code(error)
+            if code in ("UsernameExistsException", "AliasExistsException"):
+                raise Conflict("An account with this email already exists") from None
+            if code in ("InvalidPasswordException", "InvalidParameterException"):
+                message = error.response["Error"].get("Message", "rejected")
+                raise Unprocessable(
+                    f"The identity provider rejected the sign-up: {message}",
+                    errors={"json": {"password": [message]}},
+                ) from None
+            _unavailable(error)
+        return str(result["UserSub"])
+
+    def authenticate(self, email: str, password: str) -> Tokens:
+        try:
+            result = _call(
+                self._cognito.initiate_auth,
+                ClientId=self._settings.require("cognito_client_id"),
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": email, "PASSWORD": password},
+            )
+        except ClientError as error:
+            # One answer for unknown user and wrong password: no account enumeration.
+            if _error_code(error) in (
+                "NotAuthorizedException",
+                "UserNotFoundException",
+                "InvalidPasswordException",
+                "UserNotConfirmedException",
+            ):
+                raise Unauthorized(BAD_CREDENTIALS) from None
+            _unavailable(error)
+        return _tokens(result["AuthenticationResult"])
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        try:
+            result = _call(
+                self._cognito.initiate_auth,
+                ClientId=self._settings.require("cognito_client_id"),
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters={"REFRESH_TOKEN": refresh_token},
+            )
+        except ClientError as error:
+            if _error_code(error) in ("NotAuthorizedException", "UserNotFoundException"):
+                raise Unauthorized("The refresh token is invalid, expired or revoked") from None
+            _unavailable(error)
+        return _tokens(result["AuthenticationResult"], refresh_token=refresh_token)
+
+    def revoke_refresh_token(self, refresh_token: str) -> None:
+        """Ends the sign-in session behind a refresh token (and tokens minted from it)."""
+        try:
+            _call(
+                self._cognito.revoke_token,
+                Token=refresh_token,
+                ClientId=self._settings.require("cognito_client_id"),
+            )
+        except ClientError as error:
+            if _error_code(error) in ("UnsupportedTokenTypeException", "InvalidParameterException"):
+                raise Unprocessable(
+                    "That is not a refresh token of this client",
+                    errors={"json": {"refresh_token": ["Not a refresh token of this client"]}},
+                ) from None
+            _unavailable(error)
+
+    def delete(self, email: str) -> None:
+        try:
+            _call(
+                self._cognito.admin_delete_user,
+                UserPoolId=self._settings.require("cognito_user_pool_id"),
+                Username=email,
+            )
+        except ClientError as error:
+            if _error_code(error) != "UserNotFoundException":
+                _unavailable(error)

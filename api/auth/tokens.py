@@ -1,0 +1,115 @@
+"""Verifying Cognito access tokens with flask-jwt-extended.
+
+Cognito signs with RS256 and publishes its keys as a JWKS. The JWKS is fetched
+on the first authenticated request, not at import (cold starts), and cached;
+an unknown `kid` triggers one refetch (key rotation). Access tokens carry
+`client_id` instead of `aud`, so the audience check is done by hand, together
+with `token_use == "access"` (an id token must not open the API).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import jwt
+from flask import Flask, Response, current_app, g
+from flask_jwt_extended import JWTManager, get_jwt, get_jwt_identity
+
+from api.auth.revocation import is_revoked
+from api.config import Settings
+from api.problems import Forbidden, ServiceUnavailable, Unauthorized
+
+ADMIN_GROUP = "admin"
+
+
+class SigningKeys:
+    """The pool's public keys, fetched lazily and cached for the life of the process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: jwt.PyJWKClient | None = None
+        self._lock = threading.Lock()
+
+    def _jwks(self) -> jwt.PyJWKClient:
+        with self._lock:
+            if self._client is None:
+                self._client = jwt.PyJWKClient(
+                    self._settings.jwks_url, cache_keys=True, lifespan=6 * 3600, timeout=5
+                )
+            return self._client
+
+    def key_for(self, header: dict[str, Any]) -> Any:
+        kid = header.get("kid")
+        if not kid:
+            raise jwt.InvalidTokenError("token has no key id")
+        try:
+            return self._jwks().get_signing_key(kid).key
+        except jwt.PyJWKClientConnectionError as error:
+            raise ServiceUnavailable("The identity provider's keys are unreachable") from error
+        except jwt.PyJWKClientError as error:
+            raise jwt.InvalidTokenError(str(error)) from error
+
+
+def _unauthorized(detail: str) -> Response:
+    return Unauthorized(detail).to_response()
+
+
+def init_jwt(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        JWT_ALGORITHM="RS256",
+        JWT_DECODE_ALGORITHMS=["RS256"],
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_IDENTITY_CLAIM="sub",
+        JWT_DECODE_AUDIENCE=None,
+        JWT_DECODE_LEEWAY=5,
+        # Never used to sign (Cognito signs); set so nothing falls back to a default.
+        JWT_SECRET_KEY=None,
+        JWT_PUBLIC_KEY=None,
+    )
+    if settings.cognito_issuer or settings.cognito_user_pool_id:
+        app.config["JWT_DECODE_ISSUER"] = settings.issuer
+    manager = JWTManager(app)
+    keys = SigningKeys(settings)
+
+    @manager.decode_key_loader
+    def _decode_key(header: dict[str, Any], _claims: dict[str, Any]) -> Any:
+        if not current_app.config.get("JWT_DECODE_ISSUER"):
+            settings.require("cognito_user_pool_id")
+        return keys.key_for(header)
+
+    @manager.token_verification_loader
+    def _is_access_token_for_us(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
+        ok = claims.get("token_use") == "access" and claims.get("client_id") == (
+            settings.require("cognito_client_id")
+        )
+        if ok:
+            g.user_id = claims.get("sub")
+        return ok
+
+    @manager.token_in_blocklist_loader
+    def _is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
+        jti = claims.get("jti")
+        return bool(jti) and is_revoked(str(jti))
+
+    manager.unauthorized_loader(lambda reason: _unauthorized(f"Missing bearer token: {reason}"))
+    manager.invalid_token_loader(lambda reason: _unauthorized(f"Invalid token: {reason}"))
+    manager.expired_token_loader(lambda _h, _c: _unauthorized("The token has expired"))
+    manager.revoked_token_loader(lambda _h, _c: _unauthorized("The token has been revoked"))
+    manager.token_verification_failed_loader(
+        lambda _h, _c: _unauthorized("Not an access token issued for this API")
+    )
+
+
+def current_user_id() -> str:
+    identity: str = get_jwt_identity()
+    return identity
+
+
+def is_admin() -> bool:
+    return ADMIN_GROUP in (get_jwt().get("cognito:groups") or [])
+
+
+def require_admin() -> None:
+    if not is_admin():
+        raise Forbidden("Only administrators may do this")

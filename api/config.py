@@ -1,0 +1,75 @@
+"""Configuration, read once from the environment (twelve-factor).
+
+Nothing here talks to the network, and a missing optional setting does not
+fail at import: the request that needs it fails with a clear problem+json
+instead (see `Settings.require`). Local defaults for `make run` live in
+`infra/local/stack.py`, not here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from api.problems import ConfigurationError
+
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "dev"
+    region: str = DEFAULT_REGION
+    tasks_table: str = "tasklake-dev-tasks"
+    users_table: str = "tasklake-dev-users"
+    idempotency_table: str = "tasklake-dev-idempotency"
+    revoked_tokens_table: str = "tasklake-dev-revoked-tokens"
+    cognito_user_pool_id: str = ""
+    cognito_client_id: str = ""
+    # Issuer of the pool's tokens; empty means the real Cognito issuer for the pool.
+    cognito_issuer: str = ""
+    cursor_secret: str = ""
+    idempotency_ttl_seconds: int = 24 * 3600
+    max_body_bytes: int = 64 * 1024
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        stage = environ.get("STAGE", "dev")
+        region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+        prefix = f"tasklake-{stage}"
+        return cls(
+            stage=stage,
+            region=region,
+            tasks_table=environ.get("TASKS_TABLE", f"{prefix}-tasks"),
+            users_table=environ.get("USERS_TABLE", f"{prefix}-users"),
+            idempotency_table=environ.get("IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
+            revoked_tokens_table=environ.get("REVOKED_TOKENS_TABLE", f"{prefix}-revoked-tokens"),
+            cognito_user_pool_id=environ.get("COGNITO_USER_POOL_ID", ""),
+            cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
+            cognito_issuer=environ.get("COGNITO_ISSUER", ""),
+            cursor_secret=environ.get("CURSOR_SECRET", ""),
+            idempotency_ttl_seconds=int(environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
+            max_body_bytes=int(environ.get("MAX_BODY_BYTES", 64 * 1024)),
+            log_level=environ.get("LOG_LEVEL", "INFO"),
+        )
+
+    def require(self, name: str) -> str:
+        """The value of a setting the current request cannot do without."""
+        value = getattr(self, name)
+        if not value:
+            env_name = name.upper()
+            raise ConfigurationError(f"{env_name} is not set")
+        return str(value)
+
+    @property
+    def issuer(self) -> str:
+        if self.cognito_issuer:
+            return self.cognito_issuer.rstrip("/")
+        pool = self.require("cognito_user_pool_id")
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{pool}"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.issuer}/.well-known/jwks.json"

@@ -1,0 +1,107 @@
+"""flask-smorest, customised once for the whole API.
+
+- every error, including flask-smorest's own, webargs' 422 and werkzeug's
+  400/404/405/413, leaves as `application/problem+json` and is documented so;
+- schemas reject unknown fields;
+- a task's ETag is its version, so a PATCH can hand the client's If-Match
+  straight to DynamoDB as a condition instead of reading the item first.
+"""
+
+from __future__ import annotations
+
+import http
+from dataclasses import dataclass
+from typing import Any
+
+import flask_smorest
+import marshmallow as ma
+from flask import Response, request
+from flask_smorest.etag import _get_etag_ctx
+from flask_smorest.exceptions import PreconditionRequired
+from flask_smorest.utils import prepare_response
+from werkzeug.exceptions import HTTPException
+
+from api.problems import PROBLEM_CONTENT_TYPE, PreconditionFailed, problem_response
+
+BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+class Schema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class ProblemSchema(Schema):
+    type = ma.fields.String(metadata={"example": "urn:tasklake:problem:validation"})
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    errors = ma.fields.Dict(
+        metadata={"description": "Per-location, per-field messages for validation errors"}
+    )
+
+
+@dataclass(frozen=True)
+class ItemVersion:
+    """ETag data for a versioned item: the tag is the version number itself."""
+
+    version: int
+
+    @property
+    def tag(self) -> str:
+        return f"v{self.version}"
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+    @staticmethod
+    def _generate_etag(etag_data: Any, extra_data: Any = None) -> str:
+        if isinstance(etag_data, ItemVersion):
+            return etag_data.tag
+        tag: str = flask_smorest.Blueprint._generate_etag(etag_data, extra_data)
+        return tag
+
+    def if_match_version(self, *, required: bool) -> int | None:
+        """The version the client's If-Match names, for a conditional write.
+
+        The comparison itself happens in DynamoDB (a condition on `version`), so
+        it is atomic: of several writers holding the same ETag exactly one wins.
+        """
+        if not request.if_match:
+            if required:
+                raise PreconditionRequired
+            return None
+        _get_etag_ctx()["etag_checked"] = True
+        if request.if_match.star_tag:
+            return None
+        for tag in request.if_match.as_set():
+            if tag.startswith("v") and tag[1:].isdigit():
+                return int(tag[1:])
+        raise PreconditionFailed("If-Match does not name a current version of this resource")
+
+
+class Api(flask_smorest.Api):  # type: ignore[misc]
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        status = error.code or 500
+        if status == 304:
+            return Response(status=304)
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        detail = data.get("message") or error.description
+        type_ = "urn:tasklake:problem:validation" if status == 422 else "about:blank"
+        return problem_response(
+            status, detail, type_=type_, errors=errors, headers=data.get("headers")
+        )
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)

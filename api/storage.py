@@ -1,0 +1,83 @@
+"""What every PynamoDB model shares: timestamps, table binding, timeouts.
+
+Endpoints are never set here: botocore reads `AWS_ENDPOINT_URL_DYNAMODB`
+itself, so the same code talks to DynamoDB Local and to AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from pynamodb.attributes import Attribute
+from pynamodb.constants import STRING
+from pynamodb.models import Model
+from pynamodb.pagination import ResultIterator
+
+M = TypeVar("M", bound=Model)
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """Fixed-width ISO-8601 UTC, so stored timestamps also sort as strings."""
+    return moment.astimezone(UTC).strftime(ISO_FORMAT)
+
+
+class IsoDateTimeAttribute(Attribute[datetime]):
+    """A UTC timestamp stored as `2026-11-25T09:30:00.123456Z`."""
+
+    attr_type = STRING
+
+    def serialize(self, value: datetime) -> str:
+        return iso(value)
+
+    def deserialize(self, value: str) -> datetime:
+        return datetime.strptime(value, ISO_FORMAT).replace(tzinfo=UTC)
+
+
+class BaseModel(Model):
+    class Meta:
+        abstract = True
+        # Fail fast: a Lambda that waits 60 s on a sick endpoint helps nobody.
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 5
+        max_retry_attempts = 2
+
+
+def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
+    """Point each model at its table for this deployment (names come from settings)."""
+    for model, table_name in tables:
+        model.Meta.table_name = table_name
+        model.Meta.region = region
+        # A cached connection remembers the old table; drop it.
+        model._connection = None
+
+
+def create_missing_tables(models: Iterable[type[Model]], **table_options: Any) -> list[str]:
+    """Create the tables that do not exist yet (local stack and tests; AWS uses CloudFormation)."""
+    created = []
+    for model in models:
+        if not model.exists():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True, **table_options)
+            created.append(model.Meta.table_name)
+    return created
+
+
+@dataclass(frozen=True)
+class Page(Generic[M]):
+    items: list[M]
+    last_key: dict[str, Any] | None
+
+
+def one_page(results: ResultIterator[M], model: type[M]) -> Page[M]:
+    """Exactly one Query: PynamoDB's iterator alone would keep fetching to fill a page."""
+    raw: dict[str, Any] = next(results.page_iter, {})
+    items = [model.from_raw_data(item) for item in raw.get("Items", [])]
+    return Page(items, results.page_iter.last_evaluated_key)

@@ -1,0 +1,263 @@
+"""The business steps behind the task endpoints: plain functions over the Task model.
+
+Every function takes the caller's user id first; it is the partition key, so a
+task of another user is simply not found (404), never "forbidden" (which would
+confirm that it exists).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import (
+    DeleteError,
+    DoesNotExist,
+    TransactWriteError,
+    UpdateError,
+)
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+from ulid import ULID
+
+from api.idempotency import IdempotencyRecord
+from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
+from api.storage import Page, one_page, utcnow
+from api.tasks.models import Task, status_key
+
+log = logging.getLogger(__name__)
+
+DONE = "done"
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    status: str | None = None
+    due_after: date | None = None
+    due_before: date | None = None
+    tag: str | None = None
+
+    def scope(self) -> dict[str, str | None]:
+        """What a cursor is bound to: the same filters, or it is refused."""
+        return {
+            "status": self.status,
+            "due_after": self.due_after.isoformat() if self.due_after else None,
+            "due_before": self.due_before.isoformat() if self.due_before else None,
+            "tag": self.tag,
+        }
+
+
+@functools.cache
+def _transactions() -> Connection:
+    """One connection (one botocore client) for transactions, reused across requests."""
+    region: str | None = getattr(Task.Meta, "region", None)
+    return Connection(region=region)
+
+
+def _not_found(task_id: str) -> NotFound:
+    return NotFound(f"Task {task_id} was not found")
+
+
+def _condition_failed(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def request_fingerprint(fields: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def create_task(
+    user_id: str,
+    fields: Mapping[str, Any],
+    *,
+    idempotency_key: str | None = None,
+    idempotency_ttl: int = 24 * 3600,
+) -> tuple[Task, bool]:
+    """Store a new task; returns it and whether it was created now (False: a replay)."""
+    now = utcnow()
+    task = Task(
+        user_id,
+        str(ULID()),
+        title=fields["title"],
+        description=fields.get("description"),
+        status=fields["status"],
+        priority=fields["priority"],
+        due_date=fields["due_date"].isoformat() if fields.get("due_date") else None,
+        tags=fields.get("tags") or None,
+        created_at=now,
+        updated_at=now,
+        completed_at=now if fields["status"] == DONE else None,
+        status_key=status_key(user_id, fields["status"]),
+    )
+    if idempotency_key is None:
+        task.save()
+        return task, True
+
+    fingerprint = request_fingerprint(fields)
+    record = IdempotencyRecord(
+        f"{user_id}#{idempotency_key}",
+        task_id=task.task_id,
+        request_hash=fingerprint,
+        expires_at=timedelta(seconds=idempotency_ttl),
+    )
+    try:
+        # The task and its idempotency record appear together or not at all.
+        with TransactWrite(connection=_transactions()) as transaction:
+            transaction.save(record, condition=IdempotencyRecord.key.does_not_exist())
+            transaction.save(task)
+    except TransactWriteError:
+        return _replay(user_id, idempotency_key, fingerprint), False
+    return task, True
+
+
+def _replay(user_id: str, idempotency_key: str, fingerprint: str) -> Task:
+    try:
+        record = IdempotencyRecord.get(f"{user_id}#{idempotency_key}", consistent_read=True)
+    except DoesNotExist:
+        # The transaction lost to a concurrent one that has not committed yet.
+        raise Conflict("A request with this Idempotency-Key is in progress; retry") from None
+    if record.request_hash != fingerprint:
+        raise Unprocessable(
+            "This Idempotency-Key was already used with a different request body",
+            errors={"headers": {"Idempotency-Key": ["Reused with a different body"]}},
+        )
+    try:
+        return get_task(user_id, record.task_id)
+    except NotFound:
+        raise Conflict(
+            "The task created with this Idempotency-Key has since been deleted"
+        ) from None
+
+
+def get_task(user_id: str, task_id: str) -> Task:
+    try:
+        return Task.get(user_id, task_id, consistent_read=True)
+    except DoesNotExist:
+        raise _not_found(task_id) from None
+
+
+def list_tasks(
+    user_id: str, filters: TaskFilters, *, limit: int, start_key: dict[str, Any] | None
+) -> Page[Task]:
+    """One Query per page. Filters other than the key may leave a page short, even empty,
+    with a cursor to follow: DynamoDB applies them after reading `limit` items."""
+    condition: Condition | None = None
+    if filters.tag:
+        condition = Task.tags.contains(filters.tag)
+
+    due_range: Condition | None = None
+    if filters.due_after and filters.due_before:
+        due_range = Task.due_date.between(
+            filters.due_after.isoformat(), filters.due_before.isoformat()
+        )
+    elif filters.due_after:
+        due_range = Task.due_date >= filters.due_after.isoformat()
+    elif filters.due_before:
+        due_range = Task.due_date <= filters.due_before.isoformat()
+
+    options: dict[str, Any] = {
+        "page_size": limit,
+        "last_evaluated_key": start_key,
+    }
+    if filters.status:
+        if due_range is not None:
+            condition = due_range if condition is None else condition & due_range
+        results = Task.status_index.query(
+            status_key(user_id, filters.status),
+            filter_condition=condition,
+            scan_index_forward=False,
+            **options,
+        )
+    elif due_range is not None:
+        results = Task.due_date_index.query(
+            user_id, due_range, filter_condition=condition, **options
+        )
+    else:
+        results = Task.query(
+            user_id, filter_condition=condition, scan_index_forward=False, **options
+        )
+    return one_page(results, Task)
+
+
+def _status_actions(new_status: str, user_id: str) -> list[Action]:
+    actions: list[Action] = [
+        Task.status.set(new_status),
+        Task.status_key.set(status_key(user_id, new_status)),
+    ]
+    if new_status == DONE:
+        # Keep the first completion time if the task was already done.
+        actions.append(Task.completed_at.set(Task.completed_at | utcnow()))
+    else:
+        actions.append(Task.completed_at.remove())
+    return actions
+
+
+def update_task(
+    user_id: str, task_id: str, changes: Mapping[str, Any], *, expected_version: int | None
+) -> Task:
+    """Apply a partial update in one conditional UpdateItem.
+
+    `expected_version` None means the client sent `If-Match: *` (any version).
+    """
+    actions: list[Action] = [Task.updated_at.set(utcnow())]
+    for name, value in changes.items():
+        attribute = getattr(Task, name)
+        if name == "status":
+            actions.extend(_status_actions(value, user_id))
+        elif value is None or value == []:
+            actions.append(attribute.remove())
+        elif name == "due_date":
+            actions.append(attribute.set(value.isoformat()))
+        else:
+            actions.append(attribute.set(value))
+
+    if expected_version is None:
+        # `If-Match: *` — any current version will do, so learn which one it is.
+        expected_version = get_task(user_id, task_id).version
+    task = Task(user_id, task_id)
+    task.version = expected_version
+    try:
+        task.update(actions, condition=Task.task_id.exists())
+    except UpdateError as error:
+        if not _condition_failed(error):
+            raise
+        _raise_missing_or_stale(user_id, task_id)
+    return task
+
+
+def delete_task(user_id: str, task_id: str, *, expected_version: int | None) -> None:
+    task = Task(user_id, task_id)
+    if expected_version is not None:
+        task.version = expected_version
+    try:
+        task.delete(
+            condition=Task.task_id.exists(), add_version_condition=expected_version is not None
+        )
+    except DeleteError as error:
+        if not _condition_failed(error):
+            raise
+        _raise_missing_or_stale(user_id, task_id)
+
+
+def _raise_missing_or_stale(user_id: str, task_id: str) -> None:
+    """After a failed conditional write: was the task gone, or was the ETag stale?"""
+    get_task(user_id, task_id)  # raises NotFound
+    raise PreconditionFailed(f"Task {task_id} has changed since the ETag you sent; fetch it again")
+
+
+def delete_all_tasks(user_id: str) -> int:
+    """Remove every task of a user (account deletion). Not on a hot path."""
+    deleted = 0
+    with Task.batch_write() as batch:
+        for task in Task.query(user_id, attributes_to_get=["user_id", "task_id"]):
+            batch.delete(task)
+            deleted += 1
+    return deleted

@@ -1,0 +1,94 @@
+"""/users: sign-up, the caller's profile, and administration."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from flask.views import MethodView
+from flask_jwt_extended import get_jwt, jwt_required
+
+from api import dependencies
+from api.auth.revocation import revoke
+from api.auth.tokens import current_user_id, is_admin, require_admin
+from api.problems import NotFound
+from api.smorest import BEARER_AUTH, Blueprint
+from api.users import service
+from api.users.models import User
+from api.users.schemas import (
+    SignUpSchema,
+    UserListArgsSchema,
+    UserPageSchema,
+    UserPatchSchema,
+    UserSchema,
+)
+
+blp = Blueprint("users", __name__, url_prefix="/users", description="Accounts and profiles")
+ME = "me"
+
+
+def _target(user_id: str) -> str:
+    """Whose profile a request may touch: one's own, or anyone's for an admin.
+
+    Another user's id answers 404 for non-admins, so ids cannot be probed.
+    """
+    caller = current_user_id()
+    if user_id in (ME, caller):
+        return caller
+    if is_admin():
+        return user_id
+    raise NotFound(f"User {user_id} was not found")
+
+
+@blp.route("")
+class Users(MethodView):
+    @blp.arguments(SignUpSchema)
+    @blp.response(201, UserSchema)
+    @blp.alt_response(409, description="An account with this email already exists")
+    def post(self, body: dict[str, str]) -> User:
+        """Create an account"""
+        return service.register(
+            dependencies.identity(), body["email"], body["password"], body["name"]
+        )
+
+    @jwt_required()
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(UserListArgsSchema, location="query")
+    @blp.response(200, UserPageSchema)
+    @blp.alt_response(403, description="Caller is not an administrator")
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List all users (administrators only)"""
+        require_admin()
+        cursors = dependencies.cursors()
+        scope = {"list": "users"}
+        page = service.list_users(
+            limit=args["limit"], start_key=cursors.decode(args.get("cursor"), scope)
+        )
+        return {"items": page.items, "next_cursor": cursors.encode(page.last_key, scope)}
+
+
+@blp.route("/<string:user_id>")
+class UserById(MethodView):
+    decorators: ClassVar[list[Any]] = [jwt_required()]
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, UserSchema)
+    def get(self, user_id: str) -> User:
+        """Get a profile (`me` for your own)"""
+        return service.get_user(_target(user_id))
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(UserPatchSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, body: dict[str, str], user_id: str) -> User:
+        """Change a profile's name"""
+        return service.rename(_target(user_id), body["name"])
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(204)
+    def delete(self, user_id: str) -> None:
+        """Delete an account with all its tasks; its tokens stop working"""
+        target = _target(user_id)
+        service.delete_account(dependencies.identity(), service.get_user(target))
+        if target == current_user_id():
+            claims = get_jwt()
+            revoke(claims["jti"], target, int(claims["exp"]))

@@ -1,0 +1,89 @@
+"""An app and HTTP client over the real engines, and users to act as."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api import create_app
+from api.config import Settings
+
+PASSWORD = "Correct-Horse-9"
+
+
+@pytest.fixture(scope="session")
+def app(engines: dict[str, str]) -> Flask:
+    return create_app(Settings.from_env(engines))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class Account:
+    """A signed-up, signed-in user and the headers to act as them."""
+
+    id: str
+    email: str
+    tokens: dict[str, Any]
+    client: FlaskClient = field(repr=False)
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens['access_token']}"}
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {**self.auth, **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def create_task(self, **fields: Any) -> dict[str, Any]:
+        response = self.request("POST", "/tasks", json={"title": "a task", **fields})
+        assert response.status_code == 201, response.json
+        body: dict[str, Any] = response.json
+        return body
+
+
+def unique_email() -> str:
+    return f"user-{uuid.uuid4().hex[:12]}@example.com"
+
+
+@pytest.fixture
+def sign_up(client: FlaskClient) -> Callable[..., Account]:
+    def _sign_up(*, admin: bool = False, name: str = "Test User") -> Account:
+        email = unique_email()
+        created = client.post("/users", json={"email": email, "password": PASSWORD, "name": name})
+        assert created.status_code == 201, created.json
+        if admin:
+            settings = Settings.from_env()
+            boto3.client("cognito-idp", region_name=settings.region).admin_add_user_to_group(
+                UserPoolId=settings.cognito_user_pool_id, Username=email, GroupName="admin"
+            )
+        login = client.post("/auth/token", json={"email": email, "password": PASSWORD})
+        assert login.status_code == 200, login.json
+        return Account(created.json["id"], email, login.json, client)
+
+    return _sign_up
+
+
+@pytest.fixture
+def alice(sign_up: Callable[..., Account]) -> Account:
+    return sign_up(name="Alice")
+
+
+@pytest.fixture
+def bob(sign_up: Callable[..., Account]) -> Account:
+    return sign_up(name="Bob")
+
+
+@pytest.fixture
+def admin(sign_up: Callable[..., Account]) -> Account:
+    return sign_up(admin=True, name="Admin")
