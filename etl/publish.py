@@ -8,7 +8,7 @@ uploads to a new run folder and flips again, so a date always has exactly one se
 """
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -136,12 +136,35 @@ def publish_partition(glue: GlueClient, database: str, partition: StagedPartitio
         )
 
 
+def _restore(glue: GlueClient, database: str, partition: StagedPartition, location: str) -> None:
+    """Put a partition back where it pointed before this run ('' means it did not exist)."""
+    values = partition_values(date.fromisoformat(partition.snapshot_date))
+    if location:
+        publish_partition(glue, database, replace(partition, location=location))
+    else:
+        glue.delete_partition(
+            DatabaseName=database, TableName=partition.table, PartitionValues=values
+        )
+
+
 def publish_partitions(
     glue: GlueClient, database: str, partitions: Iterable[StagedPartition]
 ) -> dict[str, str]:
-    """Publish every staged partition; returns the location each table now reads from."""
-    published: dict[str, str] = {}
-    for partition in partitions:
-        publish_partition(glue, database, partition)
-        published[partition.table] = partition.location
-    return published
+    """Publish every staged partition of a run, or none of them.
+
+    Glue has no transaction across tables, so if one flip fails the tables already flipped are
+    pointed back at their previous run before the error propagates: a failed publish leaves the
+    date as readers knew it, and the retry publishes the whole run again.
+    """
+    previous: list[tuple[StagedPartition, str]] = []
+    try:
+        for partition in partitions:
+            snapshot_date = date.fromisoformat(partition.snapshot_date)
+            before = published_location(glue, database, partition.table, snapshot_date)
+            publish_partition(glue, database, partition)
+            previous.append((partition, before))
+    except Exception:
+        for flipped, location in reversed(previous):
+            _restore(glue, database, flipped, location)
+        raise
+    return {partition.table: partition.location for partition, _ in previous}
