@@ -76,10 +76,10 @@ def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> int:
     command = [str(Path(sys.executable).with_name("airflow")), *args]
     full_env = {**os.environ, **env}
     if log is None:
-        return subprocess.call(command, env=full_env)  # noqa: S603 (argv is our own venv's CLI)
+        return subprocess.call(command, env=full_env)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
-        return subprocess.call(  # noqa: S603 (argv is our own venv's CLI)
+        return subprocess.call(
             command, env=full_env, stdout=out, stderr=subprocess.STDOUT
         )
 
