@@ -102,5 +102,7 @@ etl: airflow-venv local-deps ## run the tasks_daily DAG once for DATE (default t
 airflow: airflow-venv local-deps ## Airflow standalone on http://127.0.0.1:8080 with the DAG loaded
 	$(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local standalone
 
+# --confcutdir: tests/conftest.py serves the API tests and imports the API, which is not (and
+# must not be) installed in the Airflow venv.
 test-dags: airflow-venv local-deps ## DAG tests (integrity, end to end on the local engines)
-	$(AIRFLOW_VENV)/bin/python -m pytest tests/dags
+	$(AIRFLOW_VENV)/bin/python -m pytest tests/dags --confcutdir=tests/dags

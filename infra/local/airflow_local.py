@@ -79,9 +79,7 @@ def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> int:
         return subprocess.call(command, env=full_env)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
-        return subprocess.call(
-            command, env=full_env, stdout=out, stderr=subprocess.STDOUT
-        )
+        return subprocess.call(command, env=full_env, stdout=out, stderr=subprocess.STDOUT)
 
 
 def prepare(stage: str) -> dict[str, str]:

@@ -27,7 +27,9 @@ class LocalStack:
     database: str
 
     def client(self, service: str) -> Any:
-        return boto3.client(service)  # endpoints come from AWS_ENDPOINT_URL_* in os.environ
+        # Endpoints come from AWS_ENDPOINT_URL_* in os.environ; typed Any as the service varies.
+        make_client: Any = boto3.client
+        return make_client(service)
 
     @property
     def tasks(self) -> Any:

@@ -3,11 +3,10 @@
 Each test owns its snapshot dates, so the session's shared catalog never mixes their partitions.
 """
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import pendulum
 import pytest
 from airflow.models import DagBag
 
@@ -137,7 +136,7 @@ def test_failure_mid_publish_heals_on_retry_with_nothing_partial_visible(
     monkeypatch.setattr(etl.publish, "publish_partitions", observed_publish_partitions)
     dag = DagBag(dag_folder=str(DAGS)).dags["tasks_daily"]
 
-    run = dag.test(logical_date=pendulum.parse(logical_date_for(day)))
+    run = dag.test(logical_date=datetime.fromisoformat(logical_date_for(day)))
 
     assert run.state == "success"
     assert failed == ["user_daily_stats"]
