@@ -42,6 +42,7 @@ SETTINGS_DEFAULTS = {
     "lake_bucket": "tasklake-dev-lake",
     "glue_database": "tasklake_dev",
     "export_mode": "native",
+    "export_poll_seconds": "60",
 }
 
 # The base delay is an environment knob so tests can retry in seconds; backoff doubles it.
@@ -139,7 +140,10 @@ def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
 @task(trigger_rule="all_done", retries=1)
 def report() -> None:
     """Send the run's metrics whether it succeeded or not; fail if it did not succeed."""
-    from airflow.exceptions import AirflowFailException
+    try:
+        from airflow.sdk.exceptions import AirflowFailException
+    except ImportError:  # Airflow 3.0
+        from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
 
     from etl.run_metrics import put_run_metrics
 
@@ -181,7 +185,8 @@ def tasks_daily() -> None:
         point_in_time_export=True,
         export_time="{{ data_interval_end }}",
         export_format="DYNAMODB_JSON",
-        check_interval=60,
+        # Native rendering turns the setting into an int; 180 polls of a minute allow a 3 h export.
+        check_interval="{{ setting('export_poll_seconds') }}",
         max_attempts=180,
     )
     export_scan = DynamoDBToS3Operator(
