@@ -3,10 +3,12 @@
 Each test owns its snapshot dates, so the session's shared catalog never mixes their partitions.
 """
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from airflow.models import DagBag
 
@@ -20,6 +22,10 @@ TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
 
 def _assert_succeeded(result: Any) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def _started_tasks(log: str) -> set[str]:
+    return set(re.findall(r"\[DAG TEST\] starting task_id=(\w+)", log))
 
 
 def _metric_names(stack: LocalStack) -> set[str]:
@@ -148,4 +154,48 @@ def test_failure_mid_publish_heals_on_retry_with_nothing_partial_visible(
     assert sorted(stack.read_published("tasks", day).column("task_id").to_pylist()) == [
         "t1",
         "t2",
+    ]
+
+
+def test_native_mode_runs_the_point_in_time_export(stack: LocalStack) -> None:
+    """The AWS path: PITR export with export_time = end of the day (moto's DynamoDB has one)."""
+    day = date(2026, 11, 9)
+    moto_url = stack.env["AWS_ENDPOINT_URL_S3"]
+    table_name = "tasklake-test-tasks-pitr"
+    dynamodb = boto3.resource("dynamodb", endpoint_url=moto_url)
+    if table_name not in dynamodb.meta.client.list_tables()["TableNames"]:
+        table = dynamodb.create_table(
+            TableName=table_name,
+            KeySchema=[
+                {"AttributeName": "user_id", "KeyType": "HASH"},
+                {"AttributeName": "task_id", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "user_id", "AttributeType": "S"},
+                {"AttributeName": "task_id", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.meta.client.update_continuous_backups(
+            TableName=table_name,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+        table.put_item(Item=task_item("carol", "n1"))
+        table.put_item(Item=task_item("carol", "n2", status="done"))
+
+    result = stack.run_dag(
+        day,
+        AIRFLOW_VAR_TASKLAKE_EXPORT_MODE="native",
+        AIRFLOW_VAR_TASKLAKE_TASKS_TABLE=table_name,
+        AIRFLOW_VAR_TASKLAKE_EXPORT_POLL_SECONDS="1",
+        AWS_ENDPOINT_URL_DYNAMODB=moto_url,
+    )
+
+    _assert_succeeded(result)
+    started = _started_tasks(result.stdout + result.stderr)
+    assert "export_native" in started
+    assert "export_scan" not in started
+    assert sorted(stack.read_published("tasks", day).column("task_id").to_pylist()) == [
+        "n1",
+        "n2",
     ]
