@@ -7,6 +7,7 @@ export in scan mode because DynamoDB Local has no export API.
 
     python -m infra.local.airflow_local etl [--date YYYY-MM-DD]
     python -m infra.local.airflow_local standalone
+    python -m infra.local.airflow_local cli backfill create --dag-id tasks_daily ...
 """
 
 from __future__ import annotations
@@ -42,16 +43,21 @@ def airflow_env(
 ) -> dict[str, str]:
     """Environment for an Airflow process (CLI, standalone or test) on the local stack."""
     python_path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))
+    # `airflow standalone` starts its components as `airflow …` subprocesses found on PATH.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     return {
         **DUMMY_AWS_ENV,
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # The default 32 LocalExecutor workers are idle processes a 2-core laptop does not need.
+        "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": "8080",
         "AIRFLOW_CONN_AWS_DEFAULT": '{"conn_type": "aws"}',
         "PYTHONPATH": python_path,
+        "PATH": path,
         "AWS_ENDPOINT_URL_S3": moto_url,
         "AWS_ENDPOINT_URL_GLUE": moto_url,
         "AWS_ENDPOINT_URL_CLOUDWATCH": moto_url,
@@ -141,7 +147,8 @@ def run_etl(snapshot_date: date, stage: str, lake_root: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["etl", "standalone"])
+    parser.add_argument("command", choices=["etl", "standalone", "cli"])
+    parser.add_argument("airflow_args", nargs=argparse.REMAINDER, help="for cli: airflow's args")
     parser.add_argument("--date", type=date.fromisoformat, default=datetime.now(UTC).date())
     parser.add_argument("--stage", default="dev")
     parser.add_argument(
@@ -151,6 +158,8 @@ def main() -> None:
     if args.command == "etl":
         sys.exit(run_etl(args.date, args.stage, args.lake_root.resolve()))
     env = prepare(args.stage)
+    if args.command == "cli":
+        sys.exit(airflow(env, *args.airflow_args))
     print("Airflow on http://127.0.0.1:8080 (Ctrl-C stops it)")
     sys.exit(airflow(env, "standalone"))
 
