@@ -145,24 +145,28 @@ def run_etl(snapshot_date: date, stage: str, lake_root: Path) -> int:
     return 0
 
 
-def main() -> None:
+def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["etl", "standalone", "cli"])
-    parser.add_argument("airflow_args", nargs=argparse.REMAINDER, help="for cli: airflow's args")
+    parser.add_argument("command", choices=["etl", "standalone"])
     parser.add_argument("--date", type=date.fromisoformat, default=datetime.now(UTC).date())
     parser.add_argument("--stage", default="dev")
     parser.add_argument(
         "--lake-root", type=Path, default=Path(os.environ.get("LAKE_ROOT", LOCAL / "lake"))
     )
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cli"]:
+        return airflow(prepare("dev"), *argv[1:])
+    args = parse_args(argv)
     if args.command == "etl":
-        sys.exit(run_etl(args.date, args.stage, args.lake_root.resolve()))
+        return run_etl(args.date, args.stage, args.lake_root.resolve())
     env = prepare(args.stage)
-    if args.command == "cli":
-        sys.exit(airflow(env, *args.airflow_args))
     print("Airflow on http://127.0.0.1:8080 (Ctrl-C stops it)")
-    sys.exit(airflow(env, "standalone"))
+    return airflow(env, "standalone")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
