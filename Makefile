@@ -96,10 +96,10 @@ $(AIRFLOW_VENV)/.installed: dags/requirements.txt tests/dags/requirements.txt $(
 .PHONY: airflow-venv etl airflow test-dags
 airflow-venv: $(AIRFLOW_VENV)/.installed ## Airflow 3.3.1 + amazon provider in .venv-airflow (MWAA pins)
 
-etl: airflow-venv local-deps ## run the tasks_daily DAG once for DATE (default today UTC) on the local stack
+etl: airflow-venv ## run the tasks_daily DAG once for DATE (default today UTC) on the local stack
 	LAKE_ROOT=$(LAKE_ROOT) $(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local etl --date $(DATE)
 
-airflow: airflow-venv local-deps ## Airflow standalone on http://127.0.0.1:8080 with the DAG loaded
+airflow: airflow-venv ## Airflow standalone on http://127.0.0.1:8080 with the DAG loaded
 	$(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local standalone
 
 # --confcutdir: tests/conftest.py serves the API tests and imports the API, which is not (and
