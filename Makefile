@@ -9,6 +9,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 LOCAL_NODE := infra/local/node_modules
+# The Lambda package (section "Lambda package" below); `make test` checks the artifact.
+STAGE ?= dev
+PKG_VENV ?= .venv-package
+PKG_PY := $(PKG_VENV)/bin/python
+PKG_SITE := $(PKG_VENV)/lib/python3.11/site-packages
+PACKAGE := build/tasklake-$(STAGE).zip
 
 .PHONY: help
 help: ## list the targets
@@ -43,8 +49,8 @@ browser: ## install headless Chromium (Debian) for the Swagger UI test
 run: venv local-deps ## start the local stack and serve the API on http://127.0.0.1:$(PORT)
 	$(PY) -m infra.local.stack run --port $(PORT)
 
-test: venv local-deps browser ## run every test against the real local engines
-	$(PY) -m pytest tests/api tests/infra
+test: venv local-deps browser $(PACKAGE) ## run every test against the real local engines
+	$(PY) -m pytest tests/api tests/infra tests/package
 
 # --- quality ---
 
@@ -74,6 +80,77 @@ clean-local: ## wipe all local state (tables, users, lake)
 bench-api: venv local-deps ## API latency vs raw PynamoDB, DynamoDB calls per request
 	$(PY) -m tests.bench.api_latency
 
+# --- demo data ---
+
+USERS ?= 50
+TASKS ?= 5000
+.PHONY: seed
+seed: venv ## fill the running local stack: make seed [USERS=50 TASKS=5000]
+	$(PY) -m infra.local.seed --users $(USERS) --tasks $(TASKS)
+
+# --- Lambda package ---
+# Built from its own virtualenv (requirements.txt + Zappa, never the dev venv);
+# the runtime wheels are the manylinux2014 ones, which load on the python3.11
+# runtime's Amazon Linux 2. See docs/runbook-packaging.md and ADR 0009.
+
+LAMBDA_WHEELS := --only-binary=:all: --platform manylinux2014_x86_64 --python-version 3.11 --implementation cp
+# Dummy credentials, no AWS config files, no instance metadata: packaging never reaches AWS.
+OFFLINE_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=packaging \
+  AWS_SECRET_ACCESS_KEY=packaging AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
+  AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+PACKAGE_INPUTS := zappa_settings.json infra/package/artifact.py $(shell find api -name '*.py')
+
+$(PKG_VENV)/.installed: requirements.txt requirements-package.txt
+	rm -rf $(PKG_VENV)
+	$(PYTHON) -m venv $(PKG_VENV)
+	$(PKG_PY) -m pip install --quiet -r requirements-package.txt
+	$(PKG_PY) -m pip install --quiet --upgrade $(LAMBDA_WHEELS) --target $(PKG_SITE) -r requirements.txt
+	@touch $@
+
+$(PACKAGE): $(PKG_VENV)/.installed $(PACKAGE_INPUTS)
+	@command -v strip >/dev/null || { \
+	  echo "installing binutils (strip)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils >/dev/null; }
+	@mkdir -p build
+	$(OFFLINE_AWS) VIRTUAL_ENV=$(abspath $(PKG_VENV)) PATH="$(abspath $(PKG_VENV))/bin:$$PATH" \
+	  zappa package $(STAGE) --disable_progress --output build/zappa-$(STAGE).zip
+	$(PKG_PY) -m infra.package.artifact build/zappa-$(STAGE).zip $@ \
+	  --source-commit "$$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+	@rm -f build/zappa-$(STAGE).zip
+
+.PHONY: package-venv package bench-cold
+package-venv: $(PKG_VENV)/.installed ## the clean build virtualenv for the Lambda package
+package: $(PACKAGE) ## build the Lambda zip for STAGE (default dev) into build/, print its size
+	@echo "$(PACKAGE): $$(stat -c %s $(PACKAGE) | awk '{printf "%.2f MiB (%d bytes)", $$1/1048576, $$1}')"
+
+# The cold-start baseline: a Flask hello-world, packaged by the same Zappa and settings.
+HELLO_VENV ?= .venv-package-hello
+HELLO_PACKAGE := build/hello-world.zip
+
+$(HELLO_VENV)/.installed: requirements.txt requirements-package.txt
+	rm -rf $(HELLO_VENV)
+	$(PYTHON) -m venv $(HELLO_VENV)
+	@mkdir -p build
+	cat requirements.txt requirements-package.txt | sed -E '/^-r/d; s/\[[^]]*\]//' > build/hello-constraints.txt
+	$(HELLO_VENV)/bin/python -m pip install --quiet -c build/hello-constraints.txt flask zappa
+	$(HELLO_VENV)/bin/python -m pip install --quiet --upgrade $(LAMBDA_WHEELS) \
+	  --target $(HELLO_VENV)/lib/python3.11/site-packages -c build/hello-constraints.txt flask
+	@touch $@
+
+$(HELLO_PACKAGE): $(HELLO_VENV)/.installed $(PACKAGE_INPUTS) tests/bench/cold_start.py | venv
+	rm -rf build/hello-world-src
+	$(PY) -m tests.bench.cold_start --write-hello-project build/hello-world-src
+	cd build/hello-world-src && $(OFFLINE_AWS) VIRTUAL_ENV=$(abspath $(HELLO_VENV)) \
+	  PATH="$(abspath $(HELLO_VENV))/bin:$$PATH" \
+	  zappa package dev --disable_progress --output ../hello-world-zappa.zip
+	$(PKG_PY) -m infra.package.artifact build/hello-world-zappa.zip $@
+	@rm -rf build/hello-world-zappa.zip build/hello-world-src
+
+BENCH_RUNS ?= 7
+bench-cold: venv package $(HELLO_PACKAGE) ## cold start of the packaged handler vs a packaged Flask hello-world
+	$(PY) -m tests.bench.cold_start --package $(PACKAGE) --hello $(HELLO_PACKAGE) \
+	  --stage $(STAGE) --runs $(BENCH_RUNS)
+
 # --- data lake: orchestration ---
 # Airflow lives in its own virtualenv, pinned like MWAA (Airflow 3.3.1 + its constraints), so it
 # never leaks into the Lambda package or the dev venv. The DAG's dependencies come from
@@ -97,7 +174,7 @@ $(AIRFLOW_VENV)/.installed: dags/requirements.txt tests/dags/requirements.txt $(
 airflow-venv: $(AIRFLOW_VENV)/.installed ## Airflow 3.3.1 + amazon provider in .venv-airflow (MWAA pins)
 
 etl: airflow-venv ## run the tasks_daily DAG once for DATE (default today UTC) on the local stack
-	LAKE_ROOT=$(LAKE_ROOT) $(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local etl --date $(DATE)
+	LAKE_ROOT=$(LAKE_ROOT) $(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local etl --date $(DATE) --stage $(STAGE)
 
 airflow: airflow-venv ## Airflow standalone on http://127.0.0.1:8080 with the DAG loaded
 	$(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local standalone

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -80,12 +80,16 @@ def create_task(
     *,
     idempotency_key: str | None = None,
     idempotency_ttl: int = 24 * 3600,
+    now: datetime | None = None,
 ) -> tuple[Task, bool]:
-    """Store a new task; returns it and whether it was created now (False: a replay)."""
-    now = utcnow()
+    """Store a new task; returns it and whether it was created now (False: a replay).
+
+    `now` is for seeding history; requests always use the current time.
+    """
+    now = now or utcnow()
     task = Task(
         user_id,
-        str(ULID()),
+        str(ULID.from_datetime(now)),
         title=fields["title"],
         description=fields.get("description"),
         status=fields["status"],
@@ -187,31 +191,37 @@ def list_tasks(
     return one_page(results, Task)
 
 
-def _status_actions(new_status: str, user_id: str) -> list[Action]:
+def _status_actions(new_status: str, user_id: str, now: datetime) -> list[Action]:
     actions: list[Action] = [
         Task.status.set(new_status),
         Task.status_key.set(status_key(user_id, new_status)),
     ]
     if new_status == DONE:
         # Keep the first completion time if the task was already done.
-        actions.append(Task.completed_at.set(Task.completed_at | utcnow()))
+        actions.append(Task.completed_at.set(Task.completed_at | now))
     else:
         actions.append(Task.completed_at.remove())
     return actions
 
 
 def update_task(
-    user_id: str, task_id: str, changes: Mapping[str, Any], *, expected_version: int | None
+    user_id: str,
+    task_id: str,
+    changes: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    now: datetime | None = None,
 ) -> Task:
     """Apply a partial update in one conditional UpdateItem.
 
     `expected_version` None means the client sent `If-Match: *` (any version).
     """
-    actions: list[Action] = [Task.updated_at.set(utcnow())]
+    now = now or utcnow()
+    actions: list[Action] = [Task.updated_at.set(now)]
     for name, value in changes.items():
         attribute = getattr(Task, name)
         if name == "status":
-            actions.extend(_status_actions(value, user_id))
+            actions.extend(_status_actions(value, user_id, now))
         elif value is None or value == []:
             actions.append(attribute.remove())
         elif name == "due_date":

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,8 @@ class ManagedProcess:
     process: subprocess.Popen[bytes]
     log_path: Path | None = None
     _log: IO[bytes] | None = field(default=None, repr=False)
+    # A working folder the process may litter, removed when it stops.
+    scratch: Path | None = None
 
     @property
     def url(self) -> str:
@@ -57,6 +61,8 @@ class ManagedProcess:
                 self.process.wait(timeout)
         if self._log is not None:
             self._log.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def die_with_parent() -> None:
@@ -129,8 +135,14 @@ def start_dynamodb(port: int, db_path: Path | None, log_path: Path | None = None
     """AWS's DynamoDB Local engine; `db_path=None` keeps everything in memory."""
     home = _dynamodb_local_dir()
     storage = ["-inMemory"] if db_path is None else ["-dbPath", str(db_path)]
-    if db_path is not None:
+    # It writes dynamodb-local-metadata.json into its working folder, even in memory.
+    scratch = None
+    if db_path is None:
+        scratch = Path(tempfile.mkdtemp(prefix="dynamodb-local-"))
+        workdir = scratch
+    else:
         db_path.mkdir(parents=True, exist_ok=True)
+        workdir = db_path
     command = [
         "java",
         f"-Djava.library.path={home / 'DynamoDBLocal_lib'}",
@@ -140,7 +152,14 @@ def start_dynamodb(port: int, db_path: Path | None, log_path: Path | None = None
         "-port",
         str(port),
     ]
-    return _start("DynamoDB Local", command, port, log_path=log_path)
+    try:
+        managed = _start("DynamoDB Local", command, port, cwd=workdir, log_path=log_path)
+    except ServiceError:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    managed.scratch = scratch
+    return managed
 
 
 def start_cognito(port: int, state_dir: Path, log_path: Path | None = None) -> ManagedProcess:

@@ -1,0 +1,120 @@
+"""Turn the zip `zappa package` writes into the artifact we deploy.
+
+Zappa already leaves out what `exclude`/`exclude_glob` name in
+zappa_settings.json. This step makes the rest deterministic and quick to start:
+
+- shared libraries lose their symbol tables (`strip --strip-unneeded`, as
+  Debian does for its own), which nothing at run time reads;
+- bytecode is compiled once here (Python 3.11, like the runtime) as
+  unchecked-hash .pyc under `/var/task`, because Lambda's code directory is
+  read-only: without it every cold start recompiles every module it imports;
+- `package_info.json` loses Zappa's random uuid, build time and user;
+- entries are sorted, dated 1980-01-01 and given fixed modes, so the same
+  inputs give the same bytes.
+
+Standard library only: it runs in the build virtualenv, which holds nothing else
+of ours.
+
+    python -m infra.package.artifact RAW_ZIP OUT_ZIP [--source-commit SHA]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+RUNTIME = (3, 11)
+TASK_ROOT = "/var/task"
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024
+
+
+def _files(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            yield path
+
+
+def _compile(root: Path) -> None:
+    """Write `__pycache__/*.cpython-311.pyc` next to every module, naming sources as on Lambda.
+
+    A fresh isolated interpreter does it: marshal's output depends on what the
+    compiling process has already imported, so compiling in-process is not
+    reproducible.
+    """
+    command = [sys.executable, "-I", "-m", "compileall", "-q", "-q", "-j", "1"]
+    command += ["-s", str(root), "-p", TASK_ROOT, "--invalidation-mode", "unchecked-hash"]
+    if subprocess.run([*command, str(root)], check=False).returncode != 0:  # noqa: S603
+        raise SystemExit("error: some modules of the package do not compile")
+
+
+def _strip_shared_libraries(root: Path) -> None:
+    strip = shutil.which("strip")
+    if strip is None:
+        raise SystemExit("error: `strip` is missing: install binutils")
+    libraries = [str(path) for path in _files(root) if path.suffix == ".so"]
+    if libraries:
+        command = [strip, "--strip-unneeded", "--remove-section=.comment", *libraries]
+        subprocess.run(command, check=True)  # noqa: S603 (our fixed command)
+
+
+def _write_package_info(root: Path, source_commit: str) -> None:
+    info = {"build_platform": "linux", "source_commit": source_commit}
+    (root / "package_info.json").write_text(json.dumps(info, indent=4, sort_keys=True) + "\n")
+
+
+def _zip(root: Path, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(".partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in _files(root):
+            entry = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=FIXED_DATE)
+            entry.create_system = 3  # Unix, so Lambda honours the mode bits
+            mode = 0o755 if path.suffix == ".so" else 0o644
+            entry.external_attr = (0o100000 | mode) << 16
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, path.read_bytes(), compresslevel=9)
+    os.replace(partial, out)
+
+
+def finalize(raw: Path, out: Path, source_commit: str = "unknown") -> int:
+    """Rebuild `raw` as `out`; returns the size of `out` in bytes."""
+    if sys.version_info[:2] != RUNTIME:
+        raise SystemExit(f"error: bytecode must be compiled by Python {RUNTIME[0]}.{RUNTIME[1]}")
+    with tempfile.TemporaryDirectory(prefix="tasklake-package-") as temp:
+        root = Path(temp)
+        with zipfile.ZipFile(raw) as archive:
+            archive.extractall(root)
+        for stale in list(root.rglob("__pycache__")):
+            shutil.rmtree(stale)
+        _strip_shared_libraries(root)
+        _write_package_info(root, source_commit)
+        _compile(root)
+        _zip(root, out)
+    return out.stat().st_size
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.package.artifact")
+    parser.add_argument("raw", type=Path, help="the zip `zappa package` wrote")
+    parser.add_argument("out", type=Path, help="where to write the deployable zip")
+    parser.add_argument("--source-commit", default="unknown")
+    args = parser.parse_args(argv)
+    size = finalize(args.raw, args.out, args.source_commit)
+    print(f"{args.out}: {size / 1024 / 1024:.2f} MiB zipped ({size} bytes)")
+    if size > LAMBDA_ZIP_LIMIT:
+        print("error: over Lambda's 50 MiB limit for a zip upload", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

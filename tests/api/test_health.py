@@ -1,0 +1,39 @@
+"""GET /health tells a probe whether DynamoDB answers."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from api import create_app
+from api.config import Settings
+from infra.local.services import free_port
+
+
+def test_health_is_200_when_dynamodb_answers(client: FlaskClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "dynamodb": "ok"}
+
+
+def test_health_is_503_when_dynamodb_does_not(
+    engines: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dead)
+    broken = create_app(Settings.from_env())
+    try:
+        response = broken.test_client().get("/health")
+        assert response.status_code == 503
+        assert response.content_type == "application/problem+json"
+    finally:
+        monkeypatch.undo()
+        create_app(Settings.from_env())  # rebind the models to the live engine
+
+
+def test_spec_and_docs_need_no_auth(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json")
+    assert spec.status_code == 200
+    paths = spec.json["paths"]
+    assert {"/tasks", "/tasks/{task_id}", "/users", "/users/{user_id}", "/auth/token"} <= set(paths)
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,150 @@
+"""GET /tasks: cursor pagination, filters and their cursors."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, timedelta
+
+import pytest
+from ulid import ULID
+
+from api.storage import utcnow
+from api.tasks.models import Task, status_key
+from tests.api.conftest import Account
+
+
+def _seed(account: Account, count: int) -> list[str]:
+    """Write tasks straight to the table (fast), with ULIDs in creation order."""
+    ids = []
+    with Task.batch_write() as batch:
+        for n in range(count):
+            task_id = str(ULID())
+            status = ("todo", "in_progress", "done")[n % 3]
+            now = utcnow()
+            batch.save(
+                Task(
+                    account.id,
+                    task_id,
+                    title=f"task {n}",
+                    status=status,
+                    priority="medium",
+                    due_date=(date(2026, 1, 1) + timedelta(days=n % 60)).isoformat(),
+                    tags=["even"] if n % 2 == 0 else ["odd"],
+                    created_at=now,
+                    updated_at=now,
+                    completed_at=now if status == "done" else None,
+                    status_key=status_key(account.id, status),
+                    version=1,
+                )
+            )
+            ids.append(task_id)
+    return ids
+
+
+def _walk(account: Account, **query: object) -> tuple[list[dict[str, object]], int]:
+    items: list[dict[str, object]] = []
+    pages = 0
+    cursor = None
+    while True:
+        params = {**query, **({"cursor": cursor} if cursor else {})}
+        response = account.request("GET", "/tasks", query_string=params)
+        assert response.status_code == 200, response.json
+        pages += 1
+        items += response.json["items"]
+        cursor = response.json["next_cursor"]
+        if cursor is None:
+            return items, pages
+
+
+def test_following_next_cursor_returns_every_task_exactly_once_newest_first(
+    alice: Account,
+) -> None:
+    ids = _seed(alice, 301)
+
+    items, pages = _walk(alice, limit=25)
+
+    returned = [item["id"] for item in items]
+    assert returned == list(reversed(ids))
+    assert pages >= 13
+
+
+def test_default_page_size_is_20(alice: Account) -> None:
+    _seed(alice, 25)
+    page = alice.request("GET", "/tasks").json
+    assert len(page["items"]) == 20
+    assert page["next_cursor"]
+
+
+@pytest.mark.parametrize("limit", [0, -1, 101, "ten"])
+def test_limit_out_of_range_is_422(alice: Account, limit: object) -> None:
+    response = alice.request("GET", "/tasks", query_string={"limit": limit})
+    assert response.status_code == 422
+    assert "limit" in response.json["errors"]["query"]
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "!!!", base64.urlsafe_b64encode(b"x" * 40).decode()])
+def test_garbage_cursor_is_400(alice: Account, cursor: str) -> None:
+    response = alice.request("GET", "/tasks", query_string={"cursor": cursor})
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+
+
+def test_tampered_cursor_is_400(alice: Account) -> None:
+    _seed(alice, 3)
+    cursor = alice.request("GET", "/tasks", query_string={"limit": 1}).json["next_cursor"]
+    raw = bytearray(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    raw[-3] ^= 0x01
+    tampered = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+
+    assert alice.request("GET", "/tasks", query_string={"cursor": tampered}).status_code == 400
+
+
+def test_a_cursor_works_only_for_its_owner_and_filters(alice: Account, bob: Account) -> None:
+    _seed(alice, 3)
+    cursor = alice.request("GET", "/tasks", query_string={"limit": 1}).json["next_cursor"]
+
+    assert bob.request("GET", "/tasks", query_string={"cursor": cursor}).status_code == 400
+    other_filter = {"cursor": cursor, "status": "done"}
+    assert alice.request("GET", "/tasks", query_string=other_filter).status_code == 400
+    assert alice.request("GET", "/tasks", query_string={"cursor": cursor}).status_code == 200
+
+
+def test_status_filter_returns_only_that_status_completely(alice: Account) -> None:
+    ids = _seed(alice, 60)
+    items, _ = _walk(alice, status="done", limit=7)
+
+    assert {item["status"] for item in items} == {"done"}
+    assert [item["id"] for item in items] == [ids[n] for n in reversed(range(60)) if n % 3 == 2]
+
+
+def test_due_date_range_filter(alice: Account) -> None:
+    _seed(alice, 90)
+    items, _ = _walk(alice, due_after="2026-01-10", due_before="2026-01-19", limit=8)
+
+    due = [item["due_date"] for item in items]
+    assert len(due) == len([n for n in range(90) if 9 <= n % 60 <= 18])
+    assert all("2026-01-10" <= d <= "2026-01-19" for d in due)
+    assert due == sorted(due)  # ordered by due date when filtering on it
+
+
+def test_tag_and_combined_filters(alice: Account) -> None:
+    _seed(alice, 30)
+    tagged, _ = _walk(alice, tag="even", limit=4)
+    assert len(tagged) == 15
+    assert all(item["tags"] == ["even"] for item in tagged)
+
+    combined, _ = _walk(alice, status="todo", tag="even", due_before="2026-01-20", limit=3)
+    expected = [n for n in range(30) if n % 3 == 0 and n % 2 == 0 and n % 60 <= 19]
+    assert len(combined) == len(expected)
+
+
+def test_reversed_due_range_is_422(alice: Account) -> None:
+    response = alice.request(
+        "GET", "/tasks", query_string={"due_after": "2026-02-01", "due_before": "2026-01-01"}
+    )
+    assert response.status_code == 422
+
+
+def test_listing_is_scoped_to_the_caller(alice: Account, bob: Account) -> None:
+    _seed(alice, 5)
+    assert bob.request("GET", "/tasks").json == {"items": [], "next_cursor": None}

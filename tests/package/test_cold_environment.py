@@ -1,0 +1,72 @@
+"""A cold start with nothing but the stage's environment: no engines, no Cognito ids, no secret."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infra.local.services import free_port
+from infra.package.runtime import LambdaProcess
+from tests.package.conftest import call
+
+
+@pytest.fixture(scope="module")
+def unconfigured_process(
+    task_root: Path,
+    sdk_dir: Path,
+    stage_environment: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LambdaProcess]:
+    """The dev stage as zappa_settings.json leaves it, with AWS endpoints nobody listens on."""
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    environment = {
+        **stage_environment,
+        "AWS_ACCESS_KEY_ID": "unused",
+        "AWS_SECRET_ACCESS_KEY": "unused",
+        "AWS_ENDPOINT_URL_DYNAMODB": nowhere,
+        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": nowhere,
+    }
+    assert environment["COGNITO_CLIENT_ID"] == ""  # filled in only at deploy time
+    log_path = tmp_path_factory.mktemp("unconfigured-logs") / "handler.log"
+    with LambdaProcess(task_root, sdk_dir, environment, log_path) as process:
+        yield process
+
+
+def test_openapi_is_served_when_backing_services_are_unreachable(
+    unconfigured_process: LambdaProcess,
+) -> None:
+    response = call(unconfigured_process, "GET", "/openapi.json")
+
+    assert response["statusCode"] == 200
+    assert response["json"]["info"]["title"] == "tasklake"
+
+
+def test_a_missing_setting_fails_the_request_that_needs_it_not_the_import(
+    unconfigured_process: LambdaProcess,
+) -> None:
+    response = call(
+        unconfigured_process,
+        "POST",
+        "/auth/token",
+        body={"email": "someone@example.com", "password": "Correct-Horse-9"},
+    )
+
+    assert response["statusCode"] == 500
+    assert response["headers"]["Content-Type"] == "application/problem+json"
+    assert response["json"]["type"] == "urn:tasklake:problem:misconfigured"
+    assert response["json"]["detail"] == "COGNITO_CLIENT_ID is not set"
+    entries = [
+        json.loads(line)
+        for line in unconfigured_process.output().splitlines()
+        if line.startswith("{")
+    ]
+    errors = [
+        entry
+        for entry in entries
+        if entry["level"] == "ERROR" and entry.get("request_id") == response["request_id"]
+    ]
+    assert errors, unconfigured_process.output()[-2000:]
+    assert errors[0]["problem"] == "COGNITO_CLIENT_ID is not set"

@@ -1,0 +1,85 @@
+"""What the zip holds, how big it is, and that building it is deterministic."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from api.swagger_ui import ASSETS
+from infra.package.artifact import finalize
+from tests.package.conftest import SETTINGS_FILE
+
+TARGET_BYTES = 8 * 1024 * 1024
+# The runtime provides the AWS SDK; Zappa's own tooling is only needed to build.
+NEVER_PACKAGED = (
+    "boto3/",
+    "botocore/",
+    "s3transfer/",
+    "pip/",
+    "setuptools/",
+    "troposphere/",
+    "yaml/",
+    "requests/",
+    "tests/",
+    "infra/",
+    "docs/",
+    "zappa/cli.py",
+    "zappa/core.py",
+)
+
+
+@pytest.fixture(scope="module")
+def names(package_zip: Path) -> list[str]:
+    with zipfile.ZipFile(package_zip) as archive:
+        return archive.namelist()
+
+
+def test_package_is_within_the_size_target(package_zip: Path) -> None:
+    assert package_zip.stat().st_size <= TARGET_BYTES
+
+
+def test_package_leaves_out_what_lambda_provides_and_build_tools(names: list[str]) -> None:
+    present = [name for name in names if name.startswith(NEVER_PACKAGED)]
+    assert present == []
+
+
+def test_package_holds_the_handler_settings_and_precompiled_app(names: list[str]) -> None:
+    assert {"handler.py", "zappa_settings.py", "api/wsgi.py"} <= set(names)
+    assert "api/__pycache__/wsgi.cpython-311.pyc" in names
+
+
+def test_only_the_served_swagger_ui_assets_are_shipped(names: list[str]) -> None:
+    vendored = {Path(name).name for name in names if name.startswith("swagger_ui_bundle/vendor/")}
+    assert vendored == ASSETS
+
+
+def test_finalizing_is_deterministic(package_zip: Path, tmp_path: Path) -> None:
+    rebuilt = tmp_path / "again.zip"
+    with zipfile.ZipFile(package_zip) as archive:
+        commit = json.loads(archive.read("package_info.json"))["source_commit"]
+
+    finalize(package_zip, rebuilt, source_commit=commit)
+
+    assert rebuilt.read_bytes() == package_zip.read_bytes()
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_stage_settings_keep_roles_and_secrets_out_of_zappa(stage: str) -> None:
+    stages = json.loads(SETTINGS_FILE.read_text())
+    config = {**stages["dev"], **stages[stage]}
+
+    assert config["manage_roles"] is False
+    assert config["role_arn"] == f"arn:aws:iam::<account>:role/tasklake-{stage}-api"
+    assert config["runtime"] == "python3.11"
+    assert config["app_function"] == "api.wsgi.app"
+    assert (config["keep_warm"], config["binary_support"], config["debug"]) == (False,) * 3
+    assert config["cloudwatch_data_trace"] is False  # would log passwords and tokens
+    variables = config["aws_environment_variables"]
+    assert variables["STAGE"] == stage
+    assert variables["TASKS_TABLE"] == f"tasklake-{stage}-tasks"
+    assert variables["CURSOR_SECRET"] == ""  # injected by the deploy from Secrets Manager
+    assert set(config["tags"]) == {"Project", "Owner", "Environment", "CostCenter"}
+    assert config["tags"]["Environment"] == stage
