@@ -1,8 +1,9 @@
 """Copy what the Glue catalog publishes into a local folder, for DuckDB to query like Athena.
 
 Only partitions the catalog points at are copied, from exactly the run folder it names, so the
-local lake shows what Athena would show. Each local partition folder is swapped in whole, and one
-already copied from the same location is left alone.
+local lake shows what Athena would show. Each local partition folder is swapped in whole, one
+already copied from the same location is left alone, and a folder this mirror copied earlier for
+a partition the catalog no longer has is removed. Folders it did not write are never touched.
 """
 
 import shutil
@@ -30,6 +31,8 @@ class MirroredPartition:
     values: list[str]
     location: str
     rows: int
+    folder: Path
+    """The local copy, `<lake root>/<table>/year=…/month=…/day=…`."""
 
 
 def _partitions(glue: GlueClient, database: str, table: str) -> list[Any]:
@@ -84,5 +87,12 @@ def mirror_published(
                     (staged / SOURCE_MARKER).write_text(location)
                     _swap_in(staged, target)
             rows = sum(pq.read_metadata(path).num_rows for path in target.glob("*.parquet"))
-            mirrored.append(MirroredPartition(table, values, location, rows))
+            mirrored.append(MirroredPartition(table, values, location, rows, target))
+    _remove_unpublished(lake_root, {partition.folder for partition in mirrored})
     return mirrored
+
+
+def _remove_unpublished(lake_root: Path, published: set[Path]) -> None:
+    for marker in lake_root.glob(f"*/*/*/*/{SOURCE_MARKER}"):
+        if marker.parent not in published:
+            shutil.rmtree(marker.parent)
