@@ -49,7 +49,7 @@ class StagedPartition:
 
 def table_location(glue: GlueClient, database: str, table: str) -> str:
     """The table's S3 location as the catalog declares it, with a trailing slash."""
-    location = glue.get_table(DatabaseName=database, Name=table)["Table"]["StorageDescriptor"][
+    location: str = glue.get_table(DatabaseName=database, Name=table)["Table"]["StorageDescriptor"][
         "Location"
     ]
     return location if location.endswith("/") else location + "/"
@@ -117,7 +117,8 @@ def published_location(glue: GlueClient, database: str, table: str, snapshot_dat
         )
     except glue.exceptions.EntityNotFoundException:
         return ""
-    return partition["Partition"]["StorageDescriptor"]["Location"]
+    location: str = partition["Partition"]["StorageDescriptor"]["Location"]
+    return location
 
 
 def publish_partition(glue: GlueClient, database: str, partition: StagedPartition) -> None:
