@@ -49,16 +49,18 @@ browser: ## install headless Chromium (Debian) for the Swagger UI test
 run: venv local-deps ## start the local stack and serve the API on http://127.0.0.1:$(PORT)
 	$(PY) -m infra.local.stack run --port $(PORT)
 
-test: venv local-deps browser $(PACKAGE) ## run every test against the real local engines
+test: venv local-deps browser airflow-venv $(PACKAGE) ## run every test against the real local engines
 	$(PY) -m pytest tests/api tests/infra tests/package tests/etl
+	$(MAKE) --no-print-directory test-dags
 
 # --- quality ---
 
 .PHONY: lint fuzz
-lint: venv ## ruff, black --check, mypy (strict)
+lint: venv airflow-venv ## ruff, black --check, mypy (strict)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/black --check --quiet .
 	$(VENV)/bin/mypy api infra etl
+	$(AIRFLOW_VENV)/bin/mypy dags tests/dags
 
 FUZZ_SECONDS ?= 120
 fuzz: venv local-deps ## property-based run of the OpenAPI spec (schemathesis)
@@ -170,3 +172,36 @@ bench-etl: venv ## the transform vs naive pandas vs DuckDB on N synthetic tasks:
 query: venv ## SQL over the local lake (DuckDB, like Athena): SQL='…' or FILE=docs/queries/x.sql
 	@if [ -n "$(FILE)" ]; then $(PY) -m etl.query --file "$(FILE)"; \
 	else $(PY) -m etl.query "$$SQL"; fi
+
+# --- data lake: orchestration ---
+# Airflow lives in its own virtualenv, pinned like MWAA (Airflow 3.3.1 + its constraints), so it
+# never leaks into the Lambda package or the dev venv. The DAG's dependencies come from
+# dags/requirements.txt, the file MWAA installs; its --constraint line names MWAA's path, so the
+# local install drops that line and passes the committed copy of the same file instead.
+
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_CONSTRAINTS := dags/constraints-3.3.1.txt
+DATE ?= $(shell date -u +%F)
+LAKE_ROOT ?= .local/lake
+
+$(AIRFLOW_VENV)/.installed: dags/requirements.txt tests/dags/requirements.txt $(AIRFLOW_CONSTRAINTS)
+	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	grep -v '^--constraint' dags/requirements.txt > $(AIRFLOW_VENV)/requirements-mwaa.txt
+	$(AIRFLOW_VENV)/bin/pip install --quiet apache-airflow==3.3.1 \
+	  -r $(AIRFLOW_VENV)/requirements-mwaa.txt -r tests/dags/requirements.txt \
+	  -c $(AIRFLOW_CONSTRAINTS)
+	@touch $@
+
+.PHONY: airflow-venv etl airflow test-dags
+airflow-venv: $(AIRFLOW_VENV)/.installed ## Airflow 3.3.1 + amazon provider in .venv-airflow (MWAA pins)
+
+etl: airflow-venv ## run the tasks_daily DAG once for DATE (default today UTC) on the local stack
+	LAKE_ROOT=$(LAKE_ROOT) $(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local etl --date $(DATE) --stage $(STAGE)
+
+airflow: airflow-venv ## Airflow standalone on http://127.0.0.1:8080 with the DAG loaded
+	$(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local standalone
+
+# --confcutdir: tests/conftest.py serves the API tests and imports the API, which is not (and
+# must not be) installed in the Airflow venv.
+test-dags: airflow-venv local-deps ## DAG tests (integrity, end to end on the local engines)
+	$(AIRFLOW_VENV)/bin/python -m pytest tests/dags --confcutdir=tests/dags

@@ -1,0 +1,207 @@
+"""tasks_daily: snapshot the DynamoDB tasks table into the lake, one day per run.
+
+export (native point-in-time export, or a scan where none exists) -> transform to Parquet and
+stage under a run folder -> validate against the export and the Glue catalog -> publish by
+pointing the Glue partitions at the run folder -> report metrics to CloudWatch.
+
+Each run owns the data interval [start, start + 1 day) in UTC and writes the partition of its
+start date; the table's state at the end of the interval is what lands there. The work itself
+lives in the `etl` package as plain functions; this file only says in which order it happens.
+Settings are Airflow Variables (locally `AIRFLOW_VAR_TASKLAKE_*` environment variables), read at
+run time, never while the file is parsed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.amazon.aws.transfers.dynamodb_to_s3 import DynamoDBToS3Operator
+from airflow.sdk import Variable, chain, dag, get_current_context, task
+
+try:
+    from airflow.sdk import CronDataIntervalTimetable
+except ImportError:  # Airflow 3.0 keeps timetables in core
+    from airflow.timetables.interval import (  # type: ignore[assignment]
+        CronDataIntervalTimetable,
+    )
+
+from etl.bronze import scan_item_to_export_line
+from etl.lake_layout import bronze_attempt_prefix
+
+SETTINGS_DEFAULTS = {
+    "tasks_table": "tasklake-dev-tasks",
+    "lake_bucket": "tasklake-dev-lake",
+    "glue_database": "tasklake_dev",
+    "export_mode": "native",
+    "export_poll_seconds": "60",
+}
+
+# The base delay is an environment knob so tests can retry in seconds; backoff doubles it.
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("TASKLAKE_RETRY_DELAY_SECONDS", "60")))
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "data-platform",
+    "retries": 3,
+    "retry_delay": RETRY_DELAY,
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=30),
+}
+EXPORT_FILE_BYTES = 128 * 1024 * 1024
+
+
+def setting(name: str) -> str:
+    """A pipeline setting from the Airflow Variable `tasklake_<name>`."""
+    value: str = Variable.get(f"tasklake_{name}", default=SETTINGS_DEFAULTS[name])
+    return value
+
+
+def _run_identity() -> tuple[pendulum.Date, str]:
+    context = get_current_context()
+    start = context["data_interval_start"]
+    if start is None:
+        raise ValueError("tasks_daily needs a data interval: it runs on a data-interval timetable")
+    return start.date(), context["run_id"]
+
+
+@task.branch
+def choose_export_mode() -> str:
+    """`native` in AWS; `scan` where the table has no export API (DynamoDB Local)."""
+    get_current_context()["ti"].xcom_push(key="started_at", value=time.time())
+    mode = setting("export_mode")
+    if mode not in {"native", "scan"}:
+        raise ValueError(f"tasklake_export_mode must be native or scan, not {mode!r}")
+    return f"export_{mode}"
+
+
+@task(trigger_rule="none_failed_min_one_success")
+def transform() -> dict[str, Any]:
+    """Transform the export to Parquet, staged under this run's folders (not yet visible)."""
+    from etl.bronze import download_export, find_export
+    from etl.lake_layout import bronze_run_prefix
+    from etl.publish import stage_partitions
+    from etl.transform import transform_export
+
+    snapshot_date, run_id = _run_identity()
+    s3 = S3Hook().get_conn()
+    export = find_export(s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id))
+    with tempfile.TemporaryDirectory(prefix="tasks_daily-") as workdir:
+        files, counted = download_export(s3, export, Path(workdir, "export"))
+        result = transform_export(files, Path(workdir, "lake"), snapshot_date)
+        staged = stage_partitions(
+            s3,
+            GlueCatalogHook().get_conn(),
+            database=setting("glue_database"),
+            out_root=Path(workdir, "lake"),
+            files=result.files,
+            rows=result.rows,
+            snapshot_date=snapshot_date,
+            run_id=run_id,
+        )
+    return {
+        "export_items": export.item_count if export.item_count is not None else counted,
+        "transformed_items": result.export_items,
+        "partitions": [partition.as_dict() for partition in staged],
+    }
+
+
+@task
+def validate(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Fail the run, before anything is visible, if rows were lost or the schema drifted."""
+    from etl.publish import StagedPartition
+    from etl.validation import check_row_counts, check_staged_files
+
+    staged = [StagedPartition.from_dict(data) for data in run["partitions"]]
+    check_row_counts(run["export_items"], run["transformed_items"], staged)
+    check_staged_files(
+        S3Hook().get_conn(), GlueCatalogHook().get_conn(), setting("glue_database"), staged
+    )
+    partitions: list[dict[str, Any]] = run["partitions"]
+    return partitions
+
+
+@task
+def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
+    """Point each table's Glue partition at this run's folder; returns rows written per table."""
+    from etl.publish import StagedPartition, publish_partitions
+
+    staged = [StagedPartition.from_dict(data) for data in partitions]
+    publish_partitions(GlueCatalogHook().get_conn(), setting("glue_database"), staged)
+    return {partition.table: partition.rows for partition in staged}
+
+
+@task(trigger_rule="all_done", retries=1)
+def report() -> None:
+    """Send the run's metrics whether it succeeded or not; fail if it did not succeed."""
+    try:
+        from airflow.sdk.exceptions import AirflowFailException
+    except ImportError:  # Airflow 3.0
+        from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
+
+    from etl.run_metrics import put_run_metrics
+
+    context = get_current_context()
+    ti = context["ti"]
+    rows: dict[str, int] | None = ti.xcom_pull(task_ids="publish")
+    started_at: float | None = ti.xcom_pull(task_ids="choose_export_mode", key="started_at")
+    duration = time.time() - started_at if started_at is not None else 0.0
+    put_run_metrics(
+        AwsBaseHook(client_type="cloudwatch").get_conn(),
+        dag_id=ti.dag_id,
+        succeeded=rows is not None,
+        duration_seconds=duration,
+        rows_written=rows or {},
+    )
+    if rows is None:
+        raise AirflowFailException("the run did not publish; RunFailed was reported")
+
+
+@dag(
+    dag_id="tasks_daily",
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=4,
+    default_args=DEFAULT_ARGS,
+    render_template_as_native_obj=True,
+    user_defined_macros={"setting": setting, "bronze_attempt_prefix": bronze_attempt_prefix},
+    tags=["tasklake", "data-lake"],
+    doc_md=__doc__,
+)
+def tasks_daily() -> None:
+    bronze_prefix = "{{ bronze_attempt_prefix(data_interval_start.date(), run_id, ti.try_number) }}"
+    export_native = DynamoDBToS3Operator(
+        task_id="export_native",
+        dynamodb_table_name="{{ setting('tasks_table') }}",
+        s3_bucket_name="{{ setting('lake_bucket') }}",
+        s3_key_prefix=bronze_prefix,
+        point_in_time_export=True,
+        export_time="{{ data_interval_end }}",
+        export_format="DYNAMODB_JSON",
+        # Native rendering turns the setting into an int; 180 polls of a minute allow a 3 h export.
+        check_interval="{{ setting('export_poll_seconds') }}",
+        max_attempts=180,
+    )
+    export_scan = DynamoDBToS3Operator(
+        task_id="export_scan",
+        dynamodb_table_name="{{ setting('tasks_table') }}",
+        s3_bucket_name="{{ setting('lake_bucket') }}",
+        s3_key_prefix=bronze_prefix + "data/",
+        process_func=scan_item_to_export_line,
+        file_size=EXPORT_FILE_BYTES,
+        dynamodb_scan_kwargs={"ConsistentRead": True},
+    )
+    staged = transform()
+    published = publish(validate(staged))
+    chain(choose_export_mode(), [export_native, export_scan], staged)
+    chain(published, report())
+
+
+tasks_daily()

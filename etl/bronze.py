@@ -1,0 +1,113 @@
+"""Bronze: the raw DynamoDB export of one run, exactly as it landed in S3.
+
+Two producers write the same format, DynamoDB's DYNAMODB_JSON (gzipped lines of `{"Item": ...}`):
+DynamoDB's native point-in-time export in AWS, and a table scan where no export API exists
+(DynamoDB Local). The native export also leaves `manifest-summary.json`, whose `itemCount` is the
+figure the run is validated against; for a scan the lines themselves are counted.
+"""
+
+import gzip
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeSerializer
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+else:
+    S3Client = Any
+
+_SERIALIZER = TypeSerializer()
+_ATTEMPT = re.compile(r"attempt=(\d+)/$")
+
+
+class ExportNotFoundError(RuntimeError):
+    """No complete export under the run's bronze prefix."""
+
+
+@dataclass(frozen=True)
+class BronzeExport:
+    """The data files of one export attempt and how many items they hold."""
+
+    bucket: str
+    prefix: str
+    data_keys: list[str]
+    item_count: int | None
+    """From the native export's manifest; None for a scan, whose lines are counted on download."""
+
+
+def scan_item_to_export_line(item: Mapping[str, Any]) -> bytes:
+    """One scanned item as a gzip member holding one DYNAMODB_JSON line.
+
+    Used as the scan operator's `process_func`, which sees one item at a time: a file of
+    concatenated gzip members is still one valid gzip file, so it reads like a native export file.
+    """
+    typed = {name: _SERIALIZER.serialize(value) for name, value in item.items()}
+    line = json.dumps({"Item": typed}, separators=(",", ":"), sort_keys=True) + "\n"
+    return gzip.compress(line.encode("utf-8"), mtime=0)
+
+
+def _list_keys(s3: S3Client, bucket: str, prefix: str) -> list[str]:
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    return sorted(keys)
+
+
+def _latest_attempt_prefix(s3: S3Client, bucket: str, run_prefix: str) -> str:
+    """The newest `attempt=<n>/` folder: the export task succeeds only on its last attempt."""
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=run_prefix, Delimiter="/"
+    )
+    attempts: dict[int, str] = {}
+    for page in pages:
+        for common in page.get("CommonPrefixes", []):
+            match = _ATTEMPT.search(common["Prefix"])
+            if match:
+                attempts[int(match.group(1))] = common["Prefix"]
+    if not attempts:
+        raise ExportNotFoundError(f"no export attempt under s3://{bucket}/{run_prefix}")
+    return attempts[max(attempts)]
+
+
+def find_export(s3: S3Client, bucket: str, run_prefix: str) -> BronzeExport:
+    """The export a run's export task produced, whichever way it was made."""
+    prefix = _latest_attempt_prefix(s3, bucket, run_prefix)
+    keys = _list_keys(s3, bucket, prefix)
+    summaries = [key for key in keys if key.endswith("/manifest-summary.json")]
+    if len(summaries) > 1:
+        raise ExportNotFoundError(f"{len(summaries)} native exports under s3://{bucket}/{prefix}")
+    if not summaries:
+        return BronzeExport(bucket, prefix, keys, item_count=None)
+    summary = json.loads(s3.get_object(Bucket=bucket, Key=summaries[0])["Body"].read())
+    manifest = s3.get_object(Bucket=bucket, Key=summary["manifestFilesS3Key"])["Body"].read()
+    data_keys = [json.loads(line)["dataFileS3Key"] for line in manifest.splitlines() if line]
+    return BronzeExport(bucket, prefix, sorted(data_keys), item_count=int(summary["itemCount"]))
+
+
+def count_lines(path: Path) -> int:
+    with gzip.open(path, "rb") as lines:
+        return sum(1 for line in lines if line.strip())
+
+
+def download_export(s3: S3Client, export: BronzeExport, dest: Path) -> tuple[list[Path], int]:
+    """Download the data files and return those holding items, with the number of items.
+
+    Empty files (a scan of an empty table still uploads one) are left out: there is nothing in
+    them to transform.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    items = 0
+    for index, key in enumerate(export.data_keys):
+        path = dest / f"{index:05d}.json.gz"
+        s3.download_file(export.bucket, key, str(path))
+        lines = count_lines(path) if path.stat().st_size else 0
+        if lines:
+            files.append(path)
+            items += lines
+    return files, items

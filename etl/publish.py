@@ -1,0 +1,171 @@
+"""Publish a run's partitions to the lake so readers switch from the old data to the new at once.
+
+Each run uploads its files under its own `run=<key>/` folder inside the partition (invisible to
+Athena, which reads only the folder a Glue partition names), then points the Glue partition at
+that folder. The flip is a single catalog call per table: a reader sees the previous run's
+complete partition or this run's complete partition, never a mix and never both. Rerunning a date
+uploads to a new run folder and flips again, so a date always has exactly one set of rows.
+"""
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from etl.lake_layout import partition_suffix, partition_values, run_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_glue import GlueClient
+    from mypy_boto3_s3 import S3Client
+else:
+    GlueClient = Any
+    S3Client = Any
+
+
+@dataclass(frozen=True)
+class StagedPartition:
+    """One table's partition of one run, uploaded but not yet visible to readers."""
+
+    table: str
+    snapshot_date: str
+    location: str
+    """`s3://bucket/<table location>/year=…/month=…/day=…/run=<key>/`"""
+    keys: list[str]
+    rows: int
+
+    @property
+    def bucket(self) -> str:
+        return urlparse(self.location).netloc
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StagedPartition":
+        return cls(**data)
+
+
+def table_location(glue: GlueClient, database: str, table: str) -> str:
+    """The table's S3 location as the catalog declares it, with a trailing slash."""
+    location: str = glue.get_table(DatabaseName=database, Name=table)["Table"]["StorageDescriptor"][
+        "Location"
+    ]
+    return location if location.endswith("/") else location + "/"
+
+
+def stage_partitions(
+    s3: S3Client,
+    glue: GlueClient,
+    *,
+    database: str,
+    out_root: Path,
+    files: Iterable[str],
+    rows: dict[str, int],
+    snapshot_date: date,
+    run_id: str,
+) -> list[StagedPartition]:
+    """Upload the transform's output files, one run folder per table partition.
+
+    `files` are lake-relative paths like `tasks/year=2026/month=11/day=25/part-00000.parquet`. The
+    keys are fixed by the run, so a retried upload overwrites its own earlier attempt instead of
+    adding a second copy.
+    """
+    by_table: dict[str, list[str]] = {}
+    for relative in files:
+        path = PurePosixPath(relative)
+        by_table.setdefault(path.parts[0], []).append(relative)
+    staged: list[StagedPartition] = []
+    for table, relatives in sorted(by_table.items()):
+        location = (
+            f"{table_location(glue, database, table)}{partition_suffix(snapshot_date)}"
+            f"run={run_key(run_id)}/"
+        )
+        parsed = urlparse(location)
+        keys = []
+        for relative in sorted(relatives):
+            key = parsed.path.lstrip("/") + PurePosixPath(relative).name
+            s3.upload_file(str(out_root / relative), parsed.netloc, key)
+            keys.append(key)
+        staged.append(
+            StagedPartition(table, snapshot_date.isoformat(), location, keys, rows.get(table, 0))
+        )
+    return staged
+
+
+def _partition_input(glue: GlueClient, database: str, partition: StagedPartition) -> Any:
+    descriptor = glue.get_table(DatabaseName=database, Name=partition.table)["Table"][
+        "StorageDescriptor"
+    ]
+    storage = {
+        key: value
+        for key, value in descriptor.items()
+        if key in {"Columns", "InputFormat", "OutputFormat", "SerdeInfo", "Compressed"}
+    }
+    values = partition_values(date.fromisoformat(partition.snapshot_date))
+    return {"Values": values, "StorageDescriptor": {**storage, "Location": partition.location}}
+
+
+def published_location(glue: GlueClient, database: str, table: str, snapshot_date: date) -> str:
+    """Where readers of `table` find `snapshot_date` right now ('' when it was never published)."""
+    try:
+        partition = glue.get_partition(
+            DatabaseName=database,
+            TableName=table,
+            PartitionValues=partition_values(snapshot_date),
+        )
+    except glue.exceptions.EntityNotFoundException:
+        return ""
+    location: str = partition["Partition"]["StorageDescriptor"]["Location"]
+    return location
+
+
+def publish_partition(glue: GlueClient, database: str, partition: StagedPartition) -> None:
+    """Point the table's partition at the staged run folder, creating it on a date's first run."""
+    partition_input = _partition_input(glue, database, partition)
+    try:
+        glue.create_partition(
+            DatabaseName=database, TableName=partition.table, PartitionInput=partition_input
+        )
+    except glue.exceptions.AlreadyExistsException:
+        glue.update_partition(
+            DatabaseName=database,
+            TableName=partition.table,
+            PartitionValueList=partition_input["Values"],
+            PartitionInput=partition_input,
+        )
+
+
+def _restore(glue: GlueClient, database: str, partition: StagedPartition, location: str) -> None:
+    """Put a partition back where it pointed before this run ('' means it did not exist)."""
+    values = partition_values(date.fromisoformat(partition.snapshot_date))
+    if location:
+        publish_partition(glue, database, replace(partition, location=location))
+    else:
+        glue.delete_partition(
+            DatabaseName=database, TableName=partition.table, PartitionValues=values
+        )
+
+
+def publish_partitions(
+    glue: GlueClient, database: str, partitions: Iterable[StagedPartition]
+) -> dict[str, str]:
+    """Publish every staged partition of a run, or none of them.
+
+    Glue has no transaction across tables, so if one flip fails the tables already flipped are
+    pointed back at their previous run before the error propagates: a failed publish leaves the
+    date as readers knew it, and the retry publishes the whole run again.
+    """
+    previous: list[tuple[StagedPartition, str]] = []
+    try:
+        for partition in partitions:
+            snapshot_date = date.fromisoformat(partition.snapshot_date)
+            before = published_location(glue, database, partition.table, snapshot_date)
+            publish_partition(glue, database, partition)
+            previous.append((partition, before))
+    except Exception:
+        for flipped, location in reversed(previous):
+            _restore(glue, database, flipped, location)
+        raise
+    return {partition.table: partition.location for partition, _ in previous}

@@ -1,0 +1,74 @@
+"""Checks a run must pass before anything it wrote becomes visible to readers."""
+
+import io
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.parquet as pq
+
+from etl.publish import StagedPartition
+from etl.schemas import glue_type
+
+if TYPE_CHECKING:
+    from mypy_boto3_glue import GlueClient
+    from mypy_boto3_s3 import S3Client
+else:
+    GlueClient = Any
+    S3Client = Any
+
+ITEM_TABLE = "tasks"
+"""The lake table holding one row per exported DynamoDB item."""
+
+
+class ValidationError(RuntimeError):
+    """The run's output does not match its input or the catalog; nothing is published."""
+
+
+def check_row_counts(
+    export_items: int, transformed_items: int, staged: list[StagedPartition]
+) -> None:
+    """Every exported item was read, and became exactly one row of the item table."""
+    if transformed_items != export_items:
+        raise ValidationError(
+            f"export holds {export_items} items, transform read {transformed_items}"
+        )
+    item_rows = {p.table: p.rows for p in staged}.get(ITEM_TABLE)
+    if item_rows != export_items:
+        raise ValidationError(
+            f"export holds {export_items} items, {ITEM_TABLE} has {item_rows} rows"
+        )
+
+
+def _catalog_columns(glue: GlueClient, database: str, table: str) -> list[tuple[str, str]]:
+    columns = glue.get_table(DatabaseName=database, Name=table)["Table"]["StorageDescriptor"][
+        "Columns"
+    ]
+    return [(column["Name"], column["Type"]) for column in columns]
+
+
+def _read_metadata(s3: S3Client, bucket: str, key: str) -> pq.FileMetaData:
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return pq.read_metadata(io.BytesIO(body))
+
+
+def check_staged_files(
+    s3: S3Client, glue: GlueClient, database: str, staged: Iterable[StagedPartition]
+) -> None:
+    """The uploaded files hold the reported rows, with exactly the columns the catalog declares."""
+    for partition in staged:
+        expected = _catalog_columns(glue, database, partition.table)
+        rows = 0
+        for key in partition.keys:
+            metadata = _read_metadata(s3, partition.bucket, key)
+            rows += metadata.num_rows
+            schema = metadata.schema.to_arrow_schema()
+            actual = [(field.name, glue_type(field.type)) for field in schema]
+            if actual != expected:
+                raise ValidationError(
+                    f"{partition.table}: s3://{partition.bucket}/{key} has columns {actual}, "
+                    f"the Glue table declares {expected}"
+                )
+        if rows != partition.rows:
+            raise ValidationError(
+                f"{partition.table}: transform reported {partition.rows} rows, files hold {rows}"
+            )

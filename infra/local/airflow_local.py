@@ -1,0 +1,172 @@
+"""Run the tasks_daily DAG against the local stack: the engine behind `make etl` and `make airflow`.
+
+DynamoDB Local (started by `make run`, which owns the tasks table) is the source; moto stands in
+for S3, Glue and CloudWatch; the catalog is built from infra/analytics.yaml. The DAG reads the
+same Airflow Variables as in AWS, here given as AIRFLOW_VAR_* environment variables, with the
+export in scan mode because DynamoDB Local has no export API.
+
+    python -m infra.local.airflow_local etl [--date YYYY-MM-DD]
+    python -m infra.local.airflow_local standalone
+    python -m infra.local.airflow_local cli backfill create --dag-id tasks_daily ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import boto3
+
+from etl.lake_mirror import mirror_published
+from infra.local.analytics_catalog import create_analytics_catalog
+from infra.local.services import DUMMY_AWS_ENV, port_in_use, start_moto
+
+REPO = Path(__file__).resolve().parents[2]
+LOCAL = REPO / ".local"
+MOTO_PORT = 4566
+DAG_ID = "tasks_daily"
+
+
+def airflow_env(
+    airflow_home: Path,
+    moto_url: str,
+    dynamodb_url: str,
+    *,
+    tasks_table: str,
+    lake_bucket: str,
+    glue_database: str,
+) -> dict[str, str]:
+    """Environment for an Airflow process (CLI, standalone or test) on the local stack."""
+    python_path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))
+    # `airflow standalone` starts its components as `airflow …` subprocesses found on PATH.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {
+        **DUMMY_AWS_ENV,
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # The default 32 LocalExecutor workers are idle processes a 2-core laptop does not need.
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": "8080",
+        "AIRFLOW_CONN_AWS_DEFAULT": '{"conn_type": "aws"}',
+        "PYTHONPATH": python_path,
+        "PATH": path,
+        "AWS_ENDPOINT_URL_S3": moto_url,
+        "AWS_ENDPOINT_URL_GLUE": moto_url,
+        "AWS_ENDPOINT_URL_CLOUDWATCH": moto_url,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        "AIRFLOW_VAR_TASKLAKE_EXPORT_MODE": "scan",
+        "AIRFLOW_VAR_TASKLAKE_TASKS_TABLE": tasks_table,
+        "AIRFLOW_VAR_TASKLAKE_LAKE_BUCKET": lake_bucket,
+        "AIRFLOW_VAR_TASKLAKE_GLUE_DATABASE": glue_database,
+    }
+
+
+def logical_date_for(snapshot_date: date) -> str:
+    """The logical date `airflow dags test` needs so that its run owns `snapshot_date`.
+
+    A manual run's data interval is the last complete day before its logical date, so the run
+    for day D is started at D + 1 00:00 UTC.
+    """
+    return f"{snapshot_date + timedelta(days=1)}T00:00:00+00:00"
+
+
+def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> int:
+    command = [str(Path(sys.executable).with_name("airflow")), *args]
+    full_env = {**os.environ, **env}
+    if log is None:
+        return subprocess.call(command, env=full_env)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        return subprocess.call(command, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def prepare(stage: str) -> dict[str, str]:
+    """Check the source, start moto if needed, build the catalog, migrate Airflow's database."""
+    dynamodb_url = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
+    if not port_in_use(urlparse(dynamodb_url).port or 80):
+        sys.exit(
+            f"DynamoDB Local is not running at {dynamodb_url}: start the stack with `make run`"
+        )
+    moto_url = f"http://127.0.0.1:{MOTO_PORT}"
+    if not port_in_use(MOTO_PORT):
+        moto = start_moto(MOTO_PORT, log_path=LOCAL / "logs" / "moto.log")
+        print(f"started moto on {moto.url} (pid {moto.process.pid}, keeps running)")
+    for name, value in DUMMY_AWS_ENV.items():
+        os.environ.setdefault(name, value)
+    lake_bucket = f"tasklake-{stage}-lake"
+    glue_database = create_analytics_catalog(
+        boto3.client("s3", endpoint_url=moto_url),
+        boto3.client("glue", endpoint_url=moto_url),
+        {"Stage": stage, "LakeBucketName": lake_bucket},
+    )
+    env = airflow_env(
+        LOCAL / "airflow",
+        moto_url,
+        dynamodb_url,
+        tasks_table=os.environ.get("TASKS_TABLE", f"tasklake-{stage}-tasks"),
+        lake_bucket=lake_bucket,
+        glue_database=glue_database,
+    )
+    if not (LOCAL / "airflow" / "airflow.db").exists():
+        airflow(env, "db", "migrate", log=LOCAL / "logs" / "airflow-db-migrate.log")
+    return env
+
+
+def run_etl(snapshot_date: date, stage: str, lake_root: Path) -> int:
+    env = prepare(stage)
+    log = LOCAL / "logs" / f"etl-{snapshot_date}.log"
+    print(f"running {DAG_ID} for {snapshot_date} (log: {log.relative_to(REPO)})")
+    code = airflow(env, "dags", "test", DAG_ID, logical_date_for(snapshot_date), log=log)
+    if code != 0:
+        print(f"{DAG_ID} failed for {snapshot_date}; last lines of {log}:", file=sys.stderr)
+        print("\n".join(log.read_text().splitlines()[-15:]), file=sys.stderr)
+        return code
+    moto_url = env["AWS_ENDPOINT_URL_S3"]
+    mirrored = mirror_published(
+        boto3.client("s3", endpoint_url=moto_url),
+        boto3.client("glue", endpoint_url=moto_url),
+        env["AIRFLOW_VAR_TASKLAKE_GLUE_DATABASE"],
+        lake_root,
+    )
+    day = [f"{snapshot_date:%Y}", f"{snapshot_date:%m}", f"{snapshot_date:%d}"]
+    print(f"published {snapshot_date} to Glue {env['AIRFLOW_VAR_TASKLAKE_GLUE_DATABASE']}:")
+    for partition in mirrored:
+        if partition.values == day:
+            print(f"  {partition.table:<18} {partition.rows:>8} rows  {partition.location}")
+    print(f"local lake ({len(mirrored)} partitions in all): {lake_root}")
+    return 0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["etl", "standalone"])
+    parser.add_argument("--date", type=date.fromisoformat, default=datetime.now(UTC).date())
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument(
+        "--lake-root", type=Path, default=Path(os.environ.get("LAKE_ROOT", LOCAL / "lake"))
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cli"]:
+        return airflow(prepare("dev"), *argv[1:])
+    args = parse_args(argv)
+    if args.command == "etl":
+        return run_etl(args.date, args.stage, args.lake_root.resolve())
+    env = prepare(args.stage)
+    print("Airflow on http://127.0.0.1:8080 (Ctrl-C stops it)")
+    return airflow(env, "standalone")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The DAG file loads cleanly, cheaply, and says what the pipeline does."""
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pendulum
+import pytest
+from airflow.models import DagBag
+from airflow.serialization.encoders import coerce_to_core_timetable
+from airflow.utils.dag_cycle_tester import check_cycle
+
+from infra.local.airflow_local import logical_date_for
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+
+@pytest.fixture(scope="module")
+def dag_bag() -> DagBag:
+    return DagBag(dag_folder=str(DAGS))
+
+
+@pytest.fixture(scope="module")
+def dag(dag_bag: DagBag):  # type: ignore[no-untyped-def]
+    return dag_bag.dags["tasks_daily"]
+
+
+def test_dags_folder_imports_without_errors(dag_bag: DagBag) -> None:
+    assert dag_bag.import_errors == {}
+    assert set(dag_bag.dag_ids) == {"tasks_daily"}
+
+
+def test_pipeline_runs_export_transform_validate_publish_report_without_cycles(dag) -> None:  # type: ignore[no-untyped-def]
+    check_cycle(dag)
+    upstream = {task.task_id: set(task.upstream_task_ids) for task in dag.tasks}
+    assert upstream == {
+        "choose_export_mode": set(),
+        "export_native": {"choose_export_mode"},
+        "export_scan": {"choose_export_mode"},
+        "transform": {"export_native", "export_scan"},
+        "validate": {"transform"},
+        "publish": {"validate"},
+        "report": {"publish"},
+    }
+    assert dag.get_task("report").trigger_rule == "all_done"
+
+
+def test_every_task_retries_with_exponential_backoff(dag) -> None:  # type: ignore[no-untyped-def]
+    for task in dag.tasks:
+        assert task.retries >= 1, task.task_id
+        assert float(task.retry_exponential_backoff) >= 2.0, task.task_id
+        assert task.max_retry_delay is not None, task.task_id
+
+
+@pytest.mark.parametrize("snapshot_date", [date(2026, 11, 25), date(2024, 2, 29)])
+def test_each_run_owns_exactly_one_utc_day(dag, snapshot_date: date) -> None:  # type: ignore[no-untyped-def]
+    start = pendulum.datetime(snapshot_date.year, snapshot_date.month, snapshot_date.day, tz="UTC")
+
+    # The scheduler works on the core form of the DAG's timetable, as serialized from the file.
+    timetable = coerce_to_core_timetable(dag.timetable)
+
+    manual = timetable.infer_manual_data_interval(
+        run_after=pendulum.parse(logical_date_for(snapshot_date))
+    )
+    scheduled = timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=type("Restriction", (), {"earliest": start, "latest": None, "catchup": True})(),
+    )
+
+    assert (manual.start, manual.end) == (start, start.add(days=1))
+    assert scheduled is not None
+    assert (scheduled.data_interval.start, scheduled.data_interval.end) == (
+        start,
+        start.add(days=1),
+    )
+
+
+def test_parsing_the_dag_file_is_cheap_and_makes_no_aws_client() -> None:
+    """Parse it the way the DAG processor does, with AWS clients forbidden, and time it."""
+    probe = f"""
+import runpy, sys, time
+import airflow.sdk, airflow.providers.amazon.aws.transfers.dynamodb_to_s3  # warm, as in Airflow
+import botocore.session
+def forbidden(*args, **kwargs):
+    raise AssertionError("AWS client created while parsing the DAG file")
+botocore.session.Session.create_client = forbidden
+started = time.perf_counter()
+runpy.run_path({str(DAGS / "tasks_daily.py")!r})
+print(time.perf_counter() - started, "pyarrow" in sys.modules)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    seconds, imported_pyarrow = result.stdout.split()[-2:]
+    assert float(seconds) < 1.0
+    assert imported_pyarrow == "False"

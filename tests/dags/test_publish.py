@@ -1,0 +1,140 @@
+"""Publishing and validation against moto: one partition per date, flipped whole or not at all."""
+
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from etl.publish import (
+    StagedPartition,
+    publish_partitions,
+    published_location,
+    stage_partitions,
+    table_location,
+)
+from etl.schemas import TABLES
+from etl.validation import ValidationError, check_row_counts, check_staged_files
+from tests.dags.local_stack import LocalStack
+
+DAY = date(2026, 10, 1)
+
+
+def _write_lake(root: Path, rows: int, schema: pa.Schema | None = None) -> list[str]:
+    """A transform's output for DAY: one file per table, `rows` rows in each."""
+    files = []
+    for table, table_schema in TABLES.items():
+        relative = f"{table}/year=2026/month=10/day=01/part-00000.parquet"
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        use = schema if schema is not None else table_schema
+        pq.write_table(pa.Table.from_pylist([{}] * rows, schema=use), root / relative)
+        files.append(relative)
+    return files
+
+
+def _stage(stack: LocalStack, root: Path, run_id: str, rows: int = 2) -> list[StagedPartition]:
+    files = _write_lake(root, rows)
+    return stage_partitions(
+        stack.client("s3"),
+        stack.client("glue"),
+        database=stack.database,
+        out_root=root,
+        files=files,
+        rows=dict.fromkeys(TABLES, rows),
+        snapshot_date=DAY,
+        run_id=run_id,
+    )
+
+
+def test_staged_files_land_under_the_run_folder_of_each_table(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    staged = _stage(local_stack, tmp_path, "manual__2026-10-02T00:00:00+00:00")
+
+    glue = local_stack.client("glue")
+    for partition in staged:
+        base = table_location(glue, local_stack.database, partition.table)
+        expected = f"{base}year=2026/month=10/day=01/run=manual__2026-10-02T00-00-00-00-00/"
+        assert partition.location == expected
+        assert published_location(glue, local_stack.database, partition.table, DAY) == ""
+
+
+def test_publishing_twice_leaves_one_partition_at_the_latest_run(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    glue = local_stack.client("glue")
+    first = _stage(local_stack, tmp_path / "a", "run-a")
+    second = _stage(local_stack, tmp_path / "b", "run-b")
+
+    publish_partitions(glue, local_stack.database, first)
+    published = publish_partitions(glue, local_stack.database, second)
+
+    for partition in second:
+        found = glue.get_partitions(DatabaseName=local_stack.database, TableName=partition.table)
+        day_partitions = [p for p in found["Partitions"] if p["Values"] == ["2026", "10", "01"]]
+        assert [p["StorageDescriptor"]["Location"] for p in day_partitions] == [partition.location]
+        assert published[partition.table] == partition.location
+
+
+def test_a_partition_that_cannot_flip_puts_the_others_back(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    glue = local_stack.client("glue")
+    database = local_stack.database
+    day = date(2026, 10, 2)
+    good = [
+        StagedPartition(table, day.isoformat(), f"s3://tasklake-test-lake/x/{table}/run=1/", [], 0)
+        for table in ("tag_daily_stats", "tasks")
+    ]
+    publish_partitions(glue, database, good[:1])
+    moved = [
+        StagedPartition(p.table, p.snapshot_date, p.location.replace("run=1", "run=2"), [], 0)
+        for p in good
+    ]
+    missing_table = StagedPartition("no_such_table", day.isoformat(), "s3://x/", [], 0)
+
+    with pytest.raises(glue.exceptions.EntityNotFoundException):
+        publish_partitions(glue, database, [*moved, missing_table])
+
+    assert published_location(glue, database, "tag_daily_stats", day) == good[0].location
+    assert published_location(glue, database, "tasks", day) == ""
+
+
+def test_row_counts_must_match_the_export() -> None:
+    staged = [StagedPartition("tasks", "2026-10-01", "s3://b/t/", [], 3)]
+
+    check_row_counts(export_items=3, transformed_items=3, staged=staged)
+    with pytest.raises(ValidationError, match="tasks has 3 rows"):
+        check_row_counts(export_items=4, transformed_items=4, staged=staged)
+    with pytest.raises(ValidationError, match="transform read 2"):
+        check_row_counts(export_items=3, transformed_items=2, staged=staged)
+
+
+def test_staged_files_must_match_the_catalog_columns_and_reported_rows(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    s3, glue = local_stack.client("s3"), local_stack.client("glue")
+    staged = _stage(local_stack, tmp_path / "ok", "run-ok")
+    check_staged_files(s3, glue, local_stack.database, staged)
+
+    overcounted = [
+        StagedPartition(p.table, p.snapshot_date, p.location, p.keys, p.rows + 1) for p in staged
+    ]
+    with pytest.raises(ValidationError, match="files hold 2"):
+        check_staged_files(s3, glue, local_stack.database, overcounted)
+
+    drifted_root = tmp_path / "drifted"
+    files = _write_lake(drifted_root, 1, schema=pa.schema([("user_id", pa.string())]))
+    drifted = stage_partitions(
+        s3,
+        glue,
+        database=local_stack.database,
+        out_root=drifted_root,
+        files=files,
+        rows=dict.fromkeys(TABLES, 1),
+        snapshot_date=DAY,
+        run_id="run-drifted",
+    )
+    with pytest.raises(ValidationError, match="the Glue table declares"):
+        check_staged_files(s3, glue, local_stack.database, drifted)

@@ -1,0 +1,202 @@
+"""tasks_daily end to end on the local engines: DynamoDB Local -> moto S3 -> Parquet -> moto Glue.
+
+Each test owns its snapshot dates, so the session's shared catalog never mixes their partitions.
+"""
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from airflow.models import DagBag
+
+import etl.publish
+from infra.local.airflow_local import logical_date_for
+from tests.dags.local_stack import LocalStack, task_item
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
+
+
+def _assert_succeeded(result: Any) -> None:
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def _started_tasks(log: str) -> set[str]:
+    return set(re.findall(r"\[DAG TEST\] starting task_id=(\w+)", log))
+
+
+def _metric_names(stack: LocalStack) -> set[str]:
+    metrics = stack.client("cloudwatch").list_metrics(Namespace="Tasklake/ETL")["Metrics"]
+    return {metric["MetricName"] for metric in metrics}
+
+
+def test_run_publishes_every_table_for_its_day(stack: LocalStack) -> None:
+    day = date(2026, 11, 2)
+    stack.put_tasks(
+        task_item("alice", "t1"),
+        task_item("alice", "t2", status="done", completed_at="2026-11-01T10:00:00Z"),
+        task_item("bob", "t3", tags=["work", "home"]),
+    )
+
+    _assert_succeeded(stack.run_dag(day))
+
+    for table in TABLES:
+        location = stack.location(table, day)
+        assert "/year=2026/month=11/day=02/run=manual__" in location
+    tasks = stack.read_published("tasks", day)
+    assert sorted(tasks.column("task_id").to_pylist()) == ["t1", "t2", "t3"]
+    users = stack.read_published("user_daily_stats", day)
+    assert sorted(users.column("user_id").to_pylist()) == ["alice", "bob"]
+    assert {"RunSucceeded", "RunDurationSeconds", "RowsWritten"} <= _metric_names(stack)
+
+
+def test_rerunning_a_date_replaces_it_with_the_same_rows(stack: LocalStack) -> None:
+    day = date(2026, 11, 3)
+    stack.put_tasks(task_item("alice", "t1"), task_item("bob", "t2"))
+
+    _assert_succeeded(stack.run_dag(day))
+    first_location = stack.location("tasks", day)
+    first_rows = stack.read_published("tasks", day).sort_by("task_id")
+    _assert_succeeded(stack.run_dag(day))
+
+    for table in TABLES:
+        assert len(stack.partitions(table, day)) == 1
+    assert stack.location("tasks", day) != first_location
+    second_rows = stack.read_published("tasks", day).sort_by("task_id")
+    assert second_rows.num_rows == 2
+    assert second_rows.equals(first_rows)
+
+
+def test_deleted_task_is_gone_from_the_next_snapshot(stack: LocalStack) -> None:
+    stack.put_tasks(task_item("alice", "t1"), task_item("alice", "t2"))
+    _assert_succeeded(stack.run_dag(date(2026, 11, 4)))
+
+    stack.tasks.delete_item(Key={"user_id": "alice", "task_id": "t2"})
+    _assert_succeeded(stack.run_dag(date(2026, 11, 5)))
+
+    assert stack.read_published("tasks", date(2026, 11, 4)).column("task_id").to_pylist() == [
+        "t1",
+        "t2",
+    ]
+    assert stack.read_published("tasks", date(2026, 11, 5)).column("task_id").to_pylist() == ["t1"]
+
+
+def test_a_new_task_attribute_does_not_break_the_run(stack: LocalStack) -> None:
+    day = date(2026, 11, 6)
+    stack.put_tasks(
+        task_item("alice", "t1"),
+        task_item("alice", "t2", estimate_minutes=30, checklist={"steps": ["a", "b"]}),
+    )
+
+    _assert_succeeded(stack.run_dag(day))
+
+    tasks = stack.read_published("tasks", day)
+    assert sorted(tasks.column("task_id").to_pylist()) == ["t1", "t2"]
+    assert "estimate_minutes" not in tasks.column_names
+    assert "checklist" not in tasks.column_names
+
+
+def test_a_failed_run_publishes_nothing_and_reports_run_failed(stack: LocalStack) -> None:
+    day = date(2026, 11, 7)
+    stack.put_tasks(task_item("alice", "t1"))
+
+    result = stack.run_dag(day, AIRFLOW_VAR_TASKLAKE_EXPORT_MODE="firehose")
+
+    assert result.returncode != 0
+    assert "state=failed" in result.stdout + result.stderr
+    for table in TABLES:
+        assert stack.partitions(table, day) == []
+    assert "RunFailed" in _metric_names(stack)
+
+
+def test_failure_mid_publish_heals_on_retry_with_nothing_partial_visible(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second table's flip fails once; readers keep the previous run until the retry."""
+    day = date(2026, 11, 8)
+    stack.put_tasks(task_item("alice", "t1"))
+    _assert_succeeded(stack.run_dag(day))
+    before = {table: stack.location(table, day) for table in TABLES}
+    stack.put_tasks(task_item("bob", "t2"))
+
+    publish_partition, publish_partitions = (
+        etl.publish.publish_partition,
+        etl.publish.publish_partitions,
+    )
+    visible_when_publish_started: list[dict[str, str]] = []
+    failed: list[str] = []
+
+    def flaky_publish_partition(glue: Any, database: str, partition: Any) -> None:
+        if partition.table == "user_daily_stats" and not failed:
+            failed.append(partition.table)
+            raise ConnectionError("injected: Glue unreachable")
+        publish_partition(glue, database, partition)
+
+    def observed_publish_partitions(glue: Any, database: str, partitions: Any) -> Any:
+        visible_when_publish_started.append({table: stack.location(table, day) for table in TABLES})
+        return publish_partitions(glue, database, partitions)
+
+    monkeypatch.setattr(etl.publish, "publish_partition", flaky_publish_partition)
+    monkeypatch.setattr(etl.publish, "publish_partitions", observed_publish_partitions)
+    dag = DagBag(dag_folder=str(DAGS)).dags["tasks_daily"]
+
+    run = dag.test(logical_date=datetime.fromisoformat(logical_date_for(day)))
+
+    assert run.state == "success"
+    assert failed == ["user_daily_stats"]
+    # The attempt that failed half-way flipped one table, then put it back before failing.
+    assert visible_when_publish_started == [before, before]
+    after = {table: stack.location(table, day) for table in TABLES}
+    assert all(after[table] != before[table] for table in TABLES)
+    assert len({location.rsplit("/run=", 1)[1] for location in after.values()}) == 1
+    assert sorted(stack.read_published("tasks", day).column("task_id").to_pylist()) == [
+        "t1",
+        "t2",
+    ]
+
+
+def test_native_mode_runs_the_point_in_time_export(stack: LocalStack) -> None:
+    """The AWS path: PITR export with export_time = end of the day (moto's DynamoDB has one)."""
+    day = date(2026, 11, 9)
+    moto_url = stack.env["AWS_ENDPOINT_URL_S3"]
+    table_name = "tasklake-test-tasks-pitr"
+    dynamodb = boto3.resource("dynamodb", endpoint_url=moto_url)
+    if table_name not in dynamodb.meta.client.list_tables()["TableNames"]:
+        table = dynamodb.create_table(
+            TableName=table_name,
+            KeySchema=[
+                {"AttributeName": "user_id", "KeyType": "HASH"},
+                {"AttributeName": "task_id", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "user_id", "AttributeType": "S"},
+                {"AttributeName": "task_id", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.meta.client.update_continuous_backups(
+            TableName=table_name,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+        table.put_item(Item=task_item("carol", "n1"))
+        table.put_item(Item=task_item("carol", "n2", status="done"))
+
+    result = stack.run_dag(
+        day,
+        AIRFLOW_VAR_TASKLAKE_EXPORT_MODE="native",
+        AIRFLOW_VAR_TASKLAKE_TASKS_TABLE=table_name,
+        AIRFLOW_VAR_TASKLAKE_EXPORT_POLL_SECONDS="1",
+        AWS_ENDPOINT_URL_DYNAMODB=moto_url,
+    )
+
+    _assert_succeeded(result)
+    started = _started_tasks(result.stdout + result.stderr)
+    assert "export_native" in started
+    assert "export_scan" not in started
+    assert sorted(stack.read_published("tasks", day).column("task_id").to_pylist()) == [
+        "n1",
+        "n2",
+    ]
