@@ -13,6 +13,7 @@ export in scan mode because DynamoDB Local has no export API.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -88,17 +89,32 @@ def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> int:
         return subprocess.call(command, env=full_env, stdout=out, stderr=subprocess.STDOUT)
 
 
+def _running_stack() -> dict[str, str]:
+    """The endpoints `make run` wrote for the stack it is running, if it is running."""
+    stack_file = LOCAL / "stack.json"
+    if not stack_file.exists():
+        return {}
+    endpoints: dict[str, str] = json.loads(stack_file.read_text())
+    return endpoints
+
+
 def prepare(stage: str) -> dict[str, str]:
     """Check the source, start moto if needed, build the catalog, migrate Airflow's database."""
-    dynamodb_url = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
+    running = _running_stack()
+    dynamodb_url = os.environ.get(
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        running.get("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+    )
     if not port_in_use(urlparse(dynamodb_url).port or 80):
         sys.exit(
             f"DynamoDB Local is not running at {dynamodb_url}: start the stack with `make run`"
         )
-    moto_url = f"http://127.0.0.1:{MOTO_PORT}"
-    if not port_in_use(MOTO_PORT):
-        moto = start_moto(MOTO_PORT, log_path=LOCAL / "logs" / "moto.log")
-        print(f"started moto on {moto.url} (pid {moto.process.pid}, keeps running)")
+    moto_url = running.get("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{MOTO_PORT}")
+    moto_port = urlparse(moto_url).port or MOTO_PORT
+    if not port_in_use(moto_port):
+        # Lives as long as this command: the catalog and bronze go with it, the mirror stays.
+        moto = start_moto(moto_port, log_path=LOCAL / "logs" / "moto.log")
+        print(f"started moto on {moto.url} for this run")
     for name, value in DUMMY_AWS_ENV.items():
         os.environ.setdefault(name, value)
     lake_bucket = f"tasklake-{stage}-lake"
