@@ -91,9 +91,12 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
         errors = data.get("errors") or data.get("messages")
         detail = data.get("message") or error.description
         type_ = "urn:tasklake:problem:validation" if status == 422 else "about:blank"
-        return problem_response(
-            status, detail, type_=type_, errors=errors, headers=data.get("headers")
-        )
+        # Keep the exception's own headers (405's Allow, RFC 9110 §15.5.6), not its HTML type.
+        headers = {
+            name: value for name, value in error.get_headers() if name.lower() != "content-type"
+        }
+        headers.update(data.get("headers") or {})
+        return problem_response(status, detail, type_=type_, errors=errors, headers=headers)
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
