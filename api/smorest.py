@@ -3,6 +3,7 @@
 - every error, including flask-smorest's own, webargs' 422 and werkzeug's
   400/404/405/413, leaves as `application/problem+json` and is documented so;
 - schemas reject unknown fields;
+- timestamps are documented as RFC 3339 `date-time` (`Timestamp`);
 - a task's ETag is its version, so a PATCH can hand the client's If-Match
   straight to DynamoDB as a condition instead of reading the item first.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import http
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import flask_smorest
@@ -22,6 +24,7 @@ from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from api.problems import PROBLEM_CONTENT_TYPE, PreconditionFailed, problem_response
+from api.storage import iso
 
 BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
@@ -30,6 +33,23 @@ class Schema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+
+class Timestamp(ma.fields.Field[datetime]):
+    """A UTC instant written as fixed-width RFC 3339, `2026-11-25T09:30:00.123456Z` (output only).
+
+    Not a `fields.DateTime` with a custom format: apispec documents those with
+    `format: null, pattern: null`, which is not a valid OpenAPI 3.1 schema.
+    """
+
+    def _serialize(
+        self,
+        value: datetime | None,
+        attr: str | None,  # noqa: ARG002 (marshmallow's signature)
+        obj: Any,  # noqa: ARG002
+        **kwargs: Any,  # noqa: ARG002
+    ) -> Any:
+        return None if value is None else iso(value)
 
 
 class ProblemSchema(Schema):
@@ -82,6 +102,10 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
 
 class Api(flask_smorest.Api):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, **options: Any) -> None:
+        super()._init_spec(**options)
+        self.ma_plugin.map_to_openapi_type(Timestamp, "string", "date-time")
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500

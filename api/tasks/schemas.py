@@ -7,8 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from api.smorest import Schema
-from api.storage import ISO_FORMAT
+from api.smorest import Schema, Timestamp
 
 STATUSES = ("todo", "in_progress", "done")
 PRIORITIES = ("low", "medium", "high")
@@ -66,9 +65,9 @@ class TaskSchema(Schema):
     priority = ma.fields.String(validate=validate.OneOf(PRIORITIES))
     due_date = ma.fields.String(allow_none=True, metadata={"format": "date"})
     tags = ma.fields.List(ma.fields.String(), dump_default=[])
-    created_at = ma.fields.DateTime(format=ISO_FORMAT)
-    updated_at = ma.fields.DateTime(format=ISO_FORMAT)
-    completed_at = ma.fields.DateTime(format=ISO_FORMAT, allow_none=True)
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    completed_at = Timestamp(allow_none=True)
 
     @ma.post_dump
     def _tags_always_a_list(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:

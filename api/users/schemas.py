@@ -8,8 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from api.auth.identity import password_problems
-from api.smorest import Schema
-from api.storage import ISO_FORMAT
+from api.smorest import Schema, Timestamp
 
 
 def name_field(**kwargs: Any) -> ma.fields.String:
@@ -46,7 +45,7 @@ class UserSchema(Schema):
     id = ma.fields.String(attribute="user_id", dump_only=True)
     email = ma.fields.String()
     name = ma.fields.String()
-    created_at = ma.fields.DateTime(format=ISO_FORMAT)
+    created_at = Timestamp()
 
 
 class UserListArgsSchema(Schema):
