@@ -166,7 +166,12 @@ class IdentityProvider:
                 ClientId=self._settings.require("cognito_client_id"),
             )
         except ClientError as error:
-            if _error_code(error) in ("UnsupportedTokenTypeException", "InvalidParameterException"):
+            # NotAuthorizedException: a token Cognito never issued, or already revoked.
+            if _error_code(error) in (
+                "NotAuthorizedException",
+                "UnsupportedTokenTypeException",
+                "InvalidParameterException",
+            ):
                 raise Unprocessable(
                     "That is not a refresh token of this client",
                     errors={"json": {"refresh_token": ["Not a refresh token of this client"]}},

@@ -78,3 +78,11 @@ def test_logout_with_refresh_token_ends_the_session(client: FlaskClient, alice: 
 
 def test_logout_needs_a_token(client: FlaskClient) -> None:
     assert client.post("/auth/logout").status_code == 401
+
+
+def test_logout_with_a_refresh_token_cognito_never_issued_is_422(alice: Account) -> None:
+    response = alice.request("POST", "/auth/logout", json={"refresh_token": "not-a-real-token"})
+
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert "refresh_token" in response.json["errors"]["json"]
