@@ -2,7 +2,8 @@
 
 - every error, including flask-smorest's own, webargs' 422 and werkzeug's
   400/404/405/413, leaves as `application/problem+json` and is documented so;
-- schemas reject unknown fields;
+- schemas reject unknown fields, and `Meta.json_schema` adds the JSON Schema
+  keywords marshmallow has no field option for (e.g. `minProperties`);
 - timestamps are documented as RFC 3339 `date-time` (`Timestamp`);
 - a task's ETag is its version, so a PATCH can hand the client's If-Match
   straight to DynamoDB as a condition instead of reading the item first.
@@ -17,6 +18,8 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from flask import Response, request
 from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.exceptions import PreconditionRequired
@@ -100,11 +103,22 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         raise PreconditionFailed("If-Match does not name a current version of this resource")
 
 
+class SchemaConverter(OpenAPIConverter):
+    def schema2jsonschema(self, schema: Any) -> dict[str, Any]:
+        jsonschema: dict[str, Any] = super().schema2jsonschema(schema)  # type: ignore[no-untyped-call]
+        jsonschema.update(getattr(getattr(schema, "Meta", None), "json_schema", {}))
+        return jsonschema
+
+
+class SchemaPlugin(MarshmallowPlugin):
+    Converter = SchemaConverter
+
+
 class Api(flask_smorest.Api):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
 
     def _init_spec(self, **options: Any) -> None:
-        super()._init_spec(**options)
+        super()._init_spec(marshmallow_plugin=SchemaPlugin(), **options)
         self.ma_plugin.map_to_openapi_type(Timestamp, "string", "date-time")
 
     def handle_http_exception(self, error: HTTPException) -> Response:

@@ -32,6 +32,8 @@ PASSWORD_RULES: tuple[tuple[str, str], ...] = (
     (r"[A-Z]", "an uppercase letter"),
     (r"[0-9]", "a digit"),
 )
+# The same rules as one ECMA-262 pattern for the OpenAPI spec ([\s\S]: newlines too).
+PASSWORD_PATTERN = "^" + "".join(f"(?=[\\s\\S]*{rule})" for rule, _ in PASSWORD_RULES)
 BAD_CREDENTIALS = "Incorrect email or password"
 
 

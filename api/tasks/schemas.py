@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validate
@@ -51,6 +51,9 @@ class TaskCreateSchema(TaskFieldsSchema):
 
 
 class TaskPatchSchema(TaskFieldsSchema):
+    class Meta(Schema.Meta):
+        json_schema: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
     @ma.validates_schema
     def _not_empty(self, data: dict[str, Any], **_: Any) -> None:
         if not data:

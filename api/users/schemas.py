@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from api.auth.identity import password_problems
+from api.auth.identity import PASSWORD_MIN_LENGTH, PASSWORD_PATTERN, password_problems
 from api.smorest import Schema, Timestamp
 
 
@@ -21,7 +21,11 @@ class SignUpSchema(Schema):
         required=True,
         load_only=True,
         validate=validate.Length(max=256),
-        metadata={"description": "8+ characters with a lowercase, an uppercase letter and a digit"},
+        metadata={
+            "description": "8+ characters with a lowercase, an uppercase letter and a digit",
+            "minLength": PASSWORD_MIN_LENGTH,
+            "pattern": PASSWORD_PATTERN,
+        },
     )
     name = name_field(required=True)
 

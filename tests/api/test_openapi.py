@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
+
+from api.auth.identity import password_problems
 
 
 @pytest.fixture
@@ -31,3 +34,18 @@ def test_timestamps_are_documented_as_date_time(spec: dict[str, Any]) -> None:
         ("User", "created_at"),
     ]:
         assert schemas[schema]["properties"][field]["format"] == "date-time", (schema, field)
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["Correct-Horse-9", "short1A", "alllowercase1", "ALLUPPERCASE1", "NoDigitsHere", "Ab1\n" * 2],
+)
+def test_the_documented_password_rule_is_the_api_rule(spec: dict[str, Any], password: str) -> None:
+    rule = spec["components"]["schemas"]["SignUp"]["properties"]["password"]
+    documented = len(password) >= rule["minLength"] and re.match(rule["pattern"], password)
+
+    assert bool(documented) == (not password_problems(password))
+
+
+def test_a_patch_must_change_something(spec: dict[str, Any]) -> None:
+    assert spec["components"]["schemas"]["TaskPatch"]["minProperties"] == 1
