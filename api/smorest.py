@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import http
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,6 +66,11 @@ class ProblemSchema(Schema):
     )
 
 
+# Exactly what ItemVersion.tag writes: ASCII digits, no leading zero, and short
+# enough for a DynamoDB number (so `"v²"` or a 500-digit tag is stale, not an error).
+VERSION_TAG = re.compile(r"v([1-9][0-9]{0,17})")
+
+
 @dataclass(frozen=True)
 class ItemVersion:
     """ETag data for a versioned item: the tag is the version number itself."""
@@ -98,8 +104,9 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         if request.if_match.star_tag:
             return None
         for tag in request.if_match.as_set():
-            if tag.startswith("v") and tag[1:].isdigit():
-                return int(tag[1:])
+            match = VERSION_TAG.fullmatch(tag or "")  # werkzeug parses `""` as None
+            if match:
+                return int(match.group(1))
         raise PreconditionFailed("If-Match does not name a current version of this resource")
 
 
