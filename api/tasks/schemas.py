@@ -14,6 +14,22 @@ PRIORITIES = ("low", "medium", "high")
 MAX_TAGS = 10
 
 
+# Whitespace to both Python (str.isspace) and ECMA-262 (\s), spelled out so that the
+# spec's pattern and this API's validation agree on every character.
+WHITESPACE = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK = rf"^[\s\S]*[^{WHITESPACE}]"
+
+
+def title_field(**kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(
+        validate=[
+            validate.Length(1, 200),
+            validate.Regexp(NOT_BLANK, error="Title must not be blank."),
+        ],
+        **kwargs,
+    )
+
+
 def tag_field() -> ma.fields.String:
     return ma.fields.String(validate=validate.Length(1, 32))
 
@@ -25,17 +41,12 @@ def _unique(tags: list[str]) -> list[str]:
 class TaskFieldsSchema(Schema):
     """The fields a client may write. Server-owned fields are unknown here, hence 422."""
 
-    title = ma.fields.String(validate=validate.Length(1, 200))
+    title = title_field()
     description = ma.fields.String(validate=validate.Length(max=5000), allow_none=True)
     status = ma.fields.String(validate=validate.OneOf(STATUSES))
     priority = ma.fields.String(validate=validate.OneOf(PRIORITIES))
     due_date = ma.fields.Date(allow_none=True, metadata={"example": "2026-12-31"})
     tags = ma.fields.List(tag_field(), validate=validate.Length(max=MAX_TAGS), allow_none=True)
-
-    @ma.validates("title")
-    def _title_not_blank(self, value: str, **_: Any) -> None:
-        if not value.strip():
-            raise ma.ValidationError("Title must not be blank.")
 
     @ma.post_load
     def _dedupe_tags(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -45,7 +56,7 @@ class TaskFieldsSchema(Schema):
 
 
 class TaskCreateSchema(TaskFieldsSchema):
-    title = ma.fields.String(required=True, validate=validate.Length(1, 200))
+    title = title_field(required=True)
     status = ma.fields.String(load_default="todo", validate=validate.OneOf(STATUSES))
     priority = ma.fields.String(load_default="medium", validate=validate.OneOf(PRIORITIES))
 

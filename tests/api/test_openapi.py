@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from api.auth.identity import password_problems
+from tests.api.conftest import Account
 
 
 @pytest.fixture
@@ -49,3 +50,17 @@ def test_the_documented_password_rule_is_the_api_rule(spec: dict[str, Any], pass
 
 def test_a_patch_must_change_something(spec: dict[str, Any]) -> None:
     assert spec["components"]["schemas"]["TaskPatch"]["minProperties"] == 1
+
+
+@pytest.mark.parametrize(
+    "title", ["Buy milk", " x ", "\t", "   ", "\u3000\u00a0", "\x1c", "\ufeff", "\u200b", "é"]
+)
+def test_the_documented_title_rule_is_the_api_rule(
+    spec: dict[str, Any], alice: Account, title: str
+) -> None:
+    rule = spec["components"]["schemas"]["TaskCreate"]["properties"]["title"]
+    documented = bool(re.search(rule["pattern"], title))
+
+    response = alice.request("POST", "/tasks", json={"title": title})
+
+    assert (response.status_code == 201) == documented, response.json
