@@ -1,0 +1,152 @@
+"""How many DynamoDB calls each request makes: the cost model of docs/adr/0002, held.
+
+One call on the task table per single-task request, one Query per list page,
+plus the revocation check every authenticated request makes; never a Scan.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from api import tables
+from api.config import Settings
+from tests.api.conftest import Account
+from tests.dynamodb_calls import Call, counting_dynamodb_calls
+
+Counting = Callable[[], AbstractContextManager[Counter[Call]]]
+
+
+@pytest.fixture
+def settings(app: Flask) -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture
+def counting(settings: Settings) -> Counting:
+    models = [model for model, _ in tables(settings)]
+    return lambda: counting_dynamodb_calls(models)
+
+
+@pytest.fixture
+def revocation_check(settings: Settings) -> Counter[Call]:
+    return Counter({("Query", settings.revoked_tokens_table): 1})
+
+
+def on_tasks(settings: Settings, operation: str) -> Counter[Call]:
+    return Counter({(operation, settings.tasks_table): 1})
+
+
+def test_create_is_one_put(
+    alice: Account, counting: Counting, settings: Settings, revocation_check: Counter[Call]
+) -> None:
+    with counting() as calls:
+        alice.create_task(title="counted")
+
+    assert calls == on_tasks(settings, "PutItem") + revocation_check
+
+
+def test_create_with_idempotency_key_is_one_transaction(
+    alice: Account, counting: Counting, revocation_check: Counter[Call]
+) -> None:
+    with counting() as calls:
+        response = alice.request(
+            "POST", "/tasks", json={"title": "once"}, headers={"Idempotency-Key": "k-1"}
+        )
+
+    assert response.status_code == 201
+    assert calls == Counter({("TransactWriteItems", "(transaction)"): 1}) + revocation_check
+
+
+@pytest.mark.parametrize(
+    ("method", "operation", "extra"),
+    [
+        ("GET", "GetItem", {}),
+        ("PATCH", "UpdateItem", {"json": {"title": "new"}, "headers": {"If-Match": '"v1"'}}),
+        ("DELETE", "DeleteItem", {}),
+    ],
+)
+def test_one_task_is_one_call(
+    alice: Account,
+    *,
+    counting: Counting,
+    settings: Settings,
+    revocation_check: Counter[Call],
+    method: str,
+    operation: str,
+    extra: dict[str, Any],
+) -> None:
+    task = alice.create_task()
+
+    with counting() as calls:
+        response = alice.request(method, f"/tasks/{task['id']}", **extra)
+
+    assert response.status_code < 300, response.json
+    assert calls == on_tasks(settings, operation) + revocation_check
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?status=todo",
+        "?due_after=2026-01-01&due_before=2026-12-31",
+        "?status=todo&due_after=2026-01-01&tag=x",
+        "?tag=x&limit=1",
+    ],
+)
+def test_a_list_page_is_one_query(
+    alice: Account,
+    *,
+    counting: Counting,
+    settings: Settings,
+    revocation_check: Counter[Call],
+    query: str,
+) -> None:
+    for day in ("2026-03-01", "2026-06-01", None):
+        alice.create_task(due_date=day, tags=["x"])
+
+    with counting() as calls:
+        response = alice.request("GET", f"/tasks{query}")
+
+    assert response.status_code == 200
+    assert calls == on_tasks(settings, "Query") + revocation_check
+
+
+def _full_flow(alice: Account, admin: Account) -> Iterator[int]:
+    task = alice.create_task(title="flow", due_date="2026-05-01", tags=["a"])
+    yield alice.request("GET", f"/tasks/{task['id']}").status_code
+    yield alice.request(
+        "PATCH", f"/tasks/{task['id']}", json={"status": "done"}, headers={"If-Match": '"v1"'}
+    ).status_code
+    alice.create_task(title="second", status="done", due_date="2026-06-01", tags=["a"])
+    for query in ("limit=1", "limit=1&status=done", "limit=1&due_before=2026-12-31", "tag=a"):
+        page = alice.request("GET", f"/tasks?{query}")
+        yield page.status_code
+        if page.json["next_cursor"]:
+            yield alice.request(
+                "GET", f"/tasks?{query}&cursor={page.json['next_cursor']}"
+            ).status_code
+    yield alice.request("GET", "/users/me").status_code
+    yield alice.request("PATCH", "/users/me", json={"name": "Alice B."}).status_code
+    yield admin.request("GET", "/users?limit=2").status_code
+    yield admin.request("GET", f"/users/{alice.id}").status_code
+    yield alice.request("DELETE", f"/tasks/{task['id']}").status_code
+    alice.create_task(title="left for account deletion")
+    yield alice.request("DELETE", "/users/me").status_code
+
+
+def test_no_scan_anywhere_in_a_full_flow(
+    alice: Account, admin: Account, counting: Counting
+) -> None:
+    with counting() as calls:
+        statuses = list(_full_flow(alice, admin))
+
+    assert all(status < 400 for status in statuses), statuses
+    assert calls, "the counter saw no DynamoDB call at all"
+    assert not [call for call in calls if call[0] == "Scan"], calls
