@@ -39,7 +39,9 @@ class IsoDateTimeAttribute(Attribute[datetime]):
         return iso(value)
 
     def deserialize(self, value: str) -> datetime:
-        return datetime.strptime(value, ISO_FORMAT).replace(tzinfo=UTC)
+        # fromisoformat reads the `Z` form since Python 3.11, ~50x faster than strptime:
+        # a 20-task page parses 60 of these.
+        return datetime.fromisoformat(value)
 
 
 class BaseModel(Model):
