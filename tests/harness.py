@@ -1,7 +1,7 @@
-"""Real engines, a served app and a signed-in user, outside pytest.
+"""Real engines, a served app and signed-in users, for pytest and plain programs alike.
 
-The fuzz run and the benchmarks are plain programs (`make fuzz`, `make bench-api`),
-so they cannot use the session fixtures; they start the same engines the same way.
+The session fixture `engines`, the fuzz run (`make fuzz`) and the benchmarks
+(`make bench-api`) all start the engines through `local_engines`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ PASSWORD = "Correct-Horse-9"
 
 
 @contextmanager
-def local_engines(workdir: Path) -> Iterator[dict[str, str]]:
-    """DynamoDB Local (in memory) + cognito-local on free ports, provisioned and exported."""
+def local_engines(workdir: Path, *, cursor_secret: str) -> Iterator[dict[str, str]]:
+    """DynamoDB Local (in memory) + cognito-local on free ports, provisioned and exported.
+
+    Yields the API's environment; on exit stops both and restores os.environ.
+    """
     saved = dict(os.environ)
     with ExitStack() as stack:
         dynamodb = services.start_dynamodb(
@@ -39,7 +42,7 @@ def local_engines(workdir: Path) -> Iterator[dict[str, str]]:
         try:
             pool_id, client_id = ensure_user_pool(cognito.url)
             environment = api_environment(
-                dynamodb.url, cognito.url, pool_id, client_id, cursor_secret="local-cursor-secret"
+                dynamodb.url, cognito.url, pool_id, client_id, cursor_secret
             )
             provision(environment)  # also exports the environment to this process
             yield environment

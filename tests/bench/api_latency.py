@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with (
         tempfile.TemporaryDirectory(prefix="tasklake-bench-") as workdir,
-        local_engines(Path(workdir)) as environment,
+        local_engines(Path(workdir), cursor_secret="bench-cursor-secret") as environment,
     ):
         # One access line per request would be timed too; production logs at INFO.
         app = create_app(replace(Settings.from_env(environment), log_level="WARNING"))

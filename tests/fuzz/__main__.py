@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with (
         tempfile.TemporaryDirectory(prefix="tasklake-fuzz-") as workdir,
-        local_engines(Path(workdir)) as environment,
+        local_engines(Path(workdir), cursor_secret="fuzz-cursor-secret") as environment,
     ):
         # Access lines for thousands of requests would bury the report; errors still show.
         app = create_app(replace(Settings.from_env(environment), log_level="WARNING"))
