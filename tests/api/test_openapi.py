@@ -52,15 +52,11 @@ def test_a_patch_must_change_something(spec: dict[str, Any]) -> None:
     assert spec["components"]["schemas"]["TaskPatch"]["minProperties"] == 1
 
 
-@pytest.mark.parametrize(
-    "title", ["Buy milk", " x ", "\t", "   ", "\u3000\u00a0", "\x1c", "\ufeff", "\u200b", "é"]
-)
-def test_the_documented_title_rule_is_the_api_rule(
-    spec: dict[str, Any], alice: Account, title: str
-) -> None:
+def test_the_documented_title_rule_is_the_api_rule(spec: dict[str, Any], alice: Account) -> None:
     rule = spec["components"]["schemas"]["TaskCreate"]["properties"]["title"]
-    documented = bool(re.search(rule["pattern"], title))
+    titles = ["Buy milk", " x ", "\t", "   ", "\u3000\u00a0", "\x1c", "\ufeff", "\u200b", "é"]
 
-    response = alice.request("POST", "/tasks", json={"title": title})
-
-    assert (response.status_code == 201) == documented, response.json
+    for title in titles:
+        documented = bool(re.search(rule["pattern"], title))
+        response = alice.request("POST", "/tasks", json={"title": title})
+        assert (response.status_code == 201) == documented, (title, response.json)
