@@ -25,12 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from marshmallow import ValidationError
 
 from api import create_app, tables
 from api.auth.identity import PASSWORD_MIN_LENGTH, IdentityProvider
 from api.config import Settings
 from api.problems import ApiProblem, Conflict
 from api.storage import bind_tables, create_missing_tables
+from api.users.schemas import SignUpSchema
 from api.users.service import register
 from infra.local import services
 
@@ -209,18 +211,25 @@ def load_running_environment() -> dict[str, str]:
     return environment
 
 
-def make_admin(email: str, password: str) -> str:
-    """Create the account if it does not exist, then put it in the admin group."""
-    environment = load_running_environment()
+def make_admin(email: str, password: str, environment: dict[str, str]) -> str:
+    """Create the account if it does not exist, then put it in the admin group.
+
+    A new account goes through the sign-up schema, so it meets the same rules as one
+    made through the API; an existing account keeps its password.
+    """
     os.environ.update(environment)
-    address = email.strip().lower()
+    try:
+        account = SignUpSchema().load({"email": email, "password": password, "name": "admin"})
+    except ValidationError as error:
+        raise StackError(f"refused: {error.messages}") from None
+    address = account["email"]
     settings = Settings.from_env()
     with create_app(settings).app_context():
         try:
             register(IdentityProvider(settings), address, password, address.split("@")[0])
             outcome = "created and promoted"
         except Conflict:
-            outcome = "promoted"
+            outcome = "existing account (password unchanged) promoted"
         except ApiProblem as problem:
             raise StackError(problem.detail) from None
     cognito = _cognito_client(environment["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"])
@@ -242,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return run(args.port, Ports.from_env())
-        print(make_admin(args.email, args.password))
+        print(make_admin(args.email, args.password, load_running_environment()))
         return 0
     except (StackError, services.ServiceError) as error:
         print(f"error: {error}", file=sys.stderr)
