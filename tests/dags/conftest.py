@@ -12,7 +12,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -20,7 +19,7 @@ import pytest
 from infra.local.airflow_local import airflow_env
 from infra.local.analytics_catalog import create_analytics_catalog
 from infra.local.services import DUMMY_AWS_ENV, free_port, start_dynamodb, start_moto
-from tests.dags.local_stack import LAKE_BUCKET, TASKS_TABLE, LocalStack
+from tests.dags.local_stack import LAKE_BUCKET, TASKS_TABLE, LocalStack, create_tasks_table
 
 # Airflow reads its home when first imported, so it is set before any test module imports it.
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="tasklake-airflow-"))
@@ -28,21 +27,6 @@ os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
 os.environ["TASKLAKE_RETRY_DELAY_SECONDS"] = "1"
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ.update(DUMMY_AWS_ENV)
-
-
-def _create_tasks_table(dynamodb: Any) -> None:
-    dynamodb.create_table(
-        TableName=TASKS_TABLE,
-        KeySchema=[
-            {"AttributeName": "user_id", "KeyType": "HASH"},
-            {"AttributeName": "task_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "user_id", "AttributeType": "S"},
-            {"AttributeName": "task_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +48,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             boto3.client("glue"),
             {"Stage": "dev", "LakeBucketName": LAKE_BUCKET},
         )
-        _create_tasks_table(boto3.client("dynamodb"))
+        create_tasks_table(boto3.client("dynamodb"), TASKS_TABLE)
         env = airflow_env(
             AIRFLOW_HOME,
             moto.url,

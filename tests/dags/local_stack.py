@@ -21,6 +21,22 @@ TASKS_TABLE = "tasklake-test-tasks"
 LAKE_BUCKET = "tasklake-test-lake"
 
 
+def create_tasks_table(dynamodb: Any, table_name: str) -> None:
+    """The API's tasks table keys (PK user_id, SK task_id); the API is not installed here."""
+    dynamodb.create_table(
+        TableName=table_name,
+        KeySchema=[
+            {"AttributeName": "user_id", "KeyType": "HASH"},
+            {"AttributeName": "task_id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "user_id", "AttributeType": "S"},
+            {"AttributeName": "task_id", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 @dataclass
 class LocalStack:
     env: dict[str, str]

@@ -14,7 +14,7 @@ from airflow.models import DagBag
 
 import etl.publish
 from infra.local.airflow_local import logical_date_for
-from tests.dags.local_stack import LocalStack, task_item
+from tests.dags.local_stack import LocalStack, create_tasks_table, task_item
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
@@ -165,18 +165,8 @@ def test_native_mode_runs_the_point_in_time_export(stack: LocalStack) -> None:
     table_name = "tasklake-test-tasks-pitr"
     dynamodb = boto3.resource("dynamodb", endpoint_url=moto_url)
     if table_name not in dynamodb.meta.client.list_tables()["TableNames"]:
-        table = dynamodb.create_table(
-            TableName=table_name,
-            KeySchema=[
-                {"AttributeName": "user_id", "KeyType": "HASH"},
-                {"AttributeName": "task_id", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "user_id", "AttributeType": "S"},
-                {"AttributeName": "task_id", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_tasks_table(dynamodb.meta.client, table_name)
+        table = dynamodb.Table(table_name)
         dynamodb.meta.client.update_continuous_backups(
             TableName=table_name,
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
