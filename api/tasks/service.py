@@ -7,7 +7,6 @@ confirm that it exists).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -16,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import (
     DeleteError,
     DoesNotExist,
@@ -30,7 +28,7 @@ from ulid import ULID
 
 from api.idempotency import IdempotencyRecord
 from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
-from api.storage import Page, one_page, utcnow
+from api.storage import Page, connection, one_page, utcnow
 from api.tasks.models import Task, status_key
 
 log = logging.getLogger(__name__)
@@ -53,13 +51,6 @@ class TaskFilters:
             "due_before": self.due_before.isoformat() if self.due_before else None,
             "tag": self.tag,
         }
-
-
-@functools.cache
-def _transactions() -> Connection:
-    """One connection (one botocore client) for transactions, reused across requests."""
-    region: str | None = getattr(Task.Meta, "region", None)
-    return Connection(region=region)
 
 
 def _not_found(task_id: str) -> NotFound:
@@ -114,7 +105,7 @@ def create_task(
     )
     try:
         # The task and its idempotency record appear together or not at all.
-        with TransactWrite(connection=_transactions()) as transaction:
+        with TransactWrite(connection=connection(Task)) as transaction:
             transaction.save(record, condition=IdempotencyRecord.key.does_not_exist())
             transaction.save(task)
     except TransactWriteError:
