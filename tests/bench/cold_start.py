@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from api import create_app
+from api.app import create_app
 from api.config import Settings
 from infra.local import services
 from infra.local.stack import api_environment, ensure_user_pool, provision
