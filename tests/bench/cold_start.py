@@ -7,7 +7,8 @@ at DynamoDB Local and cognito-local, started here on free ports. The targets:
 - `hello-world`: built by the same Zappa, settings and exclusions, with Flask as
   its only requirement (`make bench-cold` builds both);
 - `floor`: our zip with its app swapped for a hello-world that only imports the
-  libraries tasklake cannot do without (FLOOR_APP): the best any app on this
+  libraries tasklake cannot do without (FLOOR_APP); `floor-nogc` loads them the
+  way `api.wsgi` loads the app, without cyclic GC: the best any app on this
   stack could do;
 - `tasklake` (`GET /openapi.json`), `tasklake-401` (`GET /tasks`, no token);
 - `tasklake-auth`: `GET /tasks` with a valid Bearer token, so the signature check
@@ -65,6 +66,18 @@ app = Flask(__name__)
 def hello() -> dict[str, str]:
     return {"hello": "world"}
 '''
+FLOOR_APP_NO_GC = '''"""The floor, loaded like api.wsgi loads the app: no cyclic GC meanwhile."""
+
+import gc
+
+gc.disable()
+try:
+    from floor_app import app
+finally:
+    gc.freeze()
+    gc.enable()
+'''
+FLOOR_MODULES = {"floor_app": FLOOR_APP, "floor_app_no_gc": FLOOR_APP_NO_GC}
 PASSWORD = "Bench-Mark-2026"
 
 
@@ -106,7 +119,8 @@ def task_root(target: Target, work: Path) -> Path:
     """The extracted zip; for `app_module`, with Zappa's settings pointed at that module."""
     root = runtime.extract(target.package, work / target.root_name)
     if target.app_module:
-        (root / f"{target.app_module}.py").write_text(FLOOR_APP)
+        for module, source in FLOOR_MODULES.items():
+            (root / f"{module}.py").write_text(source)
         settings = root / "zappa_settings.py"
         lines = settings.read_text().splitlines()
         lines = [
@@ -207,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     targets = [
         Target("hello-world", args.hello, "/", 200),
         Target("floor", args.package, "/", 200, app_module="floor_app"),
+        Target("floor-nogc", args.package, "/", 200, app_module="floor_app_no_gc"),
         Target("tasklake", args.package, "/openapi.json", 200),
         Target("tasklake-401", args.package, "/tasks", 401),
         Target("tasklake-auth", args.package, "/tasks", 200, authenticated=True),
@@ -226,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  zip {sizes[target.name]:.2f} MiB"
         )
     baseline = medians["hello-world"].total_ms
-    for name in ("floor", "tasklake", "tasklake-401", "tasklake-auth"):
+    for name in ("floor", "floor-nogc", "tasklake", "tasklake-401", "tasklake-auth"):
         print(f"  ratio {name} / hello-world: {medians[name].total_ms / baseline:.2f}")
     return 0
 
