@@ -149,7 +149,7 @@ $(HELLO_PACKAGE): $(HELLO_VENV)/.installed $(PACKAGE_INPUTS) tests/bench/cold_st
 	@rm -rf build/hello-world-zappa.zip build/hello-world-src
 
 BENCH_RUNS ?= 7
-bench-cold: venv package $(HELLO_PACKAGE) ## cold start of the packaged handler vs a packaged Flask hello-world
+bench-cold: venv local-deps package $(HELLO_PACKAGE) ## cold start of the packaged handler (open, 401, signed-in) vs a packaged Flask hello-world and the floor
 	$(PY) -m tests.bench.cold_start --package $(PACKAGE) --hello $(HELLO_PACKAGE) \
 	  --stage $(STAGE) --runs $(BENCH_RUNS)
 

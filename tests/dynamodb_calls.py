@@ -1,10 +1,10 @@
 """Count the DynamoDB calls PynamoDB makes, with botocore's event hooks.
 
-Each PynamoDB model owns a Connection with its own botocore client (and the task
-service keeps one more for transactions); a handler registered on each client's
-`before-parameter-build.dynamodb.*` event sees every API call it makes (once per
-call, retries excepted) with its parameters, so calls are counted per operation
-and table: `("GetItem", "tasklake-dev-tasks")`.
+The models share one Connection (`api.storage.bind_tables`), transactions included;
+a handler registered on the `before-parameter-build.dynamodb.*` event of each
+distinct client sees every API call (once per call, retries excepted) with its
+parameters, so calls are counted per operation and table:
+`("GetItem", "tasklake-dev-tasks")`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from pynamodb.models import Model
 
-from api.tasks import service as task_service
+from api.storage import connection
 
 EVENT = "before-parameter-build.dynamodb.*"
 HANDLER_ID = "tasklake-dynamodb-call-counter"
@@ -24,9 +24,8 @@ Call = tuple[str, str]
 
 
 def _clients(models: Iterable[type[Model]]) -> list[Any]:
-    clients = [model._get_connection().connection.client for model in models]
-    clients.append(task_service._transactions().client)
-    return clients
+    clients = {id(client): client for client in (connection(m).client for m in models)}
+    return list(clients.values())
 
 
 @contextmanager

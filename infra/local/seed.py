@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api import create_app
+from api.app import create_app
 from api.auth.identity import IdentityProvider
 from api.config import Settings
 from api.problems import Conflict

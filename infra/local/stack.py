@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 from marshmallow import ValidationError
 
-from api import create_app, tables
+from api.app import create_app, tables
 from api.auth.identity import PASSWORD_MIN_LENGTH, IdentityProvider
 from api.config import Settings
 from api.problems import ApiProblem, Conflict

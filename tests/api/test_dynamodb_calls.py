@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from api import tables
+from api.app import tables
 from api.config import Settings
 from tests.api.conftest import Account
 from tests.dynamodb_calls import Call, counting_dynamodb_calls

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from api import create_app
+from api.app import create_app
 from api.config import Settings
 from infra.local.services import free_port
 

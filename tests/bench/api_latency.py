@@ -30,7 +30,7 @@ from typing import Any
 import jwt
 from flask import Flask
 
-from api import create_app, tables
+from api.app import create_app, tables
 from api.auth.revocation import is_revoked
 from api.config import Settings
 from api.storage import utcnow

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from api import create_app
+from api.app import create_app
 from api.config import Settings
 from tests.fuzz.hooks import EMAIL_VARIABLE, URL_VARIABLE
 from tests.harness import local_engines, promote_to_admin, serving, sign_up

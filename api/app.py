@@ -1,0 +1,89 @@
+"""The application factory: `create_app()` builds the API; nothing runs at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response
+
+from api import dependencies
+from api.auth import routes as auth_routes
+from api.auth.revocation import RevokedToken
+from api.auth.tokens import init_jwt
+from api.config import Settings
+from api.health import blp as health_blp
+from api.idempotency import IdempotencyRecord
+from api.observability import configure_logging, init_request_logging
+from api.problems import ApiProblem, problem_response
+from api.smorest import Api
+from api.storage import bind_tables
+from api.swagger_ui import ASSETS_URL
+from api.swagger_ui import blp as swagger_ui_blp
+from api.tasks import routes as task_routes
+from api.tasks.models import Task
+from api.users import routes as user_routes
+from api.users.models import User
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "1.0.0"
+
+
+def tables(settings: Settings) -> list[tuple[type[Any], str]]:
+    return [
+        (Task, settings.tasks_table),
+        (User, settings.users_table),
+        (IdempotencyRecord, settings.idempotency_table),
+        (RevokedToken, settings.revoked_tokens_table),
+    ]
+
+
+def create_app(settings: Settings | None = None, config: Mapping[str, Any] | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    bind_tables(tables(settings), settings.region)
+
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_TITLE="tasklake",
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=ASSETS_URL,
+        API_SPEC_OPTIONS={
+            "info": {"description": "To-do lists for humans, a data lake for analysts."},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
+    )
+    app.config.update(config or {})
+    dependencies.install(app.extensions, settings)
+
+    init_request_logging(app)
+    init_jwt(app, settings)
+
+    api = Api(app)
+    for blueprint in (health_blp, auth_routes.blp, user_routes.blp, task_routes.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(swagger_ui_blp)
+
+    @app.errorhandler(ApiProblem)
+    def _problem(error: ApiProblem) -> Response:
+        if error.status >= 500:
+            log.error("request failed", extra={"problem": error.detail})
+        return error.to_response()
+
+    @app.errorhandler(Exception)
+    def _unexpected(_error: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem_response(500, "An unexpected error occurred; it has been logged")
+
+    return app
