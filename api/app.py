@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response
+from pynamodb.exceptions import PynamoDBConnectionError
 
 from api import dependencies
 from api.auth import routes as auth_routes
@@ -16,7 +17,7 @@ from api.config import Settings
 from api.health import blp as health_blp
 from api.idempotency import IdempotencyRecord
 from api.observability import configure_logging, init_request_logging
-from api.problems import ApiProblem, problem_response
+from api.problems import ApiProblem, ServiceUnavailable, problem_response
 from api.smorest import Api
 from api.storage import bind_tables
 from api.swagger_ui import ASSETS_URL
@@ -80,6 +81,13 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
         if error.status >= 500:
             log.error("request failed", extra={"problem": error.detail})
         return error.to_response()
+
+    @app.errorhandler(PynamoDBConnectionError)
+    def _storage_failed(error: PynamoDBConnectionError) -> Response:
+        # Expected outcomes (conditions, missing items) are handled where they happen;
+        # what reaches here is DynamoDB itself failing: unreachable, throttled, erroring.
+        log.exception("dynamodb call failed", extra={"cause": error.cause_response_code})
+        return ServiceUnavailable("The task store is unavailable; try again").to_response()
 
     @app.errorhandler(Exception)
     def _unexpected(_error: Exception) -> Response:

@@ -110,8 +110,13 @@ def create_task(
         with TransactWrite(connection=connection(Task)) as transaction:
             transaction.save(record, condition=IdempotencyRecord.key.does_not_exist())
             transaction.save(task)
-    except TransactWriteError:
-        return _replay(user_id, idempotency_key, fingerprint), False
+    except TransactWriteError as error:
+        reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
+        if reasons and reasons[0] == "ConditionalCheckFailed":  # the key was used before
+            return _replay(user_id, idempotency_key, fingerprint), False
+        if "TransactionConflict" in reasons:  # a twin request is writing the same key now
+            raise Conflict("A request with this Idempotency-Key is in progress; retry") from None
+        raise
     return task, True
 
 

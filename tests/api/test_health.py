@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 from api.app import create_app
 from api.config import Settings
 from infra.local.services import free_port
+from tests.api.conftest import Account
 
 
 def test_health_is_200_when_dynamodb_answers(client: FlaskClient) -> None:
@@ -26,6 +27,21 @@ def test_health_is_503_when_dynamodb_does_not(
         response = broken.test_client().get("/health")
         assert response.status_code == 503
         assert response.content_type == "application/problem+json"
+    finally:
+        monkeypatch.undo()
+        create_app(Settings.from_env())  # rebind the models to the live engine
+
+
+def test_requests_get_503_problem_when_dynamodb_is_down(
+    alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")
+    broken = create_app(Settings.from_env())
+    try:
+        response = broken.test_client().get("/tasks", headers=alice.auth)
+        assert response.status_code == 503
+        assert response.content_type == "application/problem+json"
+        assert response.json["type"] == "urn:tasklake:problem:dependency-unavailable"
     finally:
         monkeypatch.undo()
         create_app(Settings.from_env())  # rebind the models to the live engine
