@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from api.app import create_app
 from api.config import Settings
+from tests.harness import PASSWORD, promote_to_admin
 
-PASSWORD = "Correct-Horse-9"
+__all__ = ["PASSWORD", "Account", "unique_email"]
 
 
 @pytest.fixture(scope="session")
@@ -63,10 +63,7 @@ def sign_up(client: FlaskClient) -> Callable[..., Account]:
         created = client.post("/users", json={"email": email, "password": PASSWORD, "name": name})
         assert created.status_code == 201, created.json
         if admin:
-            settings = Settings.from_env()
-            boto3.client("cognito-idp", region_name=settings.region).admin_add_user_to_group(
-                UserPoolId=settings.cognito_user_pool_id, Username=email, GroupName="admin"
-            )
+            promote_to_admin(email)
         login = client.post("/auth/token", json={"email": email, "password": PASSWORD})
         assert login.status_code == 200, login.json
         return Account(created.json["id"], email, login.json, client)
