@@ -27,7 +27,12 @@ from flask_smorest.exceptions import PreconditionRequired
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from api.problems import PROBLEM_CONTENT_TYPE, PreconditionFailed, problem_response
+from api.problems import (
+    PROBLEM_CONTENT_TYPE,
+    PreconditionFailed,
+    Unprocessable,
+    problem_response,
+)
 from api.storage import iso
 
 BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -135,7 +140,7 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
         data = getattr(error, "data", None) or {}
         errors = data.get("errors") or data.get("messages")
         detail = data.get("message") or error.description
-        type_ = "urn:tasklake:problem:validation" if status == 422 else "about:blank"
+        type_ = Unprocessable.type if status == 422 else "about:blank"
         # Keep the exception's own headers (405's Allow, RFC 9110 §15.5.6), not its HTML type.
         headers = {
             name: value for name, value in error.get_headers() if name.lower() != "content-type"

@@ -115,9 +115,13 @@ def create_task(
         if reasons and reasons[0] == "ConditionalCheckFailed":  # the key was used before
             return _replay(user_id, idempotency_key, fingerprint), False
         if "TransactionConflict" in reasons:  # a twin request is writing the same key now
-            raise Conflict("A request with this Idempotency-Key is in progress; retry") from None
+            raise _in_progress() from None
         raise
     return task, True
+
+
+def _in_progress() -> Conflict:
+    return Conflict("A request with this Idempotency-Key is in progress; retry")
 
 
 def _replay(user_id: str, idempotency_key: str, fingerprint: str) -> Task:
@@ -125,7 +129,7 @@ def _replay(user_id: str, idempotency_key: str, fingerprint: str) -> Task:
         record = IdempotencyRecord.get(f"{user_id}#{idempotency_key}", consistent_read=True)
     except DoesNotExist:
         # The transaction lost to a concurrent one that has not committed yet.
-        raise Conflict("A request with this Idempotency-Key is in progress; retry") from None
+        raise _in_progress() from None
     if record.request_hash != fingerprint:
         raise Unprocessable(
             "This Idempotency-Key was already used with a different request body",
