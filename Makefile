@@ -34,7 +34,7 @@ $(LOCAL_NODE)/.installed: infra/local/package.json infra/local/package-lock.json
 	npm ci --prefix infra/local --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.PHONY: venv local-deps browser
+.PHONY: venv local-deps browser checkov-venv
 venv: $(VENV)/.installed ## create the dev virtualenv
 local-deps: $(LOCAL_NODE)/.installed ## install DynamoDB Local and cognito-local
 
@@ -42,6 +42,15 @@ browser: ## install headless Chromium (Debian) for the Swagger UI test
 	@command -v chromium >/dev/null || { \
 	  echo "installing chromium (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+CHECKOV_VENV := .venv-checkov
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+checkov-venv: $(CHECKOV_VENV)/.installed ## checkov in its own virtualenv (it pins an older boto3)
 
 # --- the two commands ---
 
@@ -56,11 +65,15 @@ test: venv local-deps browser airflow-venv $(PACKAGE) ## run every test against 
 # --- quality ---
 
 .PHONY: lint fuzz
-lint: venv airflow-venv ## ruff, black --check, mypy (strict)
+lint: venv airflow-venv checkov-venv ## ruff, black --check, mypy (strict), cfn-lint, checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/black --check --quiet .
 	$(VENV)/bin/mypy api infra etl
 	$(AIRFLOW_VENV)/bin/mypy dags tests/dags
+	$(VENV)/bin/cfn-lint infra/*.yaml
+	@# --skip-download: checkov would fetch guideline links from its vendor; lint stays offline.
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory infra --framework cloudformation \
+	  --compact --quiet --skip-download
 
 FUZZ_SECONDS ?= 120
 fuzz: venv local-deps ## property-based run of the OpenAPI spec (schemathesis)
