@@ -5,10 +5,24 @@ from __future__ import annotations
 import pytest
 
 from tests.infra.metric_math import evaluate_expression, parse_expression
+from tests.infra.monitoring_template import alarms
 
 
 def value(expression: str, **metrics: float | None) -> float | None:
     return evaluate_expression(parse_expression(expression), metrics)
+
+
+def test_every_alarm_expression_in_the_template_parses() -> None:
+    expressions = [
+        query.expression
+        for alarm in alarms().values()
+        for query in alarm.queries
+        if query.expression and not query.expression.startswith("SELECT")
+    ]
+
+    assert expressions
+    for expression in expressions:
+        parse_expression(expression)
 
 
 def test_multiplication_binds_tighter_than_addition_and_comparison_loosest() -> None:
