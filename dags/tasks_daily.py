@@ -145,20 +145,34 @@ def report() -> None:
     except ImportError:  # Airflow 3.0
         from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
 
-    from etl.run_metrics import put_run_metrics
+    from etl.publish import newest_published_day
+    from etl.run_metrics import (
+        RunReport,
+        data_freshness_seconds,
+        put_run_metrics,
+        run_metric_data,
+    )
+    from etl.validation import ITEM_TABLE
 
-    context = get_current_context()
-    ti = context["ti"]
+    ti = get_current_context()["ti"]
+    staged: dict[str, Any] | None = ti.xcom_pull(task_ids="transform")
     rows: dict[str, int] | None = ti.xcom_pull(task_ids="publish")
     started_at: float | None = ti.xcom_pull(task_ids="choose_export_mode", key="started_at")
-    duration = time.time() - started_at if started_at is not None else 0.0
-    put_run_metrics(
-        AwsBaseHook(client_type="cloudwatch").get_conn(),
+    newest = newest_published_day(
+        GlueCatalogHook().get_conn(), setting("glue_database"), ITEM_TABLE
+    )
+    run = RunReport(
         dag_id=ti.dag_id,
         succeeded=rows is not None,
-        duration_seconds=duration,
+        duration_seconds=time.time() - started_at if started_at is not None else 0.0,
+        rows_exported=staged["export_items"] if staged is not None else None,
         rows_written=rows or {},
+        partitions_published=len(rows) if rows is not None else None,
+        # Freshness is wall-clock by definition: how old readers' newest day is right now.
+        freshness_seconds=data_freshness_seconds(newest, pendulum.now("UTC")),
     )
+    data = run_metric_data(run)
+    put_run_metrics(AwsBaseHook(client_type="cloudwatch").get_conn(), data)
     if rows is None:
         raise AirflowFailException("the run did not publish; RunFailed was reported")
 
