@@ -43,6 +43,8 @@ SETTINGS_DEFAULTS = {
     "glue_database": "tasklake_dev",
     "export_mode": "native",
     "export_poll_seconds": "60",
+    # A JSON-lines file that also keeps each run's metrics; set locally, where moto forgets them.
+    "metrics_log": "",
 }
 
 # The base delay is an environment knob so tests can retry in seconds; backoff doubles it.
@@ -148,6 +150,7 @@ def report() -> None:
     from etl.publish import newest_published_day
     from etl.run_metrics import (
         RunReport,
+        append_run_metrics,
         data_freshness_seconds,
         put_run_metrics,
         run_metric_data,
@@ -173,6 +176,8 @@ def report() -> None:
     )
     data = run_metric_data(run)
     put_run_metrics(AwsBaseHook(client_type="cloudwatch").get_conn(), data)
+    if metrics_log := setting("metrics_log"):
+        append_run_metrics(Path(metrics_log), data)
     if rows is None:
         raise AirflowFailException("the run did not publish; RunFailed was reported")
 

@@ -6,9 +6,11 @@ in the templates and in the runbook together. The DAG's `report` task sends one 
 per run, success or failure. Standard library only: anything may import the catalog.
 """
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
@@ -120,3 +122,26 @@ def put_run_metrics(cloudwatch: CloudWatchClient, data: list[dict[str, Any]]) ->
         # Plain dicts: the stubs' MetricDatumTypeDef exists only where the stubs are installed.
         MetricData=cast(Any, data),
     )
+
+
+def append_run_metrics(path: Path, data: list[dict[str, Any]]) -> None:
+    """Also keep the run's PutMetricData request as one JSON line in `path`.
+
+    The local stack's run history: its CloudWatch (moto) keeps metrics in memory only, so they
+    are gone when the stack stops. Configured by the Variable `tasklake_metrics_log`.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    request = {"Namespace": NAMESPACE, "MetricData": data}
+    with path.open("a", encoding="utf-8") as log:
+        log.write(json.dumps(request, default=datetime.isoformat) + "\n")
+
+
+def read_run_metrics(path: Path) -> Iterator[list[dict[str, Any]]]:
+    """The runs `append_run_metrics` kept, oldest first, timestamps as datetimes again."""
+    with path.open(encoding="utf-8") as log:
+        for line in log:
+            if line.strip():
+                data: list[dict[str, Any]] = json.loads(line)["MetricData"]
+                for datum in data:
+                    datum["Timestamp"] = datetime.fromisoformat(datum["Timestamp"])
+                yield data

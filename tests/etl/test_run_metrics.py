@@ -1,12 +1,15 @@
 """The ETL metric datapoints: names, units and dimensions from the one catalog, per outcome."""
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from etl.run_metrics import (
     METRICS,
     RunReport,
+    append_run_metrics,
     data_freshness_seconds,
+    read_run_metrics,
     run_metric_data,
 )
 
@@ -63,6 +66,17 @@ def test_freshness_counts_from_the_end_of_the_newest_published_day() -> None:
     assert data_freshness_seconds(date(2026, 11, 25), AT) == 300.0
     assert data_freshness_seconds(date(2026, 11, 24), AT) == 86_400 + 300.0
     assert data_freshness_seconds(None, AT) is None
+
+
+def test_the_metric_log_gives_back_the_requests_it_kept(tmp_path: Path) -> None:
+    log = tmp_path / "metrics" / "runs.jsonl"
+    first = run_metric_data(RunReport("tasks_daily", True, 1.0, rows_exported=5), AT)
+    second = run_metric_data(RunReport("tasks_daily", False, 2.0), AT)
+
+    append_run_metrics(log, first)
+    append_run_metrics(log, second)
+
+    assert list(read_run_metrics(log)) == [first, second]
 
 
 def test_the_catalog_names_each_metric_once() -> None:
