@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,9 +19,17 @@ from api.app import create_app, tables
 from api.config import Settings
 from api.storage import bind_tables
 from api.tasks.models import Task
+from etl.run_metrics import NAMESPACE as ETL_NAMESPACE
+from etl.run_metrics import RunReport, data_freshness_seconds, run_metric_data
 from infra.local.services import free_port
 from tests.api.conftest import PASSWORD, Account, unique_email
-from tests.infra.alarm_eval import Datapoint, alarm_state, from_emf, query_values
+from tests.infra.alarm_eval import (
+    Datapoint,
+    alarm_state,
+    from_emf,
+    from_metric_data,
+    query_values,
+)
 from tests.infra.monitoring_template import Alarm, alarms
 
 Burst = Callable[[int, int], list[Datapoint]]
@@ -123,3 +131,60 @@ def test_a_failing_burst_below_the_minimum_request_count_stays_ok(burst: Burst) 
 
 def test_no_traffic_is_not_an_error() -> None:
     assert alarm_state(stack_alarm("ApiErrorRateAlarm"), [], datetime.now(UTC)) == "OK"
+
+
+# --- the ETL: datapoints as the DAG's report task builds them ---
+
+REPORTED_AT = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+
+def run_report(
+    *, succeeded: bool, newest_day: date | None, at: datetime = REPORTED_AT
+) -> list[Datapoint]:
+    """The datapoints of one tasks_daily run that reported at `at`."""
+    report = RunReport(
+        "tasks_daily",
+        succeeded=succeeded,
+        duration_seconds=240.0,
+        rows_exported=10 if succeeded else None,
+        rows_written={"tasks": 10} if succeeded else {},
+        partitions_published=3 if succeeded else None,
+        freshness_seconds=data_freshness_seconds(newest_day, at),
+    )
+    return from_metric_data(ETL_NAMESPACE, run_metric_data(report, at))
+
+
+def test_a_failed_run_fires_the_etl_failure_alarm_and_a_good_one_does_not() -> None:
+    alarm = stack_alarm("EtlRunFailedAlarm")
+    later = REPORTED_AT + timedelta(minutes=5)
+
+    failed = run_report(succeeded=False, newest_day=date(2026, 11, 28))
+    succeeded = run_report(succeeded=True, newest_day=date(2026, 11, 29))
+
+    assert alarm_state(alarm, failed, later) == "ALARM"
+    assert alarm_state(alarm, succeeded, later) == "OK"
+    assert alarm_state(alarm, [], later) == "OK"  # no run reported: the freshness alarm's case
+
+
+def test_the_freshness_alarm_fires_on_a_30_hour_old_partition_not_a_2_hour_old_one() -> None:
+    alarm = stack_alarm("EtlDataFreshnessAlarm")
+    later = REPORTED_AT + timedelta(minutes=5)
+
+    # Reported at 06:00 on the 30th: the 28th ended 30 h earlier, the 29th 6 h earlier.
+    stale = run_report(succeeded=False, newest_day=date(2026, 11, 28))
+    fresh_at = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # 2 h after the 29th ended
+    fresh = run_report(succeeded=True, newest_day=date(2026, 11, 29), at=fresh_at)
+
+    assert [point.value for point in stale if point.name == "DataFreshnessSeconds"] == [108_000]
+    assert alarm_state(alarm, stale, later) == "ALARM"
+    assert alarm_state(alarm, fresh, fresh_at + timedelta(minutes=5)) == "OK"
+
+
+def test_silence_and_an_empty_lake_count_as_stale() -> None:
+    alarm = stack_alarm("EtlDataFreshnessAlarm")
+    later = REPORTED_AT + timedelta(minutes=5)
+
+    nothing_published = run_report(succeeded=False, newest_day=None)
+
+    assert alarm_state(alarm, [], later) == "ALARM"  # TreatMissingData: breaching
+    assert alarm_state(alarm, nothing_published, later) == "ALARM"
