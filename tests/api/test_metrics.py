@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from api.app import create_app
 from api.config import Settings
 from api.metrics import CATALOG, NAMESPACE, STAGE, STAGE_ROUTE_METHOD, UNMATCHED_ROUTE
-from tests.api.conftest import Account
+from tests.api.conftest import PASSWORD, Account, unique_email
 
 Capture = Callable[[], list[dict[str, Any]]]
 
@@ -111,3 +111,31 @@ def test_server_errors_count_as_5xx_and_cold_start_only_once(
     assert [response.status_code for response in responses] == [500] * 3  # no cursor secret
     assert [(d["Errors4xx"], d["Errors5xx"]) for d in documents] == [(0, 1)] * 3
     assert [d.get("ColdStart") for d in documents] == [1, None, None]
+
+
+def test_business_counters_count_what_succeeded(
+    client: FlaskClient, alice: Account, emf: Capture
+) -> None:
+    def counters() -> dict[str, float]:
+        values = assert_valid_emf(only(emf()))
+        return {name: values[name] for name in values if CATALOG[name].dimension_sets == (STAGE,)}
+
+    emf()
+    client.post("/users", json={"email": unique_email(), "password": PASSWORD, "name": "N"})
+    assert counters() == {"SignUps": 1}
+    client.post("/auth/token", json={"email": alice.email, "password": PASSWORD + "x"})
+    assert counters() == {"LoginsFailed": 1}
+
+    key = {"Idempotency-Key": "metrics-create-1"}
+    created = alice.request("POST", "/tasks", json={"title": "count me"}, headers=key)
+    assert counters() == {"TasksCreated": 1}
+    alice.request("POST", "/tasks", json={"title": "count me"}, headers=key)
+    assert counters() == {}  # a replay creates nothing
+
+    path, etag = f"/tasks/{created.json['id']}", created.headers["ETag"]
+    done = alice.request("PATCH", path, json={"status": "done"}, headers={"If-Match": etag})
+    assert counters() == {"TasksCompleted": 1}
+    alice.request(
+        "PATCH", path, json={"status": "done"}, headers={"If-Match": done.headers["ETag"]}
+    )
+    assert counters() == {}  # already done
