@@ -8,7 +8,6 @@ its endpoint comes from `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` when set
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +21,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from api import metrics
 from api.config import Settings
 from api.problems import Conflict, ServiceUnavailable, Unauthorized, Unprocessable
-
-log = logging.getLogger(__name__)
 
 # The pool's password policy; infra/ and the local stack create the pool from it,
 # and the sign-up schema checks it too, so the answer never depends on the emulator.
@@ -63,7 +60,6 @@ def _error_code(error: ClientError) -> str:
 
 
 def _unavailable(error: Exception) -> NoReturn:
-    log.error("cognito call failed", extra={"error": str(error)})
     raise ServiceUnavailable("The identity provider is unavailable; try again") from error
 
 
