@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     @app.errorhandler(ApiProblem)
     def _problem(error: ApiProblem) -> Response:
         if error.status >= 500:
-            log.error("request failed", extra={"problem": error.detail})
+            # The one line for this failure: raisers don't log, the cause is in the trace.
+            log.error("request failed", exc_info=error, extra={"problem": error.detail})
         return error.to_response()
 
     @app.errorhandler(PynamoDBConnectionError)

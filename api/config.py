@@ -29,6 +29,8 @@ class Settings:
     cognito_client_id: str = ""
     # Issuer of the pool's tokens; empty means the real Cognito issuer for the pool.
     cognito_issuer: str = ""
+    # In AWS the cursor key is a Secrets Manager secret (api/cursor_secret.py); locally a value.
+    cursor_secret_arn: str = ""
     cursor_secret: str = ""
     idempotency_ttl_seconds: int = 24 * 3600
     max_body_bytes: int = 64 * 1024
@@ -49,6 +51,7 @@ class Settings:
             cognito_user_pool_id=environ.get("COGNITO_USER_POOL_ID", ""),
             cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
             cognito_issuer=environ.get("COGNITO_ISSUER", ""),
+            cursor_secret_arn=environ.get("CURSOR_SECRET_ARN", ""),
             cursor_secret=environ.get("CURSOR_SECRET", ""),
             idempotency_ttl_seconds=int(environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
             max_body_bytes=int(environ.get("MAX_BODY_BYTES", 64 * 1024)),

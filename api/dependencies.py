@@ -6,13 +6,16 @@ from flask import current_app
 
 from api.auth.identity import IdentityProvider
 from api.config import Settings
+from api.cursor_secret import CursorSecret
 from api.pagination import CursorCodec
 
 _KEY = "tasklake"
+_CURSORS = "tasklake.cursors"
 
 
 def install(app_extensions: dict[str, object], settings: Settings) -> None:
     app_extensions[_KEY] = settings
+    app_extensions[_CURSORS] = CursorSecret(settings)  # read on first use
 
 
 def settings() -> Settings:
@@ -25,4 +28,5 @@ def identity() -> IdentityProvider:
 
 
 def cursors() -> CursorCodec:
-    return CursorCodec(settings().require("cursor_secret"))
+    secret: CursorSecret = current_app.extensions[_CURSORS]
+    return CursorCodec(secret.value())

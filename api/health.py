@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import marshmallow as ma
@@ -12,7 +11,6 @@ from api.problems import ServiceUnavailable
 from api.smorest import Blueprint, Schema
 from api.tasks.models import Task
 
-log = logging.getLogger(__name__)
 PROBE_KEY = "health-probe"
 blp = Blueprint("health", __name__, description="Service health")
 
@@ -34,6 +32,5 @@ def health() -> dict[str, Any]:
     except Task.DoesNotExist:
         pass
     except PynamoDBException as error:
-        log.warning("health check failed", extra={"error": str(error)})
-        raise ServiceUnavailable("DynamoDB does not answer") from None
+        raise ServiceUnavailable("DynamoDB does not answer") from error
     return {"status": "ok", "dynamodb": "ok"}

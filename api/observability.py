@@ -2,8 +2,11 @@
 
 CloudWatch Logs Insights (and the metric filters in infra/) parse these fields,
 so their names are part of the operator's contract: timestamp, level, logger,
-message, request_id, user_id, method, route, status, latency_ms.
-The metrics line is EMF (api/metrics.py).
+message, request_id, user_id, method, route, status, latency_ms, cold_start,
+lambda_request_id, apigw_request_id. The metrics line is EMF (api/metrics.py).
+
+Never logged: request bodies, passwords, tokens, the Authorization header.
+A failed request logs one ERROR line with its stack trace (api/app.py).
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ def configure_logging(level: str) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # botocore narrates credential and endpoint discovery at INFO on every cold start.
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    # At DEBUG PynamoDB logs every item it writes: task text, emails. Not even LOG_LEVEL=DEBUG.
+    logging.getLogger("pynamodb").setLevel(logging.INFO)
 
 
 def _lambda_request_id() -> str | None:
@@ -130,6 +135,9 @@ def init_request_logging(app: Flask, stage: str) -> None:
                 "path": request.path,
                 "status": response.status_code,
                 "latency_ms": latency_ms,
+                "cold_start": g.get("cold_start", False),
+                "lambda_request_id": _lambda_request_id(),
+                "apigw_request_id": _gateway_request_id(),
             },
         )
         _emit_metrics(response, latency_ms, stage, request_id)

@@ -8,7 +8,6 @@ its endpoint comes from `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` when set
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +21,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from api import metrics
 from api.config import Settings
 from api.problems import Conflict, ServiceUnavailable, Unauthorized, Unprocessable
-
-log = logging.getLogger(__name__)
 
 # The pool's password policy; infra/identity.yaml and the local stack create the pool from
 # `password_policy()`, and the sign-up schema checks the same rules, so the answer never
@@ -78,7 +75,6 @@ def _error_code(error: ClientError) -> str:
 
 
 def _unavailable(error: Exception) -> NoReturn:
-    log.error("cognito call failed", extra={"error": str(error)})
     raise ServiceUnavailable("The identity provider is unavailable; try again") from error
 
 

@@ -66,7 +66,7 @@ def test_a_missing_setting_fails_the_request_that_needs_it_not_the_import(
     errors = [
         entry
         for entry in entries
-        if entry["level"] == "ERROR" and entry.get("request_id") == response["request_id"]
+        if entry.get("level") == "ERROR" and entry.get("request_id") == response["request_id"]
     ]
     assert errors, unconfigured_process.output()[-2000:]
     assert errors[0]["problem"] == "COGNITO_CLIENT_ID is not set"

@@ -113,7 +113,11 @@ def test_log_lines_are_json_with_the_lambda_request_id(lambda_process: LambdaPro
     entries = [
         json.loads(line) for line in lambda_process.output().splitlines() if line.startswith("{")
     ]
-    access = [entry for entry in entries if entry.get("request_id") == response["request_id"]]
+    access = [
+        entry
+        for entry in entries
+        if entry.get("request_id") == response["request_id"] and "_aws" not in entry
+    ]
     assert access, lambda_process.output()[-2000:]
     assert access[-1]["logger"] == "tasklake.access"
     assert (access[-1]["method"], access[-1]["path"], access[-1]["status"]) == (
@@ -121,3 +125,22 @@ def test_log_lines_are_json_with_the_lambda_request_id(lambda_process: LambdaPro
         "/openapi.json",
         200,
     )
+    assert access[-1]["lambda_request_id"] == response["request_id"]
+    assert access[-1]["apigw_request_id"] == f"gateway-{response['request_id']}"
+
+
+def test_each_request_prints_its_metrics_as_one_emf_line(lambda_process: LambdaProcess) -> None:
+    auth = sign_in(lambda_process)
+    created = call(lambda_process, "POST", "/tasks", headers=auth, body={"title": "measure it"})
+
+    lines = [
+        json.loads(line)
+        for line in lambda_process.output().splitlines()
+        if line.startswith('{"_aws"') and created["request_id"] in line
+    ]
+    assert len(lines) == 1, lambda_process.output()[-2000:]
+    directive_per_route, directive_per_stage = lines[0]["_aws"]["CloudWatchMetrics"]
+    assert directive_per_route["Namespace"] == directive_per_stage["Namespace"] == "Tasklake/API"
+    assert directive_per_stage["Metrics"] == [{"Name": "TasksCreated", "Unit": "Count"}]
+    assert (lines[0]["Stage"], lines[0]["Route"], lines[0]["Method"]) == ("dev", "/tasks", "POST")
+    assert (lines[0]["Requests"], lines[0]["Errors4xx"], lines[0]["TasksCreated"]) == (1, 0, 1)

@@ -1,0 +1,53 @@
+"""The key that signs list cursors: Secrets Manager in AWS, an environment variable locally.
+
+With CURSOR_SECRET_ARN set, the secret is read on the first request that needs
+it and kept for the life of the container: one GetSecretValue per container,
+none at import, none per request. Without it, CURSOR_SECRET (local runs, tests).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from api.config import Settings
+from api.problems import ConfigurationError, ServiceUnavailable
+
+
+def secrets_manager(region: str) -> Any:
+    """A client whose endpoint is AWS_ENDPOINT_URL_SECRETS_MANAGER when set (tests), else AWS's."""
+    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2})
+    return boto3.client("secretsmanager", region_name=region, config=config)
+
+
+class CursorSecret:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._value: str | None = None
+        self._lock = threading.Lock()
+
+    def value(self) -> str:
+        with self._lock:
+            if self._value is None:
+                self._value = self._read()
+            return self._value
+
+    def _read(self) -> str:
+        arn = self._settings.cursor_secret_arn
+        if not arn:
+            if self._settings.cursor_secret:
+                return self._settings.cursor_secret
+            raise ConfigurationError("Neither CURSOR_SECRET_ARN nor CURSOR_SECRET is set")
+        try:
+            secret = secrets_manager(self._settings.region).get_secret_value(SecretId=arn)
+        except ClientError as error:  # not found, access denied, KMS key disabled...
+            raise ConfigurationError("CURSOR_SECRET_ARN names no secret we can read") from error
+        except BotoCoreError as error:
+            raise ServiceUnavailable("The secret store is unavailable; try again") from error
+        if not secret.get("SecretString"):
+            raise ConfigurationError("The secret CURSOR_SECRET_ARN names holds no string")
+        return str(secret["SecretString"])
