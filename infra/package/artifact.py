@@ -8,6 +8,9 @@ zappa_settings.json. This step makes the rest deterministic and quick to start:
 - bytecode is compiled once here (Python 3.11, like the runtime) as
   unchecked-hash .pyc under `/var/task`, because Lambda's code directory is
   read-only: without it every cold start recompiles every module it imports;
+- `*.dist-info/METADATA` keeps its headers (name, version, requirements: all that
+  `importlib.metadata` reads at run time) and loses the long description, the
+  README each project ships there (~56 KB zipped of an 8 MiB budget);
 - `package_info.json` loses Zappa's random uuid, build time and user;
 - entries are sorted, dated 1980-01-01 and given fixed modes, so the same
   inputs give the same bytes.
@@ -66,6 +69,12 @@ def _strip_shared_libraries(root: Path) -> None:
         subprocess.run(command, check=True)  # noqa: S603 (our fixed command)
 
 
+def _trim_distribution_metadata(root: Path) -> None:
+    for metadata in root.glob("*.dist-info/METADATA"):
+        headers, _blank, _description = metadata.read_text(encoding="utf-8").partition("\n\n")
+        metadata.write_text(headers.rstrip("\n") + "\n", encoding="utf-8")
+
+
 def _write_package_info(root: Path, source_commit: str) -> None:
     info = {"build_platform": "linux", "source_commit": source_commit}
     (root / "package_info.json").write_text(json.dumps(info, indent=4, sort_keys=True) + "\n")
@@ -96,6 +105,7 @@ def finalize(raw: Path, out: Path, source_commit: str = "unknown") -> int:
         for stale in list(root.rglob("__pycache__")):
             shutil.rmtree(stale)
         _strip_shared_libraries(root)
+        _trim_distribution_metadata(root)
         _write_package_info(root, source_commit)
         _compile(root)
         _zip(root, out)

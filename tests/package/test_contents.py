@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import zipfile
 from pathlib import Path
@@ -54,6 +55,24 @@ def test_package_holds_the_handler_settings_and_precompiled_app(names: list[str]
 def test_only_the_served_swagger_ui_assets_are_shipped(names: list[str]) -> None:
     vendored = {Path(name).name for name in names if name.startswith("flask_swagger_ui/dist/")}
     assert vendored == ASSETS | {"LICENSE"}
+
+
+def test_distribution_metadata_keeps_headers_without_descriptions(
+    package_zip: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(package_zip) as archive:
+        metadata_files = [
+            name for name in archive.namelist() if name.endswith(".dist-info/METADATA")
+        ]
+        archive.extractall(tmp_path, members=metadata_files)
+    assert metadata_files
+
+    for name in metadata_files:
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert "\n\n" not in text  # the long description started after the first blank line
+        distribution = importlib.metadata.PathDistribution(tmp_path / Path(name).parent)
+        assert distribution.metadata["Name"]
+        assert distribution.version  # what flask and friends ask importlib.metadata at run time
 
 
 def test_finalizing_is_deterministic(package_zip: Path, tmp_path: Path) -> None:
