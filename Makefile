@@ -205,11 +205,14 @@ $(AIRFLOW_VENV)/.installed: dags/requirements.txt tests/dags/requirements.txt $(
 	  -c $(AIRFLOW_CONSTRAINTS)
 	@touch $@
 
-.PHONY: airflow-venv etl airflow test-dags
+.PHONY: airflow-venv etl airflow test-dags report
 airflow-venv: $(AIRFLOW_VENV)/.installed ## Airflow 3.3.1 + amazon provider in .venv-airflow (MWAA pins)
 
 etl: airflow-venv ## run the tasks_daily DAG once for DATE (default today UTC) on the local stack
 	LAKE_ROOT=$(LAKE_ROOT) $(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local etl --date $(DATE) --stage $(STAGE)
+
+report: venv ## PNG charts of the local ETL runs and the lake's daily activity, into build/report/
+	LAKE_ROOT=$(LAKE_ROOT) $(PY) -m infra.local.report --out build/report
 
 airflow: airflow-venv ## Airflow standalone on http://127.0.0.1:8080 with the DAG loaded
 	$(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local standalone

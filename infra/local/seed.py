@@ -27,6 +27,7 @@ from api.tasks.schemas import TaskCreateSchema
 from api.tasks.service import create_task, update_task
 from api.users.models import USER_KIND, User
 from api.users.service import register
+from infra.local.progress import Progress
 from infra.local.stack import StackError, load_running_environment
 
 SEED_PASSWORD = "Seeded-Passw0rd"  # noqa: S105 - a documented demo password
@@ -49,15 +50,6 @@ class TaskPlan:
     fields: dict[str, Any]
     started: datetime | None
     completed: datetime | None
-
-
-def _progress(done: int, total: int, label: str) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    sys.stderr.write(f"\r{label:<6} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
 
 
 def plan_task(rng: random.Random, now: datetime, weeks: int) -> TaskPlan:
@@ -84,13 +76,12 @@ def plan_task(rng: random.Random, now: datetime, weeks: int) -> TaskPlan:
 
 
 def _accounts(identity: IdentityProvider, count: int) -> Iterator[str]:
-    for n in range(count):
+    for n in Progress("users", count).track(range(count)):
         email = f"seed-user-{n:03d}@example.com"
         try:
             yield register(identity, email, SEED_PASSWORD, f"Seed User {n}").user_id
         except Conflict:
             yield next(iter(User.directory.query(USER_KIND, User.email == email))).user_id
-        _progress(n + 1, count, "users")
 
 
 def seed(users: int, tasks: int, weeks: int, seed_value: int) -> str:
@@ -101,7 +92,7 @@ def seed(users: int, tasks: int, weeks: int, seed_value: int) -> str:
     schema = TaskCreateSchema()
     with create_app(settings).app_context():
         user_ids = list(_accounts(IdentityProvider(settings), users))
-        for n in range(tasks):
+        for _ in Progress("tasks", tasks).track(range(tasks)):
             plan = plan_task(rng, now, weeks)
             user_id = rng.choice(user_ids)
             task, _ = create_task(user_id, schema.load(plan.fields), now=plan.created)
@@ -115,8 +106,6 @@ def seed(users: int, tasks: int, weeks: int, seed_value: int) -> str:
                     user_id, task.task_id, {"status": "done"},
                     expected_version=task.version, now=plan.completed,
                 )  # fmt: skip
-            if (n + 1) % 50 == 0 or n + 1 == tasks:
-                _progress(n + 1, tasks, "tasks")
     return f"seeded {tasks} tasks for {users} users (password {SEED_PASSWORD})"
 
 

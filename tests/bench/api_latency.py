@@ -35,6 +35,7 @@ from api.auth.revocation import is_revoked
 from api.config import Settings
 from api.storage import utcnow
 from api.tasks.models import Task, status_key
+from infra.local.progress import Progress
 from tests.dynamodb_calls import Call, counting_dynamodb_calls
 from tests.harness import local_engines, sign_up, signed_in_token
 
@@ -78,15 +79,19 @@ def _elapsed_ms(action: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure_alternating(actions: list[Callable[[], object]], requests: int) -> list[Timing]:
+def measure_alternating(
+    actions: list[Callable[[], object]], requests: int, progress: Progress
+) -> list[Timing]:
     """Time each action in turn, round after round, so drift (JIT, other load) weighs alike."""
     for _ in range(WARMUP):
         for action in actions:
             action()
+        progress.advance()
     samples: list[list[float]] = [[] for _ in actions]
     for _ in range(requests):
         for action, timings in zip(actions, samples, strict=True):
             timings.append(_elapsed_ms(action))
+        progress.advance()
     return [_timing(timings) for timings in samples]
 
 
@@ -162,13 +167,13 @@ class Bench:
     def revocation_check(self) -> None:
         is_revoked(self.jti)
 
-    def row(self, operation: str, requests: int) -> Row:
+    def row(self, operation: str, requests: int, progress: Progress) -> Row:
         api_action: Callable[[], object] = getattr(self, f"api_{operation}", self._api_create)
         raw_action: Callable[[], object] = getattr(self, f"raw_{operation}")
         with counting_dynamodb_calls(self.models) as calls:
             api_action()
         api, raw, revocation = measure_alternating(
-            [api_action, raw_action, self.revocation_check], requests
+            [api_action, raw_action, self.revocation_check], requests, progress
         )
         return Row(operation, api, raw, revocation, calls)
 
@@ -221,9 +226,10 @@ def main(argv: list[str] | None = None) -> int:
             .json["id"]
         )
         bench = Bench(app, token, user_id)
-        rows = [
-            bench.row(operation, args.requests) for operation in ("create", "get", "list", "patch")
-        ]
+        operations = ("create", "get", "list", "patch")
+        # A round is one API request, one raw call and one revocation check.
+        progress = Progress("rounds", len(operations) * (WARMUP + args.requests))
+        rows = [bench.row(operation, args.requests, progress) for operation in operations]
     print(table(rows, args.requests))
     return 0
 

@@ -23,6 +23,7 @@ from etl.dynamodb_export import find_export_files
 from etl.partition_output import partition_path
 from etl.synthetic import generate_tasks, to_dynamodb_item, write_export
 from etl.transform import transform_export
+from infra.local.progress import Progress
 
 
 def run_project(export_dir: Path, out_dir: Path, snapshot_date: date) -> None:
@@ -158,19 +159,22 @@ def main() -> None:
         partial_dir = export_dir.with_name(export_dir.name + ".partial")
         shutil.rmtree(partial_dir, ignore_errors=True)
         tasks = generate_tasks(args.tasks, args.date)
-        write_export((to_dynamodb_item(task) for task in tasks), partial_dir)
+        tracked = Progress("generated", args.tasks).track(tasks)
+        write_export((to_dynamodb_item(task) for task in tracked), partial_dir)
         partial_dir.rename(export_dir)
     gz_bytes = sum(path.stat().st_size for path in find_export_files(export_dir))
     print(f"export: {args.tasks} tasks, {gz_bytes / 1e6:.1f} MB gzipped; {os.cpu_count()} cores")
-    print(f"best of {args.repeat} interleaved round(s); peak RSS is the worst round's")
-    header = f"{'contender':<20}{'wall s':>9}{'cpu s':>8}{'peak RSS MiB':>14}"
-    print(f"{header}{'parquet MB':>12}{'tasks MB':>10}")
     names = args.only or list(CONTENDERS)
     runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in names}
     # Rounds interleave the contenders, so a noisy neighbour slows all of them alike.
+    progress = Progress("contender runs", args.repeat * len(names), interval=0)
     for _ in range(args.repeat):
         for name in names:
             runs[name].append(_measure(name, export_dir, _out_dir(args.workdir, name), args.date))
+            progress.advance()
+    print(f"best of {args.repeat} interleaved round(s); peak RSS is the worst round's")
+    header = f"{'contender':<20}{'wall s':>9}{'cpu s':>8}{'peak RSS MiB':>14}"
+    print(f"{header}{'parquet MB':>12}{'tasks MB':>10}")
     for name in names:
         out_dir = _out_dir(args.workdir, name)
         elapsed, cpu_seconds, _ = min(runs[name])

@@ -7,8 +7,8 @@ from pathlib import Path
 
 def test_transform_imports_neither_analyst_tools_nor_airflow() -> None:
     probe = (
-        "import sys, etl.transform, etl.transform_cli, etl.schemas; "
-        "print(sorted(m for m in ('pandas', 'duckdb', 'boto3', 'airflow') "
+        "import sys, etl.transform, etl.transform_cli, etl.schemas, etl.run_metrics; "
+        "print(sorted(m for m in ('pandas', 'duckdb', 'boto3', 'airflow', 'matplotlib') "
         "if m in sys.modules))"
     )
 
