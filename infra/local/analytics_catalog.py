@@ -2,8 +2,10 @@
 
 The CloudFormation template is the one definition of the lake's tables; locally there is no
 CloudFormation to deploy it, so this reads the template and makes the same calls CloudFormation
-would, for the two resource types the stack holds (S3 bucket, Glue database and tables). Running
-it again updates the tables in place, so a column added to the template reaches the local catalog.
+would, for the resource types that matter locally (S3 buckets by name, the Glue database and
+tables); the rest (bucket policies, the Athena workgroup and named queries) has no local use and
+is skipped. Running it again updates the tables in place, so a column added to the template
+reaches the local catalog.
 
     python -m infra.local.analytics_catalog --stage dev --bucket tasklake-dev-lake
 """
@@ -18,7 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
-import yaml
+
+from infra import cfn
+from infra.cfn import Tag
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -28,35 +32,8 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "analytics.yaml"
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 
 
-@dataclass(frozen=True)
-class Tag:
-    """A CloudFormation short-form intrinsic (`!Ref x`, `!Sub s`) kept as written."""
-
-    name: str
-    value: Any
-
-
-class _TemplateLoader(yaml.SafeLoader):
-    pass
-
-
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Tag:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return Tag(suffix, value)
-
-
-_TemplateLoader.add_multi_constructor("!", _construct_tag)
-
-
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    template: dict[str, Any] = yaml.load(path.read_text(), Loader=_TemplateLoader)  # noqa: S506
-    return template
+    return cfn.load_template(path)
 
 
 @dataclass
@@ -105,18 +82,21 @@ def create_analytics_catalog(
     resources: dict[str, Any] = template["Resources"]
     database = ""
     for logical_id, resource in resources.items():
-        kind, properties = resource["Type"], resolver.resolve(resource.get("Properties", {}))
+        kind, raw = resource["Type"], resource.get("Properties", {})
         if kind == "AWS::S3::Bucket":
-            name = properties["BucketName"]
+            # Only the name: encryption, logging and lifecycle have no local counterpart.
+            name = resolver.resolve(raw["BucketName"])
             if name not in {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}:
                 s3.create_bucket(Bucket=name)
             resolver.names[logical_id] = name
         elif kind == "AWS::Glue::Database":
+            properties = resolver.resolve(raw)
             database = properties["DatabaseInput"]["Name"]
             with contextlib.suppress(glue.exceptions.AlreadyExistsException):
                 glue.create_database(DatabaseInput=properties["DatabaseInput"])
             resolver.names[logical_id] = database
         elif kind == "AWS::Glue::Table":
+            properties = resolver.resolve(raw)
             table_input = properties["TableInput"]
             try:
                 glue.create_table(DatabaseName=properties["DatabaseName"], TableInput=table_input)

@@ -28,7 +28,7 @@ import boto3
 from marshmallow import ValidationError
 
 from api.app import create_app, tables
-from api.auth.identity import PASSWORD_MIN_LENGTH, IdentityProvider
+from api.auth.identity import IdentityProvider, password_policy
 from api.config import Settings
 from api.problems import ApiProblem, Conflict
 from api.storage import bind_tables, create_missing_tables
@@ -86,15 +86,7 @@ def ensure_user_pool(cognito_endpoint: str) -> tuple[str, str]:
     if pool_id is None:
         pool_id = client.create_user_pool(
             PoolName=POOL_NAME,
-            Policies={
-                "PasswordPolicy": {
-                    "MinimumLength": PASSWORD_MIN_LENGTH,
-                    "RequireLowercase": True,
-                    "RequireUppercase": True,
-                    "RequireNumbers": True,
-                    "RequireSymbols": False,
-                }
-            },
+            Policies={"PasswordPolicy": password_policy()},
         )["UserPool"]["Id"]
     clients = client.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
     client_id = next((c["ClientId"] for c in clients if c["ClientName"] == CLIENT_NAME), None)
