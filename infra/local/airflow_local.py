@@ -121,7 +121,7 @@ def prepare(stage: str) -> dict[str, str]:
     glue_database = create_analytics_catalog(
         boto3.client("s3", endpoint_url=moto_url),
         boto3.client("glue", endpoint_url=moto_url),
-        {"Stage": stage, "LakeBucketName": lake_bucket},
+        {"Environment": stage, "LakeBucketName": lake_bucket},
     )
     env = airflow_env(
         LOCAL / "airflow",

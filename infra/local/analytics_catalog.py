@@ -113,7 +113,7 @@ def main() -> None:
     database = create_analytics_catalog(
         boto3.client("s3"),
         boto3.client("glue"),
-        {"Stage": args.stage, "LakeBucketName": args.bucket},
+        {"Environment": args.stage, "LakeBucketName": args.bucket},
     )
     print(f"catalog ready: Glue database {database}, bucket s3://{args.bucket}")
 

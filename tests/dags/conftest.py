@@ -46,7 +46,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         database = create_analytics_catalog(
             boto3.client("s3"),
             boto3.client("glue"),
-            {"Stage": "dev", "LakeBucketName": LAKE_BUCKET},
+            {"Environment": "dev", "LakeBucketName": LAKE_BUCKET},
         )
         create_tasks_table(boto3.client("dynamodb"), TASKS_TABLE)
         env = airflow_env(
