@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     app.config.update(config or {})
     dependencies.install(app.extensions, settings)
 
-    init_request_logging(app)
+    init_request_logging(app, settings.stage)
     init_jwt(app, settings)
 
     api = Api(app)

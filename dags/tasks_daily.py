@@ -43,6 +43,8 @@ SETTINGS_DEFAULTS = {
     "glue_database": "tasklake_dev",
     "export_mode": "native",
     "export_poll_seconds": "60",
+    # A JSON-lines file that also keeps each run's metrics; set locally, where moto forgets them.
+    "metrics_log": "",
 }
 
 # The base delay is an environment knob so tests can retry in seconds; backoff doubles it.
@@ -145,20 +147,37 @@ def report() -> None:
     except ImportError:  # Airflow 3.0
         from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
 
-    from etl.run_metrics import put_run_metrics
+    from etl.publish import newest_published_day
+    from etl.run_metrics import (
+        RunReport,
+        append_run_metrics,
+        data_freshness_seconds,
+        put_run_metrics,
+        run_metric_data,
+    )
+    from etl.validation import ITEM_TABLE
 
-    context = get_current_context()
-    ti = context["ti"]
+    ti = get_current_context()["ti"]
+    staged: dict[str, Any] | None = ti.xcom_pull(task_ids="transform")
     rows: dict[str, int] | None = ti.xcom_pull(task_ids="publish")
     started_at: float | None = ti.xcom_pull(task_ids="choose_export_mode", key="started_at")
-    duration = time.time() - started_at if started_at is not None else 0.0
-    put_run_metrics(
-        AwsBaseHook(client_type="cloudwatch").get_conn(),
+    newest = newest_published_day(
+        GlueCatalogHook().get_conn(), setting("glue_database"), ITEM_TABLE
+    )
+    run = RunReport(
         dag_id=ti.dag_id,
         succeeded=rows is not None,
-        duration_seconds=duration,
+        duration_seconds=time.time() - started_at if started_at is not None else 0.0,
+        rows_exported=staged["export_items"] if staged is not None else None,
         rows_written=rows or {},
+        partitions_published=len(rows) if rows is not None else None,
+        # Freshness is wall-clock by definition: how old readers' newest day is right now.
+        freshness_seconds=data_freshness_seconds(newest, pendulum.now("UTC")),
     )
+    data = run_metric_data(run)
+    put_run_metrics(AwsBaseHook(client_type="cloudwatch").get_conn(), data)
+    if metrics_log := setting("metrics_log"):
+        append_run_metrics(Path(metrics_log), data)
     if rows is None:
         raise AirflowFailException("the run did not publish; RunFailed was reported")
 

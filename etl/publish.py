@@ -121,6 +121,18 @@ def published_location(glue: GlueClient, database: str, table: str, snapshot_dat
     return location
 
 
+def newest_published_day(glue: GlueClient, database: str, table: str) -> date | None:
+    """The latest snapshot day the catalog publishes for `table` (None when it has none)."""
+    days = [
+        date(*(int(value) for value in partition["Values"]))
+        for page in glue.get_paginator("get_partitions").paginate(
+            DatabaseName=database, TableName=table
+        )
+        for partition in page["Partitions"]
+    ]
+    return max(days, default=None)
+
+
 def publish_partition(glue: GlueClient, database: str, partition: StagedPartition) -> None:
     """Point the table's partition at the staged run folder, creating it on a date's first run."""
     partition_input = _partition_input(glue, database, partition)

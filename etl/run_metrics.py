@@ -1,10 +1,16 @@
-"""The ETL's CloudWatch metrics: one datapoint set per DAG run, success or failure.
+"""The ETL's CloudWatch metrics: the one catalog of their names, and the datapoints of a run.
 
-Namespace `Tasklake/ETL`, every metric with dimension `Dag`; `RowsWritten` also per `Table`.
-Alarms and the dashboard key on these names, so they change only together with the runbook.
+Namespace `Tasklake/ETL`; every metric has dimension `Dag`, `RowsWritten` also `Table`. The
+monitoring stack's alarms and dashboard are checked against `METRICS`, so a name changes here,
+in the templates and in the runbook together. The DAG's `report` task sends one datapoint set
+per run, success or failure. Standard library only: anything may import the catalog.
 """
 
-from datetime import UTC, datetime
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
@@ -13,55 +19,129 @@ else:
     CloudWatchClient = Any
 
 NAMESPACE = "Tasklake/ETL"
+DAG = "Dag"
+TABLE = "Table"
 
 
-def run_metric_data(
-    dag_id: str,
-    succeeded: bool,
-    duration_seconds: float,
-    rows_written: dict[str, int],
-    timestamp: datetime | None = None,
-) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class MetricDefinition:
+    name: str
+    unit: str
+    dimensions: tuple[str, ...]
+    meaning: str
+
+
+RUN_SUCCEEDED = MetricDefinition("RunSucceeded", "Count", (DAG,), "1: the run published")
+RUN_FAILED = MetricDefinition("RunFailed", "Count", (DAG,), "1: the run ended unpublished")
+RUN_DURATION_SECONDS = MetricDefinition(
+    "RunDurationSeconds", "Seconds", (DAG,), "first task's start to the report"
+)
+ROWS_EXPORTED = MetricDefinition("RowsExported", "Count", (DAG,), "items in the export")
+ROWS_WRITTEN = MetricDefinition(
+    "RowsWritten", "Count", (DAG, TABLE), "rows published for the day, per table"
+)
+PARTITIONS_PUBLISHED = MetricDefinition(
+    "PartitionsPublished", "Count", (DAG,), "Glue partitions the run pointed at its folder"
+)
+DATA_FRESHNESS_SECONDS = MetricDefinition(
+    "DataFreshnessSeconds", "Seconds", (DAG,), "now minus the end of the newest published day"
+)
+METRICS: tuple[MetricDefinition, ...] = (
+    RUN_SUCCEEDED,
+    RUN_FAILED,
+    RUN_DURATION_SECONDS,
+    ROWS_EXPORTED,
+    ROWS_WRITTEN,
+    PARTITIONS_PUBLISHED,
+    DATA_FRESHNESS_SECONDS,
+)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one run has to say; None (or no tables) where the run never got that far."""
+
+    dag_id: str
+    succeeded: bool
+    duration_seconds: float
+    rows_exported: int | None = None
+    rows_written: Mapping[str, int] = field(default_factory=dict)
+    partitions_published: int | None = None
+    freshness_seconds: float | None = None
+
+
+def data_freshness_seconds(newest_day: date | None, now: datetime) -> float | None:
+    """Seconds since the end (next midnight UTC) of the newest published snapshot day.
+
+    None when nothing is published: there is no honest number, and the alarm treats a missing
+    datapoint as breaching.
+    """
+    if newest_day is None:
+        return None
+    end = datetime.combine(newest_day + timedelta(days=1), time(), tzinfo=UTC)
+    return (now - end).total_seconds()
+
+
+def _datum(
+    metric: MetricDefinition, value: float, at: datetime, dimensions: Mapping[str, str]
+) -> dict[str, Any]:
+    return {
+        "MetricName": metric.name,
+        "Dimensions": [{"Name": name, "Value": dimensions[name]} for name in metric.dimensions],
+        "Value": value,
+        "Unit": metric.unit,
+        "Timestamp": at,
+    }
+
+
+def run_metric_data(report: RunReport, timestamp: datetime | None = None) -> list[dict[str, Any]]:
+    """The run's PutMetricData datums, all with the same timestamp."""
     at = timestamp or datetime.now(UTC)
-    dag = {"Name": "Dag", "Value": dag_id}
-    data: list[dict[str, Any]] = [
-        {
-            "MetricName": "RunSucceeded" if succeeded else "RunFailed",
-            "Dimensions": [dag],
-            "Value": 1,
-            "Unit": "Count",
-            "Timestamp": at,
-        },
-        {
-            "MetricName": "RunDurationSeconds",
-            "Dimensions": [dag],
-            "Value": duration_seconds,
-            "Unit": "Seconds",
-            "Timestamp": at,
-        },
+    dag = {DAG: report.dag_id}
+    outcome = RUN_SUCCEEDED if report.succeeded else RUN_FAILED
+    data = [
+        _datum(outcome, 1, at, dag),
+        _datum(RUN_DURATION_SECONDS, report.duration_seconds, at, dag),
     ]
+    if report.rows_exported is not None:
+        data.append(_datum(ROWS_EXPORTED, report.rows_exported, at, dag))
     data.extend(
-        {
-            "MetricName": "RowsWritten",
-            "Dimensions": [dag, {"Name": "Table", "Value": table}],
-            "Value": rows,
-            "Unit": "Count",
-            "Timestamp": at,
-        }
-        for table, rows in sorted(rows_written.items())
+        _datum(ROWS_WRITTEN, rows, at, {**dag, TABLE: table})
+        for table, rows in sorted(report.rows_written.items())
     )
+    if report.partitions_published is not None:
+        data.append(_datum(PARTITIONS_PUBLISHED, report.partitions_published, at, dag))
+    if report.freshness_seconds is not None:
+        data.append(_datum(DATA_FRESHNESS_SECONDS, report.freshness_seconds, at, dag))
     return data
 
 
-def put_run_metrics(
-    cloudwatch: CloudWatchClient,
-    dag_id: str,
-    succeeded: bool,
-    duration_seconds: float,
-    rows_written: dict[str, int],
-) -> None:
+def put_run_metrics(cloudwatch: CloudWatchClient, data: list[dict[str, Any]]) -> None:
     cloudwatch.put_metric_data(
         Namespace=NAMESPACE,
         # Plain dicts: the stubs' MetricDatumTypeDef exists only where the stubs are installed.
-        MetricData=cast(Any, run_metric_data(dag_id, succeeded, duration_seconds, rows_written)),
+        MetricData=cast(Any, data),
     )
+
+
+def append_run_metrics(path: Path, data: list[dict[str, Any]]) -> None:
+    """Also keep the run's PutMetricData request as one JSON line in `path`.
+
+    The local stack's run history: its CloudWatch (moto) keeps metrics in memory only, so they
+    are gone when the stack stops. Configured by the Variable `tasklake_metrics_log`.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    request = {"Namespace": NAMESPACE, "MetricData": data}
+    with path.open("a", encoding="utf-8") as log:
+        log.write(json.dumps(request, default=datetime.isoformat) + "\n")
+
+
+def read_run_metrics(path: Path) -> Iterator[list[dict[str, Any]]]:
+    """The runs `append_run_metrics` kept, oldest first, timestamps as datetimes again."""
+    with path.open(encoding="utf-8") as log:
+        for line in log:
+            if line.strip():
+                data: list[dict[str, Any]] = json.loads(line)["MetricData"]
+                for datum in data:
+                    datum["Timestamp"] = datetime.fromisoformat(datum["Timestamp"])
+                yield data

@@ -19,6 +19,7 @@ import jwt
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from api import metrics
 from api.config import Settings
 from api.problems import Conflict, ServiceUnavailable, Unauthorized, Unprocessable
 
@@ -156,6 +157,7 @@ class IdentityProvider:
                 "InvalidPasswordException",
                 "UserNotConfirmedException",
             ):
+                metrics.count(metrics.LOGINS_FAILED)
                 raise Unauthorized(BAD_CREDENTIALS) from None
             _unavailable(error)
         return _tokens(result["AuthenticationResult"])

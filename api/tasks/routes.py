@@ -8,7 +8,7 @@ from flask import url_for
 from flask.views import MethodView
 from flask_jwt_extended import jwt_required
 
-from api import dependencies
+from api import dependencies, metrics
 from api.auth.tokens import current_user_id
 from api.smorest import BEARER_AUTH, Blueprint, ItemVersion
 from api.tasks import service
@@ -72,7 +72,9 @@ class Tasks(MethodView):
             idempotency_ttl=dependencies.settings().idempotency_ttl_seconds,
         )
         response_headers = {"Location": url_for("tasks.TaskById", task_id=task.task_id)}
-        if not created:
+        if created:
+            metrics.count(metrics.TASKS_CREATED)
+        else:
             response_headers["Idempotent-Replayed"] = "true"
         return _respond_with_version(task), 201, response_headers
 

@@ -25,6 +25,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from api import metrics
 from api.idempotency import IdempotencyRecord
 from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
 from api.storage import Page, connection, one_page, utcnow
@@ -242,6 +243,9 @@ def update_task(
         if not _condition_failed(error):
             raise
         _raise_missing_or_stale(user_id, task_id)
+    # completed_at keeps the first completion, so it is `now` only if the task was not done.
+    if changes.get("status") == DONE and task.completed_at == now:
+        metrics.count(metrics.TASKS_COMPLETED)
     return task
 
 

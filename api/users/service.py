@@ -7,6 +7,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
+from api import metrics
 from api.auth.identity import IdentityProvider
 from api.problems import NotFound
 from api.storage import Page, one_page, utcnow
@@ -26,6 +27,7 @@ def register(identity: IdentityProvider, email: str, password: str, name: str) -
         # Without a profile the account is half made: undo the Cognito half.
         identity.delete(email)
         raise
+    metrics.count(metrics.SIGN_UPS)
     return user
 
 

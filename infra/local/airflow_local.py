@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 LOCAL = REPO / ".local"
 MOTO_PORT = 4566
 DAG_ID = "tasks_daily"
+METRICS_LOG = LOCAL / "metrics" / f"{DAG_ID}.jsonl"
 
 
 def airflow_env(
@@ -41,13 +42,20 @@ def airflow_env(
     tasks_table: str,
     lake_bucket: str,
     glue_database: str,
+    metrics_log: Path | None = None,
 ) -> dict[str, str]:
-    """Environment for an Airflow process (CLI, standalone or test) on the local stack."""
+    """Environment for an Airflow process (CLI, standalone or test) on the local stack.
+
+    `metrics_log` names a file that keeps every run's metrics as JSON lines, besides moto's
+    CloudWatch, which holds them only while it runs: the history `make report` charts.
+    """
     python_path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))
     # `airflow standalone` starts its components as `airflow …` subprocesses found on PATH.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    settings = {"AIRFLOW_VAR_TASKLAKE_METRICS_LOG": str(metrics_log)} if metrics_log else {}
     return {
         **DUMMY_AWS_ENV,
+        **settings,
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -130,6 +138,7 @@ def prepare(stage: str) -> dict[str, str]:
         tasks_table=os.environ.get("TASKS_TABLE", f"tasklake-{stage}-tasks"),
         lake_bucket=lake_bucket,
         glue_database=glue_database,
+        metrics_log=METRICS_LOG,
     )
     if not (LOCAL / "airflow" / "airflow.db").exists():
         airflow(env, "db", "migrate", log=LOCAL / "logs" / "airflow-db-migrate.log")

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -15,6 +15,7 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from etl.run_metrics import DAG, NAMESPACE
 from infra.local.airflow_local import DAG_ID, logical_date_for
 
 TASKS_TABLE = "tasklake-test-tasks"
@@ -71,6 +72,24 @@ class LocalStack:
             text=True,
             timeout=300,
             check=False,
+        )
+
+    def etl_metric(self, name: str, since: datetime, **dimensions: str) -> tuple[int, float]:
+        """(datapoints, their sum) of one ETL metric sent since `since`, read from CloudWatch."""
+        found = self.client("cloudwatch").get_metric_statistics(
+            Namespace=NAMESPACE,
+            MetricName=name,
+            Dimensions=[
+                {"Name": key, "Value": value} for key, value in {DAG: DAG_ID, **dimensions}.items()
+            ],
+            StartTime=since,
+            EndTime=datetime.now(UTC) + timedelta(minutes=1),
+            Period=3600,
+            Statistics=["SampleCount", "Sum"],
+        )["Datapoints"]
+        return (
+            int(sum(point["SampleCount"] for point in found)),
+            sum(point["Sum"] for point in found),
         )
 
     def partitions(self, table: str, snapshot_date: date) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import pytest
 
 from etl.publish import (
     StagedPartition,
+    newest_published_day,
     publish_partitions,
     published_location,
     stage_partitions,
@@ -138,3 +139,24 @@ def test_staged_files_must_match_the_catalog_columns_and_reported_rows(
     )
     with pytest.raises(ValidationError, match="the Glue table declares"):
         check_staged_files(s3, glue, local_stack.database, drifted)
+
+
+def test_the_newest_published_day_is_read_from_the_catalog(local_stack: LocalStack) -> None:
+    glue = local_stack.client("glue")
+    database = "tasklake_newest_day_test"
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": "tasks",
+            "PartitionKeys": [{"Name": key, "Type": "string"} for key in ("year", "month", "day")],
+        },
+    )
+    assert newest_published_day(glue, database, "tasks") is None
+
+    for values in (["2026", "09", "30"], ["2026", "10", "02"], ["2026", "10", "01"]):
+        glue.create_partition(
+            DatabaseName=database, TableName="tasks", PartitionInput={"Values": values}
+        )
+
+    assert newest_published_day(glue, database, "tasks") == date(2026, 10, 2)

@@ -4,7 +4,7 @@ Each test owns its snapshot dates, so the session's shared catalog never mixes t
 """
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +13,13 @@ import pytest
 from airflow.models import DagBag
 
 import etl.publish
+from etl.publish import StagedPartition, newest_published_day, publish_partition
 from infra.local.airflow_local import logical_date_for
-from tests.dags.local_stack import LocalStack, create_tasks_table, task_item
+from tests.dags.local_stack import LAKE_BUCKET, LocalStack, create_tasks_table, task_item
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
+EARLIER_DAY = date(2026, 10, 31)
 
 
 def _assert_succeeded(result: Any) -> None:
@@ -101,7 +103,12 @@ def test_a_new_task_attribute_does_not_break_the_run(stack: LocalStack) -> None:
 
 def test_a_failed_run_publishes_nothing_and_reports_run_failed(stack: LocalStack) -> None:
     day = date(2026, 11, 7)
+    # Some earlier day is published whichever tests ran before, so freshness has a value.
+    earlier = f"s3://{LAKE_BUCKET}/tasks/year=2026/month=10/day=31/run=earlier/"
+    earlier_partition = StagedPartition("tasks", EARLIER_DAY.isoformat(), earlier, [], 0)
+    publish_partition(stack.client("glue"), stack.database, earlier_partition)
     stack.put_tasks(task_item("alice", "t1"))
+    since = datetime.now(UTC).replace(microsecond=0)
 
     result = stack.run_dag(day, AIRFLOW_VAR_TASKLAKE_EXPORT_MODE="firehose")
 
@@ -109,7 +116,17 @@ def test_a_failed_run_publishes_nothing_and_reports_run_failed(stack: LocalStack
     assert "state=failed" in result.stdout + result.stderr
     for table in TABLES:
         assert stack.partitions(table, day) == []
-    assert "RunFailed" in _metric_names(stack)
+    assert stack.etl_metric("RunFailed", since) == (1, 1)
+    assert stack.etl_metric("RunSucceeded", since) == (0, 0)
+    assert stack.etl_metric("RowsWritten", since, Table="tasks") == (0, 0)
+    assert stack.etl_metric("PartitionsPublished", since) == (0, 0)
+    newest = newest_published_day(stack.client("glue"), stack.database, "tasks")
+    assert newest is not None
+    assert newest >= EARLIER_DAY
+    end_of_newest = datetime.combine(newest + timedelta(days=1), time(), tzinfo=UTC)
+    count, freshness = stack.etl_metric("DataFreshnessSeconds", since)
+    assert count == 1
+    assert freshness >= (since - end_of_newest).total_seconds()
 
 
 def test_failure_mid_publish_heals_on_retry_with_nothing_partial_visible(

@@ -1,0 +1,190 @@
+"""The monitoring stack's alarms fire on the metric data our code emits, and stay quiet otherwise.
+
+Each test produces metric data the way production does (the API's EMF lines from real requests
+on DynamoDB Local and cognito-local; the ETL's datapoints from etl/run_metrics.py) and asks
+tests/infra/alarm_eval.py what the alarm, as written in infra/monitoring.yaml, would decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from api.app import create_app, tables
+from api.config import Settings
+from api.storage import bind_tables
+from api.tasks.models import Task
+from etl.run_metrics import NAMESPACE as ETL_NAMESPACE
+from etl.run_metrics import RunReport, data_freshness_seconds, run_metric_data
+from infra.local.services import free_port
+from tests.api.conftest import PASSWORD, Account, unique_email
+from tests.infra.alarm_eval import (
+    Datapoint,
+    alarm_state,
+    from_emf,
+    from_metric_data,
+    query_values,
+)
+from tests.infra.monitoring_template import Alarm, alarms
+
+Burst = Callable[[int, int], list[Datapoint]]
+
+
+def stack_alarm(logical_id: str) -> Alarm:
+    """The alarm as the stack deploys it for the stage the local app reports as."""
+    return alarms({"Environment": Settings.from_env().stage})[logical_id]
+
+
+@contextmanager
+def tasks_table_unreachable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point the tasks model at a DynamoDB endpoint nobody listens on, as in an outage.
+
+    Only the tasks table goes: sign-in and token revocation (other tables) keep working, so the
+    request gets as far as reading the task and fails there, for real, with a refused connection.
+    """
+    settings = Settings.from_env()
+    with monkeypatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")
+        bind_tables([(Task, settings.tasks_table)], settings.region)
+        try:
+            yield
+        finally:
+            patch.undo()
+            bind_tables(tables(settings), settings.region)
+
+
+@pytest.fixture(scope="module")
+def app(engines: dict[str, str]) -> Flask:
+    return create_app(Settings.from_env(engines))
+
+
+@pytest.fixture
+def alice(app: Flask) -> Account:
+    client, email = app.test_client(), unique_email()
+    created = client.post("/users", json={"email": email, "password": PASSWORD, "name": "Alice"})
+    login = client.post("/auth/token", json={"email": email, "password": PASSWORD})
+    assert (created.status_code, login.status_code) == (201, 200), login.json
+    user: dict[str, Any] = created.json or {}
+    tokens: dict[str, Any] = login.json or {}
+    return Account(user["id"], email, tokens, client)
+
+
+@pytest.fixture
+def burst(
+    alice: Account, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Burst:
+    """`burst(requests, failing)`: GET one task `requests` times, every n-th with its table gone.
+
+    Returns the datapoints of the EMF lines those requests printed (and nothing from before).
+    """
+
+    def run(requests: int, failing: int) -> list[Datapoint]:
+        task = alice.create_task()
+        capsys.readouterr()
+        every = requests // failing if failing else 0
+        statuses = []
+        for number in range(1, requests + 1):
+            if every and number % every == 0:
+                with tasks_table_unreachable(monkeypatch):
+                    statuses.append(alice.request("GET", f"/tasks/{task['id']}").status_code)
+            else:
+                statuses.append(alice.request("GET", f"/tasks/{task['id']}").status_code)
+        assert statuses.count(503) == failing
+        assert statuses.count(200) == requests - failing
+        return from_emf(capsys.readouterr().out.splitlines())
+
+    return run
+
+
+def test_ten_percent_5xx_over_five_minutes_fires_the_error_rate_alarm(burst: Burst) -> None:
+    alarm = stack_alarm("ApiErrorRateAlarm")
+
+    points = burst(200, 20)
+    now = datetime.now(UTC)
+
+    assert query_values(alarm, alarm.returned, points, [now]) == [10.0]
+    assert alarm_state(alarm, points, now) == "ALARM"
+
+
+def test_a_healthy_burst_leaves_the_error_rate_and_latency_alarms_ok(burst: Burst) -> None:
+    points = burst(200, 0)
+    now = datetime.now(UTC)
+
+    assert alarm_state(stack_alarm("ApiErrorRateAlarm"), points, now) == "OK"
+    assert alarm_state(stack_alarm("ApiLatencyAlarm"), points, now) == "OK"
+
+
+def test_a_failing_burst_below_the_minimum_request_count_stays_ok(burst: Burst) -> None:
+    alarm = stack_alarm("ApiErrorRateAlarm")
+
+    points = burst(18, 6)  # a third of the requests fail, but 18 < 20 requests
+    now = datetime.now(UTC)
+
+    assert query_values(alarm, alarm.returned, points, [now]) == [0.0]
+    assert alarm_state(alarm, points, now) == "OK"
+
+
+def test_no_traffic_is_not_an_error() -> None:
+    assert alarm_state(stack_alarm("ApiErrorRateAlarm"), [], datetime.now(UTC)) == "OK"
+
+
+# --- the ETL: datapoints as the DAG's report task builds them ---
+
+REPORTED_AT = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+
+def run_report(
+    *, succeeded: bool, newest_day: date | None, at: datetime = REPORTED_AT
+) -> list[Datapoint]:
+    """The datapoints of one tasks_daily run that reported at `at`."""
+    report = RunReport(
+        "tasks_daily",
+        succeeded=succeeded,
+        duration_seconds=240.0,
+        rows_exported=10 if succeeded else None,
+        rows_written={"tasks": 10} if succeeded else {},
+        partitions_published=3 if succeeded else None,
+        freshness_seconds=data_freshness_seconds(newest_day, at),
+    )
+    return from_metric_data(ETL_NAMESPACE, run_metric_data(report, at))
+
+
+def test_a_failed_run_fires_the_etl_failure_alarm_and_a_good_one_does_not() -> None:
+    alarm = stack_alarm("EtlRunFailedAlarm")
+    later = REPORTED_AT + timedelta(minutes=5)
+
+    failed = run_report(succeeded=False, newest_day=date(2026, 11, 28))
+    succeeded = run_report(succeeded=True, newest_day=date(2026, 11, 29))
+
+    assert alarm_state(alarm, failed, later) == "ALARM"
+    assert alarm_state(alarm, succeeded, later) == "OK"
+    assert alarm_state(alarm, [], later) == "OK"  # no run reported: the freshness alarm's case
+
+
+def test_the_freshness_alarm_fires_on_a_30_hour_old_partition_not_a_2_hour_old_one() -> None:
+    alarm = stack_alarm("EtlDataFreshnessAlarm")
+    later = REPORTED_AT + timedelta(minutes=5)
+
+    # Reported at 06:00 on the 30th: the 28th ended 30 h earlier, the 29th 6 h earlier.
+    stale = run_report(succeeded=False, newest_day=date(2026, 11, 28))
+    fresh_at = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # 2 h after the 29th ended
+    fresh = run_report(succeeded=True, newest_day=date(2026, 11, 29), at=fresh_at)
+
+    assert [point.value for point in stale if point.name == "DataFreshnessSeconds"] == [108_000]
+    assert alarm_state(alarm, stale, later) == "ALARM"
+    assert alarm_state(alarm, fresh, fresh_at + timedelta(minutes=5)) == "OK"
+
+
+def test_silence_and_an_empty_lake_count_as_stale() -> None:
+    alarm = stack_alarm("EtlDataFreshnessAlarm")
+    later = REPORTED_AT + timedelta(minutes=5)
+
+    nothing_published = run_report(succeeded=False, newest_day=None)
+
+    assert alarm_state(alarm, [], later) == "ALARM"  # TreatMissingData: breaching
+    assert alarm_state(alarm, nothing_published, later) == "ALARM"

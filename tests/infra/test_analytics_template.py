@@ -1,0 +1,36 @@
+"""The analysts' saved queries in infra/analytics.yaml are the files under docs/queries/.
+
+`make query FILE=docs/queries/x.sql` runs the file on the local lake; Athena users pick the named
+query of the same name. Both must be the same text, so neither copy can drift.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.cfn import INFRA, load_template
+
+QUERIES = INFRA.parent / "docs" / "queries"
+QUERY_FILES = sorted(QUERIES.glob("*.sql"))
+
+
+def named_queries() -> dict[str, dict[str, Any]]:
+    resources = load_template(INFRA / "analytics.yaml")["Resources"]
+    return {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Athena::NamedQuery"
+    }
+
+
+def test_every_query_file_is_a_named_query_and_nothing_else_is() -> None:
+    assert QUERY_FILES, "no docs/queries/*.sql found"
+    assert set(named_queries()) == {path.stem for path in QUERY_FILES}
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=[path.stem for path in QUERY_FILES])
+def test_named_query_text_is_the_file(path: Path) -> None:
+    assert named_queries()[path.stem]["QueryString"] == path.read_text()

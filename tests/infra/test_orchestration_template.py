@@ -1,0 +1,109 @@
+"""One Airflow version everywhere: the MWAA environment, the local venv and the constraints file.
+
+MWAA installs dags/requirements.txt against the constraints file its `--constraint` line names;
+`make airflow-venv` installs the same pins locally. If the template's AirflowVersion moved without
+the other two, the DAG tests would pass on an Airflow that production does not run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.local.analytics_catalog import Tag, load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "infra" / "orchestration.yaml"
+# Where MWAA mounts the environment's DagS3Path inside its containers.
+MWAA_AIRFLOW_HOME = "/usr/local/airflow"
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE)
+
+
+def _environment(template: dict[str, Any]) -> dict[str, Any]:
+    (environment,) = (
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::MWAA::Environment"
+    )
+    return environment
+
+
+def template_version(template: dict[str, Any]) -> str:
+    version: str = template["Parameters"]["AirflowVersion"]["Default"]
+    return version
+
+
+def makefile_version(makefile: str) -> str:
+    (version,) = re.findall(r"apache-airflow==([0-9][0-9a-z.]*)", makefile)
+    return version
+
+
+def requirements_constraint(requirements: str) -> str:
+    """The path of the `--constraint` line of dags/requirements.txt."""
+    (path,) = re.findall(r'^--constraint\s+"?([^"\s]+)"?\s*$', requirements, re.MULTILINE)
+    return path
+
+
+def constraints_version(path: str) -> str:
+    match = re.fullmatch(r"constraints-([0-9][0-9a-z.]*)\.txt", Path(path).name)
+    assert match, f"{path} is not named constraints-<airflow version>.txt"
+    return match.group(1)
+
+
+def test_template_makefile_and_constraints_name_the_same_airflow(
+    template: dict[str, Any],
+) -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    constraint = requirements_constraint((ROOT / "dags" / "requirements.txt").read_text())
+
+    versions = {
+        "infra/orchestration.yaml AirflowVersion": template_version(template),
+        "Makefile apache-airflow==": makefile_version(makefile),
+        "dags/requirements.txt --constraint": constraints_version(constraint),
+    }
+
+    assert len(set(versions.values())) == 1, versions
+
+
+def test_the_constraints_file_is_committed_for_that_version(template: dict[str, Any]) -> None:
+    version = template_version(template)
+    constraints = ROOT / "dags" / f"constraints-{version}.txt"
+
+    assert constraints.is_file()
+    # The copy is Apache Airflow's file for this very version, not a renamed older one.
+    assert f"/constraints-{version}/" in constraints.read_text().splitlines()[1]
+    assert (
+        f"AIRFLOW_CONSTRAINTS := dags/constraints-{version}.txt" in (ROOT / "Makefile").read_text()
+    )
+
+
+def test_mwaa_finds_the_constraints_where_requirements_txt_points(
+    template: dict[str, Any],
+) -> None:
+    """The deploy uploads the constraints to the ConstraintsS3Key output, under DagS3Path."""
+    environment = _environment(template)
+    key = template["Outputs"]["ConstraintsS3Key"]["Value"]
+    assert isinstance(key, Tag)
+    assert key.name == "Sub"
+    uploaded_to = key.value.replace("${AirflowVersion}", template_version(template))
+
+    constraint = requirements_constraint((ROOT / "dags" / "requirements.txt").read_text())
+
+    assert uploaded_to.startswith(environment["DagS3Path"] + "/")
+    assert constraint == f"{MWAA_AIRFLOW_HOME}/{uploaded_to}"
+    assert environment["AirflowVersion"] == Tag("Ref", "AirflowVersion")
+
+
+def test_requirements_are_pinned_by_their_uploaded_version(template: dict[str, Any]) -> None:
+    environment = _environment(template)
+
+    assert environment["RequirementsS3Path"] == "requirements.txt"
+    assert environment["RequirementsS3ObjectVersion"] == Tag("Ref", "RequirementsS3ObjectVersion")
+    assert "Default" not in template["Parameters"]["RequirementsS3ObjectVersion"]
