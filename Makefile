@@ -166,6 +166,22 @@ bench-cold: venv local-deps package $(HELLO_PACKAGE) ## cold start of the packag
 	$(PY) -m tests.bench.cold_start --package $(PACKAGE) --hello $(HELLO_PACKAGE) \
 	  --stage $(STAGE) --runs $(BENCH_RUNS)
 
+# --- deploy to AWS ---
+# One printed command per step (python -m infra.deploy --help); credentials and region the usual
+# AWS way (AWS_PROFILE, AWS_REGION). DRY_RUN=1 prints the plan and needs no account or network.
+
+DRY_RUN ?=
+FORCE ?=
+dry_run := $(filter 1 yes true,$(DRY_RUN))
+
+.PHONY: deploy destroy
+deploy: venv $(if $(dry_run),,$(PACKAGE)) ## deploy every stack, the DAG and the API: make deploy STAGE=dev [DRY_RUN=1]
+	$(PY) -m infra.deploy deploy --stage $(STAGE) $(if $(dry_run),--dry-run)
+
+destroy: venv ## undeploy STAGE in reverse order (asks; FORCE=1 skips), print what it keeps
+	$(PY) -m infra.deploy destroy --stage $(STAGE) $(if $(dry_run),--dry-run) \
+	  $(if $(filter 1 yes true,$(FORCE)),--force)
+
 # --- data lake: transform ---
 
 EXPORT ?= .local/export

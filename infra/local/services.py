@@ -174,7 +174,12 @@ def start_cognito(port: int, state_dir: Path, log_path: Path | None = None) -> M
     )
 
 
-def start_moto(port: int, log_path: Path | None = None) -> ManagedProcess:
-    """moto in server mode: S3, Glue and CloudWatch on one port, state in memory."""
-    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+def start_moto(
+    port: int, log_path: Path | None = None, *, server_module: str = "moto.server"
+) -> ManagedProcess:
+    """moto in server mode: S3, Glue and CloudWatch on one port, state in memory.
+
+    `server_module` runs another entry point with moto's command line (a test's patched server).
+    """
+    command = [sys.executable, "-m", server_module, "-H", "127.0.0.1", "-p", str(port)]
     return _start("moto", command, port, log_path=log_path)

@@ -1,0 +1,137 @@
+"""python -m infra.deploy: deploy or destroy a stage of tasklake, one printed command at a time."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from infra.deploy import plan, preflight, stacks
+from infra.deploy.buckets import empty_bucket
+from infra.deploy.outputs import CommandFailed
+from infra.deploy.run import StepFailed, print_plan, run_plan
+from infra.deploy.zappa_settings import write_from_stacks
+
+DESCRIPTION = """\
+Deploy (or destroy) one stage of tasklake, step by step. Each step is one command you could
+run by hand, printed before it runs:
+
+  1. aws cloudformation deploy, one stack at a time, in dependency order:
+     keys, data, identity, analytics, network, orchestration, api, monitoring
+     (a re-run reports "No changes to deploy" per stack)
+  2. after analytics: the DAG, etl/, requirements and constraints to the MWAA bucket
+  3. after api: zappa deploy (first time) or zappa update, then the WAF web ACL and
+     throttling on the API stage
+  4. at the end: the API, Airflow UI and dashboard URLs
+
+Credentials and region come the usual AWS way (AWS_PROFILE, AWS_REGION, ...).
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.deploy",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def stage_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("--stage", required=True, choices=sorted(stacks.STAGES))
+        return command
+
+    deploy = stage_command("deploy", "deploy every stack, the DAG and the API of a stage")
+    destroy = stage_command(
+        "destroy",
+        "undeploy the API, then delete the stacks in reverse order (buckets emptied first); "
+        "asks you to type the stage name; prints what it keeps and how to remove that too",
+    )
+    for command in (deploy, destroy):
+        command.add_argument("--dry-run", action="store_true", help="print the steps, run nothing")
+        command.add_argument(
+            "--templates",
+            type=Path,
+            default=stacks.ROOT / "infra",
+            help="folder of the stack templates (default: infra/)",
+        )
+    deploy.add_argument(
+        "--no-touch", action="store_true", help="skip Zappa's final request to the new URL (moto)"
+    )
+    deploy.add_argument(
+        "--alarm-email",
+        default=os.environ.get("ALARM_EMAIL"),
+        help="e-mail the alarms here (default: $ALARM_EMAIL)",
+    )
+    destroy.add_argument("--force", action="store_true", help="do not ask for confirmation")
+    settings = stage_command(
+        "zappa-settings", "write build/zappa_settings.<stage>.json from the stacks"
+    )
+    settings.add_argument("--no-touch", action="store_true", help="set Zappa's touch to false")
+    empty = commands.add_parser("empty-bucket", help="delete every object version in a bucket")
+    empty.add_argument("bucket")
+    return parser
+
+
+def _confirmed(stage: str) -> bool:
+    print(f"This deletes the {stacks.PROJECT}-{stage}-* stacks and the API of stage {stage}.")
+    try:
+        answer = input(f"Type the stage name ({stage}) to go on: ")
+    except EOFError:
+        answer = ""
+    return answer.strip() == stage
+
+
+def _plan_command(args: argparse.Namespace) -> int:
+    """deploy or destroy: print the plan (--dry-run) or run it."""
+    region = preflight.region() if args.dry_run else preflight.check()
+    options = plan.Options(
+        stage=args.stage,
+        region=region or "<region>",
+        templates=args.templates,
+        touch=not getattr(args, "no_touch", False),
+        alarm_email=getattr(args, "alarm_email", None),
+    )
+    build = plan.deploy_plan if args.command == "deploy" else plan.destroy_plan
+    chosen = build(options)
+    if args.dry_run or region is None:
+        print_plan(chosen)
+        return 0
+    if args.command == "destroy" and not args.force and not _confirmed(args.stage):
+        print("aborted: nothing was deleted", file=sys.stderr)
+        return 1
+    run_plan(chosen, region)
+    return 0
+
+
+def _tool_command(args: argparse.Namespace) -> int:
+    """The two commands the plan's own steps call."""
+    region = preflight.check()
+    if args.command == "zappa-settings":
+        path = stacks.ROOT / plan.zappa_settings_file(args.stage)
+        print(write_from_stacks(args.stage, region, path, touch=not args.no_touch))
+    else:
+        print(f"{args.bucket}: {empty_bucket(args.bucket)} object versions deleted")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command in ("deploy", "destroy"):
+            return _plan_command(args)
+        return _tool_command(args)
+    except preflight.PreflightError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except StepFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.returncode
+    except (CommandFailed, LookupError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,373 @@
+"""The ordered steps of `deploy` and `destroy`, built without touching AWS.
+
+Each step is one command an operator could run by hand; the plan is the runbook.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from infra.deploy import stacks
+from infra.deploy.retained import Kept, kept_by_zappa, kept_resources
+from infra.deploy.stacks import ROOT, stack_name
+from infra.deploy.steps import Arg, Captured, Export, Part, Resource, Step, arg
+from infra.deploy.templates import owned_buckets, owns_lambda_log_group
+
+DAGS = ROOT / "dags"
+# Where MWAA mounts the bucket's dags/ prefix; requirements.txt's --constraint names a file there.
+MWAA_DAGS_FOLDER = PurePosixPath("/usr/local/airflow/dags")
+BUILD = PurePosixPath("build")
+ZAPPA = ".venv-package/bin/zappa"
+PYTHON = ".venv/bin/python"
+
+
+@dataclass(frozen=True)
+class Options:
+    stage: str
+    region: str = "<region>"
+    templates: Path = ROOT / "infra"
+    # Zappa's final GET of the new URL; off where the URL is not reachable (moto).
+    touch: bool = True
+    alarm_email: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: list[Step]
+    # What to print at the end: (label, value).
+    summary: list[tuple[str, Arg]] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
+
+
+def zappa_settings_file(stage: str) -> PurePosixPath:
+    return BUILD / f"zappa_settings.{stage}.json"
+
+
+def package_file(stage: str) -> PurePosixPath:
+    """The zip `make package` builds (the Makefile's $(PACKAGE))."""
+    return BUILD / f"tasklake-{stage}.zip"
+
+
+def constraints_file(requirements: Path = DAGS / "requirements.txt") -> str:
+    """The constraints file dags/requirements.txt points at, relative to dags/."""
+    for line in requirements.read_text().splitlines():
+        if line.startswith("--constraint"):
+            target = PurePosixPath(shlex.split(line)[1])
+            return str(target.relative_to(MWAA_DAGS_FOLDER))
+    raise ValueError(f"{requirements} names no --constraint file")
+
+
+def _aws(*argv: Part | Arg) -> tuple[Arg, ...]:
+    return tuple(a if isinstance(a, tuple) else arg(a) for a in ("aws", *argv))
+
+
+def whoami() -> Step:
+    return Step(
+        "which account do these credentials reach?",
+        _aws("sts", "get-caller-identity", "--query", "Account", "--output", "text"),
+        captures="account",
+    )
+
+
+def deploy_stack(options: Options, part: str, extra: dict[str, Part | Arg] | None = None) -> Step:
+    stage = options.stage
+    template = stacks.template_path(part, options.templates)
+    parameters = {"Project": stacks.PROJECT, "Owner": stacks.OWNER, "Environment": stage}
+    parameters["CostCenter"] = stacks.tags(stage)["CostCenter"]
+    values: dict[str, Part | Arg] = {**parameters, **(extra or {})}
+    overrides = [
+        arg(f"{key}=", *(value if isinstance(value, tuple) else (value,)))
+        for key, value in values.items()
+    ]
+    tag_args = [arg(f"{key}={value}") for key, value in stacks.tags(stage).items()]
+    argv = _aws(
+        "cloudformation",
+        "deploy",
+        "--stack-name",
+        stack_name(stage, part),
+        "--template-file",
+        _relative(template),
+        "--parameter-overrides",
+        *overrides,
+        "--tags",
+        *tag_args,
+        "--no-fail-on-empty-changeset",
+        "--capabilities",
+        "CAPABILITY_NAMED_IAM",
+    )
+    return Step(f"deploy stack {stack_name(stage, part)}", argv)
+
+
+def upload_to_mwaa(options: Options) -> list[Step]:
+    """The DAG, etl/ beside it (ADR 0007), the requirements and their constraints."""
+    bucket = Export(
+        stack_name(options.stage, "analytics"),
+        stacks.export_name(options.stage, "mwaa-source-bucket"),
+    )
+    return [
+        Step(
+            "upload the etl package beside the DAG (dags/etl/)",
+            _aws(
+                "s3",
+                "sync",
+                "etl",
+                arg("s3://", bucket, "/dags/etl"),
+                "--delete",
+                "--exclude",
+                "*",
+                "--include",
+                "*.py",
+            ),
+        ),
+        Step(
+            "upload the DAG, its .airflowignore and the constraints file",
+            _aws(
+                "s3",
+                "sync",
+                "dags",
+                arg("s3://", bucket, "/dags"),
+                "--exclude",
+                "*",
+                "--include",
+                "tasks_daily.py",
+                "--include",
+                ".airflowignore",
+                "--include",
+                constraints_file(),
+            ),
+        ),
+        Step(
+            "upload the requirements MWAA installs (a new version only when the file changed)",
+            _aws(
+                "s3",
+                "sync",
+                "dags",
+                arg("s3://", bucket),
+                "--exclude",
+                "*",
+                "--include",
+                "requirements.txt",
+            ),
+        ),
+        Step(
+            "read the requirements' version for the orchestration stack",
+            _aws(
+                "s3api",
+                "head-object",
+                "--bucket",
+                arg(bucket),
+                "--key",
+                "requirements.txt",
+                "--query",
+                "VersionId",
+                "--output",
+                "text",
+            ),
+            captures="requirements-version",
+        ),
+    ]
+
+
+def _args(*argv: str) -> tuple[Arg, ...]:
+    return tuple(arg(a) for a in argv)
+
+
+def _relative(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def deploy_function(options: Options) -> list[Step]:
+    """Zappa: `deploy` the first time, `update` after; then the WAF and throttling on its stage."""
+    stage = options.stage
+    function = f"{stacks.PROJECT}-{stage}"
+    settings = str(zappa_settings_file(stage))
+    zip_file = str(package_file(stage))
+    write_settings = [PYTHON, "-m", "infra.deploy", "zappa-settings", "--stage", stage]
+    if not options.touch:
+        write_settings.append("--no-touch")
+    rest_api = Captured("rest-api-id")
+    limits = stacks.STAGES[stage]
+    stage_arn = arg(
+        f"arn:aws:apigateway:{options.region}::/restapis/", rest_api, f"/stages/{stage}"
+    )
+    return [
+        Step(
+            f"does the function {function} exist yet?",
+            _aws(
+                "lambda",
+                "get-function",
+                "--function-name",
+                function,
+                "--query",
+                "Configuration.FunctionArn",
+                "--output",
+                "text",
+            ),
+            probe="function-exists",
+        ),
+        Step(
+            f"write {settings} from the stack outputs",
+            _args(*write_settings),
+        ),
+        Step(
+            "first deploy: create the function and its API Gateway",
+            _args(ZAPPA, "deploy", stage, "-s", settings, "-z", zip_file),
+            only_if=("function-exists", "no"),
+        ),
+        Step(
+            "update the function's code and settings",
+            _args(ZAPPA, "update", stage, "-s", settings, "-z", zip_file),
+            only_if=("function-exists", "yes"),
+        ),
+        Step(
+            "find the REST API Zappa made",
+            _aws(
+                "apigateway",
+                "get-rest-apis",
+                "--query",
+                f"items[?name=='{function}'].id | [0]",
+                "--output",
+                "text",
+            ),
+            captures="rest-api-id",
+        ),
+        Step(
+            "put the stage behind the WAF web ACL",
+            _aws(
+                "wafv2",
+                "associate-web-acl",
+                "--web-acl-arn",
+                arg(Export(stack_name(stage, "api"), stacks.export_name(stage, "web-acl-arn"))),
+                "--resource-arn",
+                stage_arn,
+            ),
+        ),
+        Step(
+            f"throttle the stage: {limits.throttle_rate:g}/s, bursts of {limits.throttle_burst}",
+            _aws(
+                "apigateway",
+                "update-stage",
+                "--rest-api-id",
+                arg(rest_api),
+                "--stage-name",
+                stage,
+                "--patch-operations",
+                f"op=replace,path=/*/*/throttling/rateLimit,value={limits.throttle_rate:g}",
+                f"op=replace,path=/*/*/throttling/burstLimit,value={limits.throttle_burst}",
+            ),
+        ),
+    ]
+
+
+def deploy_plan(options: Options) -> Plan:
+    stage, region = options.stage, options.region
+    steps = [whoami()]
+    for part in stacks.PARTS:
+        extra: dict[str, Part | Arg] = {}
+        if part == "analytics":
+            # Bucket names are global; the account id keeps the stage's lake name ours.
+            extra["LakeBucketName"] = arg(f"{stacks.PROJECT}-{stage}-lake-", Captured("account"))
+        if part == "orchestration":
+            extra["RequirementsS3ObjectVersion"] = Captured("requirements-version")
+        if part == "monitoring" and options.alarm_email:
+            extra["AlarmEmail"] = options.alarm_email
+        if part == "monitoring":
+            steps += deploy_function(options)
+        steps.append(deploy_stack(options, part, extra))
+        if part == "analytics":
+            steps += upload_to_mwaa(options)
+    orchestration, monitoring = stack_name(stage, "orchestration"), stack_name(stage, "monitoring")
+    webserver = Export(orchestration, stacks.export_name(stage, "mwaa-webserver-url"))
+    dashboard = Export(monitoring, stacks.export_name(stage, "dashboard-name"))
+    console = f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+    summary = [
+        (
+            "API",
+            arg(
+                "https://", Captured("rest-api-id"), f".execute-api.{region}.amazonaws.com/{stage}"
+            ),
+        ),
+        ("Airflow UI", arg(webserver)),
+        ("Dashboard", arg(f"{console}#dashboards/dashboard/", dashboard)),
+    ]
+    return Plan(steps, summary)
+
+
+def destroy_plan(options: Options) -> Plan:
+    """Zappa's function and API first, then the stacks in reverse, each emptied of its buckets."""
+    stage = options.stage
+    function = f"{stacks.PROJECT}-{stage}"
+    settings = str(zappa_settings_file(stage))
+    steps = [
+        whoami(),
+        Step(
+            f"is the function {function} deployed?",
+            _aws(
+                "lambda",
+                "get-function",
+                "--function-name",
+                function,
+                "--query",
+                "Configuration.FunctionArn",
+                "--output",
+                "text",
+            ),
+            probe="function-exists",
+        ),
+        Step(
+            f"write {settings} from the stack outputs",
+            _args(PYTHON, "-m", "infra.deploy", "zappa-settings", "--stage", stage),
+            only_if=("function-exists", "yes"),
+        ),
+        Step(
+            "note the REST API's id (its execution log group is kept)",
+            _aws(
+                "apigateway",
+                "get-rest-apis",
+                "--query",
+                f"items[?name=='{function}'].id | [0]",
+                "--output",
+                "text",
+            ),
+            captures="rest-api-id",
+            only_if=("function-exists", "yes"),
+        ),
+        Step(
+            "remove the function, its API Gateway and its schedules",
+            _args(ZAPPA, "undeploy", stage, "-s", settings, "--yes"),
+            only_if=("function-exists", "yes"),
+        ),
+    ]
+    kept: list[Kept] = []
+    for part in reversed(stacks.PARTS):
+        name = stack_name(stage, part)
+        template = stacks.template_path(part, options.templates)
+        for bucket in owned_buckets(template):
+            steps.append(
+                Step(
+                    f"empty the bucket {bucket} of {name} (every version)",
+                    (
+                        *_args(PYTHON, "-m", "infra.deploy", "empty-bucket"),
+                        arg(Resource(name, bucket)),
+                    ),
+                    skip_if_stack_missing=True,
+                )
+            )
+        steps.append(
+            Step(
+                f"delete stack {name}", _aws("cloudformation", "delete-stack", "--stack-name", name)
+            )
+        )
+        steps.append(
+            Step(
+                f"wait until {name} is gone",
+                _aws("cloudformation", "wait", "stack-delete-complete", "--stack-name", name),
+            )
+        )
+        kept += kept_resources(name, template)
+    templates = [stacks.template_path(part, options.templates) for part in stacks.PARTS]
+    owned = any(owns_lambda_log_group(template) for template in templates)
+    kept += kept_by_zappa(function, stage, lambda_logs_owned=owned)
+    return Plan(steps, kept=kept)

@@ -1,0 +1,65 @@
+"""The stacks in deploy order, and what each stage passes to them (docs: plan/contract.md).
+
+Everything a template needs from another stack it imports itself (`!ImportValue`); the deploy
+passes only what differs per stage and what no stack can know (the requirements' S3 version).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "tasklake"
+OWNER = "tasklake-team"
+
+# Dependency order: each stack imports only from stacks before it.
+PARTS = ("keys", "data", "identity", "analytics", "network", "orchestration", "api", "monitoring")
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    """What the deploy sets per stage outside the templates."""
+
+    # API Gateway stage throttling (steady requests per second, burst); API Gateway answers
+    # 429 above it before a Lambda runs, so a flood cannot reach DynamoDB.
+    throttle_rate: float
+    throttle_burst: int
+    # Reserved concurrency caps the function; None leaves it in the account's shared pool
+    # (new accounts have 10 in total, which a reservation in dev would exhaust).
+    reserved_concurrency: int | None = None
+    # Warm containers kept ready (ADR 0009: the honest lever for cold starts); costs money
+    # around the clock, so prod only.
+    provisioned_concurrency: int | None = None
+
+
+STAGES = {
+    "dev": StageSettings(throttle_rate=20, throttle_burst=40),
+    "staging": StageSettings(throttle_rate=50, throttle_burst=100, reserved_concurrency=20),
+    "prod": StageSettings(
+        throttle_rate=200, throttle_burst=400, reserved_concurrency=100, provisioned_concurrency=2
+    ),
+}
+
+
+def stack_name(stage: str, part: str) -> str:
+    return f"{PROJECT}-{stage}-{part}"
+
+
+def export_name(stage: str, name: str) -> str:
+    """An export of the contract, e.g. `tasklake-dev-tasks-table`."""
+    return f"{PROJECT}-{stage}-{name}"
+
+
+def template_path(part: str, templates: Path = ROOT / "infra") -> Path:
+    return templates / f"{part}.yaml"
+
+
+def tags(stage: str) -> dict[str, str]:
+    """The four tags on every stack (CloudFormation copies them on) and on the function."""
+    return {
+        "Project": PROJECT,
+        "Owner": OWNER,
+        "Environment": stage,
+        "CostCenter": f"{PROJECT}-{stage}",
+    }

@@ -1,0 +1,388 @@
+"""`make deploy` and `make destroy` run whole against moto, then read back through each service.
+
+The real code path: `python -m infra.deploy` → the AWS CLI and Zappa, with AWS_ENDPOINT_URL
+at a moto server (tests/infra/moto_server.py) on a free port and dummy credentials.
+
+What moto cannot stand in for, plainly:
+- keys, data and analytics deploy from their real templates. identity, network,
+  orchestration, api and monitoring cannot (deploy_moto.MOTO_CANNOT says why); each is a
+  stand-in stack with the real stack's name, Parameters and exports. Behind those exports:
+  the user pool is made in cognito-local from identity.yaml's own properties (password policy,
+  e-mail usernames, the client's auth flows, the admin group); the VPC, subnets and security
+  group through moto's EC2 API; the cursor secret in moto's Secrets Manager and the web ACL in
+  moto's WAFv2 API; the API role, artifacts bucket, alarm topic and dashboard by moto's
+  CloudFormation. MWAA does not exist in moto: its webserver URL is a placeholder.
+- Where moto's CloudFormation says CREATE_COMPLETE it creates nothing for Glue tables, bucket
+  policies or Athena; and it ignores PITR, deletion protection and KMS key deletion windows.
+- Zappa's final "touch" GET is off (--no-touch): moto's API Gateway URL is not served.
+- The round trip runs the Flask app in-process against moto's DynamoDB (the tables the data
+  stack created) and cognito-local, not through API Gateway and Lambda (moto would need Docker
+  to invoke the function). tests/package drives the zip itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from api.app import create_app
+from api.config import Settings
+from infra.cfn import load_template
+from infra.deploy import stacks, zappa_settings
+from infra.deploy.plan import package_file
+from infra.local import services
+from tests.infra.deploy_moto import (
+    ACCOUNT,
+    MOTO_CAN,
+    REGION,
+    ROOT,
+    aws_environment,
+    deploy_cli,
+    stand_in,
+)
+
+PASSWORD = "Correct-Horse-9"
+
+
+def client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=REGION,
+        aws_access_key_id="moto", aws_secret_access_key="moto",
+    )  # fmt: skip
+
+
+def of_type(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next(r["Properties"] for r in template["Resources"].values() if r["Type"] == kind)
+
+
+def user_pool_from_identity_template(cognito_url: str) -> dict[str, str]:
+    """The pool identity.yaml describes, made in cognito-local."""
+    template = load_template(ROOT / "infra" / "identity.yaml")
+    pool, app_client = of_type(template, "AWS::Cognito::UserPool"), of_type(
+        template, "AWS::Cognito::UserPoolClient"
+    )
+    cognito = client("cognito-idp", cognito_url)
+    pool_id = cognito.create_user_pool(
+        PoolName="tasklake-dev",
+        Policies=pool["Policies"],
+        UsernameAttributes=pool["UsernameAttributes"],
+    )["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="tasklake-dev-api",
+        ExplicitAuthFlows=app_client["ExplicitAuthFlows"],
+    )["UserPoolClient"]["ClientId"]  # fmt: skip
+    group = of_type(template, "AWS::Cognito::UserPoolGroup")["GroupName"]
+    cognito.create_group(UserPoolId=pool_id, GroupName=group)
+    arn = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{pool_id}"
+    return {"user-pool-id": pool_id, "user-pool-client-id": client_id, "user-pool-arn": arn}
+
+
+def network(moto_url: str) -> dict[str, str]:
+    ec2 = client("ec2", moto_url)
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{i}.0/24")["Subnet"]["SubnetId"]
+        for i in (1, 2)
+    ]
+    group = ec2.create_security_group(GroupName="mwaa", Description="mwaa", VpcId=vpc)["GroupId"]
+    return {
+        "vpc-id": vpc,
+        "private-subnet-ids": ",".join(subnets),
+        "mwaa-security-group-id": group,
+    }
+
+
+def api_values(moto_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Exports and resources of the api stand-in: secret and web ACL made through their APIs."""
+    secret = client("secretsmanager", moto_url).create_secret(
+        Name="tasklake/dev/cursor-secret", SecretString="moto-cursor-signing-key"
+    )["ARN"]
+    acl = client("wafv2", moto_url).create_web_acl(
+        Name="tasklake-dev", Scope="REGIONAL", DefaultAction={"Allow": {}},
+        VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False,
+                          "MetricName": "tasklake-dev"},
+    )["Summary"]["ARN"]  # fmt: skip
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                       "Principal": {"Service": "lambda.amazonaws.com"}}],
+    }  # fmt: skip
+    resources = {
+        "ApiRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"RoleName": "tasklake-dev-api", "AssumeRolePolicyDocument": trust},
+        },
+        "ArtifactsBucket": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "BucketName": f"tasklake-dev-artifacts-{ACCOUNT}",
+                "VersioningConfiguration": {"Status": "Enabled"},
+            },
+        },
+    }
+    values = {
+        "api-role-arn": {"Fn::GetAtt": ["ApiRole", "Arn"]},
+        "cursor-secret-arn": secret,
+        "web-acl-arn": acl,
+        "artifacts-bucket": {"Ref": "ArtifactsBucket"},
+    }
+    return values, resources
+
+
+MONITORING_RESOURCES = {
+    "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "tasklake-dev-alarms"}},
+    "Dashboard": {
+        "Type": "AWS::CloudWatch::Dashboard",
+        "Properties": {"DashboardName": "tasklake-dev", "DashboardBody": '{"widgets": []}'},
+    },
+}
+
+
+class Stage:
+    """The deployed stage: moto, cognito-local, the templates used, and the first deploy."""
+
+    def __init__(self, moto_url: str, cognito_url: str, templates: Path) -> None:
+        self.moto_url, self.cognito_url, self.templates = moto_url, cognito_url, templates
+        self.environment = aws_environment(moto_url)
+        self.first = deploy_cli(self.environment, *self.deploy_args())
+
+    def deploy_args(self) -> list[str]:
+        return ["deploy", "--stage", "dev", "--no-touch", "--templates", str(self.templates)]
+
+    def exports(self) -> dict[str, str]:
+        found = client("cloudformation", self.moto_url).list_exports()["Exports"]
+        return {e["Name"].removeprefix("tasklake-dev-"): e.get("Value", "") for e in found}
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
+    if not (ROOT / package_file("dev")).exists():
+        pytest.fail(f"{package_file('dev')} does not exist: build it with `make package`")
+    workdir = tmp_path_factory.mktemp("deploy-moto")
+    moto = services.start_moto(
+        services.free_port(), workdir / "moto.log", server_module="tests.infra.moto_server"
+    )
+    cognito = services.start_cognito(services.free_port(), workdir / "cognito")
+    try:
+        templates = workdir / "templates"
+        templates.mkdir()
+        for part in MOTO_CAN:
+            (templates / f"{part}.yaml").write_text((ROOT / "infra" / f"{part}.yaml").read_text())
+        api_exports, api_resources = api_values(moto.url)
+        stand_ins = {
+            "identity": (user_pool_from_identity_template(cognito.url), None),
+            "network": (network(moto.url), None),
+            "orchestration": (
+                {
+                    "mwaa-environment-name": "tasklake-dev",
+                    "mwaa-webserver-url": "https://mwaa-is-not-in-moto.invalid",
+                    "mwaa-execution-role-arn": f"arn:aws:iam::{ACCOUNT}:role/tasklake-dev-mwaa",
+                },
+                None,
+            ),
+            "api": (api_exports, api_resources),
+            "monitoring": (
+                {"alarm-topic-arn": {"Ref": "AlarmTopic"}, "dashboard-name": {"Ref": "Dashboard"}},
+                MONITORING_RESOURCES,
+            ),
+        }
+        for part, (values, resources) in stand_ins.items():
+            (templates / f"{part}.yaml").write_text(stand_in(part, values, resources))
+        yield Stage(moto.url, cognito.url, templates)
+    finally:
+        cognito.stop()
+        moto.stop()
+
+
+def test_the_first_deploy_runs_every_step_and_prints_the_urls(stage: Stage) -> None:
+    assert stage.first.returncode == 0, stage.first.stdout[-3000:] + stage.first.stderr
+    out = stage.first.stdout
+    assert "first deploy: create the function" in out
+    rest_api = client("apigateway", stage.moto_url).get_rest_apis()["items"]
+    api_id = next(api["id"] for api in rest_api if api["name"] == "tasklake-dev")
+    assert f"API:        https://{api_id}.execute-api.{REGION}.amazonaws.com/dev" in out
+    assert "Airflow UI: https://mwaa-is-not-in-moto.invalid" in out
+    assert f"region={REGION}#dashboards/dashboard/tasklake-dev" in out
+
+
+def test_stacks_exist_in_the_contract_order(stage: Stage) -> None:
+    described = client("cloudformation", stage.moto_url).describe_stacks()["Stacks"]
+    ours = [s for s in described if s["StackName"].startswith("tasklake-dev-")]
+    ours.sort(key=lambda s: s["CreationTime"])
+    assert [s["StackName"] for s in ours] == [f"tasklake-dev-{p}" for p in stacks.PARTS]
+    assert {s["StackStatus"] for s in ours} == {"CREATE_COMPLETE"}
+    assert all({"Key": "CostCenter", "Value": "tasklake-dev"} in s["Tags"] for s in ours)
+
+
+def test_the_tables_have_the_keys_indexes_and_ttl_of_data_yaml(stage: Stage) -> None:
+    dynamodb = client("dynamodb", stage.moto_url)
+    template = load_template(ROOT / "infra" / "data.yaml")
+    exports = stage.exports()
+    for logical_id, export in [
+        ("TasksTable", "tasks-table"), ("UsersTable", "users-table"),
+        ("IdempotencyTable", "idempotency-table"), ("RevokedTokensTable", "revoked-tokens-table"),
+    ]:  # fmt: skip
+        wanted = template["Resources"][logical_id]["Properties"]
+        table = dynamodb.describe_table(TableName=exports[export])["Table"]
+        assert table["KeySchema"] == wanted["KeySchema"]
+        indexes = {i["IndexName"]: i["KeySchema"] for i in table.get("GlobalSecondaryIndexes", [])}
+        assert indexes == {
+            i["IndexName"]: i["KeySchema"] for i in wanted.get("GlobalSecondaryIndexes", [])
+        }
+        ttl = dynamodb.describe_time_to_live(TableName=exports[export])["TimeToLiveDescription"]
+        if "TimeToLiveSpecification" in wanted:
+            assert ttl["TimeToLiveStatus"] == "ENABLED"
+            assert ttl["AttributeName"] == wanted["TimeToLiveSpecification"]["AttributeName"]
+
+
+def test_the_buckets_are_encrypted_private_and_versioned(stage: Stage) -> None:
+    s3 = client("s3", stage.moto_url)
+    exports = stage.exports()
+    for export in ("lake-bucket", "mwaa-source-bucket", "access-log-bucket"):
+        bucket = exports[export]
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+        assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert all(block.values()), (bucket, block)
+        assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert exports["mwaa-source-bucket"] == f"airflow-tasklake-dev-{ACCOUNT}"
+
+
+def test_the_key_rotates_and_has_the_stage_alias(stage: Stage) -> None:
+    kms = client("kms", stage.moto_url)
+    key = stage.exports()["kms-key-id"]
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
+    aliases = kms.list_aliases(KeyId=key)["Aliases"]
+    assert [a["AliasName"] for a in aliases] == ["alias/tasklake-dev"]
+
+
+def test_the_mwaa_bucket_holds_the_dag_etl_and_the_pinned_requirements(stage: Stage) -> None:
+    s3 = client("s3", stage.moto_url)
+    bucket = stage.exports()["mwaa-source-bucket"]
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert {"dags/tasks_daily.py", "dags/.airflowignore", "dags/constraints-3.3.1.txt"} <= keys
+    assert "dags/etl/publish.py" in keys
+    assert "requirements.txt" in keys
+    assert not any("__pycache__" in key for key in keys)
+    version = s3.head_object(Bucket=bucket, Key="requirements.txt")["VersionId"]
+    described = client("cloudformation", stage.moto_url).describe_stacks(
+        StackName="tasklake-dev-orchestration"
+    )["Stacks"][0]
+    passed = {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+    assert passed["RequirementsS3ObjectVersion"] == version
+
+
+def test_zappa_deployed_the_function_with_the_stacks_values(stage: Stage) -> None:
+    exports = stage.exports()
+    function = client("lambda", stage.moto_url).get_function(FunctionName="tasklake-dev")
+    config = function["Configuration"]
+    assert config["Role"] == exports["api-role-arn"]
+    assert config["KMSKeyArn"] == exports["kms-key-arn"]
+    variables = config["Environment"]["Variables"]
+    assert variables["TASKS_TABLE"] == exports["tasks-table"] == "tasklake-dev-tasks"
+    assert variables["COGNITO_USER_POOL_ID"] == exports["user-pool-id"]
+    assert variables["COGNITO_CLIENT_ID"] == exports["user-pool-client-id"]
+    assert variables["CURSOR_SECRET_ARN"] == exports["cursor-secret-arn"]
+    assert "CURSOR_SECRET" not in variables
+    assert function["Tags"]["CostCenter"] == "tasklake-dev"
+    gateway = client("apigateway", stage.moto_url)
+    api_id = next(a["id"] for a in gateway.get_rest_apis()["items"] if a["name"] == "tasklake-dev")
+    deployed = gateway.get_stage(restApiId=api_id, stageName="dev")
+    limits = deployed["methodSettings"]["*/*"]
+    assert (limits["throttlingRateLimit"], limits["throttlingBurstLimit"]) == (20.0, 40)
+    assert deployed["webAclArn"] == exports["web-acl-arn"]
+
+
+def test_a_second_deploy_reports_no_changes(stage: Stage) -> None:
+    bucket = stage.exports()["mwaa-source-bucket"]
+    s3 = client("s3", stage.moto_url)
+    before = s3.head_object(Bucket=bucket, Key="requirements.txt")["VersionId"]
+    again = deploy_cli(stage.environment, *stage.deploy_args())
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr
+    for part in stacks.PARTS:
+        assert f"No changes to deploy. Stack tasklake-dev-{part} is up to date" in again.stdout
+    assert "update the function's code and settings" in again.stdout
+    assert s3.head_object(Bucket=bucket, Key="requirements.txt")["VersionId"] == before
+
+
+def test_the_api_serves_a_round_trip_with_the_settings_the_deploy_derives(
+    stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exports = stage.exports()
+    settings = zappa_settings.derive("dev", REGION, exports, stacks.tags("dev"), touch=False)
+    environment = dict(settings["aws_environment_variables"])
+    # Where the deployed function reaches AWS, the test reaches the stand-ins.
+    environment.update(
+        AWS_ENDPOINT_URL_DYNAMODB=stage.moto_url,
+        AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=stage.cognito_url,
+        COGNITO_ISSUER=f"{stage.cognito_url}/{exports['user-pool-id']}",
+        AWS_ACCESS_KEY_ID="moto",
+        AWS_SECRET_ACCESS_KEY="moto",
+        AWS_DEFAULT_REGION=REGION,
+        # TODO(lead): drop once api/config.py reads CURSOR_SECRET_ARN (feat/api-metrics).
+        CURSOR_SECRET=client("secretsmanager", stage.moto_url).get_secret_value(
+            SecretId=environment["CURSOR_SECRET_ARN"]
+        )["SecretString"],
+    )
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(Settings.from_env()).test_client()
+    email = f"deploy-{time.time_ns()}@example.com"
+    signed_up = app.post("/users", json={"email": email, "password": PASSWORD, "name": "Dee"})
+    assert signed_up.status_code == 201, signed_up.get_data(True)
+    token = app.post("/auth/token", json={"email": email, "password": PASSWORD})
+    assert token.status_code == 200, token.get_data(True)
+    headers = {"Authorization": f"Bearer {token.json['access_token']}"}  # type: ignore[index]
+    created = app.post("/tasks", json={"title": "ship the stage"}, headers=headers)
+    assert created.status_code == 201, created.get_data(True)
+    listed = app.get("/tasks", headers=headers)
+    assert listed.status_code == 200
+    assert [t["title"] for t in json.loads(listed.get_data(True))["items"]] == ["ship the stage"]
+    stored = client("dynamodb", stage.moto_url).scan(TableName=exports["tasks-table"])
+    assert stored["Count"] == 1
+
+
+def test_destroy_without_the_stage_name_deletes_nothing(stage: Stage) -> None:
+    refused = deploy_cli(stage.environment, "destroy", "--stage", "dev", "--templates",
+                         str(stage.templates), stdin="prod\n")  # fmt: skip
+    assert refused.returncode == 1
+    assert "aborted: nothing was deleted" in refused.stderr
+    described = client("cloudformation", stage.moto_url).describe_stacks()["Stacks"]
+    assert len([s for s in described if s["StackName"].startswith("tasklake-dev-")]) == 8
+
+
+def test_destroy_empties_buckets_and_deletes_in_reverse_keeping_the_data(stage: Stage) -> None:
+    artifacts = stage.exports()["artifacts-bucket"]
+    s3 = client("s3", stage.moto_url)
+    s3.put_object(Bucket=artifacts, Key="old.zip", Body=b"1")
+    s3.put_object(Bucket=artifacts, Key="old.zip", Body=b"2")  # a second version
+    done = deploy_cli(stage.environment, "destroy", "--stage", "dev", "--force", "--templates",
+                      str(stage.templates))  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    deleted = [line.split("delete stack ")[1] for line in done.stdout.splitlines()
+               if line.startswith("==> ") and "delete stack " in line]  # fmt: skip
+    assert deleted == [f"tasklake-dev-{part}" for part in reversed(stacks.PARTS)]
+    assert done.stdout.index("zappa undeploy") < done.stdout.index("empty the bucket")
+    assert done.stdout.index("empty the bucket") < done.stdout.index(
+        "delete stack tasklake-dev-api"
+    )
+    left = client("cloudformation", stage.moto_url).describe_stacks()["Stacks"]
+    assert not [s for s in left if s["StackName"].startswith("tasklake-dev-")]
+    assert artifacts not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert not client("lambda", stage.moto_url).list_functions()["Functions"]
+    # Retained: the tables, and the commands that remove them too.
+    tables = client("dynamodb", stage.moto_url).list_tables()["TableNames"]
+    assert "tasklake-dev-tasks" in tables
+    assert "$ aws dynamodb delete-table --table-name tasklake-dev-tasks" in done.stdout
+    kept = done.stdout.split("Kept on purpose")[1]
+    assert "aws glue delete-database --name" in kept
+    # moto lists the analytics stack's resources as None (its Glue and bucket-policy
+    # resources are not modelled), so there the names stay placeholders; AWS fills them in.
+    assert "empty-bucket <from tasklake-dev-analytics: LakeBucket>" in kept

@@ -1,0 +1,159 @@
+"""`make deploy`'s plan against the templates it deploys: order, parameters, imports.
+
+No AWS and no network: the plan is built in-process, and the dry run runs with no credentials,
+no region and an endpoint nothing listens on.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.cfn import Tag, load_template
+from infra.deploy import plan
+from infra.deploy.steps import Step, render
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACT_ORDER = [
+    "keys", "data", "identity", "analytics", "network", "orchestration", "api", "monitoring",
+]  # fmt: skip
+NAMES = {"Project": "tasklake", "Environment": "dev", "Stage": "dev"}
+
+
+def stack_steps(steps: list[Step]) -> list[Step]:
+    return [
+        s for s in steps if [render(a) for a in s.argv[:3]] == ["aws", "cloudformation", "deploy"]
+    ]
+
+
+def option(step: Step, name: str) -> list[str]:
+    """The values after `--name` up to the next option."""
+    words = [render(a) for a in step.argv]
+    start = words.index(name) + 1
+    end = next((i for i in range(start, len(words)) if words[i].startswith("--")), len(words))
+    return words[start:end]
+
+
+def substitute(value: Any) -> str:
+    text = value.value if isinstance(value, Tag) else value.get("Fn::Sub", value)
+    for key, replacement in NAMES.items():
+        text = text.replace("${" + key + "}", replacement)
+    return str(text)
+
+
+def imports(node: Any) -> set[str]:
+    """Every export name a template imports, in either spelling of ImportValue."""
+    if isinstance(node, Tag):
+        return {substitute(node.value)} if node.name == "ImportValue" else imports(node.value)
+    if isinstance(node, dict):
+        found = {substitute(node["Fn::ImportValue"])} if "Fn::ImportValue" in node else set()
+        return found.union(*(imports(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(imports(v) for v in node))
+    return set()
+
+
+def exports(template: dict[str, Any]) -> set[str]:
+    outputs = (template.get("Outputs") or {}).values()
+    return {substitute(o["Export"]["Name"]) for o in outputs if "Export" in o}
+
+
+@pytest.fixture(scope="module")
+def deploy_steps() -> list[Step]:
+    return plan.deploy_plan(plan.Options(stage="dev", region="eu-west-1")).steps
+
+
+def test_stacks_deploy_in_the_contract_order_from_their_templates(deploy_steps: list[Step]) -> None:
+    steps = stack_steps(deploy_steps)
+    assert [option(s, "--stack-name")[0] for s in steps] == [
+        f"tasklake-dev-{part}" for part in CONTRACT_ORDER
+    ]
+    for step, part in zip(steps, CONTRACT_ORDER, strict=True):
+        assert option(step, "--template-file") == [f"infra/{part}.yaml"]
+        assert (ROOT / "infra" / f"{part}.yaml").exists(), f"infra/{part}.yaml is missing"
+
+
+@pytest.mark.parametrize("part", CONTRACT_ORDER)
+def test_parameters_passed_are_declared_and_required_ones_passed(
+    deploy_steps: list[Step], part: str
+) -> None:
+    step = next(s for s in stack_steps(deploy_steps) if f"infra/{part}.yaml" in s.command())
+    passed = {override.split("=", 1)[0] for override in option(step, "--parameter-overrides")}
+    declared = load_template(ROOT / "infra" / f"{part}.yaml").get("Parameters") or {}
+    required = {name for name, spec in declared.items() if "Default" not in spec}
+    assert passed <= set(declared), f"{part}: not in the template: {passed - set(declared)}"
+    assert required <= passed, f"{part}: required but not passed: {required - passed}"
+
+
+def test_every_import_is_exported_by_an_earlier_stack() -> None:
+    exported: set[str] = set()
+    for part in CONTRACT_ORDER:
+        template = load_template(ROOT / "infra" / f"{part}.yaml")
+        missing = imports(template) - exported
+        assert not missing, f"{part} imports what no earlier stack exports: {sorted(missing)}"
+        exported |= exports(template)
+
+
+def test_the_mwaa_upload_sits_between_analytics_and_orchestration(
+    deploy_steps: list[Step],
+) -> None:
+    titles = [s.title for s in deploy_steps]
+    analytics = titles.index("deploy stack tasklake-dev-analytics")
+    orchestration = titles.index("deploy stack tasklake-dev-orchestration")
+    uploads = [s for s in deploy_steps[analytics:orchestration] if "s3" in s.command()]
+    uploaded = " ".join(s.command() for s in uploads)
+    for name in ("etl", "tasks_daily.py", ".airflowignore", "requirements.txt"):
+        assert name in uploaded
+    assert plan.constraints_file() in uploaded
+    assert (ROOT / "dags" / plan.constraints_file()).exists()
+    version = option(deploy_steps[orchestration], "--parameter-overrides")
+    assert "RequirementsS3ObjectVersion=<requirements-version>" in version
+
+
+def dry_run(*argv: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with no credentials, no region, no config and an endpoint nothing listens on."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environment.update(
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+    )
+    command = [sys.executable, "-m", "infra.deploy", *argv, "--stage", "dev", "--dry-run"]
+    return subprocess.run(
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+
+
+def test_dry_run_prints_every_command_in_order_without_an_account() -> None:
+    done = dry_run("deploy")
+    assert done.returncode == 0, done.stderr
+    printed = [line for line in done.stdout.splitlines() if "--stack-name tasklake-dev-" in line]
+    assert [line.split("tasklake-dev-")[1].strip(" \\") for line in printed] == CONTRACT_ORDER
+    assert "<from tasklake-dev-api: tasklake-dev-web-acl-arn>" in done.stdout
+    assert "zappa deploy dev -s build/zappa_settings.dev.json" in done.stdout
+    assert "Airflow UI:" in done.stdout
+    assert "Dashboard:" in done.stdout
+
+
+def test_destroy_dry_run_goes_in_reverse_and_names_what_it_keeps() -> None:
+    done = dry_run("destroy")
+    assert done.returncode == 0, done.stderr
+    deleted = [
+        line.split("--stack-name ")[1]
+        for line in done.stdout.splitlines()
+        if "delete-stack" in line
+    ]
+    assert deleted == [f"tasklake-dev-{part}" for part in reversed(CONTRACT_ORDER)]
+    assert done.stdout.index("zappa undeploy") < done.stdout.index("delete-stack")
+    kept = done.stdout.split("Kept on purpose")[1]
+    assert "aws dynamodb delete-table --table-name <from tasklake-dev-data: TasksTable>" in kept
+    assert (
+        "aws glue delete-database --name <from tasklake-dev-analytics: AnalyticsDatabase>" in kept
+    )
+    assert "aws cognito-idp delete-user-pool" in kept

@@ -1,0 +1,56 @@
+"""Without credentials or a region the deploy stops before its first step, in one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def deploy(**aws: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environment.update(
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+        AWS_EC2_METADATA_DISABLED="true",
+        # Nothing listens here: a step that ran anyway would fail loudly, not reach AWS.
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+        **aws,
+    )
+    command = [sys.executable, "-m", "infra.deploy", "deploy", "--stage", "dev"]
+    return subprocess.run(
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("aws", "message"),
+    [
+        ({"AWS_REGION": "eu-west-1"}, "error: no AWS credentials"),
+        ({"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}, "error: no AWS region"),
+        ({"AWS_PROFILE": "nobody", "AWS_REGION": "eu-west-1"}, "error: AWS credentials:"),
+    ],
+)
+def test_a_missing_credential_or_region_is_one_line_and_exit_2(
+    aws: dict[str, str], message: str
+) -> None:
+    done = deploy(**aws)
+    assert done.returncode == 2
+    assert done.stderr.startswith(message), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stdout == ""
+
+
+def test_a_failing_step_is_named_with_its_exit_code() -> None:
+    done = deploy(AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b", AWS_REGION="eu-west-1")
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        'error: step 1/20 "which account do these credentials reach?" failed with exit code 255'
+    )
+    assert "==> 1/20 which account" in done.stdout
+    assert "==> 2/20" not in done.stdout
