@@ -326,10 +326,9 @@ def test_the_api_serves_a_round_trip_with_the_settings_the_deploy_derives(
         AWS_ACCESS_KEY_ID="moto",
         AWS_SECRET_ACCESS_KEY="moto",
         AWS_DEFAULT_REGION=REGION,
-        # TODO(lead): drop once api/config.py reads CURSOR_SECRET_ARN (feat/api-metrics).
-        CURSOR_SECRET=client("secretsmanager", stage.moto_url).get_secret_value(
-            SecretId=environment["CURSOR_SECRET_ARN"]
-        )["SecretString"],
+        # The cursor key is read through CURSOR_SECRET_ARN, from the secret the api stack's
+        # stand-in created in moto's Secrets Manager.
+        AWS_ENDPOINT_URL_SECRETS_MANAGER=stage.moto_url,
     )
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
