@@ -179,6 +179,9 @@ def _name(value: Any) -> str:
     """An export or import name as written: the !Sub pattern over Project and Environment."""
     if isinstance(value, Tag) and value.name == "Sub" and isinstance(value.value, str):
         return value.value
+    # `!ImportValue` cannot hold a short-form `!Sub` in YAML, so templates write the long form.
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str) and len(value) == 1:
+        return str(value["Fn::Sub"])
     assert isinstance(value, str), f"name must be a string or a !Sub string: {value!r}"
     return value
 
