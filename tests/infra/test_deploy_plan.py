@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from infra.cfn import Tag, load_template
-from infra.deploy import plan
+from infra.deploy import plan, stacks, zappa_settings
 from infra.deploy.steps import Step, render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,3 +157,25 @@ def test_destroy_dry_run_goes_in_reverse_and_names_what_it_keeps() -> None:
         "aws glue delete-database --name <from tasklake-dev-analytics: AnalyticsDatabase>" in kept
     )
     assert "aws cognito-idp delete-user-pool" in kept
+
+
+@pytest.mark.parametrize(
+    ("stage", "reserved", "provisioned"), [("dev", None, None), ("prod", 100, 2)]
+)
+def test_zappa_settings_carry_the_stage_concurrency_and_the_stack_values(
+    stage: str, reserved: int | None, provisioned: int | None
+) -> None:
+    names = {*zappa_settings.ENVIRONMENT.values(), "api-role-arn", "artifacts-bucket"}
+    exported = {name: f"<{name}>" for name in {*names, "kms-key-arn"}}
+
+    settings = zappa_settings.derive(stage, "eu-west-1", exported, stacks.tags(stage))
+
+    assert settings.get("lambda_concurrency") == reserved
+    assert settings.get("provisioned_concurrency") == provisioned
+    assert settings["role_arn"] == "<api-role-arn>"
+    assert settings["aws_kms_key_arn"] == "<kms-key-arn>"
+    assert settings["aws_region"] == "eu-west-1"
+    variables = settings["aws_environment_variables"]
+    assert variables["CURSOR_SECRET_ARN"] == "<cursor-secret-arn>"
+    assert "CURSOR_SECRET" not in variables  # the key itself never reaches Lambda's settings
+    assert settings["tags"]["Environment"] == stage
