@@ -22,6 +22,7 @@ REGION = "us-east-1"
 # Types CloudFormation cannot tag, each with why nothing is lost (cost lands on the tagged
 # resource they belong to). A new untaggable type fails the tag test until it is listed here.
 UNTAGGABLE = {
+    "AWS::ApiGateway::Account": "an account setting, not a resource; no cost of its own",
     "AWS::Athena::NamedQuery": "a saved query string; no cost of its own",
     "AWS::Cognito::UserPoolClient": "part of the tagged user pool",
     "AWS::Cognito::UserPoolGroup": "part of the tagged user pool",
