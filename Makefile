@@ -81,10 +81,14 @@ fuzz: venv local-deps ## property-based run of the OpenAPI spec (schemathesis)
 
 # --- local operations ---
 
-.PHONY: admin clean-local
+.PHONY: admin code clean-local
 admin: venv ## create or promote an admin: make admin EMAIL=… PASSWORD=…
 	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make admin EMAIL=you@example.com PASSWORD=…" >&2; exit 2; }
 	$(PY) -m infra.local.stack admin "$(EMAIL)" "$(PASSWORD)"
+
+code: venv ## the last sign-up/reset code cognito-local sent: make code EMAIL=…
+	@test -n "$(EMAIL)" || { echo "usage: make code EMAIL=you@example.com" >&2; exit 2; }
+	@$(PY) -m infra.local.stack code "$(EMAIL)"
 
 clean-local: ## wipe all local state (tables, users, lake)
 	rm -rf .local

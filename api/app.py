@@ -11,7 +11,7 @@ from pynamodb.exceptions import PynamoDBConnectionError
 
 from api import dependencies
 from api.auth import routes as auth_routes
-from api.auth.revocation import RevokedToken
+from api.auth.revocation import Revocation
 from api.auth.tokens import init_jwt
 from api.config import Settings
 from api.health import blp as health_blp
@@ -37,7 +37,7 @@ def tables(settings: Settings) -> list[tuple[type[Any], str]]:
         (Task, settings.tasks_table),
         (User, settings.users_table),
         (IdempotencyRecord, settings.idempotency_table),
-        (RevokedToken, settings.revoked_tokens_table),
+        (Revocation, settings.revoked_tokens_table),
     ]
 
 

@@ -17,6 +17,12 @@ from api.problems import ConfigurationError
 DEFAULT_REGION = "us-east-1"
 
 
+def _flag(value: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise ValueError(f"expected true or false, not {value!r}")
+    return value.lower() == "true"
+
+
 @dataclass(frozen=True)
 class Settings:
     stage: str = "dev"
@@ -29,6 +35,8 @@ class Settings:
     cognito_client_id: str = ""
     # Issuer of the pool's tokens; empty means the real Cognito issuer for the pool.
     cognito_issuer: str = ""
+    # Sign-up leaves the account unconfirmed until the emailed code comes back (ADR 0003).
+    require_email_verification: bool = True
     # In AWS the cursor key is a Secrets Manager secret (api/cursor_secret.py); locally a value.
     cursor_secret_arn: str = ""
     cursor_secret: str = ""
@@ -51,6 +59,7 @@ class Settings:
             cognito_user_pool_id=environ.get("COGNITO_USER_POOL_ID", ""),
             cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
             cognito_issuer=environ.get("COGNITO_ISSUER", ""),
+            require_email_verification=_flag(environ.get("REQUIRE_EMAIL_VERIFICATION", "true")),
             cursor_secret_arn=environ.get("CURSOR_SECRET_ARN", ""),
             cursor_secret=environ.get("CURSOR_SECRET", ""),
             idempotency_ttl_seconds=int(environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),

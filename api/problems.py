@@ -44,6 +44,10 @@ class Forbidden(ApiProblem):
     status = 403
 
 
+class AccountNotConfirmed(Forbidden):
+    type = "urn:tasklake:problem:account-not-confirmed"
+
+
 class NotFound(ApiProblem):
     status = 404
 

@@ -8,21 +8,33 @@ test session never touches the developer's `.local/` state, and two sessions
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from infra.local import services
-from tests.harness import local_engines
+from infra.local.stack import confirmation_code
+from tests.harness import COGNITO_STATE, local_engines
 
 
 @pytest.fixture(scope="session")
-def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def engines_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("engines")
+
+
+@pytest.fixture(scope="session")
+def engines(engines_dir: Path) -> Iterator[dict[str, str]]:
     """DynamoDB Local + cognito-local with the API's tables and user pool; yields the env."""
-    workdir = tmp_path_factory.mktemp("engines")
-    with local_engines(workdir, cursor_secret="test-cursor-secret") as environment:
+    with local_engines(engines_dir, cursor_secret="test-cursor-secret") as environment:
         yield environment
+
+
+@pytest.fixture(scope="session")
+def emailed_code(engines_dir: Path, engines: dict[str, str]) -> Callable[[str], str]:
+    """The last code cognito-local "emailed" to an address (sign-up or password reset)."""
+    pool_id = engines["COGNITO_USER_POOL_ID"]
+    return lambda email: confirmation_code(engines_dir / COGNITO_STATE, pool_id, email)
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,8 @@ from infra.local import services
 from infra.local.stack import ADMIN_GROUP, api_environment, ensure_user_pool, provision
 
 PASSWORD = "Correct-Horse-9"
+# Where `local_engines` keeps cognito-local's state, under its work folder.
+COGNITO_STATE = "cognito"
 
 
 @contextmanager
@@ -36,7 +38,7 @@ def local_engines(workdir: Path, *, cursor_secret: str) -> Iterator[dict[str, st
         )
         stack.callback(dynamodb.stop)
         cognito = services.start_cognito(
-            services.free_port(), workdir / "cognito", log_path=workdir / "logs" / "cognito.log"
+            services.free_port(), workdir / COGNITO_STATE, log_path=workdir / "logs" / "cognito.log"
         )
         stack.callback(cognito.stop)
         try:

@@ -1,4 +1,4 @@
-"""Amazon Cognito as the identity provider: sign-up, sign-in, refresh, revoke, delete.
+"""Amazon Cognito as the identity provider: accounts, passwords, sign-in and sessions.
 
 The boto3 client is created on first use and reused across Lambda invocations;
 its endpoint comes from `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` when set
@@ -20,7 +20,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from api import metrics
 from api.config import Settings
-from api.problems import Conflict, ServiceUnavailable, Unauthorized, Unprocessable
+from api.problems import (
+    AccountNotConfirmed,
+    Conflict,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+    Unprocessable,
+)
 
 # The pool's password policy; infra/identity.yaml and the local stack create the pool from
 # `password_policy()`, and the sign-up schema checks the same rules, so the answer never
@@ -40,6 +47,14 @@ COGNITO_PASSWORD_FLAGS = (
 # The same rules as one ECMA-262 pattern for the OpenAPI spec ([\s\S]: newlines too).
 PASSWORD_PATTERN = "^" + "".join(f"(?=[\\s\\S]*{rule})" for _, rule, _ in PASSWORD_RULES)
 BAD_CREDENTIALS = "Incorrect email or password"
+# A wrong, expired or already used code, or an unknown email: one answer, no enumeration.
+BAD_CODE = "The code is wrong or has expired"
+CODE_ERRORS = (
+    "CodeMismatchException",
+    "ExpiredCodeException",
+    "UserNotFoundException",
+    "NotAuthorizedException",
+)
 
 
 def password_policy() -> dict[str, int | bool]:
@@ -108,7 +123,11 @@ class IdentityProvider:
         return _client(self._settings.region)
 
     def register(self, email: str, password: str, name: str) -> str:
-        """Create and confirm a user; returns its `sub`, the user id everywhere else."""
+        """Create a user; returns its `sub`, the user id everywhere else.
+
+        Where the stage requires verification Cognito mails a code (`confirm`); elsewhere
+        the account is confirmed at once.
+        """
         client_id = self._settings.require("cognito_client_id")
         pool_id = self._settings.require("cognito_user_pool_id")
         try:
@@ -122,8 +141,8 @@ class IdentityProvider:
                     {"Name": "name", "Value": name},
                 ],
             )
-            # No e-mail round trip in this API: the account is usable at once (ADR 0003).
-            _call(self._cognito.admin_confirm_sign_up, UserPoolId=pool_id, Username=email)
+            if not self._settings.require_email_verification:
+                _call(self._cognito.admin_confirm_sign_up, UserPoolId=pool_id, Username=email)
         except ClientError as error:
             code = _error_code(error)
             if code in ("UsernameExistsException", "AliasExistsException"):
@@ -151,10 +170,13 @@ class IdentityProvider:
                 "NotAuthorizedException",
                 "UserNotFoundException",
                 "InvalidPasswordException",
-                "UserNotConfirmedException",
             ):
                 metrics.count(metrics.LOGINS_FAILED)
                 raise Unauthorized(BAD_CREDENTIALS) from None
+            if _error_code(error) == "UserNotConfirmedException":
+                raise AccountNotConfirmed(
+                    "The account is not confirmed yet: send the emailed code to /users/confirm"
+                ) from None
             _unavailable(error)
         return _tokens(result["AuthenticationResult"])
 
@@ -192,6 +214,96 @@ class IdentityProvider:
                     errors={"json": {"refresh_token": ["Not a refresh token of this client"]}},
                 ) from None
             _unavailable(error)
+
+    def _client_call(self, operation: Callable[..., Any], **kwargs: Any) -> Any:
+        return _call(operation, ClientId=self._settings.require("cognito_client_id"), **kwargs)
+
+    def _admin_call(self, operation: Callable[..., Any], user_id: str) -> None:
+        """An admin call on one user, addressed by `sub`; an unknown user is a 404."""
+        try:
+            _call(
+                operation,
+                UserPoolId=self._settings.require("cognito_user_pool_id"),
+                Username=user_id,
+            )
+        except ClientError as error:
+            if _error_code(error) == "UserNotFoundException":
+                raise NotFound(f"User {user_id} was not found") from None
+            _unavailable(error)
+
+    def _bad_code(self, error: ClientError) -> NoReturn:
+        if _error_code(error) in CODE_ERRORS:
+            raise Unprocessable(BAD_CODE, errors={"json": {"code": [BAD_CODE]}}) from None
+        if _error_code(error) == "InvalidPasswordException":
+            raise Unprocessable(
+                "The identity provider rejected the new password",
+                errors={"json": {"new_password": ["Does not meet the password policy"]}},
+            ) from None
+        _unavailable(error)
+
+    def confirm(self, email: str, code: str) -> None:
+        try:
+            self._client_call(self._cognito.confirm_sign_up, Username=email, ConfirmationCode=code)
+        except ClientError as error:
+            self._bad_code(error)
+
+    def resend_code(self, email: str) -> None:
+        """Mail a new sign-up code; an unknown or confirmed account is silently skipped."""
+        try:
+            self._client_call(self._cognito.resend_confirmation_code, Username=email)
+        except ClientError as error:
+            if _error_code(error) not in ("UserNotFoundException", "InvalidParameterException"):
+                _unavailable(error)
+
+    def forgot_password(self, email: str) -> None:
+        """Mail a reset code; an account that cannot get one is silently skipped."""
+        try:
+            self._client_call(self._cognito.forgot_password, Username=email)
+        except ClientError as error:
+            if _error_code(error) not in (
+                "UserNotFoundException",
+                "InvalidParameterException",
+                "NotAuthorizedException",
+            ):
+                _unavailable(error)
+
+    def reset_password(self, email: str, code: str, new_password: str) -> None:
+        try:
+            self._client_call(
+                self._cognito.confirm_forgot_password,
+                Username=email,
+                ConfirmationCode=code,
+                Password=new_password,
+            )
+        except ClientError as error:
+            self._bad_code(error)
+
+    def change_password(self, access_token: str, current: str, new: str) -> None:
+        try:
+            _call(
+                self._cognito.change_password,
+                AccessToken=access_token,
+                PreviousPassword=current,
+                ProposedPassword=new,
+            )
+        except ClientError as error:
+            # Cognito: NotAuthorizedException; cognito-local: InvalidPasswordException.
+            if _error_code(error) in ("NotAuthorizedException", "InvalidPasswordException"):
+                raise Unprocessable(
+                    "The current password is not correct",
+                    errors={"json": {"current_password": ["Incorrect password"]}},
+                ) from None
+            _unavailable(error)
+
+    def sign_out_everywhere(self, user_id: str) -> None:
+        """Revoke every refresh token of the user, so no session can mint new tokens."""
+        self._admin_call(self._cognito.admin_user_global_sign_out, user_id)
+
+    def set_enabled(self, user_id: str, enabled: bool) -> None:
+        cognito = self._cognito
+        self._admin_call(
+            cognito.admin_enable_user if enabled else cognito.admin_disable_user, user_id
+        )
 
     def delete(self, email: str) -> None:
         try:

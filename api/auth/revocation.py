@@ -1,27 +1,103 @@
-"""Revoked access tokens, keyed by `jti`, kept until the token would expire anyway."""
+"""When signed tokens stop working: ended sessions and per-user "not before" marks.
+
+One partition per user (its `sub`), so ONE strongly consistent Query answers every
+question an authenticated request asks (ADR 0003):
+
+| entry                  | written by                              | refuses                      |
+|------------------------|-----------------------------------------|------------------------------|
+| `session#<origin_jti>` | logout                                  | every token of that sign-in  |
+| `user`                 | logout all, password change or reset,   | sign-ins before `not_before` |
+|                        | disable, delete                         | and all while `disabled`     |
+
+A session is identified by `origin_jti` and dated by `auth_time`, which Cognito keeps on
+every token a refresh mints, so a refresh token that outlived its session cannot mint a
+working access token either. Rows expire (TTL) once no token they refuse can still exist.
+"""
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
-from pynamodb.attributes import TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.expressions.update import Action
 
 from api.storage import BaseModel
 
+SESSION = "session#"
+USER = "user"
+# The longest a sign-in can keep minting tokens: the refresh token's 30 days
+# (infra/identity.yaml RefreshTokenValidity) plus one access token's hour.
+SESSION_MAX_SECONDS = 30 * 24 * 3600 + 3600
+# What a token must carry for its session to be revocable at all.
+SESSION_CLAIMS = ("jti", "origin_jti", "auth_time")
 
-class RevokedToken(BaseModel):
+
+class Revocation(BaseModel):
     class Meta(BaseModel.Meta):
         table_name = "revoked-tokens"
 
-    jti = UnicodeAttribute(hash_key=True)
-    user_id = UnicodeAttribute()
-    # DynamoDB's TTL deletes the row once the token could not be used anyway.
-    expires_at = TTLAttribute()
+    user_id = UnicodeAttribute(hash_key=True)
+    entry = UnicodeAttribute(range_key=True)
+    not_before = NumberAttribute(null=True)
+    disabled = BooleanAttribute(null=True)
+    # DynamoDB's TTL deletes the row once no token it refuses could be used anyway.
+    expires_at = TTLAttribute(null=True)
 
 
-def revoke(jti: str, user_id: str, expires_at: int) -> None:
-    RevokedToken(jti, user_id=user_id, expires_at=datetime.fromtimestamp(expires_at, UTC)).save()
+def _at(epoch_seconds: float) -> datetime:
+    return datetime.fromtimestamp(epoch_seconds, UTC)
 
 
-def is_revoked(jti: str) -> bool:
-    return RevokedToken.count(jti, limit=1) > 0
+def end_session(user_id: str, origin_jti: str, *, until: float) -> None:
+    """Refuse every token of one sign-in; `until`: when none of them can be used anyway."""
+    Revocation(user_id, SESSION + origin_jti, expires_at=_at(until)).save()
+
+
+def end_all_sessions(user_id: str, *, disable: bool = False, expires: bool = True) -> None:
+    """Refuse every token of every sign-in until now; with `disable`, all later ones too.
+
+    Token times are whole seconds, so the mark is the next second, and the call returns only
+    once that second has begun: every token issued before the caller hears back is refused,
+    every sign-in after it is not. A mark that does not expire stays until `enable`.
+    """
+    not_before = math.floor(time.time()) + 1
+    actions: list[Action] = [Revocation.not_before.set(not_before)]
+    if disable:
+        actions.append(Revocation.disabled.set(True))
+    if expires:
+        actions.append(Revocation.expires_at.set(_at(not_before + SESSION_MAX_SECONDS)))
+    else:
+        actions.append(Revocation.expires_at.remove())
+    Revocation(user_id, USER).update(actions=actions)
+    time.sleep(max(0.0, not_before - time.time()))
+
+
+def enable(user_id: str) -> None:
+    """Sign-ins work again; tokens from before the account was disabled stay refused."""
+    expires_at = _at(time.time() + SESSION_MAX_SECONDS)
+    Revocation(user_id, USER).update(
+        actions=[Revocation.disabled.remove(), Revocation.expires_at.set(expires_at)]
+    )
+
+
+def has_session_claims(claims: Mapping[str, Any]) -> bool:
+    return all(claims.get(name) for name in SESSION_CLAIMS)
+
+
+def is_revoked(claims: Mapping[str, Any]) -> bool:
+    """The one consistent Query: is this token's session ended, or its user's sign-ins?
+
+    It reads the user's whole partition (ended sessions still within their TTL, and the
+    mark): DynamoDB cannot filter on the sort key, and a filter would cost the same reads.
+    """
+    session = SESSION + str(claims["origin_jti"])
+    for row in Revocation.query(str(claims["sub"]), consistent_read=True):
+        if row.entry == session:
+            return True
+        if row.entry == USER and (row.disabled or int(claims["auth_time"]) < (row.not_before or 0)):
+            return True
+    return False

@@ -1,19 +1,30 @@
-"""POST /auth/token, /auth/refresh, /auth/logout."""
+"""POST /auth/token, /auth/refresh, /auth/logout and the password endpoints."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_jwt_extended import get_jwt, jwt_required
 
 from api import dependencies
 from api.auth.identity import Tokens
-from api.auth.revocation import revoke
-from api.auth.schemas import CredentialsSchema, LogoutSchema, RefreshSchema, TokenSchema
+from api.auth.revocation import SESSION_MAX_SECONDS, end_session
+from api.auth.schemas import (
+    CredentialsSchema,
+    EmailSchema,
+    LogoutArgsSchema,
+    LogoutSchema,
+    PasswordChangeSchema,
+    PasswordResetSchema,
+    RefreshSchema,
+    TokenSchema,
+)
 from api.auth.tokens import current_user_id
 from api.smorest import BEARER_AUTH, Blueprint
+from api.users import service
 
-blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign in and out")
+blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign in and out, passwords")
 
 
 def _token_body(tokens: Tokens) -> dict[str, Any]:
@@ -23,7 +34,8 @@ def _token_body(tokens: Tokens) -> dict[str, Any]:
 @blp.post("/token")
 @blp.arguments(CredentialsSchema)
 @blp.response(200, TokenSchema)
-@blp.alt_response(401, description="Wrong email or password")
+@blp.alt_response(401, description="Wrong email or password, or the account is disabled")
+@blp.alt_response(403, description="The account's email address is not confirmed yet")
 def issue_token(credentials: dict[str, str]) -> dict[str, Any]:
     """Sign in with email and password"""
     email = credentials["email"].strip().lower()
@@ -42,12 +54,57 @@ def refresh_token(body: dict[str, str]) -> dict[str, Any]:
 @blp.post("/logout")
 @jwt_required()
 @blp.doc(security=BEARER_AUTH)
+@blp.arguments(LogoutArgsSchema, location="query")
 @blp.arguments(LogoutSchema, required=False)
 @blp.response(204)
 @blp.alt_response(401, description="Missing or invalid bearer token")
-def logout(body: dict[str, str]) -> None:
-    """Revoke this access token (and, if given, its refresh token)"""
-    if body.get("refresh_token"):
-        dependencies.identity().revoke_refresh_token(body["refresh_token"])
+def logout(args: dict[str, bool], body: dict[str, str]) -> None:
+    """End this session (every token of this sign-in), or with `all=true` every session"""
+    identity = dependencies.identity()
+    if args["all"]:
+        service.end_all_sessions(identity, current_user_id())
+        return
     claims = get_jwt()
-    revoke(claims["jti"], current_user_id(), int(claims["exp"]))
+    until = int(claims["exp"])
+    if body.get("refresh_token"):
+        identity.revoke_refresh_token(body["refresh_token"])
+    else:
+        # The refresh token lives on and mints tokens of this session: refuse them as long.
+        until = int(claims["auth_time"]) + SESSION_MAX_SECONDS
+    end_session(current_user_id(), str(claims["origin_jti"]), until=until)
+
+
+@blp.post("/password/change")
+@jwt_required()
+@blp.doc(security=BEARER_AUTH)
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+@blp.alt_response(401, description="Missing or invalid bearer token")
+@blp.alt_response(422, description="The current password is wrong or the new one too weak")
+def change_password(body: dict[str, str]) -> None:
+    """Change your password; every earlier session ends"""
+    identity = dependencies.identity()
+    bearer = request.headers["Authorization"].split(None, 1)[1]
+    identity.change_password(bearer, body["current_password"], body["new_password"])
+    service.end_all_sessions(identity, current_user_id())
+
+
+@blp.post("/password/forgot")
+@blp.arguments(EmailSchema)
+@blp.response(202)
+def forgot_password(body: dict[str, str]) -> None:
+    """Email a reset code (the same answer whether or not the account exists)"""
+    dependencies.identity().forgot_password(body["email"])
+
+
+@blp.post("/password/reset")
+@blp.arguments(PasswordResetSchema)
+@blp.response(204)
+@blp.alt_response(422, description="The code is wrong or expired, or the password too weak")
+def reset_password(body: dict[str, str]) -> None:
+    """Set a new password with the emailed code; every earlier session ends"""
+    identity = dependencies.identity()
+    identity.reset_password(body["email"], body["code"], body["new_password"])
+    user = service.find_by_email(body["email"])
+    if user is not None:
+        service.end_all_sessions(identity, user.user_id)

@@ -1,11 +1,34 @@
-"""Bodies of the token endpoints."""
+"""Bodies of the token and password endpoints."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import marshmallow as ma
 from marshmallow import validate
 
+from api.auth.identity import PASSWORD_MIN_LENGTH, PASSWORD_PATTERN, password_problems
 from api.smorest import Schema
+
+
+def _meets_policy(value: str) -> None:
+    problems = password_problems(value)
+    if problems:
+        raise ma.ValidationError(f"The password needs {', '.join(problems)}.")
+
+
+def new_password_field() -> ma.fields.String:
+    """A password being set: checked against the pool's policy here, so the answer is ours."""
+    return ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=[validate.Length(max=256), _meets_policy],
+        metadata={
+            "description": "8+ characters with a lowercase, an uppercase letter and a digit",
+            "minLength": PASSWORD_MIN_LENGTH,
+            "pattern": PASSWORD_PATTERN,
+        },
+    )
 
 
 class CredentialsSchema(Schema):
@@ -32,3 +55,39 @@ class TokenSchema(Schema):
     expires_in = ma.fields.Integer(
         metadata={"description": "Seconds until the access token expires"}
     )
+
+
+class LogoutArgsSchema(Schema):
+    all = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "End every session of this account, not just this one"},
+    )
+
+
+class EmailSchema(Schema):
+    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+
+    @ma.post_load
+    def _normalise_email(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["email"] = data["email"].strip().lower()
+        return data
+
+
+def code_field() -> ma.fields.String:
+    return ma.fields.String(
+        required=True,
+        validate=validate.Length(1, 64),
+        metadata={"description": "The code Cognito emailed"},
+    )
+
+
+class PasswordResetSchema(EmailSchema):
+    code = code_field()
+    new_password = new_password_field()
+
+
+class PasswordChangeSchema(Schema):
+    current_password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(1, 256)
+    )
+    new_password = new_password_field()

@@ -16,7 +16,7 @@ import jwt
 from flask import Flask, Response, current_app, g
 from flask_jwt_extended import JWTManager, get_jwt, get_jwt_identity
 
-from api.auth.revocation import is_revoked
+from api.auth.revocation import has_session_claims, is_revoked
 from api.config import Settings
 from api.problems import Forbidden, ServiceUnavailable, Unauthorized
 
@@ -78,19 +78,26 @@ def init_jwt(app: Flask, settings: Settings) -> None:
             settings.require("cognito_user_pool_id")
         return keys.key_for(header)
 
-    @manager.token_verification_loader
-    def _is_access_token_for_us(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
-        ok = claims.get("token_use") == "access" and claims.get("client_id") == (
-            settings.require("cognito_client_id")
+    def is_access_token_for_us(claims: dict[str, Any]) -> bool:
+        """An access token of our client, naming its session (else it could not be revoked)."""
+        return (
+            claims.get("token_use") == "access"
+            and claims.get("client_id") == settings.require("cognito_client_id")
+            and bool(claims.get("sub"))
+            and has_session_claims(claims)
         )
+
+    @manager.token_verification_loader
+    def _verify(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
+        ok = is_access_token_for_us(claims)
         if ok:
             g.user_id = claims.get("sub")
         return ok
 
+    # Runs before `_verify`: a token that is not ours is refused there, without a read here.
     @manager.token_in_blocklist_loader
     def _is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
-        jti = claims.get("jti")
-        return bool(jti) and is_revoked(str(jti))
+        return is_access_token_for_us(claims) and is_revoked(claims)
 
     manager.unauthorized_loader(lambda reason: _unauthorized(f"Missing bearer token: {reason}"))
     manager.invalid_token_loader(lambda reason: _unauthorized(f"Invalid token: {reason}"))

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from api.storage import BaseModel, IsoDateTimeAttribute
@@ -40,6 +40,8 @@ class User(BaseModel):
     email = UnicodeAttribute()
     name = UnicodeAttribute()
     kind = UnicodeAttribute(default=USER_KIND)
+    # Mirrors Cognito's flag for listings; api/auth/revocation.py is what refuses tokens.
+    enabled = BooleanAttribute(default=True)
     created_at = IsoDateTimeAttribute()
     updated_at = IsoDateTimeAttribute()
 

@@ -1,20 +1,21 @@
-"""/users: sign-up, the caller's profile, and administration."""
+"""/users: sign-up and its confirmation, the caller's profile, and administration."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from flask.views import MethodView
-from flask_jwt_extended import get_jwt, jwt_required
+from flask_jwt_extended import jwt_required
 
 from api import dependencies
-from api.auth.revocation import revoke
+from api.auth.schemas import EmailSchema
 from api.auth.tokens import current_user_id, is_admin, require_admin
-from api.problems import NotFound
+from api.problems import Forbidden, NotFound
 from api.smorest import BEARER_AUTH, Blueprint
 from api.users import service
 from api.users.models import User
 from api.users.schemas import (
+    ConfirmSchema,
     SignUpSchema,
     UserListArgsSchema,
     UserPageSchema,
@@ -66,6 +67,23 @@ class Users(MethodView):
         return {"items": page.items, "next_cursor": cursors.encode(page.last_key, scope)}
 
 
+@blp.post("/confirm")
+@blp.arguments(ConfirmSchema)
+@blp.response(204)
+@blp.alt_response(422, description="The code is wrong or has expired")
+def confirm(body: dict[str, str]) -> None:
+    """Confirm a new account with the code emailed at sign-up"""
+    dependencies.identity().confirm(body["email"], body["code"])
+
+
+@blp.post("/confirm/resend")
+@blp.arguments(EmailSchema)
+@blp.response(202)
+def resend_code(body: dict[str, str]) -> None:
+    """Email a new sign-up code (the same answer whether or not the account exists)"""
+    dependencies.identity().resend_code(body["email"])
+
+
 @blp.route("/<string:user_id>")
 class UserById(MethodView):
     decorators: ClassVar[list[Any]] = [jwt_required()]
@@ -79,16 +97,16 @@ class UserById(MethodView):
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(UserPatchSchema)
     @blp.response(200, UserSchema)
-    def patch(self, body: dict[str, str], user_id: str) -> User:
-        """Change a profile's name"""
-        return service.rename(_target(user_id), body["name"])
+    @blp.alt_response(403, description="Only administrators may enable or disable accounts")
+    def patch(self, body: dict[str, Any], user_id: str) -> User:
+        """Rename a profile; administrators also enable or disable accounts"""
+        target = _target(user_id)
+        if "enabled" in body and not is_admin():
+            raise Forbidden("Only administrators may enable or disable accounts")
+        return service.update(dependencies.identity(), target, body)
 
     @blp.doc(security=BEARER_AUTH)
     @blp.response(204)
     def delete(self, user_id: str) -> None:
-        """Delete an account with all its tasks; its tokens stop working"""
-        target = _target(user_id)
-        service.delete_account(dependencies.identity(), service.get_user(target))
-        if target == current_user_id():
-            claims = get_jwt()
-            revoke(claims["jti"], target, int(claims["exp"]))
+        """Delete an account with all its tasks; every token of it stops working at once"""
+        service.delete_account(dependencies.identity(), service.get_user(_target(user_id)))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validate
 
-from api.auth.identity import PASSWORD_MIN_LENGTH, PASSWORD_PATTERN, password_problems
+from api.auth.schemas import EmailSchema, code_field, new_password_field
 from api.smorest import Schema, Timestamp
 
 
@@ -17,23 +17,8 @@ def name_field(**kwargs: Any) -> ma.fields.String:
 
 class SignUpSchema(Schema):
     email = ma.fields.Email(required=True, validate=validate.Length(max=254))
-    password = ma.fields.String(
-        required=True,
-        load_only=True,
-        validate=validate.Length(max=256),
-        metadata={
-            "description": "8+ characters with a lowercase, an uppercase letter and a digit",
-            "minLength": PASSWORD_MIN_LENGTH,
-            "pattern": PASSWORD_PATTERN,
-        },
-    )
+    password = new_password_field()
     name = name_field(required=True)
-
-    @ma.validates("password")
-    def _meets_policy(self, value: str, **_: Any) -> None:
-        problems = password_problems(value)
-        if problems:
-            raise ma.ValidationError(f"The password needs {', '.join(problems)}.")
 
     @ma.post_load
     def _normalise_email(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -41,14 +26,30 @@ class SignUpSchema(Schema):
         return data
 
 
+class ConfirmSchema(EmailSchema):
+    code = code_field()
+
+
 class UserPatchSchema(Schema):
-    name = name_field(required=True)
+    name = name_field()
+    enabled = ma.fields.Boolean(
+        metadata={"description": "Administrators only: false ends every session and blocks sign-in"}
+    )
+
+    class Meta(Schema.Meta):
+        json_schema: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
+    @ma.validates_schema
+    def _not_empty(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ma.ValidationError("Send at least one of: name, enabled.")
 
 
 class UserSchema(Schema):
     id = ma.fields.String(attribute="user_id", dump_only=True)
     email = ma.fields.String()
     name = ma.fields.String()
+    enabled = ma.fields.Boolean()
     created_at = Timestamp()
 
 

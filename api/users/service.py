@@ -8,6 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from api import metrics
+from api.auth import revocation
 from api.auth.identity import IdentityProvider
 from api.problems import NotFound
 from api.storage import Page, one_page, utcnow
@@ -38,13 +39,31 @@ def get_user(user_id: str) -> User:
         raise NotFound(f"User {user_id} was not found") from None
 
 
-def rename(user_id: str, name: str) -> User:
+def find_by_email(email: str) -> User | None:
+    return next(iter(User.directory.query(USER_KIND, User.email == email, limit=1)), None)
+
+
+def end_all_sessions(identity: IdentityProvider, user_id: str) -> None:
+    """Our mark refuses every earlier token at once; Cognito's sign-out ends refresh tokens."""
+    revocation.end_all_sessions(user_id)
+    identity.sign_out_everywhere(user_id)
+
+
+def update(identity: IdentityProvider, user_id: str, changes: dict[str, Any]) -> User:
+    """Rename and/or enable or disable; disabling refuses every token from the first moment."""
+    if "enabled" in changes:
+        get_user(user_id)  # 404 before touching Cognito or the marks
+    if changes.get("enabled") is False:
+        revocation.end_all_sessions(user_id, disable=True, expires=False)
+        identity.set_enabled(user_id, enabled=False)
+        identity.sign_out_everywhere(user_id)
+    elif changes.get("enabled"):
+        identity.set_enabled(user_id, enabled=True)
+        revocation.enable(user_id)
+    actions = [getattr(User, field).set(value) for field, value in changes.items()]
     user = User(user_id)
     try:
-        user.update(
-            [User.name.set(name), User.updated_at.set(utcnow())],
-            condition=User.user_id.exists(),
-        )
+        user.update([*actions, User.updated_at.set(utcnow())], condition=User.user_id.exists())
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise NotFound(f"User {user_id} was not found") from None
@@ -53,10 +72,11 @@ def rename(user_id: str, name: str) -> User:
 
 
 def delete_account(identity: IdentityProvider, user: User) -> int:
-    """Sign-in first (so nobody logs in mid-way), then tasks, then the profile.
+    """Tokens and sign-in first (so nobody acts mid-way), then tasks, then the profile.
 
     Each step tolerates "already gone", so a retry after a failure finishes the job.
     """
+    revocation.end_all_sessions(user.user_id, disable=True)
     identity.delete(user.email)
     removed = delete_all_tasks(user.user_id)
     user.delete()

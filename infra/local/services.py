@@ -163,15 +163,18 @@ def start_dynamodb(port: int, db_path: Path | None, log_path: Path | None = None
 
 
 def start_cognito(port: int, state_dir: Path, log_path: Path | None = None) -> ManagedProcess:
-    """The cognito-local user-pool emulator; it keeps its state in `state_dir/.cognito`."""
+    """The cognito-local user-pool emulator; it keeps its state in `state_dir/.cognito`.
+
+    `cognito-local-gaps.js` is loaded first: it makes the emulator behave as Cognito does
+    where the API depends on it (session claims, disabled users, global sign-out, resend).
+    """
     entry = NODE_MODULES / "cognito-local" / "lib" / "bin" / "start.js"
     if not entry.exists():
         raise ServiceError("cognito-local is not installed: run `make local-deps`")
     state_dir.mkdir(parents=True, exist_ok=True)
     env = {"PORT": str(port), "HOST": "127.0.0.1"}
-    return _start(
-        "cognito-local", ["node", str(entry)], port, cwd=state_dir, env=env, log_path=log_path
-    )
+    command = ["node", "--require", str(LOCAL_DIR / "cognito-local-gaps.js"), str(entry)]
+    return _start("cognito-local", command, port, cwd=state_dir, env=env, log_path=log_path)
 
 
 def start_moto(

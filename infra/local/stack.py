@@ -2,6 +2,7 @@
 
     python -m infra.local.stack run [--port 5000]   # start everything, serve the API
     python -m infra.local.stack admin EMAIL PASSWORD  # create or promote an admin
+    python -m infra.local.stack code EMAIL            # the last code cognito-local "emailed"
 
 This module is the one place that knows the local defaults (ports, state
 folders, endpoint variables). The API itself only ever reads its environment.
@@ -87,6 +88,7 @@ def ensure_user_pool(cognito_endpoint: str) -> tuple[str, str]:
         pool_id = client.create_user_pool(
             PoolName=POOL_NAME,
             Policies={"PasswordPolicy": password_policy()},
+            AutoVerifiedAttributes=["email"],
         )["UserPool"]["Id"]
     clients = client.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
     client_id = next((c["ClientId"] for c in clients if c["ClientName"] == CLIENT_NAME), None)
@@ -104,7 +106,11 @@ def ensure_user_pool(cognito_endpoint: str) -> tuple[str, str]:
 def api_environment(
     dynamodb_url: str, cognito_url: str, pool_id: str, client_id: str, cursor_secret: str
 ) -> dict[str, str]:
-    """The environment the API needs to run against local engines."""
+    """The environment the API needs to run against local engines.
+
+    Email verification is off unless REQUIRE_EMAIL_VERIFICATION=true is exported: sign-up
+    then leaves accounts unconfirmed, and `code EMAIL` prints the code to confirm with.
+    """
     return {
         **services.DUMMY_AWS_ENV,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
@@ -113,6 +119,7 @@ def api_environment(
         "COGNITO_CLIENT_ID": client_id,
         "COGNITO_ISSUER": f"{cognito_url}/{pool_id}",
         "CURSOR_SECRET": cursor_secret,
+        "REQUIRE_EMAIL_VERIFICATION": os.environ.get("REQUIRE_EMAIL_VERIFICATION", "false"),
     }
 
 
@@ -196,6 +203,20 @@ def run(port: int, ports: Ports) -> int:
     return 0 if stop["requested"] else (server.returncode or 1)
 
 
+def confirmation_code(cognito_state: Path, pool_id: str, email: str) -> str:
+    """The last sign-up or password-reset code cognito-local sent to `email`.
+
+    cognito-local keeps it in its pool file (and prints it in a "Confirmation Code
+    Delivery" box in its log) until it is used.
+    """
+    pool = json.loads((cognito_state / ".cognito" / "db" / f"{pool_id}.json").read_text())
+    for user in pool.get("Users", {}).values():
+        attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
+        if attributes.get("email") == email and user.get("ConfirmationCode"):
+            return str(user["ConfirmationCode"])
+    raise StackError(f"no pending code for {email}")
+
+
 def load_running_environment() -> dict[str, str]:
     if not STACK_FILE.exists():
         raise StackError("the local stack is not running: start it with `make run`")
@@ -216,18 +237,19 @@ def make_admin(email: str, password: str, environment: dict[str, str]) -> str:
         raise StackError(f"refused: {error.messages}") from None
     address = account["email"]
     settings = Settings.from_env()
+    pool_id = environment["COGNITO_USER_POOL_ID"]
+    cognito = _cognito_client(environment["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"])
     with create_app(settings).app_context():
         try:
             register(IdentityProvider(settings), address, password, address.split("@")[0])
+            if settings.require_email_verification:
+                cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username=address)
             outcome = "created and promoted"
         except Conflict:
             outcome = "existing account (password unchanged) promoted"
         except ApiProblem as problem:
             raise StackError(problem.detail) from None
-    cognito = _cognito_client(environment["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"])
-    cognito.admin_add_user_to_group(
-        UserPoolId=environment["COGNITO_USER_POOL_ID"], Username=address, GroupName=ADMIN_GROUP
-    )
+    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=address, GroupName=ADMIN_GROUP)
     return f"{address}: {outcome} to {ADMIN_GROUP}"
 
 
@@ -239,10 +261,16 @@ def main(argv: list[str] | None = None) -> int:
     admin_parser = commands.add_parser("admin", help="create or promote an administrator")
     admin_parser.add_argument("email")
     admin_parser.add_argument("password")
+    code_parser = commands.add_parser("code", help="print the last code sent to an email")
+    code_parser.add_argument("email")
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
             return run(args.port, Ports.from_env())
+        if args.command == "code":
+            pool_id = load_running_environment()["COGNITO_USER_POOL_ID"]
+            print(confirmation_code(STATE / "cognito", pool_id, args.email.strip().lower()))
+            return 0
         print(make_admin(args.email, args.password, load_running_environment()))
         return 0
     except (StackError, services.ServiceError) as error:

@@ -15,11 +15,14 @@ import pytest
 from flask import Flask
 
 from api.app import tables
+from api.auth.revocation import Revocation
 from api.config import Settings
-from tests.api.conftest import Account
+from api.storage import connection
+from tests.api.conftest import PASSWORD, Account
 from tests.dynamodb_calls import Call, counting_dynamodb_calls
 
 Counting = Callable[[], AbstractContextManager[Counter[Call]]]
+CHANGE = {"current_password": PASSWORD, "new_password": "Battery-Staple-7"}
 
 
 @pytest.fixture
@@ -116,6 +119,36 @@ def test_a_list_page_is_one_query(
 
     assert response.status_code == 200
     assert calls == on_tasks(settings, "Query") + revocation_check
+
+
+def test_the_revocation_check_stays_one_consistent_query_after_sessions_end(
+    alice: Account, counting: Counting, revocation_check: Counter[Call], settings: Settings
+) -> None:
+    """Ended sessions and the user's mark share one partition: still one read, and consistent."""
+    for _ in range(3):
+        other = alice.client.post("/auth/token", json={"email": alice.email, "password": PASSWORD})
+        bearer = {"Authorization": f"Bearer {other.json['access_token']}"}
+        assert alice.client.post("/auth/logout", headers=bearer).status_code == 204
+    assert alice.request("POST", "/auth/password/change", json=CHANGE).status_code == 204
+    alice.tokens = alice.client.post(
+        "/auth/token", json={"email": alice.email, "password": CHANGE["new_password"]}
+    ).json
+    consistent: list[bool] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        if params.get("TableName") == settings.revoked_tokens_table:
+            consistent.append(params.get("ConsistentRead") is True)
+
+    client = connection(Revocation).client
+    client.meta.events.register("before-parameter-build.dynamodb.Query", record)
+    try:
+        with counting() as calls:
+            assert alice.request("GET", "/users/me").status_code == 200
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb.Query", record)
+
+    assert calls == Counter({("GetItem", settings.users_table): 1}) + revocation_check
+    assert consistent == [True]
 
 
 def _full_flow(alice: Account, admin: Account) -> Iterator[int]:

@@ -133,3 +133,12 @@ def test_refresh_token_is_not_an_access_token(client: FlaskClient, alice: Accoun
         "/tasks", headers={"Authorization": f"Bearer {alice.tokens['refresh_token']}"}
     )
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("claim", ["jti", "origin_jti", "auth_time"])
+def test_a_token_that_names_no_session_is_401(
+    client: FlaskClient, alice: Account, cognito_private_key: dict[str, str], claim: str
+) -> None:
+    # It could never be revoked: logout and "sign out everywhere" would not reach it.
+    token = _sign(_claims(alice, **{claim: None}), cognito_private_key["pem"])
+    assert "Not an access token" in _assert_refused(client, token)["detail"]

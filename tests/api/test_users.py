@@ -19,7 +19,7 @@ def test_sign_up_creates_an_account_without_echoing_the_password(client: FlaskCl
 
     assert response.status_code == 201
     body = response.json
-    assert set(body) == {"id", "email", "name", "created_at"}
+    assert set(body) == {"id", "email", "name", "enabled", "created_at"}
     assert body["email"] == email  # normalised to lower case
     assert body["name"] == "Ada"
     assert PASSWORD not in response.get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from infra.package.runtime import LambdaProcess
@@ -19,12 +20,15 @@ def header(response: dict[str, Any], name: str) -> str:
     return value
 
 
-def sign_in(process: LambdaProcess) -> dict[str, str]:
+def sign_in(process: LambdaProcess, emailed_code: Callable[[str], str]) -> dict[str, str]:
+    """Sign up, confirm with the emailed code (the dev stage requires it), sign in."""
     email = f"pkg-{uuid.uuid4().hex[:12]}@example.com"
     body = {"email": email, "password": PASSWORD, "name": "Packaged"}
     created = call(process, "POST", "/users", body=body)
     assert created["statusCode"] == 201, created["body"]
     assert created["json"]["email"] == email
+    confirm = {"email": email, "code": emailed_code(email)}
+    assert call(process, "POST", "/users/confirm", body=confirm)["statusCode"] == 204
     login = call(process, "POST", "/auth/token", body={"email": email, "password": PASSWORD})
     assert login["statusCode"] == 200, login["body"]
     assert login["json"]["token_type"].lower() == "bearer"
@@ -48,8 +52,10 @@ def test_swagger_ui_assets_are_in_the_package(lambda_process: LambdaProcess) -> 
     assert len(response["body"]) > 100_000
 
 
-def test_task_lifecycle_through_the_handler(lambda_process: LambdaProcess) -> None:
-    auth = sign_in(lambda_process)
+def test_task_lifecycle_through_the_handler(
+    lambda_process: LambdaProcess, emailed_code: Callable[[str], str]
+) -> None:
+    auth = sign_in(lambda_process, emailed_code)
 
     created = call(lambda_process, "POST", "/tasks", headers=auth, body={"title": "ship it"})
     assert created["statusCode"] == 201, created["body"]
@@ -129,8 +135,10 @@ def test_log_lines_are_json_with_the_lambda_request_id(lambda_process: LambdaPro
     assert access[-1]["apigw_request_id"] == f"gateway-{response['request_id']}"
 
 
-def test_each_request_prints_its_metrics_as_one_emf_line(lambda_process: LambdaProcess) -> None:
-    auth = sign_in(lambda_process)
+def test_each_request_prints_its_metrics_as_one_emf_line(
+    lambda_process: LambdaProcess, emailed_code: Callable[[str], str]
+) -> None:
+    auth = sign_in(lambda_process, emailed_code)
     created = call(lambda_process, "POST", "/tasks", headers=auth, body={"title": "measure it"})
 
     lines = [
