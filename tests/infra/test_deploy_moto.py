@@ -37,6 +37,7 @@ from infra.cfn import load_template
 from infra.deploy import stacks, zappa_settings
 from infra.deploy.plan import package_file
 from infra.local import services
+from infra.local.stack import confirmation_code
 from tests.infra.deploy_moto import (
     ACCOUNT,
     MOTO_CAN,
@@ -147,8 +148,11 @@ MONITORING_RESOURCES = {
 class Stage:
     """The deployed stage: moto, cognito-local, the templates used, and the first deploy."""
 
-    def __init__(self, moto_url: str, cognito_url: str, templates: Path) -> None:
+    def __init__(
+        self, moto_url: str, cognito_url: str, cognito_state: Path, templates: Path
+    ) -> None:
         self.moto_url, self.cognito_url, self.templates = moto_url, cognito_url, templates
+        self.cognito_state = cognito_state
         self.environment = aws_environment(moto_url)
         self.first = deploy_cli(self.environment, *self.deploy_args())
 
@@ -194,7 +198,7 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
         }
         for part, (values, resources) in stand_ins.items():
             (templates / f"{part}.yaml").write_text(stand_in(part, values, resources))
-        yield Stage(moto.url, cognito.url, templates)
+        yield Stage(moto.url, cognito.url, workdir / "cognito", templates)
     finally:
         cognito.stop()
         moto.stop()
@@ -336,6 +340,11 @@ def test_the_api_serves_a_round_trip_with_the_settings_the_deploy_derives(
     email = f"deploy-{time.time_ns()}@example.com"
     signed_up = app.post("/users", json={"email": email, "password": PASSWORD, "name": "Dee"})
     assert signed_up.status_code == 201, signed_up.get_data(True)
+    # The AWS stages require a verified address; cognito-local keeps the emailed code.
+    assert environment["REQUIRE_EMAIL_VERIFICATION"] == "true"
+    code = confirmation_code(stage.cognito_state, exports["user-pool-id"], email)
+    confirmed = app.post("/users/confirm", json={"email": email, "code": code})
+    assert confirmed.status_code == 204, confirmed.get_data(True)
     token = app.post("/auth/token", json={"email": email, "password": PASSWORD})
     assert token.status_code == 200, token.get_data(True)
     headers = {"Authorization": f"Bearer {token.json['access_token']}"}  # type: ignore[index]
