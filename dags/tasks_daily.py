@@ -25,14 +25,7 @@ from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.transfers.dynamodb_to_s3 import DynamoDBToS3Operator
-from airflow.sdk import Variable, chain, dag, get_current_context, task
-
-try:
-    from airflow.sdk import CronDataIntervalTimetable
-except ImportError:  # Airflow 3.0 keeps timetables in core
-    from airflow.timetables.interval import (  # type: ignore[assignment]
-        CronDataIntervalTimetable,
-    )
+from airflow.sdk import CronDataIntervalTimetable, Variable, chain, dag, get_current_context, task
 
 from etl.bronze import scan_item_to_export_line
 from etl.lake_layout import bronze_attempt_prefix
@@ -142,10 +135,7 @@ def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
 @task(trigger_rule="all_done", retries=1)
 def report() -> None:
     """Send the run's metrics whether it succeeded or not; fail if it did not succeed."""
-    try:
-        from airflow.sdk.exceptions import AirflowFailException
-    except ImportError:  # Airflow 3.0
-        from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
+    from airflow.sdk.exceptions import AirflowFailException
 
     from etl.publish import newest_published_day
     from etl.run_metrics import (
