@@ -170,11 +170,17 @@ def validate(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 @task
 def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
-    """Point each table's Glue partition at this run's folder; returns rows written per table."""
+    """Point each table's Glue partition at this run's folder, and `<table>_latest` at the newest.
+
+    Returns rows written per table.
+    """
+    from etl.latest_snapshot import point_latest_tables
     from etl.publish import StagedPartition, publish_partitions
 
     staged = [StagedPartition.from_dict(data) for data in partitions]
-    publish_partitions(GlueCatalogHook().get_conn(), setting("glue_database"), staged)
+    glue = GlueCatalogHook().get_conn()
+    publish_partitions(glue, setting("glue_database"), staged)
+    point_latest_tables(glue, setting("glue_database"), [partition.table for partition in staged])
     return {partition.table: partition.rows for partition in staged}
 
 

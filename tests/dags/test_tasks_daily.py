@@ -52,6 +52,12 @@ def test_run_publishes_every_table_for_its_day(stack: LocalStack) -> None:
     assert sorted(tasks.column("task_id").to_pylist()) == ["t1", "t2", "t3"]
     users = stack.read_published("user_daily_stats", day)
     assert sorted(users.column("user_id").to_pylist()) == ["alice", "bob"]
+    glue = stack.client("glue")
+    for table in TABLES:
+        newest = newest_published_day(glue, stack.database, table)
+        assert newest is not None
+        latest = glue.get_table(DatabaseName=stack.database, Name=f"{table}_latest")["Table"]
+        assert latest["StorageDescriptor"]["Location"] == stack.location(table, newest)
     assert {"RunSucceeded", "RunDurationSeconds", "RowsWritten"} <= _metric_names(stack)
 
 
