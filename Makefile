@@ -69,7 +69,7 @@ lint: venv airflow-venv checkov-venv ## ruff, black --check, mypy (strict), cfn-
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/black --check --quiet .
 	$(VENV)/bin/mypy api infra etl
-	$(AIRFLOW_VENV)/bin/mypy dags tests/dags
+	$(AIRFLOW_VENV)/bin/mypy --python-version 3.12 dags tests/dags
 	$(VENV)/bin/cfn-lint infra/*.yaml
 	@# --skip-download: checkov would fetch guideline links from its vendor; lint stays offline.
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --directory infra --framework cloudformation \
@@ -207,18 +207,28 @@ query: venv ## SQL over the local lake (DuckDB, like Athena): SQL='…' or FILE=
 	else $(PY) -m etl.query "$$SQL"; fi
 
 # --- data lake: orchestration ---
-# Airflow lives in its own virtualenv, pinned like MWAA (Airflow 3.3.1 + its constraints), so it
-# never leaks into the Lambda package or the dev venv. The DAG's dependencies come from
-# dags/requirements.txt, the file MWAA installs; its --constraint line names MWAA's path, so the
-# local install drops that line and passes the committed copy of the same file instead.
+# Airflow lives in its own virtualenv, MWAA's exact runtime (Python 3.12, Airflow 3.3.1 and its
+# constraints file unmodified), so it never leaks into the Lambda package or the dev venv. The
+# DAG's dependencies come from dags/requirements.txt, the file MWAA installs; its --constraint
+# line names MWAA's path, so the local install drops that line and passes the committed copy of
+# the same file instead.
 
+AIRFLOW_PYTHON ?= python3.12
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW_CONSTRAINTS := dags/constraints-3.3.1.txt
 DATE ?= $(shell date -u +%F)
 LAKE_ROOT ?= .local/lake
 
-$(AIRFLOW_VENV)/.installed: dags/requirements.txt tests/dags/requirements.txt $(AIRFLOW_CONSTRAINTS)
-	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+# The stamp names the interpreter, so a venv built on another Python is rebuilt, not reused.
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed-$(notdir $(AIRFLOW_PYTHON))
+PY_MINOR := -c 'import sys; print(*sys.version_info[:2], sep=".")'
+
+$(AIRFLOW_STAMP): dags/requirements.txt tests/dags/requirements.txt $(AIRFLOW_CONSTRAINTS)
+	@$(AIRFLOW_PYTHON) -c '' 2>/dev/null || { echo "error: $(AIRFLOW_PYTHON) not found; MWAA runs Python 3.12: pyenv install 3.12 and add it to pyenv global (or pass AIRFLOW_PYTHON=/path/to/python3.12)" >&2; exit 1; }
+	@if [ -x $(AIRFLOW_VENV)/bin/python ] && \
+	  [ "$$($(AIRFLOW_VENV)/bin/python $(PY_MINOR))" != "$$($(AIRFLOW_PYTHON) $(PY_MINOR))" ]; then \
+	  echo "rebuilding $(AIRFLOW_VENV) on $(AIRFLOW_PYTHON)"; rm -rf $(AIRFLOW_VENV); fi
+	@test -x $(AIRFLOW_VENV)/bin/python || $(AIRFLOW_PYTHON) -m venv $(AIRFLOW_VENV)
 	grep -v '^--constraint' dags/requirements.txt > $(AIRFLOW_VENV)/requirements-mwaa.txt
 	$(AIRFLOW_VENV)/bin/pip install --quiet apache-airflow==3.3.1 \
 	  -r $(AIRFLOW_VENV)/requirements-mwaa.txt -r tests/dags/requirements.txt \
@@ -226,7 +236,7 @@ $(AIRFLOW_VENV)/.installed: dags/requirements.txt tests/dags/requirements.txt $(
 	@touch $@
 
 .PHONY: airflow-venv etl airflow test-dags report
-airflow-venv: $(AIRFLOW_VENV)/.installed ## Airflow 3.3.1 + amazon provider in .venv-airflow (MWAA pins)
+airflow-venv: $(AIRFLOW_STAMP) ## Airflow 3.3.1 + amazon provider on Python 3.12 in .venv-airflow (MWAA's runtime)
 
 etl: airflow-venv ## run the tasks_daily DAG once for DATE (default today UTC) on the local stack
 	LAKE_ROOT=$(LAKE_ROOT) $(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local etl --date $(DATE) --stage $(STAGE)

@@ -1,6 +1,7 @@
 """tasks_daily: snapshot the DynamoDB tasks table into the lake, one day per run.
 
-export (native point-in-time export, or a scan where none exists) -> transform to Parquet and
+export (wait until DynamoDB can serve the end of the day, then its native point-in-time export;
+or a scan where no export exists) -> transform to Parquet and
 stage under a run folder -> validate against the export and the Glue catalog -> publish by
 pointing the Glue partitions at the run folder -> report metrics to CloudWatch.
 
@@ -25,14 +26,7 @@ from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.transfers.dynamodb_to_s3 import DynamoDBToS3Operator
-from airflow.sdk import Variable, chain, dag, get_current_context, task
-
-try:
-    from airflow.sdk import CronDataIntervalTimetable
-except ImportError:  # Airflow 3.0 keeps timetables in core
-    from airflow.timetables.interval import (  # type: ignore[assignment]
-        CronDataIntervalTimetable,
-    )
+from airflow.sdk import CronDataIntervalTimetable, Variable, chain, dag, get_current_context, task
 
 from etl.bronze import scan_item_to_export_line
 from etl.lake_layout import bronze_attempt_prefix
@@ -42,7 +36,6 @@ SETTINGS_DEFAULTS = {
     "lake_bucket": "tasklake-dev-lake",
     "glue_database": "tasklake_dev",
     "export_mode": "native",
-    "export_poll_seconds": "60",
     # A JSON-lines file that also keeps each run's metrics; set locally, where moto forgets them.
     "metrics_log": "",
 }
@@ -57,6 +50,9 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=30),
 }
 EXPORT_FILE_BYTES = 128 * 1024 * 1024
+# The native export's waits are sensors in reschedule mode: a check, then the worker slot is free
+# until the next one. DynamoDB trails by minutes; an export takes minutes to hours.
+EXPORT_POKE_SECONDS = float(os.environ.get("TASKLAKE_EXPORT_POKE_SECONDS", "60"))
 
 
 def setting(name: str) -> str:
@@ -77,10 +73,53 @@ def _run_identity() -> tuple[pendulum.Date, str]:
 def choose_export_mode() -> str:
     """`native` in AWS; `scan` where the table has no export API (DynamoDB Local)."""
     get_current_context()["ti"].xcom_push(key="started_at", value=time.time())
+    first_task = {"native": "wait_until_exportable", "scan": "export_scan"}
     mode = setting("export_mode")
-    if mode not in {"native", "scan"}:
+    if mode not in first_task:
         raise ValueError(f"tasklake_export_mode must be native or scan, not {mode!r}")
-    return f"export_{mode}"
+    return first_task[mode]
+
+
+@task.sensor(mode="reschedule", poke_interval=EXPORT_POKE_SECONDS, timeout=2 * 3600)
+def wait_until_exportable() -> bool:
+    """Until DynamoDB's latest restorable time has passed the end of the run's day."""
+    from etl.native_export import wait_before_export
+
+    export_time = get_current_context()["data_interval_end"]
+    dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
+    wait = wait_before_export(dynamodb, setting("tasks_table"), export_time)
+    if wait:
+        print(f"DynamoDB cannot export as of {export_time} for about {wait:.0f} s more")
+    return wait == 0
+
+
+@task
+def export_native() -> str:
+    """Start DynamoDB's export of the table as of the end of the run's day; returns its ARN."""
+    from etl.native_export import start_export
+
+    context = get_current_context()
+    snapshot_date, run_id = _run_identity()
+    return start_export(
+        AwsBaseHook(client_type="dynamodb").get_conn(),
+        table_name=setting("tasks_table"),
+        export_time=context["data_interval_end"],
+        bucket=setting("lake_bucket"),
+        prefix=bronze_attempt_prefix(snapshot_date, run_id, context["ti"].try_number),
+    )
+
+
+@task.sensor(mode="reschedule", poke_interval=EXPORT_POKE_SECONDS, timeout=3 * 3600)
+def wait_for_export(export_arn: str) -> bool:
+    """Until the export has completed; a failed export fails the run (clear export_native)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from etl.native_export import ExportFailedError, is_export_finished
+
+    try:
+        return is_export_finished(AwsBaseHook(client_type="dynamodb").get_conn(), export_arn)
+    except ExportFailedError as error:
+        raise AirflowFailException(str(error)) from error
 
 
 @task(trigger_rule="none_failed_min_one_success")
@@ -131,21 +170,24 @@ def validate(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 @task
 def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
-    """Point each table's Glue partition at this run's folder; returns rows written per table."""
+    """Point each table's Glue partition at this run's folder, and `<table>_latest` at the newest.
+
+    Returns rows written per table.
+    """
+    from etl.latest_snapshot import point_latest_tables
     from etl.publish import StagedPartition, publish_partitions
 
     staged = [StagedPartition.from_dict(data) for data in partitions]
-    publish_partitions(GlueCatalogHook().get_conn(), setting("glue_database"), staged)
+    glue = GlueCatalogHook().get_conn()
+    publish_partitions(glue, setting("glue_database"), staged)
+    point_latest_tables(glue, setting("glue_database"), [partition.table for partition in staged])
     return {partition.table: partition.rows for partition in staged}
 
 
 @task(trigger_rule="all_done", retries=1)
 def report() -> None:
     """Send the run's metrics whether it succeeded or not; fail if it did not succeed."""
-    try:
-        from airflow.sdk.exceptions import AirflowFailException
-    except ImportError:  # Airflow 3.0
-        from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
+    from airflow.sdk.exceptions import AirflowFailException
 
     from etl.publish import newest_published_day
     from etl.run_metrics import (
@@ -196,18 +238,6 @@ def report() -> None:
 )
 def tasks_daily() -> None:
     bronze_prefix = "{{ bronze_attempt_prefix(data_interval_start.date(), run_id, ti.try_number) }}"
-    export_native = DynamoDBToS3Operator(
-        task_id="export_native",
-        dynamodb_table_name="{{ setting('tasks_table') }}",
-        s3_bucket_name="{{ setting('lake_bucket') }}",
-        s3_key_prefix=bronze_prefix,
-        point_in_time_export=True,
-        export_time="{{ data_interval_end }}",
-        export_format="DYNAMODB_JSON",
-        # Native rendering turns the setting into an int; 180 polls of a minute allow a 3 h export.
-        check_interval="{{ setting('export_poll_seconds') }}",
-        max_attempts=180,
-    )
     export_scan = DynamoDBToS3Operator(
         task_id="export_scan",
         dynamodb_table_name="{{ setting('tasks_table') }}",
@@ -217,9 +247,14 @@ def tasks_daily() -> None:
         file_size=EXPORT_FILE_BYTES,
         dynamodb_scan_kwargs={"ConsistentRead": True},
     )
+    exportable = wait_until_exportable()
+    export_started = export_native()
+    exported = wait_for_export(export_started)
     staged = transform()
     published = publish(validate(staged))
-    chain(choose_export_mode(), [export_native, export_scan], staged)
+    chain(choose_export_mode(), [exportable, export_scan])
+    chain(exportable, export_started, exported)
+    chain([exported, export_scan], staged)
     chain(published, report())
 
 

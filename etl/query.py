@@ -4,8 +4,10 @@
     python -m etl.query --file docs/queries/completion_rate_per_day.sql
 
 Each lake table is a view named like its Glue table, over the Hive partitions under the lake root
-(`LAKE_ROOT`, default `.local/lake`), with year/month/day as strings as Glue declares them.
-Sessions run in UTC so casting a timestamp to a date gives the same day as Athena.
+(`LAKE_ROOT`, default `.local/lake`), with year/month/day as strings as Glue declares them; each
+`<table>_latest` is a view of the newest partition's files only, without partition columns, as
+publish points the Glue table of that name (etl/latest_snapshot.py). Sessions run in UTC so
+casting a timestamp to a date gives the same day as Athena.
 """
 
 import argparse
@@ -17,7 +19,7 @@ from typing import TextIO
 
 import duckdb
 
-from etl.schemas import PARTITION_KEYS, TABLES
+from etl.schemas import LATEST_TABLES, PARTITION_KEYS, TABLES
 
 DEFAULT_LAKE_ROOT = ".local/lake"
 
@@ -27,18 +29,31 @@ def _has_files(lake_root: str, table: str) -> bool:
     return lake_root.startswith("s3://") or any(Path(lake_root, table).glob("*/*/*/*.parquet"))
 
 
+def _newest_partition(connection: duckdb.DuckDBPyConnection, files: str) -> str:
+    """The folder of the newest `year=/month=/day=` partition among `files` (a glob)."""
+    (newest,) = connection.execute("SELECT max(file) FROM glob(?)", [files]).fetchone() or (None,)
+    return str(newest).rsplit("/", 1)[0]
+
+
 def connect_lake(lake_root: str) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB session with one view per lake table that has data."""
+    """An in-memory DuckDB session with views of each lake table that has data, and its latest."""
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     hive_types = ", ".join(f"'{name}': 'VARCHAR'" for name, _ in PARTITION_KEYS)
+    latest_of = {table: latest for latest, table in LATEST_TABLES.items()}
     for table in TABLES:
         if not _has_files(lake_root, table):
             continue
         files = f"{lake_root.rstrip('/')}/{table}/*/*/*/*.parquet"
+        # Names from TABLES; the paths are ours.
         connection.execute(
-            f"CREATE VIEW {table} AS SELECT * FROM read_parquet("  # noqa: S608 - names from TABLES
+            f"CREATE VIEW {table} AS SELECT * FROM read_parquet("  # noqa: S608
             f"'{files}', hive_partitioning = true, hive_types = {{{hive_types}}})"
+        )
+        newest = _newest_partition(connection, files)
+        connection.execute(
+            f"CREATE VIEW {latest_of[table]} AS SELECT * FROM read_parquet("  # noqa: S608
+            f"'{newest}/*.parquet', hive_partitioning = false)"
         )
     return connection
 

@@ -53,6 +53,10 @@ TABLES: dict[str, pa.Schema] = {
     "tag_daily_stats": TAG_DAILY_STATS,
 }
 
+# Each table's newest snapshot day as an unpartitioned table of the same columns, which publish
+# points at the newest partition's folder (etl.latest_snapshot): `<table>_latest` -> `<table>`.
+LATEST_TABLES: dict[str, str] = {f"{table}_latest": table for table in TABLES}
+
 # Columns with few distinct values, worth dictionary encoding in Parquet.
 DICTIONARY_COLUMNS: dict[str, list[str]] = {
     "tasks": ["user_id", "status", "priority", "due_date", "tags.list.element", "version"],

@@ -1,5 +1,6 @@
 -- Question: on each snapshot day, what share of all existing tasks is done,
--- and how many tasks were created and completed that day?
+-- and how many tasks were created and completed that day? A trend over every day by design:
+-- it reads one small gold file per day, never the tasks snapshots.
 -- Portable Athena (Trino) / DuckDB SQL: see docs/adr/0006-local-athena-stand-in.md.
 SELECT
     year,

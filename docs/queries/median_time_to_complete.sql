@@ -1,13 +1,12 @@
 -- Question: for tasks completed on each day, what is the exact median time from creation
--- to completion, in hours? (Latest snapshot; deleted tasks are not in it.)
+-- to completion, in hours? (Latest snapshot, tasks_latest; deleted tasks are not in it.)
 -- Athena has only approx_percentile and DuckDB has no approx_percentile, so the exact median
 -- is picked with window functions both engines share. "/ 2.0" + floor keeps the middle
 -- positions integral in both (DuckDB's "/" on integers is not integer division).
 WITH latest AS (
     SELECT completed_at, hours_to_complete
-    FROM tasks
-    WHERE year || month || day = (SELECT max(year || month || day) FROM tasks)
-        AND completed_at IS NOT NULL
+    FROM tasks_latest
+    WHERE completed_at IS NOT NULL
         AND hours_to_complete IS NOT NULL
 ),
 ranked AS (

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from etl.schemas import PARTITION_KEYS, TABLES, glue_columns
+from etl.schemas import LATEST_TABLES, PARTITION_KEYS, TABLES, glue_columns
 from infra.local.analytics_catalog import load_template
 from tests.dags.local_stack import LocalStack
 
@@ -19,8 +19,19 @@ def _glue_tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_template_declares_one_glue_table_per_lake_table() -> None:
-    assert set(_glue_tables(load_template())) == set(TABLES)
+def test_template_declares_each_lake_table_and_its_latest_snapshot() -> None:
+    assert set(_glue_tables(load_template())) == set(TABLES) | set(LATEST_TABLES)
+
+
+@pytest.mark.parametrize("latest", sorted(LATEST_TABLES))
+def test_latest_table_has_the_columns_of_its_table_and_no_partitions(latest: str) -> None:
+    tables = _glue_tables(load_template())
+    table_input, source = tables[latest], tables[LATEST_TABLES[latest]]
+
+    assert table_input["StorageDescriptor"]["Columns"] == source["StorageDescriptor"]["Columns"]
+    assert "PartitionKeys" not in table_input
+    for key in ("InputFormat", "OutputFormat", "SerdeInfo"):
+        assert table_input["StorageDescriptor"][key] == source["StorageDescriptor"][key]
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
@@ -43,9 +54,9 @@ def test_data_is_retained_and_tagged() -> None:
     assert bucket["DeletionPolicy"] == "Retain"
     assert {tag["Key"] for tag in bucket["Properties"]["Tags"]} == TAGS
     assert all(
-        r["DeletionPolicy"] == "Retain"
+        r["DeletionPolicy"] == r["UpdateReplacePolicy"] == "Retain"
         for r in resources.values()
-        if r["Type"] == "AWS::Glue::Database"
+        if r["Type"] in {"AWS::Glue::Database", "AWS::Glue::Table"}
     )
 
 
@@ -57,7 +68,7 @@ def test_local_catalog_is_built_from_the_template(local_stack: LocalStack) -> No
     assert {
         table["Name"]: [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
         for table in tables
-    } == {name: glue_columns(name) for name in TABLES}
+    } == {name: glue_columns(LATEST_TABLES.get(name, name)) for name in [*TABLES, *LATEST_TABLES]}
     assert all(
         table["StorageDescriptor"]["Location"].startswith("s3://tasklake-test-lake/")
         for table in tables

@@ -36,14 +36,24 @@ def test_pipeline_runs_export_transform_validate_publish_report_without_cycles(d
     upstream = {task.task_id: set(task.upstream_task_ids) for task in dag.tasks}
     assert upstream == {
         "choose_export_mode": set(),
-        "export_native": {"choose_export_mode"},
+        "wait_until_exportable": {"choose_export_mode"},
+        "export_native": {"wait_until_exportable"},
+        "wait_for_export": {"export_native"},
         "export_scan": {"choose_export_mode"},
-        "transform": {"export_native", "export_scan"},
+        "transform": {"wait_for_export", "export_scan"},
         "validate": {"transform"},
         "publish": {"validate"},
         "report": {"publish"},
     }
     assert dag.get_task("report").trigger_rule == "all_done"
+
+
+def test_native_export_waits_without_holding_a_worker(dag) -> None:  # type: ignore[no-untyped-def]
+    """DynamoDB's restore lag and the export itself are waited out in reschedule mode."""
+    for task_id in ("wait_until_exportable", "wait_for_export"):
+        sensor = dag.get_task(task_id)
+        assert sensor.mode == "reschedule", task_id
+        assert sensor.timeout <= 3 * 3600, task_id
 
 
 def test_every_task_retries_with_exponential_backoff(dag) -> None:  # type: ignore[no-untyped-def]

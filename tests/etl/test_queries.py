@@ -1,22 +1,32 @@
 """The analyst queries in docs/queries, run through `python -m etl.query` on a generated lake."""
 
 import csv
+import glob
 import io
+import json
+import re
 import statistics
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from etl.dynamodb_export import find_export_files
-from etl.query import main
+from etl.query import connect_lake, main
+from etl.schemas import LATEST_TABLES, TABLES
 from etl.synthetic import SyntheticTask, to_dynamodb_item, write_export
 from etl.transform import transform_export
 from tests.etl.conftest import SNAPSHOT
 
 QUERIES = Path(__file__).parents[2] / "docs" / "queries"
+QUERY_FILES = sorted(QUERIES.glob("*.sql"))
+# The one query that is a trend over every day by design; it reads one gold file per day.
+HISTORY_QUERIES = {"completion_rate_per_day"}
 YESTERDAY = SNAPSHOT - timedelta(days=1)
 
 QueryFile = Callable[[str], list[dict[str, str]]]
@@ -142,3 +152,114 @@ def test_bad_sql_is_one_line_on_stderr(
     assert exit_code == 1
     assert error.startswith("query failed: ")
     assert error.count("\n") == 1
+
+
+def partitions_read(lake: Path, sql: str, tmp_path: Path) -> set[str]:
+    """The `<table>/year=/month=/day=` folders DuckDB reads to answer `sql`, from its profile."""
+    connection = connect_lake(str(lake))
+    profile = tmp_path / "profile.json"
+    connection.execute("PRAGMA enable_profiling = 'json'")
+    connection.execute(f"PRAGMA profiling_output = '{profile}'")
+    connection.execute(sql).fetchall()
+    connection.execute("PRAGMA disable_profiling")
+
+    def scanned(operator: dict[str, Any]) -> list[str]:
+        # A scan names its files or their glob; a plan may scan one file twice (late
+        # materialization), so what counts is the set of partition folders.
+        info = operator.get("extra_info", {})
+        own = [info["Filename(s)"]] if info.get("Function") == "READ_PARQUET" else []
+        return own + [name for child in operator.get("children", []) for name in scanned(child)]
+
+    patterns = [name for op in json.loads(profile.read_text())["operator"] for name in scanned(op)]
+    files = {file for pattern in patterns for file in glob.glob(pattern)}
+    return {str(Path(file).parent.relative_to(lake)) for file in files}
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=[path.stem for path in QUERY_FILES])
+def test_each_latest_day_query_reads_one_day(
+    path: Path, two_day_lake: Path, tmp_path: Path
+) -> None:
+    read = partitions_read(two_day_lake, path.read_text(), tmp_path)
+
+    if path.stem in HISTORY_QUERIES:
+        assert {folder.split("/", 1)[1] for folder in read} == {
+            "year=2026/month=11/day=24",
+            "year=2026/month=11/day=25",
+        }
+    else:
+        assert len(read) == 1
+        assert read.pop().endswith("/year=2026/month=11/day=25")
+
+
+def test_the_old_max_subquery_read_every_day(two_day_lake: Path, tmp_path: Path) -> None:
+    newest = "(SELECT max(year || month || day) FROM tasks)"
+    sql = f"SELECT count(*) FROM tasks WHERE year || month || day = {newest}"  # noqa: S608
+
+    assert len(partitions_read(two_day_lake, sql, tmp_path)) == 2
+
+
+def test_latest_views_hold_the_newest_day_without_partition_columns(
+    two_day_lake: Path, synthetic_tasks: list[SyntheticTask]
+) -> None:
+    connection = connect_lake(str(two_day_lake))
+
+    (rows,) = connection.execute("SELECT count(*) FROM tasks_latest").fetchone() or (0,)
+    columns = [row[0] for row in connection.execute("DESCRIBE tasks_latest").fetchall()]
+
+    assert rows == len(synthetic_tasks)
+    assert columns == TABLES["tasks"].names
+
+
+def athena_form(sql: str) -> str:
+    """`sql` parsed and written back in Athena's dialect (Trino) by sqlglot."""
+    (written,) = sqlglot.transpile(
+        sql, read="trino", write="trino", error_level=sqlglot.ErrorLevel.RAISE
+    )
+    # sqlglot writes `x IS NOT NULL` as `NOT x IS NULL`: the same SQL in both dialects.
+    return re.sub(r"NOT (\S+) IS NULL", r"\1 IS NOT NULL", written)
+
+
+def athena_problems(sql: str) -> list[str]:
+    """What in `sql` is not Athena SQL: syntax sqlglot had to rewrite, unknown functions, tables."""
+    (tree,) = sqlglot.parse(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
+    assert tree is not None
+    tokens = [
+        [(t.token_type, t.text.lower()) for t in sqlglot.tokenize(text, read="trino")]
+        for text in (sql, athena_form(sql))
+    ]
+    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+    catalog = set(TABLES) | set(LATEST_TABLES) | ctes
+    return [
+        *(["written differently in Trino: " + athena_form(sql)] if tokens[0] != tokens[1] else []),
+        *(f"unknown function {node.name}" for node in tree.find_all(exp.Anonymous)),
+        *(
+            f"not a Glue table: {t.sql()}"
+            for t in tree.find_all(exp.Table)
+            if t.name not in catalog
+        ),
+    ]
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=[path.stem for path in QUERY_FILES])
+def test_each_query_is_athena_sql(path: Path) -> None:
+    assert athena_problems(path.read_text()) == []
+
+
+@pytest.mark.parametrize(
+    "duckdb_only",
+    [
+        "SELECT status::varchar FROM tasks_latest",
+        "SELECT * EXCLUDE (tags) FROM tasks_latest",
+        "FROM tasks_latest SELECT status",
+        "SELECT [1, 2] AS pair FROM tasks_latest",
+        "SELECT list_sort(tags) FROM tasks_latest",
+        "SELECT status FROM read_parquet('lake/tasks/*/*/*/*.parquet')",
+        "SELECT status FROM tasks_latest QUALIFY row_number() OVER () = 1",
+    ],
+)
+def test_duckdb_only_sql_is_caught(duckdb_only: str) -> None:
+    try:
+        problems = athena_problems(duckdb_only)
+    except sqlglot.errors.ParseError:
+        return
+    assert problems

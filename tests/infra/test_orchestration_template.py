@@ -7,6 +7,7 @@ the other two, the DAG tests would pass on an Airflow that production does not r
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "orchestration.yaml"
 # Where MWAA mounts the environment's DagS3Path inside its containers.
 MWAA_AIRFLOW_HOME = "/usr/local/airflow"
+# sha256 of the constraints MWAA installs for Airflow 3.3.1 on Python 3.12 (amazon-mwaa-docker-
+# images, images/airflow/3.3.1/etc/airflow_constraints.txt): the committed copy is that file.
+MWAA_CONSTRAINTS_SHA256 = "bff32ed535a2a0e876e5d6995f4df3a74787e758b32e8c70c300b148b810866a"
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +111,21 @@ def test_requirements_are_pinned_by_their_uploaded_version(template: dict[str, A
     assert environment["RequirementsS3Path"] == "requirements.txt"
     assert environment["RequirementsS3ObjectVersion"] == Tag("Ref", "RequirementsS3ObjectVersion")
     assert "Default" not in template["Parameters"]["RequirementsS3ObjectVersion"]
+
+
+def test_the_constraints_file_is_mwaas_unmodified(template: dict[str, Any]) -> None:
+    constraints = ROOT / "dags" / f"constraints-{template_version(template)}.txt"
+
+    assert hashlib.sha256(constraints.read_bytes()).hexdigest() == MWAA_CONSTRAINTS_SHA256
+
+
+def test_local_airflow_runs_on_the_python_the_constraints_are_for(template: dict[str, Any]) -> None:
+    """The pins hold for one interpreter: the venv, its mypy run and MWAA must all use it."""
+    constraints = ROOT / "dags" / f"constraints-{template_version(template)}.txt"
+    (python,) = re.findall(
+        r"/constraints-(3\.[0-9]+)\.txt$", constraints.read_text().splitlines()[1]
+    )
+    makefile = (ROOT / "Makefile").read_text()
+
+    assert re.findall(r"^AIRFLOW_PYTHON \?= python([0-9.]+)$", makefile, re.MULTILINE) == [python]
+    assert f"$(AIRFLOW_VENV)/bin/mypy --python-version {python} dags tests/dags" in makefile
