@@ -214,6 +214,10 @@ query: venv ## SQL over the local lake (DuckDB, like Athena): SQL='…' or FILE=
 # the same file instead.
 
 AIRFLOW_PYTHON ?= python3.12
+# pyenv installs 3.12 beside 3.11 without always putting it on the global path (its shim then
+# refuses the name): fall back to the interpreter in pyenv's versions folder.
+AIRFLOW_PYTHON_BIN := $(shell $(AIRFLOW_PYTHON) -c '' 2>/dev/null && echo $(AIRFLOW_PYTHON) || \
+  ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$(subst python,,$(notdir $(AIRFLOW_PYTHON)))*/bin/$(notdir $(AIRFLOW_PYTHON)) 2>/dev/null | tail -n 1)
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW_CONSTRAINTS := dags/constraints-3.3.1.txt
 DATE ?= $(shell date -u +%F)
@@ -224,11 +228,11 @@ AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed-$(notdir $(AIRFLOW_PYTHON))
 PY_MINOR := -c 'import sys; print(*sys.version_info[:2], sep=".")'
 
 $(AIRFLOW_STAMP): dags/requirements.txt tests/dags/requirements.txt $(AIRFLOW_CONSTRAINTS)
-	@$(AIRFLOW_PYTHON) -c '' 2>/dev/null || { echo "error: $(AIRFLOW_PYTHON) not found; MWAA runs Python 3.12: pyenv install 3.12 and add it to pyenv global (or pass AIRFLOW_PYTHON=/path/to/python3.12)" >&2; exit 1; }
+	@test -n "$(AIRFLOW_PYTHON_BIN)" || { echo "error: $(AIRFLOW_PYTHON) not found; MWAA runs Python 3.12: pyenv install 3.12 (or pass AIRFLOW_PYTHON=/path/to/python3.12)" >&2; exit 1; }
 	@if [ -x $(AIRFLOW_VENV)/bin/python ] && \
-	  [ "$$($(AIRFLOW_VENV)/bin/python $(PY_MINOR))" != "$$($(AIRFLOW_PYTHON) $(PY_MINOR))" ]; then \
-	  echo "rebuilding $(AIRFLOW_VENV) on $(AIRFLOW_PYTHON)"; rm -rf $(AIRFLOW_VENV); fi
-	@test -x $(AIRFLOW_VENV)/bin/python || $(AIRFLOW_PYTHON) -m venv $(AIRFLOW_VENV)
+	  [ "$$($(AIRFLOW_VENV)/bin/python $(PY_MINOR))" != "$$($(AIRFLOW_PYTHON_BIN) $(PY_MINOR))" ]; then \
+	  echo "rebuilding $(AIRFLOW_VENV) on $(AIRFLOW_PYTHON_BIN)"; rm -rf $(AIRFLOW_VENV); fi
+	@test -x $(AIRFLOW_VENV)/bin/python || $(AIRFLOW_PYTHON_BIN) -m venv $(AIRFLOW_VENV)
 	grep -v '^--constraint' dags/requirements.txt > $(AIRFLOW_VENV)/requirements-mwaa.txt
 	$(AIRFLOW_VENV)/bin/pip install --quiet apache-airflow==3.3.1 \
 	  -r $(AIRFLOW_VENV)/requirements-mwaa.txt -r tests/dags/requirements.txt \
