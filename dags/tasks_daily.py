@@ -1,8 +1,8 @@
 """tasks_daily: snapshot the DynamoDB tasks table into the lake, one day per run.
 
 export (native point-in-time export, or a scan where none exists) -> transform to Parquet and
-stage under a run folder -> validate against the export and the Glue catalog -> publish by
-pointing the Glue partitions at the run folder -> report metrics to CloudWatch.
+stage under a folder new to this attempt -> validate against the export and the Glue catalog ->
+publish by pointing the Glue partitions at that folder -> report metrics to CloudWatch.
 
 Each run owns the data interval [start, start + 1 day) in UTC and writes the partition of its
 start date; the table's state at the end of the interval is what lands there. The work itself
@@ -85,13 +85,18 @@ def choose_export_mode() -> str:
 
 @task(trigger_rule="none_failed_min_one_success")
 def transform() -> dict[str, Any]:
-    """Transform the export to Parquet, staged under this run's folders (not yet visible)."""
+    """Transform the export to Parquet, staged under this attempt's own folders (not yet visible).
+
+    A new folder per attempt, not per run: a cleared run keeps its run id, and writing into the
+    folder a partition already points at would change the published data before `validate`.
+    """
     from etl.bronze import download_export, find_export
-    from etl.lake_layout import bronze_run_prefix
+    from etl.lake_layout import bronze_run_prefix, new_attempt_key
     from etl.publish import stage_partitions
     from etl.transform import transform_export
 
     snapshot_date, run_id = _run_identity()
+    attempt_key = new_attempt_key(run_id, get_current_context()["ti"].try_number)
     s3 = S3Hook().get_conn()
     export = find_export(s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id))
     with tempfile.TemporaryDirectory(prefix="tasks_daily-") as workdir:
@@ -105,7 +110,7 @@ def transform() -> dict[str, Any]:
             files=result.files,
             rows=result.rows,
             snapshot_date=snapshot_date,
-            run_id=run_id,
+            attempt_key=attempt_key,
         )
     return {
         "export_items": export.item_count if export.item_count is not None else counted,
@@ -131,7 +136,7 @@ def validate(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 @task
 def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
-    """Point each table's Glue partition at this run's folder; returns rows written per table."""
+    """Point each table's Glue partition at the validated folders; returns rows per table."""
     from etl.publish import StagedPartition, publish_partitions
 
     staged = [StagedPartition.from_dict(data) for data in partitions]

@@ -1,11 +1,12 @@
 """Where one run's data lives in the lake bucket: the naming rules every step agrees on.
 
-Bronze keeps each run's raw export under its own prefix; published tables keep each run's files
-under `run=<run key>/` inside the Hive partition folder, and the Glue partition points at exactly
-one of them. Two different runs never write to the same key.
+Bronze keeps each run's raw export under its own prefix; published tables keep each attempt's
+files under `run=<attempt key>/` inside the Hive partition folder, and the Glue partition points at
+exactly one of them. Two attempts never write to the same key, even two of the same run id.
 """
 
 import re
+import secrets
 from datetime import date
 
 BRONZE_ROOT = "bronze/dynamodb/tasks"
@@ -15,6 +16,16 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def run_key(run_id: str) -> str:
     """An Airflow run id spelled so it is safe in an S3 key and a Hive path (no `:` or `+`)."""
     return _UNSAFE.sub("-", run_id).strip("-")
+
+
+def new_attempt_key(run_id: str, try_number: int) -> str:
+    """A staging folder name no other attempt has, and so no published partition points at.
+
+    The run id and try number say where the files came from; they are not unique on their own:
+    clearing a run keeps its run id, and `airflow dags test` recreates a run with the same id and
+    try 1. The random suffix makes every attempt's folder new.
+    """
+    return f"{run_key(run_id)}.try{try_number}.{secrets.token_hex(4)}"
 
 
 def partition_values(snapshot_date: date) -> list[str]:

@@ -1,10 +1,11 @@
 """Publish a run's partitions to the lake so readers switch from the old data to the new at once.
 
-Each run uploads its files under its own `run=<key>/` folder inside the partition (invisible to
-Athena, which reads only the folder a Glue partition names), then points the Glue partition at
-that folder. The flip is a single catalog call per table: a reader sees the previous run's
-complete partition or this run's complete partition, never a mix and never both. Rerunning a date
-uploads to a new run folder and flips again, so a date always has exactly one set of rows.
+Each attempt uploads its files under its own `run=<attempt key>/` folder inside the partition
+(invisible to Athena, which reads only the folder a Glue partition names), then points the Glue
+partition at that folder. The flip is a single catalog call per table: a reader sees the previous
+run's complete partition or this run's complete partition, never a mix and never both. Rerunning a
+date, even under the same run id, uploads to a new folder and flips again, so a date always has
+exactly one set of rows and the published files are never rewritten.
 """
 
 from collections.abc import Iterable
@@ -14,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from etl.lake_layout import partition_suffix, partition_values, run_key
+from etl.lake_layout import partition_suffix, partition_values
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 else:
     GlueClient = Any
     S3Client = Any
+
+class LiveLocationError(RuntimeError):
+    """An attempt was about to upload into the folder readers are served from."""
 
 
 @dataclass(frozen=True)
@@ -64,13 +68,13 @@ def stage_partitions(
     files: Iterable[str],
     rows: dict[str, int],
     snapshot_date: date,
-    run_id: str,
+    attempt_key: str,
 ) -> list[StagedPartition]:
-    """Upload the transform's output files, one run folder per table partition.
+    """Upload the transform's output files, one attempt folder per table partition.
 
-    `files` are lake-relative paths like `tasks/year=2026/month=11/day=25/part-00000.parquet`. The
-    keys are fixed by the run, so a retried upload overwrites its own earlier attempt instead of
-    adding a second copy.
+    `files` are lake-relative paths like `tasks/year=2026/month=11/day=25/part-00000.parquet`;
+    `attempt_key` comes from `etl.lake_layout.new_attempt_key`. Uploading into the folder a
+    partition is published from would change what readers see before validation, so it fails.
     """
     by_table: dict[str, list[str]] = {}
     for relative in files:
@@ -80,8 +84,10 @@ def stage_partitions(
     for table, relatives in sorted(by_table.items()):
         location = (
             f"{table_location(glue, database, table)}{partition_suffix(snapshot_date)}"
-            f"run={run_key(run_id)}/"
+            f"run={attempt_key}/"
         )
+        if published_location(glue, database, table, snapshot_date).rstrip("/") == location[:-1]:
+            raise LiveLocationError(f"{table}: {location} is published; stage a new attempt")
         parsed = urlparse(location)
         keys = []
         for relative in sorted(relatives):

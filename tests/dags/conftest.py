@@ -26,6 +26,8 @@ AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="tasklake-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
 os.environ["TASKLAKE_RETRY_DELAY_SECONDS"] = "1"
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+# In-process `dag.test()` serializes the DAG from this folder's bundle before it creates a run.
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[2] / "dags")
 os.environ.update(DUMMY_AWS_ENV)
 
 

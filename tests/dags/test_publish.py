@@ -7,7 +7,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from etl.lake_layout import new_attempt_key, partition_suffix
 from etl.publish import (
+    LiveLocationError,
     StagedPartition,
     newest_published_day,
     publish_partitions,
@@ -17,16 +19,22 @@ from etl.publish import (
 )
 from etl.schemas import TABLES
 from etl.validation import ValidationError, check_row_counts, check_staged_files
-from tests.dags.local_stack import LocalStack
+from tests.dags.local_stack import LAKE_BUCKET, LocalStack
 
 DAY = date(2026, 10, 1)
 
 
-def _write_lake(root: Path, rows: int, schema: pa.Schema | None = None) -> list[str]:
-    """A transform's output for DAY: one file per table, `rows` rows in each."""
+def _keys(partitions: list[StagedPartition]) -> list[str]:
+    return [key for partition in partitions for key in partition.keys]
+
+
+def _write_lake(
+    root: Path, rows: int, schema: pa.Schema | None = None, day: date = DAY
+) -> list[str]:
+    """A transform's output for `day`: one file per table, `rows` rows in each."""
     files = []
     for table, table_schema in TABLES.items():
-        relative = f"{table}/year=2026/month=10/day=01/part-00000.parquet"
+        relative = f"{table}/{partition_suffix(day)}part-00000.parquet"
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         use = schema if schema is not None else table_schema
         pq.write_table(pa.Table.from_pylist([{}] * rows, schema=use), root / relative)
@@ -34,7 +42,7 @@ def _write_lake(root: Path, rows: int, schema: pa.Schema | None = None) -> list[
     return files
 
 
-def _stage(stack: LocalStack, root: Path, run_id: str, rows: int = 2) -> list[StagedPartition]:
+def _stage(stack: LocalStack, root: Path, attempt: str, rows: int = 2) -> list[StagedPartition]:
     files = _write_lake(root, rows)
     return stage_partitions(
         stack.client("s3"),
@@ -44,21 +52,53 @@ def _stage(stack: LocalStack, root: Path, run_id: str, rows: int = 2) -> list[St
         files=files,
         rows=dict.fromkeys(TABLES, rows),
         snapshot_date=DAY,
-        run_id=run_id,
+        attempt_key=attempt,
     )
 
 
 def test_staged_files_land_under_the_run_folder_of_each_table(
     local_stack: LocalStack, tmp_path: Path
 ) -> None:
-    staged = _stage(local_stack, tmp_path, "manual__2026-10-02T00:00:00+00:00")
+    attempt = new_attempt_key("manual__2026-10-02T00:00:00+00:00", 1)
+    staged = _stage(local_stack, tmp_path, attempt)
 
     glue = local_stack.client("glue")
+    assert attempt.startswith("manual__2026-10-02T00-00-00-00-00.try1.")
     for partition in staged:
         base = table_location(glue, local_stack.database, partition.table)
-        expected = f"{base}year=2026/month=10/day=01/run=manual__2026-10-02T00-00-00-00-00/"
-        assert partition.location == expected
+        assert partition.location == f"{base}year=2026/month=10/day=01/run={attempt}/"
         assert published_location(glue, local_stack.database, partition.table, DAY) == ""
+
+
+def test_two_attempts_of_the_same_run_and_try_stage_in_different_folders() -> None:
+    """`airflow dags test` recreates a run with its id and try 1; clearing keeps the id."""
+    run_id = "scheduled__2026-10-01T00:00:00+00:00"
+
+    assert new_attempt_key(run_id, 1) != new_attempt_key(run_id, 1)
+
+
+def test_staging_into_the_published_folder_is_refused_and_uploads_nothing(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    s3, glue = local_stack.client("s3"), local_stack.client("glue")
+    day = date(2026, 10, 3)
+    files = _write_lake(tmp_path, 2, day=day)
+    stage = {
+        "database": local_stack.database,
+        "out_root": tmp_path,
+        "files": files,
+        "rows": dict.fromkeys(TABLES, 2),
+        "snapshot_date": day,
+        "attempt_key": "live-attempt",
+    }
+    published = stage_partitions(s3, glue, **stage)  # type: ignore[arg-type]
+    publish_partitions(glue, local_stack.database, published)
+    etags = {key: s3.head_object(Bucket=LAKE_BUCKET, Key=key)["ETag"] for key in _keys(published)}
+
+    with pytest.raises(LiveLocationError, match="is published"):
+        stage_partitions(s3, glue, **stage)  # type: ignore[arg-type]
+
+    assert {key: s3.head_object(Bucket=LAKE_BUCKET, Key=key)["ETag"] for key in etags} == etags
 
 
 def test_publishing_twice_leaves_one_partition_at_the_latest_run(
@@ -135,7 +175,7 @@ def test_staged_files_must_match_the_catalog_columns_and_reported_rows(
         files=files,
         rows=dict.fromkeys(TABLES, 1),
         snapshot_date=DAY,
-        run_id="run-drifted",
+        attempt_key="run-drifted",
     )
     with pytest.raises(ValidationError, match="the Glue table declares"):
         check_staged_files(s3, glue, local_stack.database, drifted)
