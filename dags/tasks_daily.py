@@ -36,6 +36,7 @@ except ImportError:  # Airflow 3.0 keeps timetables in core
 
 from etl.bronze import scan_item_to_export_line
 from etl.lake_layout import bronze_attempt_prefix
+from etl.publish import PUBLISH_POOL
 
 SETTINGS_DEFAULTS = {
     "tasks_table": "tasklake-dev-tasks",
@@ -134,9 +135,12 @@ def validate(run: dict[str, Any]) -> list[dict[str, Any]]:
     return partitions
 
 
-@task
+@task(pool=PUBLISH_POOL)
 def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
-    """Point each table's Glue partition at the validated folders; returns rows per table."""
+    """Point each table's Glue partition at the validated folders; returns rows per table.
+
+    The pool has one slot, so two runs of a date (`max_active_runs`) never publish at once.
+    """
     from etl.publish import StagedPartition, publish_partitions
 
     staged = [StagedPartition.from_dict(data) for data in partitions]

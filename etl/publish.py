@@ -8,6 +8,7 @@ date, even under the same run id, uploads to a new folder and flips again, so a 
 exactly one set of rows and the published files are never rewritten.
 """
 
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import date
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
 else:
     GlueClient = Any
     S3Client = Any
+
+log = logging.getLogger(__name__)
+
+PUBLISH_POOL = "tasklake_publish"
+"""The Airflow pool, of one slot, the publish task runs in: one publish at a time, any date."""
+
 
 class LiveLocationError(RuntimeError):
     """An attempt was about to upload into the folder readers are served from."""
@@ -156,14 +163,40 @@ def publish_partition(glue: GlueClient, database: str, partition: StagedPartitio
 
 
 def _restore(glue: GlueClient, database: str, partition: StagedPartition, location: str) -> None:
-    """Put a partition back where it pointed before this run ('' means it did not exist)."""
-    values = partition_values(date.fromisoformat(partition.snapshot_date))
+    """Put a partition back where it pointed before this run ('' means it did not exist).
+
+    Only a partition that points at this run's folder is touched: one whose flip never reached
+    Glue is already right, and one another publish has re-pointed since is not ours to undo.
+    """
+    snapshot_date = date.fromisoformat(partition.snapshot_date)
+    if published_location(glue, database, partition.table, snapshot_date) != partition.location:
+        return
     if location:
         publish_partition(glue, database, replace(partition, location=location))
     else:
         glue.delete_partition(
-            DatabaseName=database, TableName=partition.table, PartitionValues=values
+            DatabaseName=database,
+            TableName=partition.table,
+            PartitionValues=partition_values(snapshot_date),
         )
+
+
+def _restore_all(
+    glue: GlueClient, database: str, previous: list[tuple[StagedPartition, str]], error: Exception
+) -> None:
+    """Restore every table, logging (not raising) a failed restore so `error` stays the cause."""
+    for partition, location in reversed(previous):
+        try:
+            _restore(glue, database, partition, location)
+        except Exception:
+            log.exception(
+                "publish failed and %s %s could not be restored to %r; it may still point at %s",
+                partition.table,
+                partition.snapshot_date,
+                location,
+                partition.location,
+            )
+            error.add_note(f"restoring {partition.table} failed: tables may be mixed, see the log")
 
 
 def publish_partitions(
@@ -171,19 +204,20 @@ def publish_partitions(
 ) -> dict[str, str]:
     """Publish every staged partition of a run, or none of them.
 
-    Glue has no transaction across tables, so if one flip fails the tables already flipped are
-    pointed back at their previous run before the error propagates: a failed publish leaves the
-    date as readers knew it, and the retry publishes the whole run again.
+    Glue has no transaction across tables, so if one flip fails every table is pointed back at
+    its previous run before the error propagates, including the failing one, whose update may
+    have landed on the server before the call raised. A failed publish leaves the date as readers
+    knew it, and the retry publishes the whole run again. Callers run one publish at a time
+    (`PUBLISH_POOL`), so a restore cannot race another run's flip of the same partition.
     """
     previous: list[tuple[StagedPartition, str]] = []
     try:
         for partition in partitions:
             snapshot_date = date.fromisoformat(partition.snapshot_date)
             before = published_location(glue, database, partition.table, snapshot_date)
-            publish_partition(glue, database, partition)
             previous.append((partition, before))
-    except Exception:
-        for flipped, location in reversed(previous):
-            _restore(glue, database, flipped, location)
+            publish_partition(glue, database, partition)
+    except Exception as error:
+        _restore_all(glue, database, previous, error)
         raise
     return {partition.table: partition.location for partition, _ in previous}

@@ -2,11 +2,13 @@
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import etl.publish
 from etl.lake_layout import new_attempt_key, partition_suffix
 from etl.publish import (
     LiveLocationError,
@@ -140,6 +142,92 @@ def test_a_partition_that_cannot_flip_puts_the_others_back(
 
     assert published_location(glue, database, "tag_daily_stats", day) == good[0].location
     assert published_location(glue, database, "tasks", day) == ""
+
+
+def _two_tables(day: date, run: str) -> list[StagedPartition]:
+    return [
+        StagedPartition(table, day.isoformat(), f"s3://{LAKE_BUCKET}/x/{table}/run={run}/", [], 0)
+        for table in ("tag_daily_stats", "tasks")
+    ]
+
+
+def _locations(stack: LocalStack, day: date) -> dict[str, str]:
+    glue = stack.client("glue")
+    return {
+        t: published_location(glue, stack.database, t, day) for t in ("tag_daily_stats", "tasks")
+    }
+
+
+def test_a_flip_that_lands_but_raises_is_put_back_too(
+    local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    glue, day = local_stack.client("glue"), date(2026, 10, 4)
+    publish_partitions(glue, local_stack.database, _two_tables(day, "old"))
+    before = _locations(local_stack, day)
+    real_flip = etl.publish.publish_partition
+
+    def flip_then_time_out(glue: Any, database: str, partition: StagedPartition) -> None:
+        real_flip(glue, database, partition)
+        if partition.table == "tasks" and "run=new" in partition.location:
+            raise ConnectionError("injected: the update landed, the response was lost")
+
+    monkeypatch.setattr(etl.publish, "publish_partition", flip_then_time_out)
+
+    with pytest.raises(ConnectionError, match="response was lost"):
+        publish_partitions(glue, local_stack.database, _two_tables(day, "new"))
+
+    assert _locations(local_stack, day) == before
+
+
+def test_a_failed_restore_is_logged_and_the_publish_error_is_raised(
+    local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    glue, day = local_stack.client("glue"), date(2026, 10, 5)
+    publish_partitions(glue, local_stack.database, _two_tables(day, "old"))
+    real_flip = etl.publish.publish_partition
+
+    def flip_fails_then_restore_fails(glue: Any, database: str, partition: Any) -> None:
+        if partition.table == "tasks":
+            raise ConnectionError("injected: publish")
+        if "run=old" in partition.location:
+            raise TimeoutError("injected: restore")
+        real_flip(glue, database, partition)
+
+    monkeypatch.setattr(etl.publish, "publish_partition", flip_fails_then_restore_fails)
+
+    with pytest.raises(ConnectionError, match="injected: publish") as raised:
+        publish_partitions(glue, local_stack.database, _two_tables(day, "new"))
+
+    (record,) = [r for r in caplog.records if "could not be restored" in r.getMessage()]
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], TimeoutError)
+    assert "tag_daily_stats" in record.getMessage()
+    assert any("restoring tag_daily_stats failed" in note for note in raised.value.__notes__)
+
+
+def test_a_restore_leaves_a_partition_another_publish_has_re_pointed(
+    local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    glue, database, day = local_stack.client("glue"), local_stack.database, date(2026, 10, 6)
+    publish_partitions(glue, database, _two_tables(day, "old"))
+    other_run = _two_tables(day, "other")[0]
+    real_flip = etl.publish.publish_partition
+
+    def other_publish_wins_then_flip_fails(glue: Any, database: str, partition: Any) -> None:
+        if partition.table == "tasks" and "run=mine" in partition.location:
+            real_flip(glue, database, other_run)
+            raise ConnectionError("injected")
+        real_flip(glue, database, partition)
+
+    monkeypatch.setattr(etl.publish, "publish_partition", other_publish_wins_then_flip_fails)
+
+    with pytest.raises(ConnectionError):
+        publish_partitions(glue, database, _two_tables(day, "mine"))
+
+    assert _locations(local_stack, day) == {
+        "tag_daily_stats": other_run.location,
+        "tasks": _two_tables(day, "old")[1].location,
+    }
 
 
 def test_row_counts_must_match_the_export() -> None:
