@@ -140,11 +140,16 @@ def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
     """Point each table's Glue partition at the validated folders; returns rows per table.
 
     The pool has one slot, so two runs of a date (`max_active_runs`) never publish at once.
+    Then each partition's pointer names its new folder (the catalog's backup), and the folders
+    it replaced are tagged for the lifecycle rule to expire.
     """
-    from etl.publish import StagedPartition, publish_partitions
+    from etl.publish import StagedPartition, publish_partitions, tag_superseded, write_pointers
 
     staged = [StagedPartition.from_dict(data) for data in partitions]
-    publish_partitions(GlueCatalogHook().get_conn(), setting("glue_database"), staged)
+    replaced = publish_partitions(GlueCatalogHook().get_conn(), setting("glue_database"), staged)
+    s3 = S3Hook().get_conn()
+    write_pointers(s3, staged)
+    tag_superseded(s3, replaced)
     return {partition.table: partition.rows for partition in staged}
 
 

@@ -38,6 +38,15 @@ def partition_suffix(snapshot_date: date) -> str:
     return f"year={year}/month={month}/day={day}/"
 
 
+def pointer_key(table_prefix: str, snapshot_date: date) -> str:
+    """The object naming a partition's published folder: beside the data, outside every partition.
+
+    `table_prefix` is the table location's key prefix (`silver/tasks/`). Athena reads only the
+    folders partitions name, and skips names starting with `_`, so the pointer is never data.
+    """
+    return f"{table_prefix}_published/{partition_suffix(snapshot_date)}pointer.json"
+
+
 def bronze_run_prefix(snapshot_date: date, run_id: str) -> str:
     """Prefix of every export attempt of one run; each attempt adds `attempt=<n>/`."""
     return f"{BRONZE_ROOT}/snapshot_date={snapshot_date.isoformat()}/run={run_key(run_id)}/"

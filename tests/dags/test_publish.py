@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import etl.publish
-from etl.lake_layout import new_attempt_key, partition_suffix
+from etl.lake_layout import bronze_attempt_prefix, new_attempt_key, partition_suffix
 from etl.publish import (
     LiveLocationError,
     StagedPartition,
@@ -18,9 +18,12 @@ from etl.publish import (
     published_location,
     stage_partitions,
     table_location,
+    tag_superseded,
+    write_pointers,
 )
 from etl.schemas import TABLES
 from etl.validation import ValidationError, check_row_counts, check_staged_files
+from infra.cfn import INFRA, load_template
 from tests.dags.local_stack import LAKE_BUCKET, LocalStack
 
 DAY = date(2026, 10, 1)
@@ -44,18 +47,23 @@ def _write_lake(
     return files
 
 
-def _stage(stack: LocalStack, root: Path, attempt: str, rows: int = 2) -> list[StagedPartition]:
-    files = _write_lake(root, rows)
+def _stage_day(
+    stack: LocalStack, root: Path, attempt: str, day: date, rows: int = 2
+) -> list[StagedPartition]:
     return stage_partitions(
         stack.client("s3"),
         stack.client("glue"),
         database=stack.database,
         out_root=root,
-        files=files,
+        files=_write_lake(root, rows, day=day),
         rows=dict.fromkeys(TABLES, rows),
-        snapshot_date=DAY,
+        snapshot_date=day,
         attempt_key=attempt,
     )
+
+
+def _stage(stack: LocalStack, root: Path, attempt: str, rows: int = 2) -> list[StagedPartition]:
+    return _stage_day(stack, root, attempt, DAY, rows)
 
 
 def test_staged_files_land_under_the_run_folder_of_each_table(
@@ -111,13 +119,53 @@ def test_publishing_twice_leaves_one_partition_at_the_latest_run(
     second = _stage(local_stack, tmp_path / "b", "run-b")
 
     publish_partitions(glue, local_stack.database, first)
-    published = publish_partitions(glue, local_stack.database, second)
+    replaced = publish_partitions(glue, local_stack.database, second)
 
     for partition in second:
         found = glue.get_partitions(DatabaseName=local_stack.database, TableName=partition.table)
         day_partitions = [p for p in found["Partitions"] if p["Values"] == ["2026", "10", "01"]]
         assert [p["StorageDescriptor"]["Location"] for p in day_partitions] == [partition.location]
-        assert published[partition.table] == partition.location
+    assert sorted((p.location, p.keys) for p in replaced) == sorted(
+        (p.location, p.keys) for p in first
+    )
+
+
+def _expiring_rules(key: str, tags: list[dict[str, str]]) -> set[str]:
+    """Ids of the lake bucket's enabled rules that expire the current version of `key`."""
+    template = load_template(INFRA / "analytics.yaml")
+    bucket = template["Resources"]["LakeBucket"]["Properties"]
+    tag_set = {(tag["Key"], tag["Value"]) for tag in tags}
+    return {
+        rule["Id"]
+        for rule in bucket["LifecycleConfiguration"]["Rules"]
+        if rule["Status"] == "Enabled"
+        and "ExpirationInDays" in rule
+        and key.startswith(rule.get("Prefix", ""))
+        and {(tag["Key"], tag["Value"]) for tag in rule.get("TagFilters", [])} <= tag_set
+    }
+
+
+def test_replaced_folders_are_tagged_for_the_lifecycle_rule_and_nothing_live_is(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    s3, glue, day = local_stack.client("s3"), local_stack.client("glue"), date(2026, 10, 7)
+    first, second = (
+        _stage_day(local_stack, tmp_path / run, run, day) for run in ("run-a", "run-b")
+    )
+    for run in (first, second):
+        write_pointers(s3, run)
+        tag_superseded(s3, publish_partitions(glue, local_stack.database, run))
+
+    def tags(key: str) -> list[dict[str, str]]:
+        tag_set: list[dict[str, str]] = s3.get_object_tagging(Bucket=LAKE_BUCKET, Key=key)["TagSet"]
+        return tag_set
+
+    for key in _keys(first):
+        assert _expiring_rules(key, tags(key)) == {"expire-superseded-runs"}, key
+    for key in _keys(second) + [partition.pointer_key for partition in second]:
+        assert _expiring_rules(key, tags(key)) == set(), key
+    bronze = bronze_attempt_prefix(day, "run-a", 1) + "data/x.json.gz"
+    assert _expiring_rules(bronze, []) == {"expire-bronze"}
 
 
 def test_a_partition_that_cannot_flip_puts_the_others_back(

@@ -233,6 +233,11 @@ def test_rerun_under_the_same_run_id_leaves_readers_on_the_old_data_until_it_val
     assert sorted(stack.read_published("tasks", day).column("task_id").to_pylist()) == ["t1", "t2"]
     # The reader that planned against the old folders can still finish: nothing was rewritten.
     assert {table: stack.objects(location) for table, location in held.items()} == held_objects
+    s3 = stack.client("s3")
+    for objects in held_objects.values():
+        for key in objects:
+            tags = s3.get_object_tagging(Bucket=LAKE_BUCKET, Key=key)["TagSet"]
+            assert tags == [{"Key": "tasklake:lake-state", "Value": "superseded"}]
 
 
 def test_native_mode_runs_the_point_in_time_export(stack: LocalStack) -> None:

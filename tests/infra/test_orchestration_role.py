@@ -29,6 +29,8 @@ S3_ACTIONS = {
     "get_object": "s3:GetObject",
     "download_file": "s3:GetObject",  # HeadObject + ranged GetObject
     "upload_file": {"s3:PutObject", "s3:AbortMultipartUpload"},  # multipart above 8 MB
+    "put_object": "s3:PutObject",
+    "put_object_tagging": "s3:PutObjectTagging",
 }
 # The provider's DynamoDBToS3Operator (native export; not importable outside .venv-airflow):
 # transfers/dynamodb_to_s3.py calls describe_table for the ARN, export_table_to_point_in_time,
@@ -180,6 +182,8 @@ def test_role_reads_and_writes_exactly_the_lake_prefixes_the_dag_writes(
     assert lake_prefixes(statements, "s3:PutObject") == expected
     assert lake_prefixes(statements, "s3:GetObject") == expected
     assert lake_prefixes(statements, "s3:PutObjectAcl") == {f"{BRONZE_ROOT}/"}
+    # Superseded run folders of the published tables, for the lake bucket's lifecycle rule.
+    assert lake_prefixes(statements, "s3:PutObjectTagging") == expected - {f"{BRONZE_ROOT}/"}
 
 
 def test_role_lists_only_the_bronze_exports(statements: list[dict[str, Any]]) -> None:
