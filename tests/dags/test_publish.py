@@ -22,7 +22,12 @@ from etl.publish import (
     write_pointers,
 )
 from etl.schemas import TABLES
-from etl.validation import ValidationError, check_row_counts, check_staged_files
+from etl.validation import (
+    FOOTER_READ_BYTES,
+    ValidationError,
+    check_row_counts,
+    check_staged_files,
+)
 from infra.cfn import INFRA, load_template
 from tests.dags.local_stack import LAKE_BUCKET, LocalStack
 
@@ -315,6 +320,47 @@ def test_staged_files_must_match_the_catalog_columns_and_reported_rows(
     )
     with pytest.raises(ValidationError, match="the Glue table declares"):
         check_staged_files(s3, glue, local_stack.database, drifted)
+
+
+@pytest.mark.parametrize(
+    ("row_group_rows", "ranged_reads"), [(50_000, 1), (20, 2)], ids=["2-KB-footer", "2-MB-footer"]
+)
+def test_validation_reads_each_footer_with_ranged_reads_of_the_file_end(
+    local_stack: LocalStack, tmp_path: Path, row_group_rows: int, ranged_reads: int
+) -> None:
+    s3, glue = local_stack.client("s3"), local_stack.client("glue")
+    rows = 50_000
+    relative = f"tasks/{partition_suffix(DAY)}part-00000.parquet"
+    (tmp_path / relative).parent.mkdir(parents=True)
+    ids = [f"{n:08x}{n * 2654435761 % 2**32:08x}" for n in range(rows)]
+    table = pa.Table.from_pylist(
+        [{"user_id": i, "task_id": i} for i in ids], schema=TABLES["tasks"]
+    )
+    pq.write_table(table, tmp_path / relative, row_group_size=row_group_rows)
+    staged = stage_partitions(
+        s3,
+        glue,
+        database=local_stack.database,
+        out_root=tmp_path,
+        files=[relative],
+        rows={"tasks": rows},
+        snapshot_date=DAY,
+        attempt_key=f"footer-{row_group_rows}",
+    )
+    (key,) = staged[0].keys
+    size = s3.head_object(Bucket=LAKE_BUCKET, Key=key)["ContentLength"]
+    reads: list[tuple[str, int]] = []
+
+    def record(http_response: Any, parsed: Any, **_: Any) -> None:
+        reads.append((parsed.get("ContentRange", ""), int(parsed["ContentLength"])))
+
+    s3.meta.events.register("after-call.s3.GetObject", record)
+    check_staged_files(s3, glue, local_stack.database, staged)
+
+    assert all(content_range.startswith("bytes ") for content_range, _ in reads)
+    assert len(reads) == ranged_reads
+    assert reads[0][1] == FOOTER_READ_BYTES
+    assert sum(length for _, length in reads) < size / 2
 
 
 def test_the_newest_published_day_is_read_from_the_catalog(local_stack: LocalStack) -> None:
