@@ -10,6 +10,8 @@ import secrets
 from datetime import date
 
 BRONZE_ROOT = "bronze/dynamodb/tasks"
+POINTER_FOLDER = "_published/"
+POINTER_NAME = "pointer.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -44,7 +46,7 @@ def pointer_key(table_prefix: str, snapshot_date: date) -> str:
     `table_prefix` is the table location's key prefix (`silver/tasks/`). Athena reads only the
     folders partitions name, and skips names starting with `_`, so the pointer is never data.
     """
-    return f"{table_prefix}_published/{partition_suffix(snapshot_date)}pointer.json"
+    return f"{table_prefix}{POINTER_FOLDER}{partition_suffix(snapshot_date)}{POINTER_NAME}"
 
 
 def bronze_run_prefix(snapshot_date: date, run_id: str) -> str:

@@ -7,6 +7,7 @@ export in scan mode because DynamoDB Local has no export API.
 
     python -m infra.local.airflow_local etl [--date YYYY-MM-DD]
     python -m infra.local.airflow_local standalone
+    python -m infra.local.airflow_local repair
     python -m infra.local.airflow_local cli backfill create --dag-id tasks_daily ...
 """
 
@@ -23,6 +24,7 @@ from urllib.parse import urlparse
 
 import boto3
 
+from etl import catalog_repair
 from etl.lake_mirror import mirror_published
 from etl.publish import PUBLISH_POOL
 from infra.local.analytics_catalog import create_analytics_catalog
@@ -196,9 +198,20 @@ def run_etl(snapshot_date: date, stage: str, lake_root: Path) -> int:
     return 0
 
 
+def repair(stage: str) -> int:
+    """`etl.catalog_repair` against the running moto, whose catalog and lake live in memory."""
+    moto_url = _running_stack().get("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{MOTO_PORT}")
+    if not port_in_use(urlparse(moto_url).port or MOTO_PORT):
+        sys.exit(f"moto is not running at {moto_url}: there is no local catalog to repair")
+    for name, value in DUMMY_AWS_ENV.items():
+        os.environ.setdefault(name, value)
+    os.environ.update({"AWS_ENDPOINT_URL_S3": moto_url, "AWS_ENDPOINT_URL_GLUE": moto_url})
+    return catalog_repair.main(["--database", f"tasklake_{stage}"])
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["etl", "standalone"])
+    parser.add_argument("command", choices=["etl", "standalone", "repair"])
     parser.add_argument("--date", type=date.fromisoformat, default=datetime.now(UTC).date())
     parser.add_argument("--stage", default="dev")
     parser.add_argument(
@@ -214,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "etl":
         return run_etl(args.date, args.stage, args.lake_root.resolve())
+    if args.command == "repair":
+        return repair(args.stage)
     env = prepare(args.stage)
     print("Airflow on http://127.0.0.1:8080 (Ctrl-C stops it)")
     return airflow(env, "standalone")

@@ -1,5 +1,6 @@
 """Publishing and validation against moto: one partition per date, flipped whole or not at all."""
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -9,13 +10,21 @@ import pyarrow.parquet as pq
 import pytest
 
 import etl.publish
-from etl.lake_layout import bronze_attempt_prefix, new_attempt_key, partition_suffix
+from etl.catalog_repair import main, repair_catalog
+from etl.lake_layout import (
+    bronze_attempt_prefix,
+    new_attempt_key,
+    partition_suffix,
+    partition_values,
+)
 from etl.publish import (
     LiveLocationError,
     StagedPartition,
     newest_published_day,
+    publish_partition,
     publish_partitions,
     published_location,
+    published_partition,
     stage_partitions,
     table_location,
     tag_superseded,
@@ -382,3 +391,32 @@ def test_the_newest_published_day_is_read_from_the_catalog(local_stack: LocalSta
         )
 
     assert newest_published_day(glue, database, "tasks") == date(2026, 10, 2)
+
+
+def test_repair_points_deleted_and_wrong_partitions_back_at_the_published_folders(
+    local_stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s3, glue, database, day = (
+        local_stack.client("s3"),
+        local_stack.client("glue"),
+        local_stack.database,
+        date(2026, 10, 9),
+    )
+    published = _stage_day(local_stack, tmp_path, "run-live", day)
+    publish_partitions(glue, database, published)
+    write_pointers(s3, published)
+    values = partition_values(day)
+    for partition in published[:2]:
+        glue.delete_partition(
+            DatabaseName=database, TableName=partition.table, PartitionValues=values
+        )
+    publish_partition(glue, database, replace(published[2], location="s3://elsewhere/"))
+
+    assert main(["--database", database]) == 0
+
+    for partition in published:
+        assert published_partition(glue, database, partition.table, day) == replace(
+            partition, rows=0
+        )
+    assert capsys.readouterr().out.count(f" {day.isoformat()} ") == len(published)
+    assert repair_catalog(s3, glue, database) == []

@@ -164,6 +164,7 @@ def test_the_dag_reaches_the_lake_and_the_catalog_through_etl() -> None:
 
     assert {"etl.bronze", "etl.publish", "etl.validation", "etl.run_metrics"} <= modules
     assert "etl.lake_mirror" not in modules  # local only: it mirrors the catalog into a folder
+    assert "etl.catalog_repair" not in modules  # an operator's tool, run with their credentials
 
 
 def test_role_grants_exactly_the_aws_calls_the_dag_makes(statements: list[dict[str, Any]]) -> None:
