@@ -1,9 +1,9 @@
 """tasks_daily: snapshot the DynamoDB tasks table into the lake, one day per run.
 
 export (wait until DynamoDB can serve the end of the day, then its native point-in-time export;
-or a scan where no export exists) -> transform to Parquet and
-stage under a run folder -> validate against the export and the Glue catalog -> publish by
-pointing the Glue partitions at the run folder -> report metrics to CloudWatch.
+or a scan where no export exists) -> transform to Parquet and stage under a folder new to this
+attempt -> validate against the export and the Glue catalog -> publish by pointing the Glue
+partitions (and `<table>_latest`) at that folder -> report metrics to CloudWatch.
 
 Each run owns the data interval [start, start + 1 day) in UTC and writes the partition of its
 start date; the table's state at the end of the interval is what lands there. The work itself
@@ -30,6 +30,7 @@ from airflow.sdk import CronDataIntervalTimetable, Variable, chain, dag, get_cur
 
 from etl.bronze import scan_item_to_export_line
 from etl.lake_layout import bronze_attempt_prefix
+from etl.publish import PUBLISH_POOL
 
 SETTINGS_DEFAULTS = {
     "tasks_table": "tasklake-dev-tasks",
@@ -124,13 +125,18 @@ def wait_for_export(export_arn: str) -> bool:
 
 @task(trigger_rule="none_failed_min_one_success")
 def transform() -> dict[str, Any]:
-    """Transform the export to Parquet, staged under this run's folders (not yet visible)."""
+    """Transform the export to Parquet, staged under this attempt's own folders (not yet visible).
+
+    A new folder per attempt, not per run: a cleared run keeps its run id, and writing into the
+    folder a partition already points at would change the published data before `validate`.
+    """
     from etl.bronze import download_export, find_export
-    from etl.lake_layout import bronze_run_prefix
+    from etl.lake_layout import bronze_run_prefix, new_attempt_key
     from etl.publish import stage_partitions
     from etl.transform import transform_export
 
     snapshot_date, run_id = _run_identity()
+    attempt_key = new_attempt_key(run_id, get_current_context()["ti"].try_number)
     s3 = S3Hook().get_conn()
     export = find_export(s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id))
     with tempfile.TemporaryDirectory(prefix="tasks_daily-") as workdir:
@@ -144,7 +150,7 @@ def transform() -> dict[str, Any]:
             files=result.files,
             rows=result.rows,
             snapshot_date=snapshot_date,
-            run_id=run_id,
+            attempt_key=attempt_key,
         )
     return {
         "export_items": export.item_count if export.item_count is not None else counted,
@@ -168,19 +174,25 @@ def validate(run: dict[str, Any]) -> list[dict[str, Any]]:
     return partitions
 
 
-@task
+@task(pool=PUBLISH_POOL)
 def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
-    """Point each table's Glue partition at this run's folder, and `<table>_latest` at the newest.
+    """Point each table's Glue partition at the validated folders; returns rows per table.
 
-    Returns rows written per table.
+    The pool has one slot, so two runs of a date (`max_active_runs`) never publish at once.
+    Then `<table>_latest` follows the newest partition, each partition's pointer names its new
+    folder (the catalog's backup), and the folders it replaced are tagged for the lifecycle
+    rule to expire.
     """
     from etl.latest_snapshot import point_latest_tables
-    from etl.publish import StagedPartition, publish_partitions
+    from etl.publish import StagedPartition, publish_partitions, tag_superseded, write_pointers
 
     staged = [StagedPartition.from_dict(data) for data in partitions]
     glue = GlueCatalogHook().get_conn()
-    publish_partitions(glue, setting("glue_database"), staged)
+    replaced = publish_partitions(glue, setting("glue_database"), staged)
     point_latest_tables(glue, setting("glue_database"), [partition.table for partition in staged])
+    s3 = S3Hook().get_conn()
+    write_pointers(s3, staged)
+    tag_superseded(s3, replaced)
     return {partition.table: partition.rows for partition in staged}
 
 

@@ -1,20 +1,33 @@
 """Where one run's data lives in the lake bucket: the naming rules every step agrees on.
 
-Bronze keeps each run's raw export under its own prefix; published tables keep each run's files
-under `run=<run key>/` inside the Hive partition folder, and the Glue partition points at exactly
-one of them. Two different runs never write to the same key.
+Bronze keeps each run's raw export under its own prefix; published tables keep each attempt's
+files under `run=<attempt key>/` inside the Hive partition folder, and the Glue partition points at
+exactly one of them. Two attempts never write to the same key, even two of the same run id.
 """
 
 import re
+import secrets
 from datetime import date
 
 BRONZE_ROOT = "bronze/dynamodb/tasks"
+POINTER_FOLDER = "_published/"
+POINTER_NAME = "pointer.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def run_key(run_id: str) -> str:
     """An Airflow run id spelled so it is safe in an S3 key and a Hive path (no `:` or `+`)."""
     return _UNSAFE.sub("-", run_id).strip("-")
+
+
+def new_attempt_key(run_id: str, try_number: int) -> str:
+    """A staging folder name no other attempt has, and so no published partition points at.
+
+    The run id and try number say where the files came from; they are not unique on their own:
+    clearing a run keeps its run id, and `airflow dags test` recreates a run with the same id and
+    try 1. The random suffix makes every attempt's folder new.
+    """
+    return f"{run_key(run_id)}.try{try_number}.{secrets.token_hex(4)}"
 
 
 def partition_values(snapshot_date: date) -> list[str]:
@@ -25,6 +38,15 @@ def partition_values(snapshot_date: date) -> list[str]:
 def partition_suffix(snapshot_date: date) -> str:
     year, month, day = partition_values(snapshot_date)
     return f"year={year}/month={month}/day={day}/"
+
+
+def pointer_key(table_prefix: str, snapshot_date: date) -> str:
+    """The object naming a partition's published folder: beside the data, outside every partition.
+
+    `table_prefix` is the table location's key prefix (`silver/tasks/`). Athena reads only the
+    folders partitions name, and skips names starting with `_`, so the pointer is never data.
+    """
+    return f"{table_prefix}{POINTER_FOLDER}{partition_suffix(snapshot_date)}{POINTER_NAME}"
 
 
 def bronze_run_prefix(snapshot_date: date, run_id: str) -> str:

@@ -1,20 +1,23 @@
 """Publish a run's partitions to the lake so readers switch from the old data to the new at once.
 
-Each run uploads its files under its own `run=<key>/` folder inside the partition (invisible to
-Athena, which reads only the folder a Glue partition names), then points the Glue partition at
-that folder. The flip is a single catalog call per table: a reader sees the previous run's
-complete partition or this run's complete partition, never a mix and never both. Rerunning a date
-uploads to a new run folder and flips again, so a date always has exactly one set of rows.
+Each attempt uploads its files under its own `run=<attempt key>/` folder inside the partition
+(invisible to Athena, which reads only the folder a Glue partition names), then points the Glue
+partition at that folder. The flip is a single catalog call per table: a reader sees the previous
+run's complete partition or this run's complete partition, never a mix and never both. Rerunning a
+date, even under the same run id, uploads to a new folder and flips again, so a date always has
+exactly one set of rows and the published files are never rewritten.
 """
 
+import json
+import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from etl.lake_layout import partition_suffix, partition_values, run_key
+from etl.lake_layout import partition_suffix, partition_values, pointer_key
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -22,6 +25,22 @@ if TYPE_CHECKING:
 else:
     GlueClient = Any
     S3Client = Any
+
+log = logging.getLogger(__name__)
+
+PUBLISH_POOL = "tasklake_publish"
+"""The Airflow pool, of one slot, the publish task runs in: one publish at a time, any date."""
+
+
+KEYS_PARAMETER = "tasklake:keys"
+"""Glue partition parameter listing the objects of the folder it points at, as JSON: what to tag
+superseded when the partition is re-pointed, with no need to list the bucket."""
+SUPERSEDED_TAG = ("tasklake:lake-state", "superseded")
+"""Expired by the lake bucket's `expire-superseded-runs` lifecycle rule (infra/analytics.yaml)."""
+
+
+class LiveLocationError(RuntimeError):
+    """An attempt was about to upload into the folder readers are served from."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +57,13 @@ class StagedPartition:
     @property
     def bucket(self) -> str:
         return urlparse(self.location).netloc
+
+    @property
+    def pointer_key(self) -> str:
+        """Where `write_pointers` records that this folder is the published one."""
+        prefix = urlparse(self.location).path.lstrip("/")
+        suffix = partition_suffix(date.fromisoformat(self.snapshot_date))
+        return pointer_key(prefix[: prefix.rindex(suffix)], date.fromisoformat(self.snapshot_date))
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,13 +90,13 @@ def stage_partitions(
     files: Iterable[str],
     rows: dict[str, int],
     snapshot_date: date,
-    run_id: str,
+    attempt_key: str,
 ) -> list[StagedPartition]:
-    """Upload the transform's output files, one run folder per table partition.
+    """Upload the transform's output files, one attempt folder per table partition.
 
-    `files` are lake-relative paths like `tasks/year=2026/month=11/day=25/part-00000.parquet`. The
-    keys are fixed by the run, so a retried upload overwrites its own earlier attempt instead of
-    adding a second copy.
+    `files` are lake-relative paths like `tasks/year=2026/month=11/day=25/part-00000.parquet`;
+    `attempt_key` comes from `etl.lake_layout.new_attempt_key`. Uploading into the folder a
+    partition is published from would change what readers see before validation, so it fails.
     """
     by_table: dict[str, list[str]] = {}
     for relative in files:
@@ -80,8 +106,10 @@ def stage_partitions(
     for table, relatives in sorted(by_table.items()):
         location = (
             f"{table_location(glue, database, table)}{partition_suffix(snapshot_date)}"
-            f"run={run_key(run_id)}/"
+            f"run={attempt_key}/"
         )
+        if published_location(glue, database, table, snapshot_date).rstrip("/") == location[:-1]:
+            raise LiveLocationError(f"{table}: {location} is published; stage a new attempt")
         parsed = urlparse(location)
         keys = []
         for relative in sorted(relatives):
@@ -104,21 +132,38 @@ def _partition_input(glue: GlueClient, database: str, partition: StagedPartition
         if key in {"Columns", "InputFormat", "OutputFormat", "SerdeInfo", "Compressed"}
     }
     values = partition_values(date.fromisoformat(partition.snapshot_date))
-    return {"Values": values, "StorageDescriptor": {**storage, "Location": partition.location}}
+    return {
+        "Values": values,
+        "StorageDescriptor": {**storage, "Location": partition.location},
+        "Parameters": {KEYS_PARAMETER: json.dumps(partition.keys)},
+    }
+
+
+def published_partition(
+    glue: GlueClient, database: str, table: str, snapshot_date: date
+) -> StagedPartition | None:
+    """The partition readers of `table` get for `snapshot_date` right now, if it was published.
+
+    `keys` is empty for a partition published before the catalog recorded them; rows are not
+    recorded in the catalog (0).
+    """
+    try:
+        found = glue.get_partition(
+            DatabaseName=database,
+            TableName=table,
+            PartitionValues=partition_values(snapshot_date),
+        )["Partition"]
+    except glue.exceptions.EntityNotFoundException:
+        return None
+    keys = json.loads(found.get("Parameters", {}).get(KEYS_PARAMETER, "[]"))
+    location = found["StorageDescriptor"]["Location"]
+    return StagedPartition(table, snapshot_date.isoformat(), location, keys, 0)
 
 
 def published_location(glue: GlueClient, database: str, table: str, snapshot_date: date) -> str:
     """Where readers of `table` find `snapshot_date` right now ('' when it was never published)."""
-    try:
-        partition = glue.get_partition(
-            DatabaseName=database,
-            TableName=table,
-            PartitionValues=partition_values(snapshot_date),
-        )
-    except glue.exceptions.EntityNotFoundException:
-        return ""
-    location: str = partition["Partition"]["StorageDescriptor"]["Location"]
-    return location
+    partition = published_partition(glue, database, table, snapshot_date)
+    return partition.location if partition is not None else ""
 
 
 def newest_published_day(glue: GlueClient, database: str, table: str) -> date | None:
@@ -149,35 +194,103 @@ def publish_partition(glue: GlueClient, database: str, partition: StagedPartitio
         )
 
 
-def _restore(glue: GlueClient, database: str, partition: StagedPartition, location: str) -> None:
-    """Put a partition back where it pointed before this run ('' means it did not exist)."""
-    values = partition_values(date.fromisoformat(partition.snapshot_date))
-    if location:
-        publish_partition(glue, database, replace(partition, location=location))
+def _restore(
+    glue: GlueClient, database: str, partition: StagedPartition, before: StagedPartition | None
+) -> None:
+    """Put a partition back as it was before this run (None: it did not exist).
+
+    Only a partition that points at this run's folder is touched: one whose flip never reached
+    Glue is already right, and one another publish has re-pointed since is not ours to undo.
+    """
+    snapshot_date = date.fromisoformat(partition.snapshot_date)
+    if published_location(glue, database, partition.table, snapshot_date) != partition.location:
+        return
+    if before is not None:
+        publish_partition(glue, database, before)
     else:
         glue.delete_partition(
-            DatabaseName=database, TableName=partition.table, PartitionValues=values
+            DatabaseName=database,
+            TableName=partition.table,
+            PartitionValues=partition_values(snapshot_date),
         )
+
+
+def _restore_all(
+    glue: GlueClient,
+    database: str,
+    previous: list[tuple[StagedPartition, StagedPartition | None]],
+    error: Exception,
+) -> None:
+    """Restore every table, logging (not raising) a failed restore so `error` stays the cause."""
+    for partition, before in reversed(previous):
+        try:
+            _restore(glue, database, partition, before)
+        except Exception:
+            log.exception(
+                "publish failed and %s %s could not be restored to %r; it may still point at %s",
+                partition.table,
+                partition.snapshot_date,
+                before.location if before is not None else "(no partition)",
+                partition.location,
+            )
+            error.add_note(f"restoring {partition.table} failed: tables may be mixed, see the log")
 
 
 def publish_partitions(
     glue: GlueClient, database: str, partitions: Iterable[StagedPartition]
-) -> dict[str, str]:
-    """Publish every staged partition of a run, or none of them.
+) -> list[StagedPartition]:
+    """Publish every staged partition of a run, or none of them; returns the partitions replaced.
 
-    Glue has no transaction across tables, so if one flip fails the tables already flipped are
-    pointed back at their previous run before the error propagates: a failed publish leaves the
-    date as readers knew it, and the retry publishes the whole run again.
+    Glue has no transaction across tables, so if one flip fails every table is pointed back at
+    its previous run before the error propagates, including the failing one, whose update may
+    have landed on the server before the call raised. A failed publish leaves the date as readers
+    knew it, and the retry publishes the whole run again. Callers run one publish at a time
+    (`PUBLISH_POOL`), so a restore cannot race another run's flip of the same partition.
     """
-    previous: list[tuple[StagedPartition, str]] = []
+    previous: list[tuple[StagedPartition, StagedPartition | None]] = []
     try:
         for partition in partitions:
             snapshot_date = date.fromisoformat(partition.snapshot_date)
-            before = published_location(glue, database, partition.table, snapshot_date)
-            publish_partition(glue, database, partition)
+            before = published_partition(glue, database, partition.table, snapshot_date)
             previous.append((partition, before))
-    except Exception:
-        for flipped, location in reversed(previous):
-            _restore(glue, database, flipped, location)
+            publish_partition(glue, database, partition)
+    except Exception as error:
+        _restore_all(glue, database, previous, error)
         raise
-    return {partition.table: partition.location for partition, _ in previous}
+    return [
+        before
+        for partition, before in previous
+        if before is not None and before.location != partition.location
+    ]
+
+
+def write_pointers(s3: S3Client, partitions: Iterable[StagedPartition]) -> None:
+    """Record beside the data which folder each partition publishes (`etl.catalog_repair`)."""
+    for partition in partitions:
+        body = json.dumps(partition.as_dict(), indent=2, sort_keys=True).encode()
+        s3.put_object(
+            Bucket=partition.bucket,
+            Key=partition.pointer_key,
+            Body=body,
+            ContentType="application/json",
+        )
+
+
+def tag_superseded(s3: S3Client, replaced: Iterable[StagedPartition]) -> list[str]:
+    """Tag the objects of folders no partition points at any more, for the lifecycle to expire.
+
+    Readers that planned a query before the flip may still be reading them; the rule waits days.
+    A folder published before the catalog recorded its keys cannot be tagged, which is logged.
+    """
+    tagged: list[str] = []
+    for partition in replaced:
+        if not partition.keys:
+            log.warning("%s: keys not recorded, not tagged superseded", partition.location)
+        for key in partition.keys:
+            s3.put_object_tagging(
+                Bucket=partition.bucket,
+                Key=key,
+                Tagging={"TagSet": [{"Key": SUPERSEDED_TAG[0], "Value": SUPERSEDED_TAG[1]}]},
+            )
+            tagged.append(key)
+    return tagged

@@ -16,6 +16,9 @@ else:
     GlueClient = Any
     S3Client = Any
 
+PARQUET_MAGIC = b"PAR1"
+# Our footers are a few KB (a handful of row groups); a larger one costs a second ranged read.
+FOOTER_READ_BYTES = 64 * 1024
 ITEM_TABLE = "tasks"
 """The lake table holding one row per exported DynamoDB item."""
 
@@ -46,9 +49,25 @@ def _catalog_columns(glue: GlueClient, database: str, table: str) -> list[tuple[
     return [(column["Name"], column["Type"]) for column in columns]
 
 
+def _read_tail(s3: S3Client, bucket: str, key: str, size: int) -> bytes:
+    tail: bytes = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=-{size}")["Body"].read()
+    return tail
+
+
 def _read_metadata(s3: S3Client, bucket: str, key: str) -> pq.FileMetaData:
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    return pq.read_metadata(io.BytesIO(body))
+    """The Parquet footer, fetched with ranged reads of the file's end, not the whole file.
+
+    A file ends with the footer, its length (4 bytes, little-endian) and `PAR1`: read the last
+    `FOOTER_READ_BYTES`, and again further back if the footer is longer.
+    """
+    tail = _read_tail(s3, bucket, key, FOOTER_READ_BYTES)
+    if len(tail) < 12 or tail[-4:] != PARQUET_MAGIC:
+        raise ValidationError(f"s3://{bucket}/{key} is not a Parquet file")
+    footer_size = int.from_bytes(tail[-8:-4], "little") + 8
+    if footer_size > len(tail):
+        tail = _read_tail(s3, bucket, key, footer_size)
+    # pyarrow reads only the end of what it is given: the magic and the footer make a file.
+    return pq.read_metadata(io.BytesIO(PARQUET_MAGIC + tail[-footer_size:]))
 
 
 def check_staged_files(

@@ -7,6 +7,7 @@ export in scan mode because DynamoDB Local has no export API.
 
     python -m infra.local.airflow_local etl [--date YYYY-MM-DD]
     python -m infra.local.airflow_local standalone
+    python -m infra.local.airflow_local repair
     python -m infra.local.airflow_local cli backfill create --dag-id tasks_daily ...
 """
 
@@ -23,7 +24,9 @@ from urllib.parse import urlparse
 
 import boto3
 
+from etl import catalog_repair
 from etl.lake_mirror import mirror_published
+from etl.publish import PUBLISH_POOL
 from infra.local.analytics_catalog import create_analytics_catalog
 from infra.local.services import DUMMY_AWS_ENV, port_in_use, start_moto
 
@@ -32,6 +35,8 @@ LOCAL = REPO / ".local"
 MOTO_PORT = 4566
 DAG_ID = "tasks_daily"
 METRICS_LOG = LOCAL / "metrics" / f"{DAG_ID}.jsonl"
+# The pools the DAG names, as MWAA gets them (`airflow pools set`, ADR 0008): name -> slots, why.
+POOLS = {PUBLISH_POOL: (1, "one tasks_daily publish at a time, whatever the date (ADR 0008)")}
 
 
 def airflow_env(
@@ -97,6 +102,28 @@ def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> int:
         return subprocess.call(command, env=full_env, stdout=out, stderr=subprocess.STDOUT)
 
 
+def create_pools(env: dict[str, str], airflow_home: Path) -> None:
+    """Create or resize the DAG's pools; skipped when the home already has exactly these.
+
+    A task in a pool that does not exist is never scheduled, so this runs before any DAG does.
+    Each `airflow pools set` costs an Airflow start (~5 s), hence the record in the home.
+    """
+    record = airflow_home / "pools.json"
+    wanted = json.dumps(POOLS, sort_keys=True)
+    if record.exists() and record.read_text() == wanted:
+        return
+    airflow_cli = str(Path(sys.executable).with_name("airflow"))
+    for name, (slots, description) in POOLS.items():
+        subprocess.run(
+            [airflow_cli, "pools", "set", name, str(slots), description],
+            env={**os.environ, **env},
+            capture_output=True,
+            check=True,
+            timeout=300,
+        )
+    record.write_text(wanted)
+
+
 def _running_stack() -> dict[str, str]:
     """The endpoints `make run` wrote for the stack it is running, if it is running."""
     stack_file = LOCAL / "stack.json"
@@ -142,6 +169,7 @@ def prepare(stage: str) -> dict[str, str]:
     )
     if not (LOCAL / "airflow" / "airflow.db").exists():
         airflow(env, "db", "migrate", log=LOCAL / "logs" / "airflow-db-migrate.log")
+    create_pools(env, LOCAL / "airflow")
     return env
 
 
@@ -170,9 +198,20 @@ def run_etl(snapshot_date: date, stage: str, lake_root: Path) -> int:
     return 0
 
 
+def repair(stage: str) -> int:
+    """`etl.catalog_repair` against the running moto, whose catalog and lake live in memory."""
+    moto_url = _running_stack().get("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{MOTO_PORT}")
+    if not port_in_use(urlparse(moto_url).port or MOTO_PORT):
+        sys.exit(f"moto is not running at {moto_url}: there is no local catalog to repair")
+    for name, value in DUMMY_AWS_ENV.items():
+        os.environ.setdefault(name, value)
+    os.environ.update({"AWS_ENDPOINT_URL_S3": moto_url, "AWS_ENDPOINT_URL_GLUE": moto_url})
+    return catalog_repair.main(["--database", f"tasklake_{stage}"])
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["etl", "standalone"])
+    parser.add_argument("command", choices=["etl", "standalone", "repair"])
     parser.add_argument("--date", type=date.fromisoformat, default=datetime.now(UTC).date())
     parser.add_argument("--stage", default="dev")
     parser.add_argument(
@@ -188,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "etl":
         return run_etl(args.date, args.stage, args.lake_root.resolve())
+    if args.command == "repair":
+        return repair(args.stage)
     env = prepare(args.stage)
     print("Airflow on http://127.0.0.1:8080 (Ctrl-C stops it)")
     return airflow(env, "standalone")

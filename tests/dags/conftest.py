@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from infra.local.airflow_local import airflow_env
+from infra.local.airflow_local import airflow_env, create_pools
 from infra.local.analytics_catalog import create_analytics_catalog
 from infra.local.services import DUMMY_AWS_ENV, free_port, start_dynamodb, start_moto
 from tests.dags.local_stack import LAKE_BUCKET, TASKS_TABLE, LocalStack, create_tasks_table
@@ -26,6 +26,8 @@ AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="tasklake-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
 os.environ["TASKLAKE_RETRY_DELAY_SECONDS"] = "1"
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+# In-process `dag.test()` serializes the DAG from this folder's bundle before it creates a run.
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[2] / "dags")
 os.environ.update(DUMMY_AWS_ENV)
 
 
@@ -65,6 +67,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             check=True,
             timeout=300,
         )
+        create_pools(env, AIRFLOW_HOME)
         yield LocalStack(env, database)
     finally:
         dynamodb.stop()

@@ -102,6 +102,14 @@ class LocalStack:
         location: str = partition["StorageDescriptor"]["Location"]
         return location
 
+    def objects(self, location: str) -> dict[str, str]:
+        """Key -> ETag of every object under an s3:// folder."""
+        parsed = urlparse(location)
+        listed = self.client("s3").list_objects_v2(
+            Bucket=parsed.netloc, Prefix=parsed.path.lstrip("/")
+        )
+        return {obj["Key"]: obj["ETag"] for obj in listed.get("Contents", [])}
+
     def read_published(self, table: str, snapshot_date: date) -> pa.Table:
         """What Athena would read for that date: every file under the partition's location."""
         parsed = urlparse(self.location(table, snapshot_date))

@@ -13,6 +13,7 @@ import pytest
 from airflow.models import DagBag
 
 import etl.publish
+import etl.validation
 from etl.publish import StagedPartition, newest_published_day, publish_partition
 from infra.local.airflow_local import logical_date_for
 from tests.dags.local_stack import LAKE_BUCKET, LocalStack, create_tasks_table, task_item
@@ -179,6 +180,70 @@ def test_failure_mid_publish_heals_on_retry_with_nothing_partial_visible(
         "t1",
         "t2",
     ]
+
+
+def _forget_bronze(stack: LocalStack, day: date) -> None:
+    """Drop the day's exports: `dag.test` restarts try numbers, so a rerun's scan export would
+    land in the first run's `attempt=1/` folder beside its files (a scheduler's clear gives the
+    rerun attempt 2; a native export there fails on two manifests)."""
+    s3 = stack.client("s3")
+    prefix = f"bronze/dynamodb/tasks/snapshot_date={day.isoformat()}/"
+    for key in stack.objects(f"s3://{LAKE_BUCKET}/{prefix}"):
+        s3.delete_object(Bucket=LAKE_BUCKET, Key=key)
+
+
+def test_rerun_under_the_same_run_id_leaves_readers_on_the_old_data_until_it_validates(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clear + rerun keeps the run id; a reader holding the published partition must not notice.
+
+    `dag.test` clears the date's task instances and recreates the run; with a fixed `run_after`
+    it reuses the run id, and even the try number restarts at 1.
+    """
+    day = date(2026, 11, 10)
+    logical_date = datetime.fromisoformat(logical_date_for(day))
+    dag = DagBag(dag_folder=str(DAGS)).dags["tasks_daily"]
+    stack.put_tasks(task_item("alice", "t1"))
+    first_run_id = dag.test(logical_date=logical_date, run_after=logical_date).run_id
+    # A reader plans a query: it knows the locations and the objects it is going to read.
+    held = {table: stack.location(table, day) for table in TABLES}
+    held_objects = {table: stack.objects(location) for table, location in held.items()}
+    stack.put_tasks(task_item("bob", "t2"))
+    _forget_bronze(stack, day)
+
+    seen_when_validating: list[tuple[dict[str, str], list[str]]] = []
+
+    def failing_check(s3: Any, glue: Any, database: str, staged: list[Any]) -> None:
+        visible = {table: stack.location(table, day) for table in TABLES}
+        seen_when_validating.append((visible, [partition.location for partition in staged]))
+        raise etl.validation.ValidationError("injected: staged files do not match")
+
+    monkeypatch.setattr(etl.validation, "check_staged_files", failing_check)
+    failed = dag.test(logical_date=logical_date, run_after=logical_date)
+
+    assert (failed.run_id, failed.state) == (first_run_id, "failed")
+    assert seen_when_validating, "the injected validation never ran"
+    for visible, staged_at in seen_when_validating:
+        assert visible == held
+        assert not set(staged_at) & set(held.values())
+    assert {table: stack.location(table, day) for table in TABLES} == held
+    assert {table: stack.objects(location) for table, location in held.items()} == held_objects
+    assert stack.read_published("tasks", day).column("task_id").to_pylist() == ["t1"]
+
+    monkeypatch.undo()
+    _forget_bronze(stack, day)
+    healed = dag.test(logical_date=logical_date, run_after=logical_date)
+
+    assert (healed.run_id, healed.state) == (first_run_id, "success")
+    assert all(stack.location(table, day) != held[table] for table in TABLES)
+    assert sorted(stack.read_published("tasks", day).column("task_id").to_pylist()) == ["t1", "t2"]
+    # The reader that planned against the old folders can still finish: nothing was rewritten.
+    assert {table: stack.objects(location) for table, location in held.items()} == held_objects
+    s3 = stack.client("s3")
+    for objects in held_objects.values():
+        for key in objects:
+            tags = s3.get_object_tagging(Bucket=LAKE_BUCKET, Key=key)["TagSet"]
+            assert tags == [{"Key": "tasklake:lake-state", "Value": "superseded"}]
 
 
 def test_native_mode_runs_the_point_in_time_export(stack: LocalStack) -> None:

@@ -34,3 +34,16 @@ def test_every_query_file_is_a_named_query_and_nothing_else_is() -> None:
 @pytest.mark.parametrize("path", QUERY_FILES, ids=[path.stem for path in QUERY_FILES])
 def test_named_query_text_is_the_file(path: Path) -> None:
     assert named_queries()[path.stem]["QueryString"] == path.read_text()
+
+
+def test_the_glue_catalog_is_retained_when_its_stack_deletes_or_replaces_it() -> None:
+    """Partitions are registered by the DAG, not the template: a replaced table would lose them."""
+    resources = load_template(INFRA / "analytics.yaml")["Resources"]
+    catalog = {
+        logical_id: (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy"))
+        for logical_id, resource in resources.items()
+        if resource["Type"] in {"AWS::Glue::Database", "AWS::Glue::Table"}
+    }
+
+    assert len(catalog) == 4
+    assert set(catalog.values()) == {("Retain", "Retain")}

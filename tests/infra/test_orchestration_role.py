@@ -34,6 +34,8 @@ S3_ACTIONS = {
     "get_object": "s3:GetObject",
     "download_file": "s3:GetObject",  # HeadObject + ranged GetObject
     "upload_file": {"s3:PutObject", "s3:AbortMultipartUpload"},  # multipart above 8 MB
+    "put_object": "s3:PutObject",
+    "put_object_tagging": "s3:PutObjectTagging",
 }
 # The native export's DynamoDB calls (etl.native_export), listed here as well as read from the
 # code, so a call dropped from the code or a grant widened beyond them fails one test or the other.
@@ -168,6 +170,7 @@ def test_the_dag_reaches_the_lake_and_the_catalog_through_etl() -> None:
 
     assert {"etl.bronze", "etl.publish", "etl.validation", "etl.run_metrics"} <= modules
     assert "etl.lake_mirror" not in modules  # local only: it mirrors the catalog into a folder
+    assert "etl.catalog_repair" not in modules  # an operator's tool, run with their credentials
 
 
 def test_role_grants_exactly_the_aws_calls_the_dag_makes(statements: list[dict[str, Any]]) -> None:
@@ -193,6 +196,8 @@ def test_role_reads_and_writes_exactly_the_lake_prefixes_the_dag_writes(
     assert lake_prefixes(statements, "s3:PutObject") == expected
     assert lake_prefixes(statements, "s3:GetObject") == expected
     assert lake_prefixes(statements, "s3:PutObjectAcl") == {f"{BRONZE_ROOT}/"}
+    # Superseded run folders of the published tables, for the lake bucket's lifecycle rule.
+    assert lake_prefixes(statements, "s3:PutObjectTagging") == expected - {f"{BRONZE_ROOT}/"}
 
 
 def test_role_lists_only_the_bronze_exports(statements: list[dict[str, Any]]) -> None:

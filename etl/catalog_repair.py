@@ -1,0 +1,78 @@
+"""Rebuild the lake's Glue partitions from the pointers publish leaves beside the data.
+
+The catalog is the only thing readers follow, and replacing a Glue table drops its partitions;
+crawling cannot rebuild them (it would register every `run=` folder). Each publish writes
+`<table location>_published/year=/month=/day=/pointer.json` naming the folder it made live, so
+the partitions can be put back exactly. Clients are boto3's defaults: the same command repairs
+AWS with an operator's credentials, or the local stack with `AWS_ENDPOINT_URL_*` set.
+
+    python -m etl.catalog_repair --database tasklake_dev
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import boto3
+
+from etl.lake_layout import POINTER_FOLDER, POINTER_NAME
+from etl.publish import StagedPartition, publish_partition, published_location, table_location
+from etl.schemas import TABLES
+
+if TYPE_CHECKING:
+    from mypy_boto3_glue import GlueClient
+    from mypy_boto3_s3 import S3Client
+else:
+    GlueClient = Any
+    S3Client = Any
+
+
+def read_pointers(
+    s3: S3Client, glue: GlueClient, database: str, table: str
+) -> list[StagedPartition]:
+    """Every partition of `table` a publish recorded, as it recorded it."""
+    parsed = urlparse(table_location(glue, database, table))
+    prefix = parsed.path.lstrip("/") + POINTER_FOLDER
+    pointers: list[StagedPartition] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=parsed.netloc, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            if obj["Key"].endswith(f"/{POINTER_NAME}"):
+                body = s3.get_object(Bucket=parsed.netloc, Key=obj["Key"])["Body"].read()
+                pointers.append(StagedPartition.from_dict(json.loads(body)))
+    return pointers
+
+
+def repair_catalog(
+    s3: S3Client, glue: GlueClient, database: str, tables: Iterable[str] = TABLES
+) -> list[StagedPartition]:
+    """Point every recorded partition back at its pointer's folder; returns those it changed."""
+    repaired: list[StagedPartition] = []
+    for table in tables:
+        for pointer in read_pointers(s3, glue, database, table):
+            snapshot_date = date.fromisoformat(pointer.snapshot_date)
+            if published_location(glue, database, table, snapshot_date) != pointer.location:
+                publish_partition(glue, database, pointer)
+                repaired.append(pointer)
+    return repaired
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", required=True, help="Glue database, e.g. tasklake_dev")
+    parser.add_argument("--table", action="append", choices=sorted(TABLES), help="default: all")
+    args = parser.parse_args(argv)
+    repaired = repair_catalog(
+        boto3.client("s3"), boto3.client("glue"), args.database, args.table or TABLES
+    )
+    for partition in repaired:
+        print(f"repaired {partition.table:<18} {partition.snapshot_date}  {partition.location}")
+    print(f"{len(repaired)} partitions repaired in {args.database}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
