@@ -30,7 +30,6 @@ from airflow.sdk import CronDataIntervalTimetable, Variable, chain, dag, get_cur
 
 from etl.bronze import scan_item_to_export_line
 from etl.lake_layout import bronze_attempt_prefix
-from etl.publish import PUBLISH_POOL
 
 SETTINGS_DEFAULTS = {
     "tasks_table": "tasklake-dev-tasks",
@@ -174,11 +173,13 @@ def validate(run: dict[str, Any]) -> list[dict[str, Any]]:
     return partitions
 
 
-@task(pool=PUBLISH_POOL)
+# One publish at a time across every run of the DAG, whatever its date: a task-level limit the
+# scheduler enforces, so MWAA needs no pool created by hand.
+@task(max_active_tis_per_dag=1)
 def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
     """Point each table's Glue partition at the validated folders; returns rows per table.
 
-    The pool has one slot, so two runs of a date (`max_active_runs`) never publish at once.
+    Two runs (`max_active_runs`) never publish at once: the task runs one instance at a time.
     Then `<table>_latest` follows the newest partition, each partition's pointer names its new
     folder (the catalog's backup), and the folders it replaced are tagged for the lifecycle
     rule to expire.

@@ -28,10 +28,6 @@ else:
 
 log = logging.getLogger(__name__)
 
-PUBLISH_POOL = "tasklake_publish"
-"""The Airflow pool, of one slot, the publish task runs in: one publish at a time, any date."""
-
-
 KEYS_PARAMETER = "tasklake:keys"
 """Glue partition parameter listing the objects of the folder it points at, as JSON: what to tag
 superseded when the partition is re-pointed, with no need to list the bucket."""
@@ -244,8 +240,9 @@ def publish_partitions(
     Glue has no transaction across tables, so if one flip fails every table is pointed back at
     its previous run before the error propagates, including the failing one, whose update may
     have landed on the server before the call raised. A failed publish leaves the date as readers
-    knew it, and the retry publishes the whole run again. Callers run one publish at a time
-    (`PUBLISH_POOL`), so a restore cannot race another run's flip of the same partition.
+    knew it, and the retry publishes the whole run again. Callers run one publish at a time (the
+    DAG's publish task allows one instance across all runs), so a restore cannot race another
+    run's flip of the same partition.
     """
     previous: list[tuple[StagedPartition, StagedPartition | None]] = []
     try:

@@ -26,7 +26,6 @@ import boto3
 
 from etl import catalog_repair
 from etl.lake_mirror import mirror_published
-from etl.publish import PUBLISH_POOL
 from infra.local.analytics_catalog import create_analytics_catalog
 from infra.local.services import DUMMY_AWS_ENV, port_in_use, start_moto
 
@@ -35,8 +34,6 @@ LOCAL = REPO / ".local"
 MOTO_PORT = 4566
 DAG_ID = "tasks_daily"
 METRICS_LOG = LOCAL / "metrics" / f"{DAG_ID}.jsonl"
-# The pools the DAG names, as MWAA gets them (`airflow pools set`, ADR 0008): name -> slots, why.
-POOLS = {PUBLISH_POOL: (1, "one tasks_daily publish at a time, whatever the date (ADR 0008)")}
 
 
 def airflow_env(
@@ -102,28 +99,6 @@ def airflow(env: dict[str, str], *args: str, log: Path | None = None) -> int:
         return subprocess.call(command, env=full_env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def create_pools(env: dict[str, str], airflow_home: Path) -> None:
-    """Create or resize the DAG's pools; skipped when the home already has exactly these.
-
-    A task in a pool that does not exist is never scheduled, so this runs before any DAG does.
-    Each `airflow pools set` costs an Airflow start (~5 s), hence the record in the home.
-    """
-    record = airflow_home / "pools.json"
-    wanted = json.dumps(POOLS, sort_keys=True)
-    if record.exists() and record.read_text() == wanted:
-        return
-    airflow_cli = str(Path(sys.executable).with_name("airflow"))
-    for name, (slots, description) in POOLS.items():
-        subprocess.run(
-            [airflow_cli, "pools", "set", name, str(slots), description],
-            env={**os.environ, **env},
-            capture_output=True,
-            check=True,
-            timeout=300,
-        )
-    record.write_text(wanted)
-
-
 def _running_stack() -> dict[str, str]:
     """The endpoints `make run` wrote for the stack it is running, if it is running."""
     stack_file = LOCAL / "stack.json"
@@ -169,7 +144,6 @@ def prepare(stage: str) -> dict[str, str]:
     )
     if not (LOCAL / "airflow" / "airflow.db").exists():
         airflow(env, "db", "migrate", log=LOCAL / "logs" / "airflow-db-migrate.log")
-    create_pools(env, LOCAL / "airflow")
     return env
 
 

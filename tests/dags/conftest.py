@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from infra.local.airflow_local import airflow_env, create_pools
+from infra.local.airflow_local import airflow_env
 from infra.local.analytics_catalog import create_analytics_catalog
 from infra.local.services import DUMMY_AWS_ENV, free_port, start_dynamodb, start_moto
 from tests.dags.local_stack import LAKE_BUCKET, TASKS_TABLE, LocalStack, create_tasks_table
@@ -67,7 +67,6 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             check=True,
             timeout=300,
         )
-        create_pools(env, AIRFLOW_HOME)
         yield LocalStack(env, database)
     finally:
         dynamodb.stop()

@@ -8,13 +8,10 @@ from pathlib import Path
 import pendulum
 import pytest
 from airflow.models import DagBag
-from airflow.models.pool import Pool
 from airflow.serialization.encoders import coerce_to_core_timetable
 from airflow.utils.dag_cycle_tester import check_cycle
 
-from etl.publish import PUBLISH_POOL
 from infra.local.airflow_local import logical_date_for
-from tests.dags.local_stack import LocalStack
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
@@ -66,14 +63,8 @@ def test_every_task_retries_with_exponential_backoff(dag) -> None:  # type: igno
         assert task.max_retry_delay is not None, task.task_id
 
 
-def test_publish_runs_alone_in_a_pool_of_one_slot_the_local_setup_creates(  # type: ignore[no-untyped-def]
-    dag, local_stack: LocalStack
-) -> None:
-    pool = Pool.get_pool(PUBLISH_POOL)
-
-    assert dag.get_task("publish").pool == PUBLISH_POOL
-    assert pool is not None
-    assert pool.slots == 1
+def test_publish_runs_one_instance_at_a_time_across_runs(dag) -> None:  # type: ignore[no-untyped-def]
+    assert dag.get_task("publish").max_active_tis_per_dag == 1
 
 
 @pytest.mark.parametrize("snapshot_date", [date(2026, 11, 25), date(2024, 2, 29)])
