@@ -178,6 +178,24 @@ def _relative(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
+def _function_exists(title: str, function: str) -> Step:
+    """Ask Lambda whether the function exists; later steps branch on the answer."""
+    return Step(
+        title,
+        _aws(
+            "lambda",
+            "get-function",
+            "--function-name",
+            function,
+            "--query",
+            "Configuration.FunctionArn",
+            "--output",
+            "text",
+        ),
+        probe="function-exists",
+    )
+
+
 def deploy_function(options: Options) -> list[Step]:
     """Zappa: `deploy` the first time, `update` after; then the WAF and throttling on its stage."""
     stage = options.stage
@@ -193,20 +211,7 @@ def deploy_function(options: Options) -> list[Step]:
         f"arn:aws:apigateway:{options.region}::/restapis/", rest_api, f"/stages/{stage}"
     )
     return [
-        Step(
-            f"does the function {function} exist yet?",
-            _aws(
-                "lambda",
-                "get-function",
-                "--function-name",
-                function,
-                "--query",
-                "Configuration.FunctionArn",
-                "--output",
-                "text",
-            ),
-            probe="function-exists",
-        ),
+        _function_exists(f"does the function {function} exist yet?", function),
         Step(
             f"write {settings} from the stack outputs",
             _args(*write_settings),
@@ -302,20 +307,7 @@ def destroy_plan(options: Options) -> Plan:
     settings = str(zappa_settings_file(stage))
     steps = [
         whoami(),
-        Step(
-            f"is the function {function} deployed?",
-            _aws(
-                "lambda",
-                "get-function",
-                "--function-name",
-                function,
-                "--query",
-                "Configuration.FunctionArn",
-                "--output",
-                "text",
-            ),
-            probe="function-exists",
-        ),
+        _function_exists(f"is the function {function} deployed?", function),
         Step(
             f"write {settings} from the stack outputs",
             _args(PYTHON, "-m", "infra.deploy", "zappa-settings", "--stage", stage),
