@@ -6,6 +6,7 @@ against a stub table whose restorable time follows a stub clock. Starting and fo
 export is tested on moto, which does model the export itself.
 """
 
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -94,7 +95,11 @@ def test_a_table_without_pitr_fails_instead_of_waiting() -> None:
 
 
 @pytest.fixture
-def dynamodb() -> Iterator[Any]:
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # In-process moto answers only AWS's own endpoints: drop any local engine's endpoint another
+    # fixture of the session exported (the API tests' DynamoDB Local, for one).
+    for name in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(name)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="lake")
