@@ -42,16 +42,19 @@ BRONZE_ITEM_TYPE = "struct<{}>".format(
 """Hive type of the `item` column, as the external table over an export declares it."""
 
 
-def _statement(table: str, snapshot_date: date) -> str:
+def _statement(table: str, snapshot_date: date, bronze: str) -> str:
     template = Template((SQL_DIR / f"{table}.sql").read_text())
-    return template.substitute(snapshot_date=snapshot_date.isoformat()).strip()
+    return template.substitute(snapshot_date=snapshot_date.isoformat(), bronze=bronze).strip()
 
 
-def table_query(table: str, snapshot_date: date) -> str:
-    """The SELECT giving `table`'s rows for `snapshot_date` from `bronze_tasks`, as Trino SQL."""
+def table_query(table: str, snapshot_date: date, bronze: str = BRONZE_RELATION) -> str:
+    """The SELECT giving `table`'s rows for `snapshot_date` as Trino SQL.
+
+    `bronze` names the relation over the export (a run's external table in Athena).
+    """
     if table not in TABLES:
         raise ValueError(f"not a lake table: {table}")
-    tasks = _statement("tasks", snapshot_date)
+    tasks = _statement("tasks", snapshot_date, bronze)
     if table == "tasks":
         return tasks
-    return f"WITH tasks AS (\n{tasks}\n)\n{_statement(table, snapshot_date)}"
+    return f"WITH tasks AS (\n{tasks}\n)\n{_statement(table, snapshot_date, bronze)}"

@@ -37,5 +37,5 @@ FROM (
         from_iso8601_timestamp_nanos(item.updated_at.s) AS updated_at,
         from_iso8601_timestamp_nanos(item.completed_at.s) AS completed_at,
         CAST(item.version.n AS bigint) AS version
-    FROM bronze_tasks
+    FROM ${bronze}
 ) AS items
