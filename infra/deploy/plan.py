@@ -119,6 +119,9 @@ def upload_to_mwaa(options: Options) -> list[Step]:
                 "*",
                 "--include",
                 "*.py",
+                # The transform's SQL (etl/sql/), which the Athena engine runs.
+                "--include",
+                "*.sql",
             ),
         ),
         Step(

@@ -1,0 +1,52 @@
+"""The statements the Athena engine runs for one attempt, as SQL strings (no AWS calls here).
+
+Per attempt: an external table over the export's data folder, one `CREATE TABLE AS` per lake
+table writing Parquet (zstd) into the attempt's staging folder, the folder etl/publish.py stages
+the pyarrow path's files into, and a DROP of every table made, which leaves the files in place.
+The DDL is Hive's dialect (backticks), the CTAS Trino's (double quotes), as Athena requires.
+"""
+
+import re
+from datetime import date
+
+from etl.lake_layout import partition_suffix
+from etl.partition_output import ZSTD_LEVEL
+from etl.transform_sql import BRONZE_ITEM_TYPE, table_query
+
+JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
+
+
+def run_table_name(prefix: str, attempt_key: str) -> str:
+    """A Glue table name unique to the attempt: lower-case letters, digits and underscores."""
+    return f"{prefix}_{re.sub(r'[^a-z0-9]+', '_', attempt_key.lower()).strip('_')}"
+
+
+def staging_location(table_location: str, snapshot_date: date, attempt_key: str) -> str:
+    """`<table location>year=…/month=…/day=…/run=<attempt key>/`, as publish stages it."""
+    return f"{table_location.rstrip('/')}/{partition_suffix(snapshot_date)}run={attempt_key}/"
+
+
+def create_bronze_table(database: str, name: str, data_location: str) -> str:
+    """An external table over the DYNAMODB_JSON files in `data_location` (their folder only)."""
+    return (
+        f"CREATE EXTERNAL TABLE `{database}`.`{name}` (`item` {BRONZE_ITEM_TYPE})\n"
+        f"ROW FORMAT SERDE '{JSON_SERDE}'\n"
+        f"LOCATION '{data_location.rstrip('/')}/'"
+    )
+
+
+def create_table_as(
+    database: str, name: str, *, table: str, snapshot_date: date, bronze: str, location: str
+) -> str:
+    """CTAS writing `table`'s rows for `snapshot_date` from the `bronze` table to `location`."""
+    query = table_query(table, snapshot_date, bronze=f'"{database}"."{bronze}"')
+    return (
+        f'CREATE TABLE "{database}"."{name}"\n'
+        "WITH (format = 'PARQUET', write_compression = 'ZSTD', "
+        f"compression_level = {ZSTD_LEVEL}, external_location = '{location}')\n"
+        f"AS\n{query}"
+    )
+
+
+def drop_table(database: str, name: str) -> str:
+    return f"DROP TABLE IF EXISTS `{database}`.`{name}`"

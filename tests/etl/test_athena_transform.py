@@ -1,0 +1,78 @@
+"""The Athena engine's per-attempt statements: parsed, not run (moto cannot execute Athena queries;
+the SELECTs they wrap are proven equal to the pyarrow path on DuckDB in test_sql_transform.py)."""
+
+import re
+from datetime import date
+
+import sqlglot
+from sqlglot import exp
+
+from etl.athena_transform import (
+    create_bronze_table,
+    create_table_as,
+    drop_table,
+    run_table_name,
+    staging_location,
+)
+from etl.lake_layout import new_attempt_key
+
+DATABASE = "tasklake_dev"
+SNAPSHOT = date(2026, 11, 25)
+ATTEMPT = "scheduled__2026-11-25T00:00:00+00:00.try2.0a1b2c3d"
+
+
+def test_run_tables_have_glue_names_unique_to_the_attempt() -> None:
+    names = {run_table_name("bronze_tasks", new_attempt_key("manual__x", 1)) for _ in range(20)}
+
+    assert len(names) == 20
+    assert all(re.fullmatch(r"[a-z0-9_]+", name) for name in names)
+
+
+def test_staging_location_is_the_attempt_folder_of_the_partition() -> None:
+    assert staging_location("s3://lake/silver/tasks/", SNAPSHOT, ATTEMPT) == (
+        f"s3://lake/silver/tasks/year=2026/month=11/day=25/run={ATTEMPT}/"
+    )
+
+
+def test_bronze_table_reads_the_export_folder_as_json_lines() -> None:
+    ddl = create_bronze_table(DATABASE, "bronze_tasks_run", "s3://lake/bronze/run/data")
+
+    tree = sqlglot.parse_one(ddl, read="hive")
+
+    assert isinstance(tree, exp.Create)
+    assert tree.kind == "TABLE"
+    assert "org.openx.data.jsonserde.JsonSerDe" in ddl
+    assert ddl.endswith("LOCATION 's3://lake/bronze/run/data/'")
+
+
+def test_ctas_writes_zstd_parquet_to_the_staging_folder_from_the_run_table_only() -> None:
+    location = staging_location("s3://lake/gold/user_daily_stats/", SNAPSHOT, ATTEMPT)
+
+    sql = create_table_as(
+        DATABASE,
+        "user_daily_stats_run",
+        table="user_daily_stats",
+        snapshot_date=SNAPSHOT,
+        bronze="bronze_tasks_run",
+        location=location,
+    )
+
+    tree = sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
+    file_format = tree.find(exp.FileFormatProperty)
+    properties = {
+        prop.name.lower(): prop.text("value") for prop in tree.find_all(exp.Property) if prop.name
+    }
+    assert file_format is not None
+    assert file_format.text("this").upper() == "PARQUET"
+    assert {key: value for key, value in properties.items() if key != "parquet"} == {
+        "write_compression": "ZSTD",
+        "compression_level": "1",
+        "external_location": location,
+    }
+    read = {f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.name != "tasks"}
+    assert read == {f"{DATABASE}.user_daily_stats_run", f"{DATABASE}.bronze_tasks_run"}
+    assert [node.name for node in tree.find_all(exp.Anonymous)] == []
+
+
+def test_drop_leaves_a_missing_table_alone() -> None:
+    assert drop_table(DATABASE, "t") == f"DROP TABLE IF EXISTS `{DATABASE}`.`t`"
