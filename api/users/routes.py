@@ -66,7 +66,7 @@ class Users(MethodView):
         return {"items": page.items, "next_cursor": cursors.encode(page.last_key, scope)}
 
 
-@blp.route("/<string:user_id>")
+@blp.route("/<user_id:user_id>")
 class UserById(MethodView):
     decorators: ClassVar[list[Any]] = [jwt_required()]
 
