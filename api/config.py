@@ -34,6 +34,8 @@ class Settings:
     cursor_secret: str = ""
     idempotency_ttl_seconds: int = 24 * 3600
     max_body_bytes: int = 64 * 1024
+    # Below the Lambda timeout (zappa_settings.json), so the API answers before API Gateway does.
+    request_deadline_seconds: float = 12.0
     log_level: str = "INFO"
 
     @classmethod
@@ -55,6 +57,7 @@ class Settings:
             cursor_secret=environ.get("CURSOR_SECRET", ""),
             idempotency_ttl_seconds=int(environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
             max_body_bytes=int(environ.get("MAX_BODY_BYTES", 64 * 1024)),
+            request_deadline_seconds=float(environ.get("REQUEST_DEADLINE_SECONDS", 12.0)),
             log_level=environ.get("LOG_LEVEL", "INFO"),
         )
 

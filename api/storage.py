@@ -17,6 +17,8 @@ from pynamodb.constants import STRING
 from pynamodb.models import Model
 from pynamodb.pagination import ResultIterator
 
+from api import deadline
+
 M = TypeVar("M", bound=Model)
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -48,10 +50,10 @@ class IsoDateTimeAttribute(Attribute[datetime]):
 class BaseModel(Model):
     class Meta:
         abstract = True
-        # Fail fast: a Lambda that waits 60 s on a sick endpoint helps nobody.
-        connect_timeout_seconds = 2
-        read_timeout_seconds = 5
-        max_retry_attempts = 2
+        # Fail fast: a Lambda that waits 60 s on a sick endpoint helps nobody (api/deadline.py).
+        connect_timeout_seconds = deadline.DYNAMODB.connect_timeout
+        read_timeout_seconds = deadline.DYNAMODB.read_timeout
+        max_retry_attempts = deadline.DYNAMODB.attempts - 1
 
 
 def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
@@ -70,6 +72,7 @@ def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
         table = model._get_connection()
         if shared is None:
             shared = table.connection
+            deadline.guard(shared.client, deadline.DYNAMODB)
         else:
             shared.add_meta_table(table.get_meta_table())
             table.connection = shared

@@ -15,12 +15,11 @@ from typing import Any, NoReturn
 
 import boto3
 import jwt
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from api import metrics
+from api import deadline, metrics, upstream
 from api.config import Settings
-from api.problems import Conflict, ServiceUnavailable, Unauthorized, Unprocessable
+from api.problems import Conflict, Forbidden, Unauthorized, Unprocessable
 
 # The pool's password policy; infra/identity.yaml and the local stack create the pool from
 # `password_policy()`, and the sign-up schema checks the same rules, so the answer never
@@ -40,6 +39,16 @@ COGNITO_PASSWORD_FLAGS = (
 # The same rules as one ECMA-262 pattern for the OpenAPI spec ([\s\S]: newlines too).
 PASSWORD_PATTERN = "^" + "".join(f"(?=[\\s\\S]*{rule})" for _, rule, _ in PASSWORD_RULES)
 BAD_CREDENTIALS = "Incorrect email or password"
+
+
+class PasswordResetRequired(Forbidden):
+    type = "urn:tasklake:problem:password-reset-required"
+
+
+class ChallengeRequired(Forbidden):
+    """Cognito wants more than a password (a new password, MFA): this API offers no such step."""
+
+    type = "urn:tasklake:problem:sign-in-challenge"
 
 
 def password_policy() -> dict[str, int | bool]:
@@ -66,8 +75,10 @@ class Tokens:
 
 @functools.cache
 def _client(region: str) -> Any:
-    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2})
-    return boto3.client("cognito-idp", region_name=region, config=config)
+    client = boto3.client(
+        "cognito-idp", region_name=region, config=deadline.COGNITO.botocore_config()
+    )
+    return deadline.guard(client, deadline.COGNITO)
 
 
 def _error_code(error: ClientError) -> str:
@@ -75,7 +86,7 @@ def _error_code(error: ClientError) -> str:
 
 
 def _unavailable(error: Exception) -> NoReturn:
-    raise ServiceUnavailable("The identity provider is unavailable; try again") from error
+    raise upstream.answer(error, "identity provider") from error
 
 
 def _call(operation: Callable[..., Any], **kwargs: Any) -> Any:
@@ -128,12 +139,14 @@ class IdentityProvider:
             code = _error_code(error)
             if code in ("UsernameExistsException", "AliasExistsException"):
                 raise Conflict("An account with this email already exists") from None
-            if code in ("InvalidPasswordException", "InvalidParameterException"):
-                message = error.response["Error"].get("Message", "rejected")
+            # Cognito's own wording stays in our logs' cause chain, never in the answer.
+            if code == "InvalidPasswordException":
                 raise Unprocessable(
-                    f"The identity provider rejected the sign-up: {message}",
-                    errors={"json": {"password": [message]}},
-                ) from None
+                    "The password does not meet the password policy",
+                    errors={"json": {"password": ["Does not meet the password policy."]}},
+                ) from error
+            if code == "InvalidParameterException":
+                raise Unprocessable("The identity provider rejected these details") from error
             _unavailable(error)
         return str(result["UserSub"])
 
@@ -155,7 +168,16 @@ class IdentityProvider:
             ):
                 metrics.count(metrics.LOGINS_FAILED)
                 raise Unauthorized(BAD_CREDENTIALS) from None
+            if _error_code(error) == "PasswordResetRequiredException":
+                raise PasswordResetRequired(
+                    "This account's password must be reset before it can sign in"
+                ) from None
             _unavailable(error)
+        if "AuthenticationResult" not in result:
+            raise ChallengeRequired(
+                f"Signing in needs a step this API does not offer ({result.get('ChallengeName')});"
+                " ask an administrator"
+            )
         return _tokens(result["AuthenticationResult"])
 
     def refresh(self, refresh_token: str) -> Tokens:
@@ -193,12 +215,14 @@ class IdentityProvider:
                 ) from None
             _unavailable(error)
 
-    def delete(self, email: str) -> None:
+    def delete(self, user_id: str) -> None:
+        """Delete the Cognito user whose `sub` this is (Cognito's admin calls take a sub as
+        Username), so a retry cannot remove a newer account that took over the email."""
         try:
             _call(
                 self._cognito.admin_delete_user,
                 UserPoolId=self._settings.require("cognito_user_pool_id"),
-                Username=email,
+                Username=user_id,
             )
         except ClientError as error:
             if _error_code(error) != "UserNotFoundException":

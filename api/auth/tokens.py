@@ -16,6 +16,7 @@ import jwt
 from flask import Flask, Response, current_app, g
 from flask_jwt_extended import JWTManager, get_jwt, get_jwt_identity
 
+from api import deadline
 from api.auth.revocation import is_revoked
 from api.config import Settings
 from api.problems import Forbidden, ServiceUnavailable, Unauthorized
@@ -35,7 +36,10 @@ class SigningKeys:
         with self._lock:
             if self._client is None:
                 self._client = jwt.PyJWKClient(
-                    self._settings.jwks_url, cache_keys=True, lifespan=6 * 3600, timeout=5
+                    self._settings.jwks_url,
+                    cache_keys=True,
+                    lifespan=6 * 3600,
+                    timeout=deadline.JWKS_TIMEOUT_SECONDS,
                 )
             return self._client
 
@@ -43,6 +47,8 @@ class SigningKeys:
         kid = header.get("kid")
         if not kid:
             raise jwt.InvalidTokenError("token has no key id")
+        # A cached key costs nothing, but a fetch may: start none the deadline cannot hold.
+        deadline.require(deadline.JWKS_TIMEOUT_SECONDS * deadline.JWKS_FETCHES)
         try:
             return self._jwks().get_signing_key(kid).key
         except jwt.PyJWKClientConnectionError as error:

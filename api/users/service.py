@@ -25,7 +25,7 @@ def register(identity: IdentityProvider, email: str, password: str, name: str) -
         user.save()
     except PutError:
         # Without a profile the account is half made: undo the Cognito half.
-        identity.delete(email)
+        identity.delete(user_id)
         raise
     metrics.count(metrics.SIGN_UPS)
     return user
@@ -57,7 +57,7 @@ def delete_account(identity: IdentityProvider, user: User) -> int:
 
     Each step tolerates "already gone", so a retry after a failure finishes the job.
     """
-    identity.delete(user.email)
+    identity.delete(user.user_id)
     removed = delete_all_tasks(user.user_id)
     user.delete()
     log.info("account deleted", extra={"deleted_user_id": user.user_id, "tasks_removed": removed})
