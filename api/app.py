@@ -18,6 +18,7 @@ from api.health import blp as health_blp
 from api.idempotency import IdempotencyRecord
 from api.observability import configure_logging, init_request_logging
 from api.problems import ApiProblem, problem_response
+from api.rate_limits import RateLimitCounter
 from api.smorest import Api
 from api.storage import bind_tables
 from api.swagger_ui import ASSETS_URL
@@ -38,6 +39,7 @@ def tables(settings: Settings) -> list[tuple[type[Any], str]]:
         (User, settings.users_table),
         (IdempotencyRecord, settings.idempotency_table),
         (RevokedToken, settings.revoked_tokens_table),
+        (RateLimitCounter, settings.rate_limits_table),
     ]
 
 

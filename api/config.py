@@ -25,6 +25,7 @@ class Settings:
     users_table: str = "tasklake-dev-users"
     idempotency_table: str = "tasklake-dev-idempotency"
     revoked_tokens_table: str = "tasklake-dev-revoked-tokens"
+    rate_limits_table: str = "tasklake-dev-rate-limits"
     cognito_user_pool_id: str = ""
     cognito_client_id: str = ""
     # Issuer of the pool's tokens; empty means the real Cognito issuer for the pool.
@@ -33,6 +34,11 @@ class Settings:
     cursor_secret_arn: str = ""
     cursor_secret: str = ""
     idempotency_ttl_seconds: int = 24 * 3600
+    # Unauthenticated endpoints (api/rate_limits.py): requests per client address and minute,
+    # and wrong passwords per email and window.
+    rate_limit_per_address: int = 30
+    sign_in_failure_limit: int = 10
+    sign_in_failure_window_seconds: int = 15 * 60
     max_body_bytes: int = 64 * 1024
     # Below the Lambda timeout (zappa_settings.json), so the API answers before API Gateway does.
     request_deadline_seconds: float = 12.0
@@ -50,12 +56,18 @@ class Settings:
             users_table=environ.get("USERS_TABLE", f"{prefix}-users"),
             idempotency_table=environ.get("IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
             revoked_tokens_table=environ.get("REVOKED_TOKENS_TABLE", f"{prefix}-revoked-tokens"),
+            rate_limits_table=environ.get("RATE_LIMITS_TABLE", f"{prefix}-rate-limits"),
             cognito_user_pool_id=environ.get("COGNITO_USER_POOL_ID", ""),
             cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
             cognito_issuer=environ.get("COGNITO_ISSUER", ""),
             cursor_secret_arn=environ.get("CURSOR_SECRET_ARN", ""),
             cursor_secret=environ.get("CURSOR_SECRET", ""),
             idempotency_ttl_seconds=int(environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
+            rate_limit_per_address=int(environ.get("RATE_LIMIT_PER_ADDRESS", 30)),
+            sign_in_failure_limit=int(environ.get("SIGN_IN_FAILURE_LIMIT", 10)),
+            sign_in_failure_window_seconds=int(
+                environ.get("SIGN_IN_FAILURE_WINDOW_SECONDS", 15 * 60)
+            ),
             max_body_bytes=int(environ.get("MAX_BODY_BYTES", 64 * 1024)),
             request_deadline_seconds=float(environ.get("REQUEST_DEADLINE_SECONDS", 12.0)),
             log_level=environ.get("LOG_LEVEL", "INFO"),

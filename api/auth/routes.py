@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_jwt_extended import get_jwt, jwt_required
 
-from api import dependencies
+from api import dependencies, rate_limits
 from api.auth.identity import Tokens
 from api.auth.revocation import revoke
 from api.auth.schemas import CredentialsSchema, LogoutSchema, RefreshSchema, TokenSchema
@@ -24,16 +24,20 @@ def _token_body(tokens: Tokens) -> dict[str, Any]:
 @blp.arguments(CredentialsSchema)
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, description="Wrong email or password")
+@rate_limits.per_client_address(blp, "token")
 def issue_token(credentials: dict[str, str]) -> dict[str, Any]:
-    """Sign in with email and password"""
+    """Sign in with email and password (too many wrong passwords for an email: 429)"""
     email = credentials["email"].strip().lower()
-    return _token_body(dependencies.identity().authenticate(email, credentials["password"]))
+    with rate_limits.counting_sign_in_failures(email):
+        tokens = dependencies.identity().authenticate(email, credentials["password"])
+    return _token_body(tokens)
 
 
 @blp.post("/refresh")
 @blp.arguments(RefreshSchema)
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, description="Refresh token invalid, expired or revoked")
+@rate_limits.per_client_address(blp, "refresh")
 def refresh_token(body: dict[str, str]) -> dict[str, Any]:
     """Trade a refresh token for a new access token"""
     return _token_body(dependencies.identity().refresh(body["refresh_token"]))

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, jwt_required
 
-from api import dependencies
+from api import dependencies, rate_limits
 from api.auth.revocation import revoke
 from api.auth.tokens import current_user_id, is_admin, require_admin
 from api.problems import NotFound
@@ -44,6 +44,7 @@ class Users(MethodView):
     @blp.arguments(SignUpSchema)
     @blp.response(201, UserSchema)
     @blp.alt_response(409, description="An account with this email already exists")
+    @rate_limits.per_client_address(blp, "sign-up")
     def post(self, body: dict[str, str]) -> User:
         """Create an account"""
         return service.register(
