@@ -104,12 +104,17 @@ def create_task(
         f"{user_id}#{idempotency_key}",
         task_id=task.task_id,
         request_hash=fingerprint,
+        # The task as this request created it: what a replay answers, however it changes later.
+        response=json.dumps(task.serialize()),
         expires_at=timedelta(seconds=idempotency_ttl),
     )
+    # DynamoDB's TTL removes expired records within days, not at once: until then one may
+    # still be there, and it no longer counts.
+    unused = IdempotencyRecord.key.does_not_exist() | (IdempotencyRecord.expires_at < now)
     try:
         # The task and its idempotency record appear together or not at all.
         with TransactWrite(connection=connection(Task)) as transaction:
-            transaction.save(record, condition=IdempotencyRecord.key.does_not_exist())
+            transaction.save(record, condition=unused)
             transaction.save(task)
     except TransactWriteError as error:
         reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
@@ -136,12 +141,9 @@ def _replay(user_id: str, idempotency_key: str, fingerprint: str) -> Task:
             "This Idempotency-Key was already used with a different request body",
             errors={"headers": {"Idempotency-Key": ["Reused with a different body"]}},
         )
-    try:
-        return get_task(user_id, record.task_id)
-    except NotFound:
-        raise Conflict(
-            "The task created with this Idempotency-Key has since been deleted"
-        ) from None
+    task = Task.from_raw_data(json.loads(record.response))
+    task.version = 1  # serialize() ran before the save that set it
+    return task
 
 
 def get_task(user_id: str, task_id: str) -> Task:
@@ -232,13 +234,16 @@ def update_task(
         else:
             actions.append(attribute.set(value))
 
-    if expected_version is None:
-        # `If-Match: *` — any current version will do, so learn which one it is.
-        expected_version = get_task(user_id, task_id).version
     task = Task(user_id, task_id)
-    task.version = expected_version
+    # `If-Match: *`: any version will do, so no version condition; the stored version is still
+    # incremented (ADD 1), whatever it is, so no read first and no race with other writers.
+    task.version = 0 if expected_version is None else expected_version
     try:
-        task.update(actions, condition=Task.task_id.exists())
+        task.update(
+            actions,
+            condition=Task.task_id.exists(),
+            add_version_condition=expected_version is not None,
+        )
     except UpdateError as error:
         if not _condition_failed(error):
             raise
