@@ -72,6 +72,13 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
 
     init_request_logging(app, settings.stage)
     app.before_request(lambda: deadline.start(settings.request_deadline_seconds))
+
+    @app.after_request
+    def _no_sniffing(response: Response) -> Response:
+        # Browsers must take JSON for JSON, whatever a hostile field value looks like.
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
     init_jwt(app, settings)
 
     api = Api(app)

@@ -16,8 +16,12 @@ from api.smorest import BEARER_AUTH, Blueprint
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign in and out")
 
 
-def _token_body(tokens: Tokens) -> dict[str, Any]:
-    return {**tokens.__dict__, "token_type": "Bearer"}
+# Tokens are credentials: no cache on the way may keep them (RFC 6749 §5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _token_body(tokens: Tokens) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return {**tokens.__dict__, "token_type": "Bearer"}, 200, NO_STORE
 
 
 @blp.post("/token")
@@ -25,7 +29,7 @@ def _token_body(tokens: Tokens) -> dict[str, Any]:
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, description="Wrong email or password")
 @rate_limits.per_client_address(blp, "token")
-def issue_token(credentials: dict[str, str]) -> dict[str, Any]:
+def issue_token(credentials: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Sign in with email and password (too many wrong passwords for an email: 429)"""
     email = credentials["email"].strip().lower()
     with rate_limits.counting_sign_in_failures(email):
@@ -38,7 +42,7 @@ def issue_token(credentials: dict[str, str]) -> dict[str, Any]:
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, description="Refresh token invalid, expired or revoked")
 @rate_limits.per_client_address(blp, "refresh")
-def refresh_token(body: dict[str, str]) -> dict[str, Any]:
+def refresh_token(body: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Trade a refresh token for a new access token"""
     return _token_body(dependencies.identity().refresh(body["refresh_token"]))
 
