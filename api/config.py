@@ -2,8 +2,9 @@
 
 Nothing here talks to the network, and a missing optional setting does not
 fail at import: the request that needs it fails with a clear problem+json
-instead (see `Settings.require`). Local defaults for `make run` live in
-`infra/local/stack.py`, not here.
+instead (see `Settings.require`). Two mistakes are refused when the settings are
+read: no STAGE, and a COGNITO_ISSUER that is not a local emulator. Local defaults
+for `make run` live in `infra/local/stack.py`, not here.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from api.problems import ConfigurationError
 
 DEFAULT_REGION = "us-east-1"
+# Only an emulator on this machine may stand in for Cognito's issuer (and its JWKS).
+LOCAL_ISSUER_HOSTS = frozenset({"localhost", "127.0.0.1"})
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,22 @@ class Settings:
     request_deadline_seconds: float = 12.0
     log_level: str = "INFO"
 
+    def __post_init__(self) -> None:
+        if self.cognito_issuer:
+            url = urlsplit(self.cognito_issuer)
+            if url.scheme != "http" or url.hostname not in LOCAL_ISSUER_HOSTS:
+                raise ConfigurationError(
+                    "COGNITO_ISSUER may only name a local emulator (http://localhost or "
+                    "http://127.0.0.1); in AWS the issuer follows from COGNITO_USER_POOL_ID"
+                )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        stage = environ.get("STAGE", "dev")
+        """The settings the environment names. STAGE must be one of them: it names every
+        table, so a forgotten STAGE must not quietly become another deployment's."""
+        stage = environ.get("STAGE", "")
+        if not stage:
+            raise ConfigurationError("STAGE is not set (dev, prod…; the local stack sets dev)")
         region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         prefix = f"tasklake-{stage}"
         return cls(

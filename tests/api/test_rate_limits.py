@@ -57,7 +57,9 @@ def _refresh(client: FlaskClient, address: str, **environ: object) -> int:
 
 
 def test_the_defaults_are_the_documented_ones_and_make_run_keeps_them() -> None:
-    settings = Settings.from_env(api_environment("http://d", "http://c", "pool", "client", "s"))
+    settings = Settings.from_env(
+        api_environment("http://127.0.0.1:1", "http://127.0.0.1:2", "pool", "client", "s")
+    )
     assert (settings.rate_limit_per_address, settings.sign_in_failure_limit) == (30, 10)
     assert settings.sign_in_failure_window_seconds == 15 * 60
 
