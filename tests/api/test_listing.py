@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 from ulid import ULID
 
+from api.app import create_app
+from api.config import Settings
 from api.storage import utcnow
 from api.tasks.models import Task, status_key
 from tests.api.conftest import Account
@@ -92,9 +95,10 @@ def test_garbage_cursor_is_400(alice: Account, cursor: str) -> None:
 def test_tampered_cursor_is_400(alice: Account) -> None:
     _seed(alice, 3)
     cursor = alice.request("GET", "/tasks", query_string={"limit": 1}).json["next_cursor"]
-    raw = bytearray(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    kid, _, token = cursor.partition(".")
+    raw = bytearray(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     raw[-3] ^= 0x01
-    tampered = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    tampered = f"{kid}.{base64.urlsafe_b64encode(bytes(raw)).rstrip(b'=').decode()}"
 
     assert alice.request("GET", "/tasks", query_string={"cursor": tampered}).status_code == 400
 
@@ -148,3 +152,23 @@ def test_reversed_due_range_is_422(alice: Account) -> None:
 def test_listing_is_scoped_to_the_caller(alice: Account, bob: Account) -> None:
     _seed(alice, 5)
     assert bob.request("GET", "/tasks").json == {"items": [], "next_cursor": None}
+
+
+def test_cursor_keys_rotate_without_breaking_outstanding_cursors(
+    engines: dict[str, str], alice: Account
+) -> None:
+    _seed(alice, 3)
+
+    def cursor_from(secret: str, cursor: str | None = None) -> tuple[int, str | None]:
+        app = create_app(replace(Settings.from_env(engines), cursor_secret=secret))
+        query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = app.test_client().get("/tasks", query_string=query, headers=alice.auth)
+        return page.status_code, (page.json or {}).get("next_cursor")
+
+    _, old = cursor_from("k1:old-secret")
+    status, new = cursor_from("k2:new-secret,k1:old-secret", old)  # k2 signs, k1 still verifies
+    assert status == 200
+    assert new
+    assert new.startswith("k2.")
+    assert cursor_from("k2:new-secret", new)[0] == 200
+    assert cursor_from("k2:new-secret", old)[0] == 400  # k1 retired
