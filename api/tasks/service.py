@@ -7,10 +7,11 @@ confirm that it exists).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,12 +24,13 @@ from pynamodb.exceptions import (
 )
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
 from api import metrics
 from api.idempotency import IdempotencyRecord
 from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
-from api.storage import Page, connection, one_page, utcnow
+from api.storage import Page, connection, filled_page, utcnow
 from api.tasks.models import Task, status_key
 
 log = logging.getLogger(__name__)
@@ -153,11 +155,18 @@ def get_task(user_id: str, task_id: str) -> Task:
         raise _not_found(task_id) from None
 
 
+# The read budget of one filtered page: DynamoDB applies a filter after reading, so a rare
+# tag may match nothing in many reads. Up to this many Queries of this many items each fill
+# the page; past that, the page is short and its cursor continues where the reading stopped.
+MAX_QUERIES_PER_PAGE = 4
+FILTERED_READ_ITEMS = 250
+
+
 def list_tasks(
     user_id: str, filters: TaskFilters, *, limit: int, start_key: dict[str, Any] | None
 ) -> Page[Task]:
-    """One Query per page. Filters other than the key may leave a page short, even empty,
-    with a cursor to follow: DynamoDB applies them after reading `limit` items."""
+    """One Query per page when only keys select; with a filter, Queries until the page is
+    full, the data ends or the read budget is spent."""
     condition: Condition | None = None
     if filters.tag:
         condition = Task.tags.contains(filters.tag)
@@ -172,28 +181,35 @@ def list_tasks(
     elif filters.due_before:
         due_range = Task.due_date <= filters.due_before.isoformat()
 
-    options: dict[str, Any] = {
-        "page_size": limit,
-        "last_evaluated_key": start_key,
-    }
+    query: Callable[..., ResultIterator[Task]]
+    keys: tuple[str, ...]
     if filters.status:
         if due_range is not None:
             condition = due_range if condition is None else condition & due_range
-        results = Task.status_index.query(
+        query = functools.partial(
+            Task.status_index.query,
             status_key(user_id, filters.status),
-            filter_condition=condition,
             scan_index_forward=False,
-            **options,
         )
+        keys = ("status_key", "task_id", "user_id")
     elif due_range is not None:
-        results = Task.due_date_index.query(
-            user_id, due_range, filter_condition=condition, **options
-        )
+        query = functools.partial(Task.due_date_index.query, user_id, due_range)
+        keys = ("user_id", "due_date", "task_id")
     else:
-        results = Task.query(
-            user_id, filter_condition=condition, scan_index_forward=False, **options
-        )
-    return one_page(results, Task)
+        query = functools.partial(Task.query, user_id, scan_index_forward=False)
+        keys = ("user_id", "task_id")
+    return filled_page(
+        functools.partial(
+            query,
+            filter_condition=condition,
+            page_size=limit if condition is None else max(limit, FILTERED_READ_ITEMS),
+        ),
+        Task,
+        limit=limit,
+        start_key=start_key,
+        key_names=keys,
+        max_queries=MAX_QUERIES_PER_PAGE,
+    )
 
 
 def _status_actions(new_status: str, user_id: str, now: datetime) -> list[Action]:

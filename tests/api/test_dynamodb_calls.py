@@ -1,6 +1,7 @@
 """How many DynamoDB calls each request makes: the cost model of docs/adr/0002, held.
 
-One call on the task table per single-task request, one Query per list page,
+One call on the task table per single-task request, one Query per list page
+selected by keys alone (a filtered page may take up to MAX_QUERIES_PER_PAGE to fill),
 plus the revocation check every authenticated request makes; never a Scan.
 """
 
@@ -16,7 +17,9 @@ from flask import Flask
 
 from api.app import tables
 from api.config import Settings
+from api.tasks.service import FILTERED_READ_ITEMS, MAX_QUERIES_PER_PAGE
 from tests.api.conftest import Account
+from tests.api.test_listing import _seed
 from tests.dynamodb_calls import Call, counting_dynamodb_calls
 
 Counting = Callable[[], AbstractContextManager[Counter[Call]]]
@@ -100,7 +103,7 @@ def test_one_task_is_one_call(
         "?tag=x&limit=1",
     ],
 )
-def test_a_list_page_is_one_query(
+def test_a_list_page_is_one_query_when_it_fills_or_the_data_ends(
     alice: Account,
     *,
     counting: Counting,
@@ -150,3 +153,24 @@ def test_no_scan_anywhere_in_a_full_flow(
     assert all(status < 400 for status in statuses), statuses
     assert calls, "the counter saw no DynamoDB call at all"
     assert not [call for call in calls if call[0] == "Scan"], calls
+
+
+def test_a_filtered_page_spends_at_most_its_read_budget(
+    alice: Account,
+    *,
+    counting: Counting,
+    settings: Settings,
+    revocation_check: Counter[Call],
+) -> None:
+    # Nothing matches among more tasks than the budget can read: every Query of the budget
+    # is spent, and the cursor continues after the last item read.
+    tasks = MAX_QUERIES_PER_PAGE * FILTERED_READ_ITEMS + 10
+    _seed(alice, tasks)
+
+    with counting() as calls:
+        response = alice.request("GET", "/tasks?tag=nowhere")
+
+    assert response.json["items"] == []
+    assert response.json["next_cursor"]
+    budget = Counter({("Query", settings.tasks_table): MAX_QUERIES_PER_PAGE})
+    assert calls == budget + revocation_check

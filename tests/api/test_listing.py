@@ -172,3 +172,33 @@ def test_cursor_keys_rotate_without_breaking_outstanding_cursors(
     assert new.startswith("k2.")
     assert cursor_from("k2:new-secret", new)[0] == 200
     assert cursor_from("k2:new-secret", old)[0] == 400  # k1 retired
+
+
+def _seed_rare(account: Account, count: int, every: int) -> list[str]:
+    """`count` tasks, every `every`-th tagged "rare"; returns the rare ids, newest first."""
+    ids = _seed(account, count)
+    with Task.batch_write() as batch:
+        for task in Task.batch_get([(account.id, i) for i in ids[::every]]):
+            task.tags = ["rare"]
+            batch.save(task)
+    return list(reversed(ids[::every]))
+
+
+def test_a_rare_tag_fills_its_pages_and_returns_every_match_exactly_once(
+    alice: Account,
+) -> None:
+    rare = _seed_rare(alice, 1200, every=97)  # 13 matches, ~1 in 100 items read
+
+    pages: list[list[str]] = []
+    cursor = None
+    while True:
+        query = {"tag": "rare", "limit": 5, **({"cursor": cursor} if cursor else {})}
+        page = alice.request("GET", "/tasks", query_string=query).json
+        pages.append([item["id"] for item in page["items"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert [task_id for page in pages for task_id in page] == rare
+    assert [len(page) for page in pages[:2]] == [5, 5]  # full, not ~0.05 per Query read
+    assert len(pages) <= 4
