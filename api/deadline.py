@@ -74,6 +74,12 @@ def remaining() -> float | None:
     return left
 
 
+def hold_back(seconds: float) -> None:
+    """Move this request's deadline `seconds` earlier (negative: give them back)."""
+    if has_request_context() and "deadline" in g:
+        g.deadline -= seconds
+
+
 def require(seconds: float) -> None:
     """Raise DeadlineExceeded unless `seconds` still fit before the deadline."""
     left = remaining()

@@ -18,6 +18,7 @@ import jwt
 from botocore.exceptions import BotoCoreError, ClientError
 
 from api import deadline, metrics, upstream
+from api.compensation import undone_on_failure
 from api.config import Settings
 from api.problems import Conflict, Forbidden, Unauthorized, Unprocessable
 
@@ -133,8 +134,6 @@ class IdentityProvider:
                     {"Name": "name", "Value": name},
                 ],
             )
-            # No e-mail round trip in this API: the account is usable at once (ADR 0003).
-            _call(self._cognito.admin_confirm_sign_up, UserPoolId=pool_id, Username=email)
         except ClientError as error:
             code = _error_code(error)
             if code in ("UsernameExistsException", "AliasExistsException"):
@@ -148,7 +147,18 @@ class IdentityProvider:
             if code == "InvalidParameterException":
                 raise Unprocessable("The identity provider rejected these details") from error
             _unavailable(error)
-        return str(result["UserSub"])
+        user_id = str(result["UserSub"])
+        with undone_on_failure(
+            lambda: self.delete(user_id),
+            leaves=f"unconfirmed Cognito user {user_id}",
+            undo_seconds=deadline.COGNITO.attempt_seconds,
+        ):
+            # No e-mail round trip in this API: the account is usable at once (ADR 0003).
+            try:
+                _call(self._cognito.admin_confirm_sign_up, UserPoolId=pool_id, Username=user_id)
+            except ClientError as error:
+                _unavailable(error)
+        return user_id
 
     def authenticate(self, email: str, password: str) -> Tokens:
         try:

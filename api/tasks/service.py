@@ -27,7 +27,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from api import metrics
+from api import deadline, metrics
 from api.idempotency import IdempotencyRecord
 from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
 from api.storage import Page, connection, filled_page, utcnow
@@ -159,6 +159,7 @@ def get_task(user_id: str, task_id: str) -> Task:
 # tag may match nothing in many reads. Up to this many Queries of this many items each fill
 # the page; past that, the page is short and its cursor continues where the reading stopped.
 MAX_QUERIES_PER_PAGE = 4
+BATCH_WRITE_ITEMS = 25  # DynamoDB's BatchWriteItem maximum, which PynamoDB batches by
 FILTERED_READ_ITEMS = 250
 
 
@@ -290,11 +291,15 @@ def _raise_missing_or_stale(user_id: str, task_id: str) -> None:
     raise PreconditionFailed(f"Task {task_id} has changed since the ETag you sent; fetch it again")
 
 
-def delete_all_tasks(user_id: str) -> int:
-    """Remove every task of a user (account deletion). Not on a hot path."""
+def delete_all_tasks(user_id: str, *, reserve_seconds: float) -> tuple[int, bool]:
+    """Remove a user's tasks (account deletion) until done, or until only `reserve_seconds`
+    of the request's deadline are left; returns how many were removed and whether all."""
     deleted = 0
     with Task.batch_write() as batch:
         for task in Task.query(user_id, attributes_to_get=["user_id", "task_id"]):
+            left = deadline.remaining()
+            if deleted % BATCH_WRITE_ITEMS == 0 and left is not None and left < reserve_seconds:
+                return deleted, False  # leaving the block writes the batch in hand
             batch.delete(task)
             deleted += 1
-    return deleted
+    return deleted, True

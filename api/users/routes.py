@@ -86,10 +86,14 @@ class UserById(MethodView):
 
     @blp.doc(security=BEARER_AUTH)
     @blp.response(204)
-    def delete(self, user_id: str) -> None:
+    @blp.alt_response(202, description="Deletion begun, not finished: send the DELETE again")
+    def delete(self, user_id: str) -> tuple[str, int]:
         """Delete an account with all its tasks; its tokens stop working"""
         target = _target(user_id)
-        service.delete_account(dependencies.identity(), service.get_user(target))
+        user = service.get_user(target, being_deleted=True)
+        if not service.delete_account(dependencies.identity(), user):
+            return "", 202
         if target == current_user_id():
             claims = get_jwt()
             revoke(claims["jti"], target, int(claims["exp"]))
+        return "", 204

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from api import metrics
+from api import deadline, metrics
 from api.auth.identity import IdentityProvider
+from api.compensation import undone_on_failure
 from api.problems import NotFound
 from api.storage import Page, one_page, utcnow
 from api.tasks.service import delete_all_tasks
@@ -21,21 +22,26 @@ def register(identity: IdentityProvider, email: str, password: str, name: str) -
     user_id = identity.register(email, password, name)
     now = utcnow()
     user = User(user_id, email=email, name=name, created_at=now, updated_at=now)
-    try:
+    # Without a profile the account is half made: undo the Cognito half.
+    with undone_on_failure(
+        lambda: identity.delete(user_id),
+        leaves=f"Cognito user {user_id} without a profile",
+        undo_seconds=deadline.COGNITO.attempt_seconds,
+    ):
         user.save()
-    except PutError:
-        # Without a profile the account is half made: undo the Cognito half.
-        identity.delete(user_id)
-        raise
     metrics.count(metrics.SIGN_UPS)
     return user
 
 
-def get_user(user_id: str) -> User:
+def get_user(user_id: str, *, being_deleted: bool = False) -> User:
+    """The profile; one whose deletion has begun only when `being_deleted` (to finish it)."""
     try:
-        return User.get(user_id, consistent_read=True)
+        user = User.get(user_id, consistent_read=True)
     except DoesNotExist:
         raise NotFound(f"User {user_id} was not found") from None
+    if user.deleting_since and not being_deleted:
+        raise NotFound(f"User {user_id} was not found")
+    return user
 
 
 def rename(user_id: str, name: str) -> User:
@@ -43,7 +49,7 @@ def rename(user_id: str, name: str) -> User:
     try:
         user.update(
             [User.name.set(name), User.updated_at.set(utcnow())],
-            condition=User.user_id.exists(),
+            condition=User.user_id.exists() & User.deleting_since.does_not_exist(),
         )
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
@@ -52,16 +58,27 @@ def rename(user_id: str, name: str) -> User:
     return user
 
 
-def delete_account(identity: IdentityProvider, user: User) -> int:
-    """Sign-in first (so nobody logs in mid-way), then tasks, then the profile.
+def delete_account(identity: IdentityProvider, user: User) -> bool:
+    """Mark the profile, remove the sign-in, the tasks, then the profile; True when done.
 
-    Each step tolerates "already gone", so a retry after a failure finishes the job.
+    The mark comes first, so the account is gone to every other request from the start.
+    Each step tolerates "already done", so after a failure, or when thousands of tasks
+    outlast the request's deadline (False), another DELETE of the same user continues.
     """
+    if not user.deleting_since:
+        user.update([User.deleting_since.set(utcnow())], condition=User.user_id.exists())
     identity.delete(user.user_id)
-    removed = delete_all_tasks(user.user_id)
-    user.delete()
-    log.info("account deleted", extra={"deleted_user_id": user.user_id, "tasks_removed": removed})
-    return removed
+    # Keep time for one more batch and the profile's own DeleteItem.
+    removed, finished = delete_all_tasks(
+        user.user_id, reserve_seconds=2 * deadline.DYNAMODB.attempt_seconds
+    )
+    if finished:
+        user.delete()
+    log.info(
+        "account deleted" if finished else "account deletion continues on the next DELETE",
+        extra={"deleted_user_id": user.user_id, "tasks_removed": removed},
+    )
+    return finished
 
 
 def list_users(*, limit: int, start_key: dict[str, Any] | None) -> Page[User]:
