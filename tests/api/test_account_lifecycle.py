@@ -23,8 +23,7 @@ from api.config import Settings
 from api.storage import connection
 from api.tasks.models import Task
 from api.users.models import User
-from tests.api.conftest import PASSWORD, Account, unique_email
-from tests.api.test_listing import _seed
+from tests.api.conftest import PASSWORD, Account, seed_tasks, unique_email
 from tests.faults import client_error, injected
 
 COGNITO = "cognito-identity-provider"
@@ -138,7 +137,7 @@ def test_once_deletion_has_begun_the_profile_is_gone_to_everyone_else(
 
 
 def test_thousands_of_tasks_are_deleted_within_the_deadline(alice: Account) -> None:
-    _seed(alice, 3000)
+    seed_tasks(alice, 3000)
     started = time.monotonic()
 
     response = alice.request("DELETE", "/users/me")
@@ -151,7 +150,7 @@ def test_thousands_of_tasks_are_deleted_within_the_deadline(alice: Account) -> N
 def test_a_deletion_that_runs_out_of_time_says_so_and_continues_on_the_next_delete(
     engines: dict[str, str], alice: Account
 ) -> None:
-    _seed(alice, 3000)
+    seed_tasks(alice, 3000)
     # 6 s of the deadline are held for the last batch and the profile: half a second to delete.
     hurried = create_app(replace(Settings.from_env(engines), request_deadline_seconds=6.5))
     client = hurried.test_client()

@@ -18,8 +18,7 @@ from flask import Flask
 from api.app import tables
 from api.config import Settings
 from api.tasks.service import FILTERED_READ_ITEMS, MAX_QUERIES_PER_PAGE
-from tests.api.conftest import Account
-from tests.api.test_listing import _seed
+from tests.api.conftest import Account, seed_tasks
 from tests.dynamodb_calls import Call, counting_dynamodb_calls
 
 Counting = Callable[[], AbstractContextManager[Counter[Call]]]
@@ -165,7 +164,7 @@ def test_a_filtered_page_spends_at_most_its_read_budget(
     # Nothing matches among more tasks than the budget can read: every Query of the budget
     # is spent, and the cursor continues after the last item read.
     tasks = MAX_QUERIES_PER_PAGE * FILTERED_READ_ITEMS + 10
-    _seed(alice, tasks)
+    seed_tasks(alice, tasks)
 
     with counting() as calls:
         response = alice.request("GET", "/tasks?tag=nowhere")

@@ -4,44 +4,13 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
-from datetime import date, timedelta
 
 import pytest
-from ulid import ULID
 
 from api.app import create_app
 from api.config import Settings
-from api.storage import utcnow
-from api.tasks.models import Task, status_key
-from tests.api.conftest import Account
-
-
-def _seed(account: Account, count: int) -> list[str]:
-    """Write tasks straight to the table (fast), with ULIDs in creation order."""
-    ids = []
-    with Task.batch_write() as batch:
-        for n in range(count):
-            task_id = str(ULID())
-            status = ("todo", "in_progress", "done")[n % 3]
-            now = utcnow()
-            batch.save(
-                Task(
-                    account.id,
-                    task_id,
-                    title=f"task {n}",
-                    status=status,
-                    priority="medium",
-                    due_date=(date(2026, 1, 1) + timedelta(days=n % 60)).isoformat(),
-                    tags=["even"] if n % 2 == 0 else ["odd"],
-                    created_at=now,
-                    updated_at=now,
-                    completed_at=now if status == "done" else None,
-                    status_key=status_key(account.id, status),
-                    version=1,
-                )
-            )
-            ids.append(task_id)
-    return ids
+from api.tasks.models import Task
+from tests.api.conftest import Account, seed_tasks
 
 
 def _walk(account: Account, **query: object) -> tuple[list[dict[str, object]], int]:
@@ -62,7 +31,7 @@ def _walk(account: Account, **query: object) -> tuple[list[dict[str, object]], i
 def test_following_next_cursor_returns_every_task_exactly_once_newest_first(
     alice: Account,
 ) -> None:
-    ids = _seed(alice, 301)
+    ids = seed_tasks(alice, 301)
 
     items, pages = _walk(alice, limit=25)
 
@@ -72,7 +41,7 @@ def test_following_next_cursor_returns_every_task_exactly_once_newest_first(
 
 
 def test_default_page_size_is_20(alice: Account) -> None:
-    _seed(alice, 25)
+    seed_tasks(alice, 25)
     page = alice.request("GET", "/tasks").json
     assert len(page["items"]) == 20
     assert page["next_cursor"]
@@ -93,7 +62,7 @@ def test_garbage_cursor_is_400(alice: Account, cursor: str) -> None:
 
 
 def test_tampered_cursor_is_400(alice: Account) -> None:
-    _seed(alice, 3)
+    seed_tasks(alice, 3)
     cursor = alice.request("GET", "/tasks", query_string={"limit": 1}).json["next_cursor"]
     kid, _, token = cursor.partition(".")
     raw = bytearray(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
@@ -104,7 +73,7 @@ def test_tampered_cursor_is_400(alice: Account) -> None:
 
 
 def test_a_cursor_works_only_for_its_owner_and_filters(alice: Account, bob: Account) -> None:
-    _seed(alice, 3)
+    seed_tasks(alice, 3)
     cursor = alice.request("GET", "/tasks", query_string={"limit": 1}).json["next_cursor"]
 
     assert bob.request("GET", "/tasks", query_string={"cursor": cursor}).status_code == 400
@@ -114,7 +83,7 @@ def test_a_cursor_works_only_for_its_owner_and_filters(alice: Account, bob: Acco
 
 
 def test_status_filter_returns_only_that_status_completely(alice: Account) -> None:
-    ids = _seed(alice, 60)
+    ids = seed_tasks(alice, 60)
     items, _ = _walk(alice, status="done", limit=7)
 
     assert {item["status"] for item in items} == {"done"}
@@ -122,7 +91,7 @@ def test_status_filter_returns_only_that_status_completely(alice: Account) -> No
 
 
 def test_due_date_range_filter(alice: Account) -> None:
-    _seed(alice, 90)
+    seed_tasks(alice, 90)
     items, _ = _walk(alice, due_after="2026-01-10", due_before="2026-01-19", limit=8)
 
     due = [item["due_date"] for item in items]
@@ -132,7 +101,7 @@ def test_due_date_range_filter(alice: Account) -> None:
 
 
 def test_tag_and_combined_filters(alice: Account) -> None:
-    _seed(alice, 30)
+    seed_tasks(alice, 30)
     tagged, _ = _walk(alice, tag="even", limit=4)
     assert len(tagged) == 15
     assert all(item["tags"] == ["even"] for item in tagged)
@@ -150,14 +119,14 @@ def test_reversed_due_range_is_422(alice: Account) -> None:
 
 
 def test_listing_is_scoped_to_the_caller(alice: Account, bob: Account) -> None:
-    _seed(alice, 5)
+    seed_tasks(alice, 5)
     assert bob.request("GET", "/tasks").json == {"items": [], "next_cursor": None}
 
 
 def test_cursor_keys_rotate_without_breaking_outstanding_cursors(
     engines: dict[str, str], alice: Account
 ) -> None:
-    _seed(alice, 3)
+    seed_tasks(alice, 3)
 
     def cursor_from(secret: str, cursor: str | None = None) -> tuple[int, str | None]:
         app = create_app(replace(Settings.from_env(engines), cursor_secret=secret))
@@ -176,7 +145,7 @@ def test_cursor_keys_rotate_without_breaking_outstanding_cursors(
 
 def _seed_rare(account: Account, count: int, every: int) -> list[str]:
     """`count` tasks, every `every`-th tagged "rare"; returns the rare ids, newest first."""
-    ids = _seed(account, count)
+    ids = seed_tasks(account, count)
     with Task.batch_write() as batch:
         for task in Task.batch_get([(account.id, i) for i in ids[::every]]):
             task.tags = ["rare"]
