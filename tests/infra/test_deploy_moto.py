@@ -231,6 +231,7 @@ def test_the_tables_have_the_keys_indexes_and_ttl_of_data_yaml(stage: Stage) -> 
     for logical_id, export in [
         ("TasksTable", "tasks-table"), ("UsersTable", "users-table"),
         ("IdempotencyTable", "idempotency-table"), ("RevokedTokensTable", "revoked-tokens-table"),
+        ("RateLimitsTable", "rate-limits-table"),
     ]:  # fmt: skip
         wanted = template["Resources"][logical_id]["Properties"]
         table = dynamodb.describe_table(TableName=exports[export])["Table"]
@@ -291,6 +292,7 @@ def test_zappa_deployed_the_function_with_the_stacks_values(stage: Stage) -> Non
     assert config["KMSKeyArn"] == exports["kms-key-arn"]
     variables = config["Environment"]["Variables"]
     assert variables["TASKS_TABLE"] == exports["tasks-table"] == "tasklake-dev-tasks"
+    assert variables["RATE_LIMITS_TABLE"] == exports["rate-limits-table"]
     assert variables["COGNITO_USER_POOL_ID"] == exports["user-pool-id"]
     assert variables["COGNITO_CLIENT_ID"] == exports["user-pool-client-id"]
     assert variables["CURSOR_SECRET_ARN"] == exports["cursor-secret-arn"]
