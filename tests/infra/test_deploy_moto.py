@@ -32,6 +32,7 @@ import boto3
 import pytest
 
 from api.app import create_app
+from api.auth.identity import _client as cognito_client
 from api.config import Settings
 from infra.cfn import load_template
 from infra.deploy import stacks, zappa_settings
@@ -318,6 +319,16 @@ def test_a_second_deploy_reports_no_changes(stage: Stage) -> None:
     assert s3.head_object(Bucket=bucket, Key="requirements.txt")["VersionId"] == before
 
 
+@pytest.fixture
+def fresh_cognito_client() -> Iterator[None]:
+    """The API keeps one Cognito client per region for the process (api/auth/identity.py):
+    one an earlier test made would still reach that test's emulator, not these stand-ins."""
+    cognito_client.cache_clear()
+    yield
+    cognito_client.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_cognito_client")
 def test_the_api_serves_a_round_trip_with_the_settings_the_deploy_derives(
     stage: Stage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
