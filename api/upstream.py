@@ -34,6 +34,8 @@ THROTTLED = frozenset(
     {
         "TooManyRequestsException",
         "LimitExceededException",
+        # Cognito: too many wrong codes or passwords for one user (confirm, reset, change)
+        "TooManyFailedAttemptsException",
         "ProvisionedThroughputExceededException",
         "ThrottlingException",
         "RequestLimitExceeded",

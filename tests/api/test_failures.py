@@ -244,7 +244,9 @@ def test_the_session_calls_are_throttled_with_retry_after(
          {"email": "x@example.com", "code": "123456", "new_password": "Battery-Staple-7"}),
     ],
 )  # fmt: skip
-@pytest.mark.parametrize("code", ["LimitExceededException", "TooManyRequestsException"])
+@pytest.mark.parametrize(
+    "code", ["LimitExceededException", "TooManyRequestsException", "TooManyFailedAttemptsException"]
+)
 def test_the_code_flows_answer_cognitos_limits_with_429(
     client: FlaskClient, cognito: Any, *, path: str, operation: str, body: Any, code: str
 ) -> None:
