@@ -5,13 +5,15 @@ Loaded by Schemathesis (`hooks` in the project's schemathesis.toml) in its own p
 a bare `schemathesis run` against `make run` gets http://127.0.0.1:5000 and a fuzz user
 signed up on first use.
 
-Two operations end the session they are called with: POST /auth/logout revokes
-the access token and DELETE /users/me deletes the account. Fuzzed with the
-shared token they would leave every later request a 401, so each of their test
-cases runs as a throwaway user signed up just for it.
+Some operations end the session they are called with: POST /auth/logout (with
+`all=true`, every session), POST /auth/password/change (every earlier session),
+DELETE /users/me (the account), and PATCH /users/me with `enabled: false` from an
+administrator (the account disabled). Fuzzed with the shared token they would leave
+every later request a 401, so each of their test cases runs as a throwaway
+(non-administrator) user signed up just for it.
 
-The fuzz user is an administrator, so it reaches every profile; but DELETE
-/users/{user_id} runs as a throwaway non-administrator, to whom a profile that
+The fuzz user is an administrator, so it reaches every profile; but DELETE and PATCH
+/users/{user_id} run as a throwaway non-administrator, to whom a profile that
 POST /users just made for someone else is a 404 by design (ids cannot be
 probed). Only that "created resource not found" (ST302) is dropped.
 
@@ -34,7 +36,14 @@ from tests.harness import PASSWORD
 URL_VARIABLE = "TASKLAKE_FUZZ_URL"
 EMAIL_VARIABLE = "TASKLAKE_FUZZ_EMAIL"
 LOCAL_URL = "http://127.0.0.1:5000"  # `make run`
-SESSION_ENDING = frozenset({("POST", "/auth/logout"), ("DELETE", "/users/{user_id}")})
+SESSION_ENDING = frozenset(
+    {
+        ("POST", "/auth/logout"),
+        ("POST", "/auth/password/change"),
+        ("DELETE", "/users/{user_id}"),
+        ("PATCH", "/users/{user_id}"),
+    }
+)
 
 
 def _base_url() -> str:
@@ -96,7 +105,7 @@ class FuzzUser:
 def filter_failure(_ctx: Any, failure: Any, _case: Any, _response: Any) -> bool:
     """Keep every failure but two "created resource not found" (ST302) that are by design:
 
-    - DELETE of a profile POST /users made for someone else (a 404 to a non-admin);
+    - DELETE or PATCH of a profile POST /users made for someone else (a 404 to a non-admin);
     - a task POST /tasks answered as an idempotent replay: the replay is the stored first
       response, even if the task has been deleted since (a fresh create is always readable at
       once: tests/api/test_tasks.py).
@@ -105,7 +114,10 @@ def filter_failure(_ctx: Any, failure: Any, _case: Any, _response: Any) -> bool:
         failure.code == "ST302"
         and (
             (failure.created_with, failure.not_available_with)
-            == ("POST /users", "DELETE /users/{user_id}")
+            in (
+                ("POST /users", "DELETE /users/{user_id}"),
+                ("POST /users", "PATCH /users/{user_id}"),
+            )
             or failure.created_with == "POST /tasks"
         )
     )
