@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response
-from pynamodb.exceptions import PynamoDBConnectionError
+from pynamodb.exceptions import PynamoDBException
 
-from api import dependencies
+from api import deadline, dependencies, upstream
 from api.auth import routes as auth_routes
 from api.auth.revocation import Revocation
 from api.auth.tokens import init_jwt
@@ -17,7 +17,8 @@ from api.config import Settings
 from api.health import blp as health_blp
 from api.idempotency import IdempotencyRecord
 from api.observability import configure_logging, init_request_logging
-from api.problems import ApiProblem, ServiceUnavailable, problem_response
+from api.problems import ApiProblem, problem_response
+from api.rate_limits import RateLimitCounter
 from api.smorest import Api
 from api.storage import bind_tables
 from api.swagger_ui import ASSETS_URL
@@ -38,6 +39,7 @@ def tables(settings: Settings) -> list[tuple[type[Any], str]]:
         (User, settings.users_table),
         (IdempotencyRecord, settings.idempotency_table),
         (Revocation, settings.revoked_tokens_table),
+        (RateLimitCounter, settings.rate_limits_table),
     ]
 
 
@@ -69,6 +71,14 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     dependencies.install(app.extensions, settings)
 
     init_request_logging(app, settings.stage)
+    app.before_request(lambda: deadline.start(settings.request_deadline_seconds))
+
+    @app.after_request
+    def _no_sniffing(response: Response) -> Response:
+        # Browsers must take JSON for JSON, whatever a hostile field value looks like.
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
     init_jwt(app, settings)
 
     api = Api(app)
@@ -81,14 +91,21 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
         if error.status >= 500:
             # The one line for this failure: raisers don't log, the cause is in the trace.
             log.error("request failed", exc_info=error, extra={"problem": error.detail})
+        elif error.status == 429 and error.__cause__ is not None:
+            log.warning("upstream throttled", extra={"problem": error.detail})
         return error.to_response()
 
-    @app.errorhandler(PynamoDBConnectionError)
-    def _storage_failed(error: PynamoDBConnectionError) -> Response:
+    @app.errorhandler(PynamoDBException)
+    def _storage_failed(error: PynamoDBException) -> Response:
         # Expected outcomes (conditions, missing items) are handled where they happen;
         # what reaches here is DynamoDB itself failing: unreachable, throttled, erroring.
-        log.exception("dynamodb call failed", extra={"cause": error.cause_response_code})
-        return ServiceUnavailable("The task store is unavailable; try again").to_response()
+        problem = upstream.answer(error, "task store")
+        cause = {"problem": problem.detail, "cause": error.cause_response_code}
+        if problem.status >= 500:
+            log.error("dynamodb call failed", exc_info=error, extra=cause)
+        else:
+            log.warning("dynamodb call throttled", extra=cause)
+        return problem.to_response()
 
     @app.errorhandler(Exception)
     def _unexpected(_error: Exception) -> Response:

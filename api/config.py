@@ -2,8 +2,9 @@
 
 Nothing here talks to the network, and a missing optional setting does not
 fail at import: the request that needs it fails with a clear problem+json
-instead (see `Settings.require`). Local defaults for `make run` live in
-`infra/local/stack.py`, not here.
+instead (see `Settings.require`). Two mistakes are refused when the settings are
+read: no STAGE, and a COGNITO_ISSUER that is not a local emulator. Local defaults
+for `make run` live in `infra/local/stack.py`, not here.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from api.problems import ConfigurationError
 
 DEFAULT_REGION = "us-east-1"
+# Only an emulator on this machine may stand in for Cognito's issuer (and its JWKS).
+LOCAL_ISSUER_HOSTS = frozenset({"localhost", "127.0.0.1"})
 
 
 def _flag(value: str) -> bool:
@@ -31,6 +35,7 @@ class Settings:
     users_table: str = "tasklake-dev-users"
     idempotency_table: str = "tasklake-dev-idempotency"
     revoked_tokens_table: str = "tasklake-dev-revoked-tokens"
+    rate_limits_table: str = "tasklake-dev-rate-limits"
     cognito_user_pool_id: str = ""
     cognito_client_id: str = ""
     # Issuer of the pool's tokens; empty means the real Cognito issuer for the pool.
@@ -41,12 +46,32 @@ class Settings:
     cursor_secret_arn: str = ""
     cursor_secret: str = ""
     idempotency_ttl_seconds: int = 24 * 3600
+    # Unauthenticated endpoints (api/rate_limits.py): requests per client address and minute,
+    # and wrong passwords per email and window.
+    rate_limit_per_address: int = 30
+    sign_in_failure_limit: int = 10
+    sign_in_failure_window_seconds: int = 15 * 60
     max_body_bytes: int = 64 * 1024
+    # Below the Lambda timeout (zappa_settings.json), so the API answers before API Gateway does.
+    request_deadline_seconds: float = 12.0
     log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if self.cognito_issuer:
+            url = urlsplit(self.cognito_issuer)
+            if url.scheme != "http" or url.hostname not in LOCAL_ISSUER_HOSTS:
+                raise ConfigurationError(
+                    "COGNITO_ISSUER may only name a local emulator (http://localhost or "
+                    "http://127.0.0.1); in AWS the issuer follows from COGNITO_USER_POOL_ID"
+                )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        stage = environ.get("STAGE", "dev")
+        """The settings the environment names. STAGE must be one of them: it names every
+        table, so a forgotten STAGE must not quietly become another deployment's."""
+        stage = environ.get("STAGE", "")
+        if not stage:
+            raise ConfigurationError("STAGE is not set (dev, prod…; the local stack sets dev)")
         region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         prefix = f"tasklake-{stage}"
         return cls(
@@ -56,6 +81,7 @@ class Settings:
             users_table=environ.get("USERS_TABLE", f"{prefix}-users"),
             idempotency_table=environ.get("IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
             revoked_tokens_table=environ.get("REVOKED_TOKENS_TABLE", f"{prefix}-revoked-tokens"),
+            rate_limits_table=environ.get("RATE_LIMITS_TABLE", f"{prefix}-rate-limits"),
             cognito_user_pool_id=environ.get("COGNITO_USER_POOL_ID", ""),
             cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
             cognito_issuer=environ.get("COGNITO_ISSUER", ""),
@@ -63,7 +89,13 @@ class Settings:
             cursor_secret_arn=environ.get("CURSOR_SECRET_ARN", ""),
             cursor_secret=environ.get("CURSOR_SECRET", ""),
             idempotency_ttl_seconds=int(environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
+            rate_limit_per_address=int(environ.get("RATE_LIMIT_PER_ADDRESS", 30)),
+            sign_in_failure_limit=int(environ.get("SIGN_IN_FAILURE_LIMIT", 10)),
+            sign_in_failure_window_seconds=int(
+                environ.get("SIGN_IN_FAILURE_WINDOW_SECONDS", 15 * 60)
+            ),
             max_body_bytes=int(environ.get("MAX_BODY_BYTES", 64 * 1024)),
+            request_deadline_seconds=float(environ.get("REQUEST_DEADLINE_SECONDS", 12.0)),
             log_level=environ.get("LOG_LEVEL", "INFO"),
         )
 

@@ -11,17 +11,18 @@ import threading
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from api import deadline, upstream
 from api.config import Settings
-from api.problems import ConfigurationError, ServiceUnavailable
+from api.problems import ConfigurationError
 
 
 def secrets_manager(region: str) -> Any:
     """A client whose endpoint is AWS_ENDPOINT_URL_SECRETS_MANAGER when set (tests), else AWS's."""
-    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2})
-    return boto3.client("secretsmanager", region_name=region, config=config)
+    config = deadline.SECRETS_MANAGER.botocore_config()
+    client = boto3.client("secretsmanager", region_name=region, config=config)
+    return deadline.guard(client, deadline.SECRETS_MANAGER)
 
 
 class CursorSecret:
@@ -44,10 +45,13 @@ class CursorSecret:
             raise ConfigurationError("Neither CURSOR_SECRET_ARN nor CURSOR_SECRET is set")
         try:
             secret = secrets_manager(self._settings.region).get_secret_value(SecretId=arn)
-        except ClientError as error:  # not found, access denied, KMS key disabled...
-            raise ConfigurationError("CURSOR_SECRET_ARN names no secret we can read") from error
+        except ClientError as error:
+            problem = upstream.answer(error, "secret store")
+            if problem.status == 500:  # not found, access denied, KMS key disabled...
+                problem = ConfigurationError("CURSOR_SECRET_ARN names no secret we can read")
+            raise problem from error
         except BotoCoreError as error:
-            raise ServiceUnavailable("The secret store is unavailable; try again") from error
+            raise upstream.answer(error, "secret store") from error
         if not secret.get("SecretString"):
             raise ConfigurationError("The secret CURSOR_SECRET_ARN names holds no string")
         return str(secret["SecretString"])

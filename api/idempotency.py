@@ -16,4 +16,6 @@ class IdempotencyRecord(BaseModel):
     task_id = UnicodeAttribute()
     # Hash of the first request's body: the same key with another body is a client bug.
     request_hash = UnicodeAttribute()
+    # The created task's attributes (DynamoDB JSON), replayed as they were.
+    response = UnicodeAttribute()
     expires_at = TTLAttribute()

@@ -19,14 +19,24 @@ class ApiProblem(Exception):
     type: ClassVar[str] = "about:blank"
     headers: ClassVar[Mapping[str, str]] = {}
 
-    def __init__(self, detail: str, *, errors: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Mapping[str, Any] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.retry_after = retry_after
 
     def to_response(self) -> Response:
+        headers = dict(self.headers)
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(max(1, self.retry_after))
         return problem_response(
-            self.status, self.detail, type_=self.type, errors=self.errors, headers=self.headers
+            self.status, self.detail, type_=self.type, errors=self.errors, headers=headers
         )
 
 
@@ -67,6 +77,19 @@ class Unprocessable(ApiProblem):
     type = "urn:tasklake:problem:validation"
 
 
+class TooManyRequests(ApiProblem):
+    """Throttled, by our limits or an upstream service's; `Retry-After` says when to retry."""
+
+    status = 429
+    type = "urn:tasklake:problem:too-many-requests"
+
+
+class InternalError(ApiProblem):
+    """A bug: the cause is logged with its stack trace, never shown."""
+
+    status = 500
+
+
 class ConfigurationError(ApiProblem):
     """A setting the request needs is missing: an operator problem, not the caller's."""
 
@@ -77,6 +100,9 @@ class ConfigurationError(ApiProblem):
 class ServiceUnavailable(ApiProblem):
     status = 503
     type = "urn:tasklake:problem:dependency-unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 5) -> None:
+        super().__init__(detail, retry_after=retry_after)
 
 
 def problem_response(

@@ -26,6 +26,7 @@ from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.exceptions import PreconditionRequired
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 from api.problems import (
     PROBLEM_CONTENT_TYPE,
@@ -115,6 +116,28 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         raise PreconditionFailed("If-Match does not name a current version of this resource")
 
 
+class TaskIdConverter(BaseConverter):
+    """A ULID, as python-ulid writes it: anything else is a 404 before DynamoDB is asked."""
+
+    regex = "[0-7][0-9A-HJKMNP-TV-Z]{25}"
+
+
+class UserIdConverter(BaseConverter):
+    """A Cognito `sub` (a lowercase UUID), or `me`."""
+
+    regex = "me|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+PATH_CONVERTERS: dict[str, type[BaseConverter]] = {
+    "task_id": TaskIdConverter,
+    "user_id": UserIdConverter,
+}
+
+
+def _path_schema(converter: BaseConverter) -> dict[str, str]:
+    return {"type": "string", "pattern": f"^({converter.regex})$"}
+
+
 class SchemaConverter(OpenAPIConverter):
     def schema2jsonschema(self, schema: Any) -> dict[str, Any]:
         jsonschema: dict[str, Any] = super().schema2jsonschema(schema)  # type: ignore[no-untyped-call]
@@ -128,6 +151,12 @@ class SchemaPlugin(MarshmallowPlugin):
 
 class Api(flask_smorest.Api):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
+
+    def init_app(self, app: Any, *args: Any, **kwargs: Any) -> None:
+        app.url_map.converters.update(PATH_CONVERTERS)
+        super().init_app(app, *args, **kwargs)
+        for converter in PATH_CONVERTERS.values():
+            self.register_converter(converter, _path_schema)
 
     def _init_spec(self, **options: Any) -> None:
         super()._init_spec(marshmallow_plugin=SchemaPlugin(), **options)

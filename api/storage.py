@@ -6,7 +6,7 @@ itself, so the same code talks to DynamoDB Local and to AWS.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -16,6 +16,8 @@ from pynamodb.connection import Connection
 from pynamodb.constants import STRING
 from pynamodb.models import Model
 from pynamodb.pagination import ResultIterator
+
+from api import deadline
 
 M = TypeVar("M", bound=Model)
 
@@ -48,10 +50,10 @@ class IsoDateTimeAttribute(Attribute[datetime]):
 class BaseModel(Model):
     class Meta:
         abstract = True
-        # Fail fast: a Lambda that waits 60 s on a sick endpoint helps nobody.
-        connect_timeout_seconds = 2
-        read_timeout_seconds = 5
-        max_retry_attempts = 2
+        # Fail fast: a Lambda that waits 60 s on a sick endpoint helps nobody (api/deadline.py).
+        connect_timeout_seconds = deadline.DYNAMODB.connect_timeout
+        read_timeout_seconds = deadline.DYNAMODB.read_timeout
+        max_retry_attempts = deadline.DYNAMODB.attempts - 1
 
 
 def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
@@ -70,6 +72,7 @@ def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
         table = model._get_connection()
         if shared is None:
             shared = table.connection
+            deadline.guard(shared.client, deadline.DYNAMODB)
         else:
             shared.add_meta_table(table.get_meta_table())
             table.connection = shared
@@ -95,6 +98,35 @@ def create_missing_tables(models: Iterable[type[Model]], **table_options: Any) -
 class Page(Generic[M]):
     items: list[M]
     last_key: dict[str, Any] | None
+
+
+def filled_page(
+    query: Callable[..., ResultIterator[M]],
+    model: type[M],
+    *,
+    limit: int,
+    start_key: dict[str, Any] | None,
+    key_names: Iterable[str],
+    max_queries: int,
+) -> Page[M]:
+    """Query pages until `limit` items came back, the data ended, or `max_queries` were sent.
+
+    The cursor continues exactly after the last item returned: DynamoDB's LastEvaluatedKey
+    when every item read was returned or filtered out, else the key of the last item kept.
+    """
+    raw_items: list[dict[str, Any]] = []
+    last_key = start_key
+    for _ in range(max_queries):
+        results = query(last_evaluated_key=last_key)
+        page: dict[str, Any] = next(results.page_iter, {})
+        raw_items += page.get("Items", [])
+        last_key = results.page_iter.last_evaluated_key
+        if len(raw_items) >= limit or not last_key:
+            break
+    if len(raw_items) > limit:
+        raw_items = raw_items[:limit]
+        last_key = {name: raw_items[-1][name] for name in key_names}
+    return Page([model.from_raw_data(item) for item in raw_items], last_key)
 
 
 def one_page(results: ResultIterator[M], model: type[M]) -> Page[M]:

@@ -46,6 +46,9 @@ def local_engines(workdir: Path, *, cursor_secret: str) -> Iterator[dict[str, st
             environment = api_environment(
                 dynamodb.url, cognito.url, pool_id, client_id, cursor_secret
             )
+            # Every test and fuzz request comes from one loopback address; the per-address
+            # limit is tested with its own settings (tests/api/test_rate_limits.py).
+            environment["RATE_LIMIT_PER_ADDRESS"] = "1000000"
             provision(environment)  # also exports the environment to this process
             yield environment
         finally:

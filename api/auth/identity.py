@@ -15,16 +15,16 @@ from typing import Any, NoReturn
 
 import boto3
 import jwt
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from api import metrics
+from api import deadline, metrics, upstream
+from api.compensation import undone_on_failure
 from api.config import Settings
 from api.problems import (
     AccountNotConfirmed,
     Conflict,
+    Forbidden,
     NotFound,
-    ServiceUnavailable,
     Unauthorized,
     Unprocessable,
 )
@@ -57,6 +57,16 @@ CODE_ERRORS = (
 )
 
 
+class PasswordResetRequired(Forbidden):
+    type = "urn:tasklake:problem:password-reset-required"
+
+
+class ChallengeRequired(Forbidden):
+    """Cognito wants more than a password (a new password, MFA): this API offers no such step."""
+
+    type = "urn:tasklake:problem:sign-in-challenge"
+
+
 def password_policy() -> dict[str, int | bool]:
     """The rules above as a Cognito `PasswordPolicy`, the form the user pool declares them in."""
     required = {flag for flag, _, _ in PASSWORD_RULES}
@@ -81,8 +91,10 @@ class Tokens:
 
 @functools.cache
 def _client(region: str) -> Any:
-    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2})
-    return boto3.client("cognito-idp", region_name=region, config=config)
+    client = boto3.client(
+        "cognito-idp", region_name=region, config=deadline.COGNITO.botocore_config()
+    )
+    return deadline.guard(client, deadline.COGNITO)
 
 
 def _error_code(error: ClientError) -> str:
@@ -90,7 +102,7 @@ def _error_code(error: ClientError) -> str:
 
 
 def _unavailable(error: Exception) -> NoReturn:
-    raise ServiceUnavailable("The identity provider is unavailable; try again") from error
+    raise upstream.answer(error, "identity provider") from error
 
 
 def _call(operation: Callable[..., Any], **kwargs: Any) -> Any:
@@ -141,20 +153,35 @@ class IdentityProvider:
                     {"Name": "name", "Value": name},
                 ],
             )
-            if not self._settings.require_email_verification:
-                _call(self._cognito.admin_confirm_sign_up, UserPoolId=pool_id, Username=email)
         except ClientError as error:
             code = _error_code(error)
             if code in ("UsernameExistsException", "AliasExistsException"):
                 raise Conflict("An account with this email already exists") from None
-            if code in ("InvalidPasswordException", "InvalidParameterException"):
-                message = error.response["Error"].get("Message", "rejected")
+            # Cognito's own wording stays in our logs' cause chain, never in the answer.
+            if code == "InvalidPasswordException":
                 raise Unprocessable(
-                    f"The identity provider rejected the sign-up: {message}",
-                    errors={"json": {"password": [message]}},
-                ) from None
+                    "The password does not meet the password policy",
+                    errors={"json": {"password": ["Does not meet the password policy."]}},
+                ) from error
+            if code == "InvalidParameterException":
+                raise Unprocessable("The identity provider rejected these details") from error
             _unavailable(error)
-        return str(result["UserSub"])
+        user_id = str(result["UserSub"])
+        if self._settings.require_email_verification:
+            # Unconfirmed until the emailed code comes back (`confirm`). Whatever fails after
+            # this point (the profile write) is undone by the caller (api/users/service.py).
+            return user_id
+        with undone_on_failure(
+            lambda: self.delete(user_id),
+            leaves=f"unconfirmed Cognito user {user_id}",
+            undo_seconds=deadline.COGNITO.attempt_seconds,
+        ):
+            # No e-mail round trip in this stage: the account is usable at once (ADR 0003).
+            try:
+                _call(self._cognito.admin_confirm_sign_up, UserPoolId=pool_id, Username=user_id)
+            except ClientError as error:
+                _unavailable(error)
+        return user_id
 
     def authenticate(self, email: str, password: str) -> Tokens:
         try:
@@ -177,7 +204,16 @@ class IdentityProvider:
                 raise AccountNotConfirmed(
                     "The account is not confirmed yet: send the emailed code to /users/confirm"
                 ) from None
+            if _error_code(error) == "PasswordResetRequiredException":
+                raise PasswordResetRequired(
+                    "This account's password must be reset before it can sign in"
+                ) from None
             _unavailable(error)
+        if "AuthenticationResult" not in result:
+            raise ChallengeRequired(
+                f"Signing in needs a step this API does not offer ({result.get('ChallengeName')});"
+                " ask an administrator"
+            )
         return _tokens(result["AuthenticationResult"])
 
     def refresh(self, refresh_token: str) -> Tokens:
@@ -305,12 +341,14 @@ class IdentityProvider:
             cognito.admin_enable_user if enabled else cognito.admin_disable_user, user_id
         )
 
-    def delete(self, email: str) -> None:
+    def delete(self, user_id: str) -> None:
+        """Delete the Cognito user whose `sub` this is (Cognito's admin calls take a sub as
+        Username), so a retry cannot remove a newer account that took over the email."""
         try:
             _call(
                 self._cognito.admin_delete_user,
                 UserPoolId=self._settings.require("cognito_user_pool_id"),
-                Username=email,
+                Username=user_id,
             )
         except ClientError as error:
             if _error_code(error) != "UserNotFoundException":

@@ -9,6 +9,12 @@ question an authenticated request asks (ADR 0003):
 | `user`                 | logout all, password change or reset,   | sign-ins before `not_before` |
 |                        | disable, delete                         | and all while `disabled`     |
 
+While an account's deletion is under way the `user` row also says `deleting`: its tokens are
+refused like the others, except on the one request that may finish the job, DELETE of
+that account by its own token (api/auth/tokens.py). Deletion can outlast one request's
+deadline (202, continue with another DELETE), and the user may still hold only tokens
+from before it began; when it completes, `deleting` goes and every earlier token is refused.
+
 A session is identified by `origin_jti` and dated by `auth_time`, which Cognito keeps on
 every token a refresh mints, so a refresh token that outlived its session cannot mint a
 working access token either. Rows expire (TTL) once no token they refuse can still exist.
@@ -24,6 +30,7 @@ from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from api.storage import BaseModel
 
@@ -44,6 +51,8 @@ class Revocation(BaseModel):
     entry = UnicodeAttribute(range_key=True)
     not_before = NumberAttribute(null=True)
     disabled = BooleanAttribute(null=True)
+    # Deletion has begun and not finished: only the DELETE that finishes it may pass.
+    deleting = BooleanAttribute(null=True)
     # DynamoDB's TTL deletes the row once no token it refuses could be used anyway.
     expires_at = TTLAttribute(null=True)
 
@@ -57,7 +66,9 @@ def end_session(user_id: str, origin_jti: str, *, until: float) -> None:
     Revocation(user_id, SESSION + origin_jti, expires_at=_at(until)).save()
 
 
-def end_all_sessions(user_id: str, *, disable: bool = False, expires: bool = True) -> None:
+def end_all_sessions(
+    user_id: str, *, disable: bool = False, expires: bool = True, deleting: bool = False
+) -> None:
     """Refuse every token of every sign-in until now; with `disable`, all later ones too.
 
     Token times are whole seconds, so the mark is the next second, and the call returns only
@@ -68,12 +79,36 @@ def end_all_sessions(user_id: str, *, disable: bool = False, expires: bool = Tru
     actions: list[Action] = [Revocation.not_before.set(not_before)]
     if disable:
         actions.append(Revocation.disabled.set(True))
+    if deleting:
+        actions.append(Revocation.deleting.set(True))
     if expires:
         actions.append(Revocation.expires_at.set(_at(not_before + SESSION_MAX_SECONDS)))
     else:
         actions.append(Revocation.expires_at.remove())
     Revocation(user_id, USER).update(actions=actions)
     time.sleep(max(0.0, not_before - time.time()))
+
+
+def begin_deletion(user_id: str) -> None:
+    """Refuse every token of the account from now on, except to finish its own deletion.
+
+    The mark expires like any other: by then no token it refuses can still be used, and the
+    Cognito user (deleted next) can mint no new ones.
+    """
+    end_all_sessions(user_id, disable=True, deleting=True)
+
+
+def finish_deletion(transaction: TransactWrite, user_id: str) -> None:
+    """The account is gone: no earlier token passes, not even to DELETE it again.
+
+    Part of the transaction that removes the profile, so the pass ends exactly when there
+    is nothing left to finish (and costs the deletion no extra round trip).
+    """
+    expires_at = _at(time.time() + SESSION_MAX_SECONDS)
+    transaction.update(
+        Revocation(user_id, USER),
+        actions=[Revocation.deleting.remove(), Revocation.expires_at.set(expires_at)],
+    )
 
 
 def enable(user_id: str) -> None:
@@ -88,16 +123,20 @@ def has_session_claims(claims: Mapping[str, Any]) -> bool:
     return all(claims.get(name) for name in SESSION_CLAIMS)
 
 
-def is_revoked(claims: Mapping[str, Any]) -> bool:
+def is_revoked(claims: Mapping[str, Any], *, finishing_own_deletion: bool = False) -> bool:
     """The one consistent Query: is this token's session ended, or its user's sign-ins?
 
     It reads the user's whole partition (ended sessions still within their TTL, and the
     mark): DynamoDB cannot filter on the sort key, and a filter would cost the same reads.
+    `finishing_own_deletion`: the request is a DELETE of the token's own account, which
+    passes the mark while that deletion is under way (and only then).
     """
     session = SESSION + str(claims["origin_jti"])
     for row in Revocation.query(str(claims["sub"]), consistent_read=True):
         if row.entry == session:
             return True
-        if row.entry == USER and (row.disabled or int(claims["auth_time"]) < (row.not_before or 0)):
+        if row.entry != USER or (row.deleting and finishing_own_deletion):
+            continue
+        if row.disabled or int(claims["auth_time"]) < (row.not_before or 0):
             return True
     return False

@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 from flask_jwt_extended import get_jwt, jwt_required
 
-from api import dependencies
+from api import dependencies, rate_limits
 from api.auth.identity import Tokens
 from api.auth.revocation import SESSION_MAX_SECONDS, end_session
 from api.auth.schemas import (
@@ -27,8 +27,12 @@ from api.users import service
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign in and out, passwords")
 
 
-def _token_body(tokens: Tokens) -> dict[str, Any]:
-    return {**tokens.__dict__, "token_type": "Bearer"}
+# Tokens are credentials: no cache on the way may keep them (RFC 6749 §5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _token_body(tokens: Tokens) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return {**tokens.__dict__, "token_type": "Bearer"}, 200, NO_STORE
 
 
 @blp.post("/token")
@@ -36,17 +40,21 @@ def _token_body(tokens: Tokens) -> dict[str, Any]:
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, description="Wrong email or password, or the account is disabled")
 @blp.alt_response(403, description="The account's email address is not confirmed yet")
-def issue_token(credentials: dict[str, str]) -> dict[str, Any]:
-    """Sign in with email and password"""
+@rate_limits.per_client_address(blp, "token")
+def issue_token(credentials: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Sign in with email and password (too many wrong passwords for an email: 429)"""
     email = credentials["email"].strip().lower()
-    return _token_body(dependencies.identity().authenticate(email, credentials["password"]))
+    with rate_limits.counting_sign_in_failures(email):
+        tokens = dependencies.identity().authenticate(email, credentials["password"])
+    return _token_body(tokens)
 
 
 @blp.post("/refresh")
 @blp.arguments(RefreshSchema)
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, description="Refresh token invalid, expired or revoked")
-def refresh_token(body: dict[str, str]) -> dict[str, Any]:
+@rate_limits.per_client_address(blp, "refresh")
+def refresh_token(body: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Trade a refresh token for a new access token"""
     return _token_body(dependencies.identity().refresh(body["refresh_token"]))
 
@@ -81,6 +89,7 @@ def logout(args: dict[str, bool], body: dict[str, str]) -> None:
 @blp.response(204)
 @blp.alt_response(401, description="Missing or invalid bearer token")
 @blp.alt_response(422, description="The current password is wrong or the new one too weak")
+@rate_limits.per_client_address(blp, "password-change")
 def change_password(body: dict[str, str]) -> None:
     """Change your password; every earlier session ends"""
     identity = dependencies.identity()
@@ -92,6 +101,7 @@ def change_password(body: dict[str, str]) -> None:
 @blp.post("/password/forgot")
 @blp.arguments(EmailSchema)
 @blp.response(202)
+@rate_limits.per_client_address(blp, "password-forgot")
 def forgot_password(body: dict[str, str]) -> None:
     """Email a reset code (the same answer whether or not the account exists)"""
     dependencies.identity().forgot_password(body["email"])
@@ -101,6 +111,7 @@ def forgot_password(body: dict[str, str]) -> None:
 @blp.arguments(PasswordResetSchema)
 @blp.response(204)
 @blp.alt_response(422, description="The code is wrong or expired, or the password too weak")
+@rate_limits.per_client_address(blp, "password-reset")
 def reset_password(body: dict[str, str]) -> None:
     """Set a new password with the emailed code; every earlier session ends"""
     identity = dependencies.identity()

@@ -13,9 +13,10 @@ import threading
 from typing import Any
 
 import jwt
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import JWTManager, get_jwt, get_jwt_identity
 
+from api import deadline
 from api.auth.revocation import has_session_claims, is_revoked
 from api.config import Settings
 from api.problems import Forbidden, ServiceUnavailable, Unauthorized
@@ -35,7 +36,10 @@ class SigningKeys:
         with self._lock:
             if self._client is None:
                 self._client = jwt.PyJWKClient(
-                    self._settings.jwks_url, cache_keys=True, lifespan=6 * 3600, timeout=5
+                    self._settings.jwks_url,
+                    cache_keys=True,
+                    lifespan=6 * 3600,
+                    timeout=deadline.JWKS_TIMEOUT_SECONDS,
                 )
             return self._client
 
@@ -43,6 +47,8 @@ class SigningKeys:
         kid = header.get("kid")
         if not kid:
             raise jwt.InvalidTokenError("token has no key id")
+        # A cached key costs nothing, but a fetch may: start none the deadline cannot hold.
+        deadline.require(deadline.JWKS_TIMEOUT_SECONDS * deadline.JWKS_FETCHES)
         try:
             return self._jwks().get_signing_key(kid).key
         except jwt.PyJWKClientConnectionError as error:
@@ -53,6 +59,17 @@ class SigningKeys:
 
 def _unauthorized(detail: str) -> Response:
     return Unauthorized(detail).to_response()
+
+
+def _deletes_own_account(claims: dict[str, Any]) -> bool:
+    """DELETE /users/me (or /users/<own sub>): the one request an account being deleted may
+    still make with its earlier tokens, to finish that deletion (api/auth/revocation.py)."""
+    user_id = (request.view_args or {}).get("user_id")
+    return (
+        request.method == "DELETE"
+        and request.blueprint == "users"
+        and user_id in ("me", claims.get("sub"))
+    )
 
 
 def init_jwt(app: Flask, settings: Settings) -> None:
@@ -97,7 +114,9 @@ def init_jwt(app: Flask, settings: Settings) -> None:
     # Runs before `_verify`: a token that is not ours is refused there, without a read here.
     @manager.token_in_blocklist_loader
     def _is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
-        return is_access_token_for_us(claims) and is_revoked(claims)
+        return is_access_token_for_us(claims) and is_revoked(
+            claims, finishing_own_deletion=_deletes_own_account(claims)
+        )
 
     manager.unauthorized_loader(lambda reason: _unauthorized(f"Missing bearer token: {reason}"))
     manager.invalid_token_loader(lambda reason: _unauthorized(f"Invalid token: {reason}"))

@@ -79,7 +79,7 @@ class Tasks(MethodView):
         return _respond_with_version(task), 201, response_headers
 
 
-@blp.route("/<string:task_id>")
+@blp.route("/<task_id:task_id>")
 class TaskById(MethodView):
     decorators: ClassVar[list[Any]] = [jwt_required()]
 

@@ -7,10 +7,11 @@ confirm that it exists).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,12 +24,13 @@ from pynamodb.exceptions import (
 )
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from api import metrics
+from api import deadline, metrics
 from api.idempotency import IdempotencyRecord
 from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
-from api.storage import Page, connection, one_page, utcnow
+from api.storage import Page, connection, filled_page, utcnow
 from api.tasks.models import Task, status_key
 
 log = logging.getLogger(__name__)
@@ -104,12 +106,17 @@ def create_task(
         f"{user_id}#{idempotency_key}",
         task_id=task.task_id,
         request_hash=fingerprint,
+        # The task as this request created it: what a replay answers, however it changes later.
+        response=json.dumps(task.serialize()),
         expires_at=timedelta(seconds=idempotency_ttl),
     )
+    # DynamoDB's TTL removes expired records within days, not at once: until then one may
+    # still be there, and it no longer counts.
+    unused = IdempotencyRecord.key.does_not_exist() | (IdempotencyRecord.expires_at < now)
     try:
         # The task and its idempotency record appear together or not at all.
         with TransactWrite(connection=connection(Task)) as transaction:
-            transaction.save(record, condition=IdempotencyRecord.key.does_not_exist())
+            transaction.save(record, condition=unused)
             transaction.save(task)
     except TransactWriteError as error:
         reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
@@ -136,12 +143,9 @@ def _replay(user_id: str, idempotency_key: str, fingerprint: str) -> Task:
             "This Idempotency-Key was already used with a different request body",
             errors={"headers": {"Idempotency-Key": ["Reused with a different body"]}},
         )
-    try:
-        return get_task(user_id, record.task_id)
-    except NotFound:
-        raise Conflict(
-            "The task created with this Idempotency-Key has since been deleted"
-        ) from None
+    task = Task.from_raw_data(json.loads(record.response))
+    task.version = 1  # serialize() ran before the save that set it
+    return task
 
 
 def get_task(user_id: str, task_id: str) -> Task:
@@ -151,11 +155,19 @@ def get_task(user_id: str, task_id: str) -> Task:
         raise _not_found(task_id) from None
 
 
+# The read budget of one filtered page: DynamoDB applies a filter after reading, so a rare
+# tag may match nothing in many reads. Up to this many Queries of this many items each fill
+# the page; past that, the page is short and its cursor continues where the reading stopped.
+MAX_QUERIES_PER_PAGE = 4
+BATCH_WRITE_ITEMS = 25  # DynamoDB's BatchWriteItem maximum, which PynamoDB batches by
+FILTERED_READ_ITEMS = 250
+
+
 def list_tasks(
     user_id: str, filters: TaskFilters, *, limit: int, start_key: dict[str, Any] | None
 ) -> Page[Task]:
-    """One Query per page. Filters other than the key may leave a page short, even empty,
-    with a cursor to follow: DynamoDB applies them after reading `limit` items."""
+    """One Query per page when only keys select; with a filter, Queries until the page is
+    full, the data ends or the read budget is spent."""
     condition: Condition | None = None
     if filters.tag:
         condition = Task.tags.contains(filters.tag)
@@ -170,28 +182,35 @@ def list_tasks(
     elif filters.due_before:
         due_range = Task.due_date <= filters.due_before.isoformat()
 
-    options: dict[str, Any] = {
-        "page_size": limit,
-        "last_evaluated_key": start_key,
-    }
+    query: Callable[..., ResultIterator[Task]]
+    keys: tuple[str, ...]
     if filters.status:
         if due_range is not None:
             condition = due_range if condition is None else condition & due_range
-        results = Task.status_index.query(
+        query = functools.partial(
+            Task.status_index.query,
             status_key(user_id, filters.status),
-            filter_condition=condition,
             scan_index_forward=False,
-            **options,
         )
+        keys = ("status_key", "task_id", "user_id")
     elif due_range is not None:
-        results = Task.due_date_index.query(
-            user_id, due_range, filter_condition=condition, **options
-        )
+        query = functools.partial(Task.due_date_index.query, user_id, due_range)
+        keys = ("user_id", "due_date", "task_id")
     else:
-        results = Task.query(
-            user_id, filter_condition=condition, scan_index_forward=False, **options
-        )
-    return one_page(results, Task)
+        query = functools.partial(Task.query, user_id, scan_index_forward=False)
+        keys = ("user_id", "task_id")
+    return filled_page(
+        functools.partial(
+            query,
+            filter_condition=condition,
+            page_size=limit if condition is None else max(limit, FILTERED_READ_ITEMS),
+        ),
+        Task,
+        limit=limit,
+        start_key=start_key,
+        key_names=keys,
+        max_queries=MAX_QUERIES_PER_PAGE,
+    )
 
 
 def _status_actions(new_status: str, user_id: str, now: datetime) -> list[Action]:
@@ -232,13 +251,16 @@ def update_task(
         else:
             actions.append(attribute.set(value))
 
-    if expected_version is None:
-        # `If-Match: *` — any current version will do, so learn which one it is.
-        expected_version = get_task(user_id, task_id).version
     task = Task(user_id, task_id)
-    task.version = expected_version
+    # `If-Match: *`: any version will do, so no version condition; the stored version is still
+    # incremented (ADD 1), whatever it is, so no read first and no race with other writers.
+    task.version = 0 if expected_version is None else expected_version
     try:
-        task.update(actions, condition=Task.task_id.exists())
+        task.update(
+            actions,
+            condition=Task.task_id.exists(),
+            add_version_condition=expected_version is not None,
+        )
     except UpdateError as error:
         if not _condition_failed(error):
             raise
@@ -269,11 +291,15 @@ def _raise_missing_or_stale(user_id: str, task_id: str) -> None:
     raise PreconditionFailed(f"Task {task_id} has changed since the ETag you sent; fetch it again")
 
 
-def delete_all_tasks(user_id: str) -> int:
-    """Remove every task of a user (account deletion). Not on a hot path."""
+def delete_all_tasks(user_id: str, *, reserve_seconds: float) -> tuple[int, bool]:
+    """Remove a user's tasks (account deletion) until done, or until only `reserve_seconds`
+    of the request's deadline are left; returns how many were removed and whether all."""
     deleted = 0
     with Task.batch_write() as batch:
         for task in Task.query(user_id, attributes_to_get=["user_id", "task_id"]):
+            left = deadline.remaining()
+            if deleted % BATCH_WRITE_ITEMS == 0 and left is not None and left < reserve_seconds:
+                return deleted, False  # leaving the block writes the batch in hand
             batch.delete(task)
             deleted += 1
-    return deleted
+    return deleted, True

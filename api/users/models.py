@@ -44,5 +44,8 @@ class User(BaseModel):
     enabled = BooleanAttribute(default=True)
     created_at = IsoDateTimeAttribute()
     updated_at = IsoDateTimeAttribute()
+    # Set when the account's deletion begins: from then on the profile is gone to every
+    # request but the DELETE that finishes the job (api/users/service.py).
+    deleting_since = IsoDateTimeAttribute(null=True)
 
     directory = DirectoryIndex()

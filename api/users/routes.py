@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from flask.views import MethodView
 from flask_jwt_extended import jwt_required
 
-from api import dependencies
+from api import dependencies, rate_limits
 from api.auth.schemas import EmailSchema
 from api.auth.tokens import current_user_id, is_admin, require_admin
 from api.problems import Forbidden, NotFound
@@ -45,6 +45,7 @@ class Users(MethodView):
     @blp.arguments(SignUpSchema)
     @blp.response(201, UserSchema)
     @blp.alt_response(409, description="An account with this email already exists")
+    @rate_limits.per_client_address(blp, "sign-up")
     def post(self, body: dict[str, str]) -> User:
         """Create an account"""
         return service.register(
@@ -71,6 +72,7 @@ class Users(MethodView):
 @blp.arguments(ConfirmSchema)
 @blp.response(204)
 @blp.alt_response(422, description="The code is wrong or has expired")
+@rate_limits.per_client_address(blp, "confirm")
 def confirm(body: dict[str, str]) -> None:
     """Confirm a new account with the code emailed at sign-up"""
     dependencies.identity().confirm(body["email"], body["code"])
@@ -79,12 +81,13 @@ def confirm(body: dict[str, str]) -> None:
 @blp.post("/confirm/resend")
 @blp.arguments(EmailSchema)
 @blp.response(202)
+@rate_limits.per_client_address(blp, "confirm-resend")
 def resend_code(body: dict[str, str]) -> None:
     """Email a new sign-up code (the same answer whether or not the account exists)"""
     dependencies.identity().resend_code(body["email"])
 
 
-@blp.route("/<string:user_id>")
+@blp.route("/<user_id:user_id>")
 class UserById(MethodView):
     decorators: ClassVar[list[Any]] = [jwt_required()]
 
@@ -107,6 +110,14 @@ class UserById(MethodView):
 
     @blp.doc(security=BEARER_AUTH)
     @blp.response(204)
-    def delete(self, user_id: str) -> None:
-        """Delete an account with all its tasks; every token of it stops working at once"""
-        service.delete_account(dependencies.identity(), service.get_user(_target(user_id)))
+    @blp.alt_response(202, description="Deletion begun, not finished: send the DELETE again")
+    def delete(self, user_id: str) -> tuple[str, int]:
+        """Delete an account with all its tasks; every token of it stops working at once
+
+        Its earlier tokens still pass on this DELETE while the deletion is unfinished (202),
+        so the account can finish deleting itself; once it answers 204 they are refused too.
+        """
+        user = service.get_user(_target(user_id), being_deleted=True)
+        if not service.delete_account(dependencies.identity(), user):
+            return "", 202
+        return "", 204

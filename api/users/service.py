@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.transactions import TransactWrite
 
-from api import metrics
+from api import deadline, metrics
 from api.auth import revocation
 from api.auth.identity import IdentityProvider
+from api.compensation import undone_on_failure
 from api.problems import NotFound
-from api.storage import Page, one_page, utcnow
+from api.storage import Page, connection, one_page, utcnow
 from api.tasks.service import delete_all_tasks
 from api.users.models import USER_KIND, User
 
@@ -22,21 +24,26 @@ def register(identity: IdentityProvider, email: str, password: str, name: str) -
     user_id = identity.register(email, password, name)
     now = utcnow()
     user = User(user_id, email=email, name=name, created_at=now, updated_at=now)
-    try:
+    # Without a profile the account is half made: undo the Cognito half.
+    with undone_on_failure(
+        lambda: identity.delete(user_id),
+        leaves=f"Cognito user {user_id} without a profile",
+        undo_seconds=deadline.COGNITO.attempt_seconds,
+    ):
         user.save()
-    except PutError:
-        # Without a profile the account is half made: undo the Cognito half.
-        identity.delete(email)
-        raise
     metrics.count(metrics.SIGN_UPS)
     return user
 
 
-def get_user(user_id: str) -> User:
+def get_user(user_id: str, *, being_deleted: bool = False) -> User:
+    """The profile; one whose deletion has begun only when `being_deleted` (to finish it)."""
     try:
-        return User.get(user_id, consistent_read=True)
+        user = User.get(user_id, consistent_read=True)
     except DoesNotExist:
         raise NotFound(f"User {user_id} was not found") from None
+    if user.deleting_since and not being_deleted:
+        raise NotFound(f"User {user_id} was not found")
+    return user
 
 
 def find_by_email(email: str) -> User | None:
@@ -63,7 +70,10 @@ def update(identity: IdentityProvider, user_id: str, changes: dict[str, Any]) ->
     actions = [getattr(User, field).set(value) for field, value in changes.items()]
     user = User(user_id)
     try:
-        user.update([*actions, User.updated_at.set(utcnow())], condition=User.user_id.exists())
+        user.update(
+            [*actions, User.updated_at.set(utcnow())],
+            condition=User.user_id.exists() & User.deleting_since.does_not_exist(),
+        )
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise NotFound(f"User {user_id} was not found") from None
@@ -71,17 +81,35 @@ def update(identity: IdentityProvider, user_id: str, changes: dict[str, Any]) ->
     return user
 
 
-def delete_account(identity: IdentityProvider, user: User) -> int:
-    """Tokens and sign-in first (so nobody acts mid-way), then tasks, then the profile.
+def delete_account(identity: IdentityProvider, user: User) -> bool:
+    """Refuse the account's tokens, mark the profile, remove the sign-in, the tasks, then the
+    profile; True when done.
 
-    Each step tolerates "already gone", so a retry after a failure finishes the job.
+    The two marks come first, so the account is unusable from the start: every earlier token
+    is refused (api/auth/revocation.py) except on a DELETE of the account by its own token,
+    and the profile is gone (404) to everything but that DELETE. Each step tolerates "already
+    done", so after a failure, or when thousands of tasks outlast the request's deadline
+    (False, answered 202), another DELETE of the same user continues, even with the same
+    token. The profile and that pass go in one transaction: then every earlier token is refused.
     """
-    revocation.end_all_sessions(user.user_id, disable=True)
-    identity.delete(user.email)
-    removed = delete_all_tasks(user.user_id)
-    user.delete()
-    log.info("account deleted", extra={"deleted_user_id": user.user_id, "tasks_removed": removed})
-    return removed
+    if not user.deleting_since:
+        revocation.begin_deletion(user.user_id)
+        user.update([User.deleting_since.set(utcnow())], condition=User.user_id.exists())
+    identity.delete(user.user_id)
+    # Keep time for one more batch and the last write: the profile and the last mark.
+    removed, finished = delete_all_tasks(
+        user.user_id, reserve_seconds=2 * deadline.DYNAMODB.attempt_seconds
+    )
+    if finished:
+        # Together: the account's tokens lose their pass exactly when the profile goes.
+        with TransactWrite(connection=connection(User)) as transaction:
+            transaction.delete(user)
+            revocation.finish_deletion(transaction, user.user_id)
+    log.info(
+        "account deleted" if finished else "account deletion continues on the next DELETE",
+        extra={"deleted_user_id": user.user_id, "tasks_removed": removed},
+    )
+    return finished
 
 
 def list_users(*, limit: int, start_key: dict[str, Any] | None) -> Page[User]:

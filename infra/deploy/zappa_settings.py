@@ -21,7 +21,13 @@ SOURCE = ROOT / "zappa_settings.json"
 # Which stack exports what the function needs (names from plan/contract.md).
 EXPORTS = {
     "keys": ("kms-key-arn",),
-    "data": ("tasks-table", "users-table", "idempotency-table", "revoked-tokens-table"),
+    "data": (
+        "tasks-table",
+        "users-table",
+        "idempotency-table",
+        "revoked-tokens-table",
+        "rate-limits-table",
+    ),
     "identity": ("user-pool-id", "user-pool-client-id"),
     "api": ("api-role-arn", "cursor-secret-arn", "artifacts-bucket"),
 }
@@ -31,6 +37,7 @@ ENVIRONMENT = {
     "USERS_TABLE": "users-table",
     "IDEMPOTENCY_TABLE": "idempotency-table",
     "REVOKED_TOKENS_TABLE": "revoked-tokens-table",
+    "RATE_LIMITS_TABLE": "rate-limits-table",
     "COGNITO_USER_POOL_ID": "user-pool-id",
     "COGNITO_CLIENT_ID": "user-pool-client-id",
     # The API reads the signing key from Secrets Manager; the key itself never reaches Lambda.

@@ -113,6 +113,8 @@ def api_environment(
     """
     return {
         **services.DUMMY_AWS_ENV,
+        # Local runs use the dev stage's names (the local DAGs read tasklake-dev-tasks too).
+        "STAGE": "dev",
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
         "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": cognito_url,
         "COGNITO_USER_POOL_ID": pool_id,

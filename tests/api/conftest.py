@@ -5,17 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from ulid import ULID
 
 from api.app import create_app
 from api.config import Settings
+from api.storage import utcnow
+from api.tasks.models import Task, status_key
 from tests.harness import PASSWORD, promote_to_admin
 
-__all__ = ["PASSWORD", "Account", "unique_email"]
+__all__ = ["PASSWORD", "Account", "seed_tasks", "unique_email"]
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +54,34 @@ class Account:
         assert response.status_code == 201, response.json
         body: dict[str, Any] = response.json
         return body
+
+
+def seed_tasks(account: Account, count: int) -> list[str]:
+    """Write tasks straight to the table (fast), with ULIDs in creation order."""
+    ids = []
+    with Task.batch_write() as batch:
+        for n in range(count):
+            task_id = str(ULID())
+            status = ("todo", "in_progress", "done")[n % 3]
+            now = utcnow()
+            batch.save(
+                Task(
+                    account.id,
+                    task_id,
+                    title=f"task {n}",
+                    status=status,
+                    priority="medium",
+                    due_date=(date(2026, 1, 1) + timedelta(days=n % 60)).isoformat(),
+                    tags=["even"] if n % 2 == 0 else ["odd"],
+                    created_at=now,
+                    updated_at=now,
+                    completed_at=now if status == "done" else None,
+                    status_key=status_key(account.id, status),
+                    version=1,
+                )
+            )
+            ids.append(task_id)
+    return ids
 
 
 def unique_email() -> str:

@@ -53,3 +53,21 @@ def test_concurrent_creates_with_one_idempotency_key_make_one_task(
     assert {status for status, _ in results} <= {201, 409}
     titles = [item["title"] for item in alice.request("GET", "/tasks").json["items"]]
     assert titles.count("only once") == 1
+
+
+def test_concurrent_patches_with_if_match_star_all_succeed(app: Flask, alice: Account) -> None:
+    """`*` means any version: no writer may lose to a version it never named."""
+    task = alice.create_task(title="anyone")
+    path = f"/tasks/{task['id']}"
+
+    def patch(n: int) -> int:
+        response = app.test_client().patch(
+            path, json={"title": f"writer {n}"}, headers={**alice.auth, "If-Match": "*"}
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(patch, range(8)))
+
+    assert statuses == [200] * 8
+    assert alice.request("GET", path).headers["ETag"] == '"v9"'  # every write counted

@@ -1,7 +1,10 @@
 """How many DynamoDB calls each request makes: the cost model of docs/adr/0002, held.
 
-One call on the task table per single-task request, one Query per list page,
-plus the revocation check every authenticated request makes; never a Scan.
+One call on the task table per single-task request, one Query per list page
+selected by keys alone (a filtered page may take up to MAX_QUERIES_PER_PAGE to fill),
+plus the revocation check every authenticated request makes (exactly one strongly
+consistent Query); one UpdateItem per rate-limit check, made on the sign-up, sign-in,
+refresh, confirmation and password endpoints and on no other; never a Scan.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from api.app import tables
 from api.auth.revocation import Revocation
 from api.config import Settings
 from api.storage import connection
-from tests.api.conftest import PASSWORD, Account
+from api.tasks.service import FILTERED_READ_ITEMS, MAX_QUERIES_PER_PAGE
+from tests.api.conftest import PASSWORD, Account, seed_tasks, unique_email
 from tests.dynamodb_calls import Call, counting_dynamodb_calls
 
 Counting = Callable[[], AbstractContextManager[Counter[Call]]]
@@ -103,7 +107,7 @@ def test_one_task_is_one_call(
         "?tag=x&limit=1",
     ],
 )
-def test_a_list_page_is_one_query(
+def test_a_list_page_is_one_query_when_it_fills_or_the_data_ends(
     alice: Account,
     *,
     counting: Counting,
@@ -183,3 +187,102 @@ def test_no_scan_anywhere_in_a_full_flow(
     assert all(status < 400 for status in statuses), statuses
     assert calls, "the counter saw no DynamoDB call at all"
     assert not [call for call in calls if call[0] == "Scan"], calls
+
+
+def test_a_filtered_page_spends_at_most_its_read_budget(
+    alice: Account,
+    *,
+    counting: Counting,
+    settings: Settings,
+    revocation_check: Counter[Call],
+) -> None:
+    # Nothing matches among more tasks than the budget can read: every Query of the budget
+    # is spent, and the cursor continues after the last item read.
+    tasks = MAX_QUERIES_PER_PAGE * FILTERED_READ_ITEMS + 10
+    seed_tasks(alice, tasks)
+
+    with counting() as calls:
+        response = alice.request("GET", "/tasks?tag=nowhere")
+
+    assert response.json["items"] == []
+    assert response.json["next_cursor"]
+    budget = Counter({("Query", settings.tasks_table): MAX_QUERIES_PER_PAGE})
+    assert calls == budget + revocation_check
+
+
+def test_a_filtered_page_that_fills_stops_reading(
+    alice: Account,
+    *,
+    counting: Counting,
+    settings: Settings,
+    revocation_check: Counter[Call],
+) -> None:
+    # Every other task matches: the first Query of the budget fills the page.
+    seed_tasks(alice, 2 * FILTERED_READ_ITEMS)
+
+    with counting() as calls:
+        response = alice.request("GET", "/tasks?tag=even&limit=10")
+
+    assert len(response.json["items"]) == 10
+    assert calls == on_tasks(settings, "Query") + revocation_check
+
+
+@pytest.fixture
+def address_check(settings: Settings) -> Counter[Call]:
+    return Counter({("UpdateItem", settings.rate_limits_table): 1})
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/auth/refresh", {"refresh_token": "not-a-refresh-token"}),
+        ("/auth/password/forgot", {"email": "nobody@example.com"}),
+        ("/auth/password/reset", {"email": "nobody@example.com", "code": "1",
+                                  "new_password": "Battery-Staple-7"}),
+        ("/users/confirm", {"email": "nobody@example.com", "code": "123456"}),
+        ("/users/confirm/resend", {"email": "nobody@example.com"}),
+    ],
+)  # fmt: skip
+def test_an_unauthenticated_endpoint_costs_one_update_for_its_address_limit(
+    client: Any, counting: Counting, address_check: Counter[Call], path: str, body: Any
+) -> None:
+    with counting() as calls:
+        response = client.post(path, json=body)
+
+    assert response.status_code < 500, response.json
+    assert calls == address_check
+
+
+def test_sign_up_is_its_address_check_and_the_profile_write(
+    client: Any, counting: Counting, settings: Settings, address_check: Counter[Call]
+) -> None:
+    body = {"email": unique_email(), "password": PASSWORD, "name": "Counted"}
+    with counting() as calls:
+        assert client.post("/users", json=body).status_code == 201
+
+    assert calls == address_check + Counter({("PutItem", settings.users_table): 1})
+
+
+def test_sign_in_adds_the_email_reservation_given_back_on_success(
+    alice: Account, counting: Counting, address_check: Counter[Call]
+) -> None:
+    credentials = {"email": alice.email, "password": PASSWORD}
+    with counting() as calls:
+        assert alice.client.post("/auth/token", json=credentials).status_code == 200
+
+    # The address check, the failure slot reserved for the email, and its return.
+    assert calls == address_check + address_check + address_check
+
+
+def test_password_change_is_the_revocation_check_its_limit_and_the_mark(
+    alice: Account,
+    counting: Counting,
+    settings: Settings,
+    revocation_check: Counter[Call],
+    address_check: Counter[Call],
+) -> None:
+    with counting() as calls:
+        assert alice.request("POST", "/auth/password/change", json=CHANGE).status_code == 204
+
+    mark = Counter({("UpdateItem", settings.revoked_tokens_table): 1})
+    assert calls == revocation_check + address_check + mark

@@ -3,42 +3,14 @@
 from __future__ import annotations
 
 import base64
-from datetime import date, timedelta
+from dataclasses import replace
 
 import pytest
-from ulid import ULID
 
-from api.storage import utcnow
-from api.tasks.models import Task, status_key
-from tests.api.conftest import Account
-
-
-def _seed(account: Account, count: int) -> list[str]:
-    """Write tasks straight to the table (fast), with ULIDs in creation order."""
-    ids = []
-    with Task.batch_write() as batch:
-        for n in range(count):
-            task_id = str(ULID())
-            status = ("todo", "in_progress", "done")[n % 3]
-            now = utcnow()
-            batch.save(
-                Task(
-                    account.id,
-                    task_id,
-                    title=f"task {n}",
-                    status=status,
-                    priority="medium",
-                    due_date=(date(2026, 1, 1) + timedelta(days=n % 60)).isoformat(),
-                    tags=["even"] if n % 2 == 0 else ["odd"],
-                    created_at=now,
-                    updated_at=now,
-                    completed_at=now if status == "done" else None,
-                    status_key=status_key(account.id, status),
-                    version=1,
-                )
-            )
-            ids.append(task_id)
-    return ids
+from api.app import create_app
+from api.config import Settings
+from api.tasks.models import Task
+from tests.api.conftest import Account, seed_tasks
 
 
 def _walk(account: Account, **query: object) -> tuple[list[dict[str, object]], int]:
@@ -59,7 +31,7 @@ def _walk(account: Account, **query: object) -> tuple[list[dict[str, object]], i
 def test_following_next_cursor_returns_every_task_exactly_once_newest_first(
     alice: Account,
 ) -> None:
-    ids = _seed(alice, 301)
+    ids = seed_tasks(alice, 301)
 
     items, pages = _walk(alice, limit=25)
 
@@ -69,7 +41,7 @@ def test_following_next_cursor_returns_every_task_exactly_once_newest_first(
 
 
 def test_default_page_size_is_20(alice: Account) -> None:
-    _seed(alice, 25)
+    seed_tasks(alice, 25)
     page = alice.request("GET", "/tasks").json
     assert len(page["items"]) == 20
     assert page["next_cursor"]
@@ -90,17 +62,18 @@ def test_garbage_cursor_is_400(alice: Account, cursor: str) -> None:
 
 
 def test_tampered_cursor_is_400(alice: Account) -> None:
-    _seed(alice, 3)
+    seed_tasks(alice, 3)
     cursor = alice.request("GET", "/tasks", query_string={"limit": 1}).json["next_cursor"]
-    raw = bytearray(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    kid, _, token = cursor.partition(".")
+    raw = bytearray(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     raw[-3] ^= 0x01
-    tampered = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    tampered = f"{kid}.{base64.urlsafe_b64encode(bytes(raw)).rstrip(b'=').decode()}"
 
     assert alice.request("GET", "/tasks", query_string={"cursor": tampered}).status_code == 400
 
 
 def test_a_cursor_works_only_for_its_owner_and_filters(alice: Account, bob: Account) -> None:
-    _seed(alice, 3)
+    seed_tasks(alice, 3)
     cursor = alice.request("GET", "/tasks", query_string={"limit": 1}).json["next_cursor"]
 
     assert bob.request("GET", "/tasks", query_string={"cursor": cursor}).status_code == 400
@@ -110,7 +83,7 @@ def test_a_cursor_works_only_for_its_owner_and_filters(alice: Account, bob: Acco
 
 
 def test_status_filter_returns_only_that_status_completely(alice: Account) -> None:
-    ids = _seed(alice, 60)
+    ids = seed_tasks(alice, 60)
     items, _ = _walk(alice, status="done", limit=7)
 
     assert {item["status"] for item in items} == {"done"}
@@ -118,7 +91,7 @@ def test_status_filter_returns_only_that_status_completely(alice: Account) -> No
 
 
 def test_due_date_range_filter(alice: Account) -> None:
-    _seed(alice, 90)
+    seed_tasks(alice, 90)
     items, _ = _walk(alice, due_after="2026-01-10", due_before="2026-01-19", limit=8)
 
     due = [item["due_date"] for item in items]
@@ -128,7 +101,7 @@ def test_due_date_range_filter(alice: Account) -> None:
 
 
 def test_tag_and_combined_filters(alice: Account) -> None:
-    _seed(alice, 30)
+    seed_tasks(alice, 30)
     tagged, _ = _walk(alice, tag="even", limit=4)
     assert len(tagged) == 15
     assert all(item["tags"] == ["even"] for item in tagged)
@@ -146,5 +119,55 @@ def test_reversed_due_range_is_422(alice: Account) -> None:
 
 
 def test_listing_is_scoped_to_the_caller(alice: Account, bob: Account) -> None:
-    _seed(alice, 5)
+    seed_tasks(alice, 5)
     assert bob.request("GET", "/tasks").json == {"items": [], "next_cursor": None}
+
+
+def test_cursor_keys_rotate_without_breaking_outstanding_cursors(
+    engines: dict[str, str], alice: Account
+) -> None:
+    seed_tasks(alice, 3)
+
+    def cursor_from(secret: str, cursor: str | None = None) -> tuple[int, str | None]:
+        app = create_app(replace(Settings.from_env(engines), cursor_secret=secret))
+        query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = app.test_client().get("/tasks", query_string=query, headers=alice.auth)
+        return page.status_code, (page.json or {}).get("next_cursor")
+
+    _, old = cursor_from("k1:old-secret")
+    status, new = cursor_from("k2:new-secret,k1:old-secret", old)  # k2 signs, k1 still verifies
+    assert status == 200
+    assert new
+    assert new.startswith("k2.")
+    assert cursor_from("k2:new-secret", new)[0] == 200
+    assert cursor_from("k2:new-secret", old)[0] == 400  # k1 retired
+
+
+def _seed_rare(account: Account, count: int, every: int) -> list[str]:
+    """`count` tasks, every `every`-th tagged "rare"; returns the rare ids, newest first."""
+    ids = seed_tasks(account, count)
+    with Task.batch_write() as batch:
+        for task in Task.batch_get([(account.id, i) for i in ids[::every]]):
+            task.tags = ["rare"]
+            batch.save(task)
+    return list(reversed(ids[::every]))
+
+
+def test_a_rare_tag_fills_its_pages_and_returns_every_match_exactly_once(
+    alice: Account,
+) -> None:
+    rare = _seed_rare(alice, 1200, every=97)  # 13 matches, ~1 in 100 items read
+
+    pages: list[list[str]] = []
+    cursor = None
+    while True:
+        query = {"tag": "rare", "limit": 5, **({"cursor": cursor} if cursor else {})}
+        page = alice.request("GET", "/tasks", query_string=query).json
+        pages.append([item["id"] for item in page["items"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert [task_id for page in pages for task_id in page] == rare
+    assert [len(page) for page in pages[:2]] == [5, 5]  # full, not ~0.05 per Query read
+    assert len(pages) <= 4

@@ -50,7 +50,7 @@ def test_authenticated_request_logs_user_route_status_and_latency(alice: Account
     assert line["user_id"] == alice.id
     assert (line["method"], line["route"], line["status"]) == (
         "GET",
-        "/tasks/<string:task_id>",
+        "/tasks/<task_id:task_id>",
         200,
     )
     assert isinstance(line["latency_ms"], float)

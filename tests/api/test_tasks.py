@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from ulid import ULID
 
+from api.idempotency import IdempotencyRecord
+from api.storage import utcnow
 from tests.api.conftest import Account
 
 
@@ -297,3 +301,34 @@ def test_idempotency_keys_are_per_user(alice: Account, bob: Account) -> None:
     assert mine.status_code == theirs.status_code == 201
     assert mine.json["id"] != theirs.json["id"]
     assert "Idempotent-Replayed" not in theirs.headers
+
+
+def test_a_replay_answers_what_the_first_request_got_not_the_task_as_it_is_now(
+    alice: Account,
+) -> None:
+    headers = {"Idempotency-Key": "create-then-edit"}
+    first = alice.request("POST", "/tasks", json={"title": "Draft"}, headers=headers)
+    alice.request(
+        "PATCH", f"/tasks/{first.json['id']}", json={"title": "Edited"}, headers={"If-Match": "*"}
+    )
+
+    replay = alice.request("POST", "/tasks", json={"title": "Draft"}, headers=headers)
+
+    assert replay.status_code == 201
+    assert replay.json == first.json
+    assert replay.headers["ETag"] == first.headers["ETag"] == '"v1"'
+    assert replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_an_expired_idempotency_record_no_longer_replays(alice: Account) -> None:
+    headers = {"Idempotency-Key": "expiring"}
+    first = alice.request("POST", "/tasks", json={"title": "Once"}, headers=headers)
+    # DynamoDB's TTL sweeps within days: the record may outlive its expiry, as here.
+    record = IdempotencyRecord.get(f"{alice.id}#expiring")
+    record.update([IdempotencyRecord.expires_at.set(utcnow() - timedelta(seconds=1))])
+
+    again = alice.request("POST", "/tasks", json={"title": "Once"}, headers=headers)
+
+    assert again.status_code == 201
+    assert again.json["id"] != first.json["id"]
+    assert "Idempotent-Replayed" not in again.headers

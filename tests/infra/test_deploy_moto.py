@@ -32,6 +32,7 @@ import boto3
 import pytest
 
 from api.app import create_app
+from api.auth.identity import _client as cognito_client
 from api.config import Settings
 from infra.cfn import load_template
 from infra.deploy import stacks, zappa_settings
@@ -231,6 +232,7 @@ def test_the_tables_have_the_keys_indexes_and_ttl_of_data_yaml(stage: Stage) -> 
     for logical_id, export in [
         ("TasksTable", "tasks-table"), ("UsersTable", "users-table"),
         ("IdempotencyTable", "idempotency-table"), ("RevokedTokensTable", "revoked-tokens-table"),
+        ("RateLimitsTable", "rate-limits-table"),
     ]:  # fmt: skip
         wanted = template["Resources"][logical_id]["Properties"]
         table = dynamodb.describe_table(TableName=exports[export])["Table"]
@@ -291,6 +293,7 @@ def test_zappa_deployed_the_function_with_the_stacks_values(stage: Stage) -> Non
     assert config["KMSKeyArn"] == exports["kms-key-arn"]
     variables = config["Environment"]["Variables"]
     assert variables["TASKS_TABLE"] == exports["tasks-table"] == "tasklake-dev-tasks"
+    assert variables["RATE_LIMITS_TABLE"] == exports["rate-limits-table"]
     assert variables["COGNITO_USER_POOL_ID"] == exports["user-pool-id"]
     assert variables["COGNITO_CLIENT_ID"] == exports["user-pool-client-id"]
     assert variables["CURSOR_SECRET_ARN"] == exports["cursor-secret-arn"]
@@ -316,6 +319,16 @@ def test_a_second_deploy_reports_no_changes(stage: Stage) -> None:
     assert s3.head_object(Bucket=bucket, Key="requirements.txt")["VersionId"] == before
 
 
+@pytest.fixture
+def fresh_cognito_client() -> Iterator[None]:
+    """The API keeps one Cognito client per region for the process (api/auth/identity.py):
+    one an earlier test made would still reach that test's emulator, not these stand-ins."""
+    cognito_client.cache_clear()
+    yield
+    cognito_client.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_cognito_client")
 def test_the_api_serves_a_round_trip_with_the_settings_the_deploy_derives(
     stage: Stage, monkeypatch: pytest.MonkeyPatch
 ) -> None:

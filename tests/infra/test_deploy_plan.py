@@ -177,5 +177,8 @@ def test_zappa_settings_carry_the_stage_concurrency_and_the_stack_values(
     assert settings["aws_region"] == "eu-west-1"
     variables = settings["aws_environment_variables"]
     assert variables["CURSOR_SECRET_ARN"] == "<cursor-secret-arn>"
+    assert variables["RATE_LIMITS_TABLE"] == "<rate-limits-table>"
+    assert variables["REQUIRE_EMAIL_VERIFICATION"] == "true"
+    assert variables["STAGE"] == stage
     assert "CURSOR_SECRET" not in variables  # the key itself never reaches Lambda's settings
     assert settings["tags"]["Environment"] == stage

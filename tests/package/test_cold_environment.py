@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import jwt
 import pytest
 
 from infra.local.services import free_port
@@ -47,17 +48,17 @@ def test_openapi_is_served_when_backing_services_are_unreachable(
 def test_a_missing_setting_fails_the_request_that_needs_it_not_the_import(
     unconfigured_process: LambdaProcess,
 ) -> None:
+    # A bearer token makes the request need the pool before anything else (the sign-in
+    # endpoints would first count the caller against its rate limit in DynamoDB: a 503 here).
+    token = jwt.encode({"sub": "someone"}, "not-a-key", headers={"kid": "some-key"})
     response = call(
-        unconfigured_process,
-        "POST",
-        "/auth/token",
-        body={"email": "someone@example.com", "password": "Correct-Horse-9"},
+        unconfigured_process, "GET", "/tasks", headers={"Authorization": f"Bearer {token}"}
     )
 
     assert response["statusCode"] == 500
     assert response["headers"]["Content-Type"] == "application/problem+json"
     assert response["json"]["type"] == "urn:tasklake:problem:misconfigured"
-    assert response["json"]["detail"] == "COGNITO_CLIENT_ID is not set"
+    assert response["json"]["detail"] == "COGNITO_USER_POOL_ID is not set"
     entries = [
         json.loads(line)
         for line in unconfigured_process.output().splitlines()
@@ -69,4 +70,4 @@ def test_a_missing_setting_fails_the_request_that_needs_it_not_the_import(
         if entry.get("level") == "ERROR" and entry.get("request_id") == response["request_id"]
     ]
     assert errors, unconfigured_process.output()[-2000:]
-    assert errors[0]["problem"] == "COGNITO_CLIENT_ID is not set"
+    assert errors[0]["problem"] == "COGNITO_USER_POOL_ID is not set"

@@ -1,0 +1,92 @@
+"""What the client is told when an AWS call fails: one table for DynamoDB, Cognito, Secrets Manager.
+
+| upstream outcome                                  | answer                                  |
+|---------------------------------------------------|-----------------------------------------|
+| throttled (capacity, request rate, service limit) | 429 + Retry-After                       |
+| unreachable, timed out, erroring, tx conflict     | 503 + Retry-After                       |
+| denied, unknown table/pool, no credentials        | 500 misconfigured (an operator's fix)   |
+| request rejected as malformed                     | 500 (our bug), logged with its trace    |
+
+Expected outcomes (conditions, missing items, wrong passwords) are handled where
+they happen; only what is left reaches `answer`.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+from pynamodb.exceptions import PynamoDBException, TransactGetError, TransactWriteError
+
+from api.problems import (
+    ApiProblem,
+    ConfigurationError,
+    InternalError,
+    ServiceUnavailable,
+    TooManyRequests,
+)
+
+THROTTLED = frozenset(
+    {
+        "TooManyRequestsException",
+        "LimitExceededException",
+        # Cognito: too many wrong codes or passwords for one user (confirm, reset, change)
+        "TooManyFailedAttemptsException",
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        # TransactWriteItems' per-item cancellation reasons
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+    }
+)
+MISCONFIGURED = frozenset(
+    {
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "ResourceNotFoundException",
+        "InvalidSignatureException",
+        "MissingAuthenticationTokenException",
+        "KMSAccessDeniedException",
+        "KMSNotFoundException",
+    }
+)
+MALFORMED = frozenset({"ValidationException", "SerializationException", "ValidationError"})
+THROTTLED_RETRY_AFTER_SECONDS = 1
+
+
+def _codes(error: BaseException) -> set[str]:
+    """The error code, and for a cancelled transaction each item's reason."""
+    if isinstance(error, TransactWriteError | TransactGetError):
+        reasons = {reason.code for reason in error.cancellation_reasons if reason}
+        return reasons | _codes(error.cause) if error.cause else reasons
+    if isinstance(error, PynamoDBException):
+        return _codes(error.cause) if error.cause else set()
+    if isinstance(error, ClientError):
+        return {str(error.response.get("Error", {}).get("Code", ""))}
+    return set()
+
+
+def answer(error: BaseException, what: str) -> ApiProblem:
+    """The problem that answers a failed call to `what` ("task store", "identity provider"…)."""
+    codes = _codes(error)
+    if codes & THROTTLED:
+        return TooManyRequests(
+            f"The {what} is busy; retry shortly", retry_after=THROTTLED_RETRY_AFTER_SECONDS
+        )
+    if codes & MISCONFIGURED or isinstance(
+        error, NoCredentialsError | PartialCredentialsError | NoRegionError
+    ):
+        return ConfigurationError(f"The {what} refused this deployment's credentials or names")
+    if codes & MALFORMED:
+        return InternalError("An unexpected error occurred; it has been logged")
+    reached_aws = isinstance(error, ClientError | BotoCoreError) or (
+        isinstance(error, PynamoDBException) and error.cause is not None
+    )
+    if reached_aws:
+        return ServiceUnavailable(f"The {what} is unavailable; try again")
+    return InternalError("An unexpected error occurred; it has been logged")

@@ -1,0 +1,194 @@
+"""Limits on the unauthenticated endpoints: per client address, and wrong passwords per email."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import replace
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api import rate_limits
+from api.app import create_app
+from api.config import Settings
+from api.rate_limits import Limit, RateLimitCounter
+from infra.local.stack import api_environment
+from tests.api.conftest import PASSWORD, Account
+
+PER_ADDRESS = 3
+FAILURES = 2
+
+
+NOW = time.time()
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows are fixed (minute, quarter hour): a test straddling one's end would see two."""
+    monkeypatch.setattr(rate_limits, "_now", lambda: NOW)
+
+
+def _seconds_left(window: int) -> int:
+    return int(NOW // window * window + window - NOW) + 1
+
+
+@pytest.fixture
+def strict(engines: dict[str, str]) -> Flask:
+    settings = Settings.from_env(engines)
+    return create_app(
+        replace(settings, rate_limit_per_address=PER_ADDRESS, sign_in_failure_limit=FAILURES)
+    )
+
+
+def _address() -> str:
+    return f"198.51.100.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:6]}"
+
+
+def _refresh(client: FlaskClient, address: str, **environ: object) -> int:
+    response = client.post(
+        "/auth/refresh",
+        json={"refresh_token": "garbage"},
+        environ_base={"REMOTE_ADDR": address, **environ},
+        headers={"X-Forwarded-For": str(uuid.uuid4())},  # never trusted
+    )
+    return response.status_code
+
+
+def test_the_defaults_are_the_documented_ones_and_make_run_keeps_them() -> None:
+    settings = Settings.from_env(
+        api_environment("http://127.0.0.1:1", "http://127.0.0.1:2", "pool", "client", "s")
+    )
+    assert (settings.rate_limit_per_address, settings.sign_in_failure_limit) == (30, 10)
+    assert settings.sign_in_failure_window_seconds == 15 * 60
+
+
+def test_an_address_over_its_budget_gets_429_with_retry_after_and_others_do_not(
+    strict: Flask,
+) -> None:
+    client, address = strict.test_client(), _address()
+
+    statuses = [_refresh(client, address) for _ in range(PER_ADDRESS)]
+    limited = client.post(
+        "/auth/refresh", json={"refresh_token": "x"}, environ_base={"REMOTE_ADDR": address}
+    )
+
+    assert statuses == [401] * PER_ADDRESS
+    assert limited.status_code == 429
+    assert limited.content_type == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) == _seconds_left(60)
+    assert _refresh(client, _address()) == 401
+
+
+def test_behind_api_gateway_the_source_ip_counts_not_the_proxy(strict: Flask) -> None:
+    client, proxy = strict.test_client(), _address()
+
+    def via_gateway(source: str) -> int:
+        event = {"requestContext": {"identity": {"sourceIp": source}}}
+        return _refresh(client, proxy, **{"lambda.event": event})
+
+    first = _address()
+    assert [via_gateway(first) for _ in range(PER_ADDRESS + 1)][-1] == 429
+    assert via_gateway(_address()) == 401  # same proxy, another caller
+
+
+LIMITED_PATHS = (
+    "/users",
+    "/auth/token",
+    "/auth/refresh",
+    "/users/confirm",
+    "/users/confirm/resend",
+    "/auth/password/forgot",
+    "/auth/password/reset",
+    "/auth/password/change",
+)
+
+
+def test_every_credential_endpoint_is_limited(strict: Flask) -> None:
+    spec = strict.test_client().get("/openapi.json").json
+    for path in LIMITED_PATHS:
+        assert "429" in spec["paths"][path]["post"]["responses"], path
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/users/confirm", {"email": "nobody@example.com", "code": "123456"}),
+        ("/users/confirm/resend", {"email": "nobody@example.com"}),
+        ("/auth/password/forgot", {"email": "nobody@example.com"}),
+        ("/auth/password/reset",
+         {"email": "nobody@example.com", "code": "123456", "new_password": "Battery-Staple-7"}),
+    ],
+)  # fmt: skip
+def test_the_confirmation_and_password_endpoints_answer_429_past_the_address_budget(
+    strict: Flask, path: str, body: dict[str, str]
+) -> None:
+    client, address = strict.test_client(), _address()
+
+    def post() -> int:
+        return client.post(path, json=body, environ_base={"REMOTE_ADDR": address}).status_code
+
+    statuses = [post() for _ in range(PER_ADDRESS + 1)]
+
+    assert all(status < 429 for status in statuses[:-1]), statuses
+    assert statuses[-1] == 429
+
+
+def test_the_count_lives_in_dynamodb_so_every_container_shares_it(
+    strict: Flask, engines: dict[str, str]
+) -> None:
+    other_container = create_app(replace(Settings.from_env(engines), rate_limit_per_address=3))
+    address = _address()
+
+    assert _refresh(strict.test_client(), address) == 401
+    assert _refresh(other_container.test_client(), address) == 401
+    assert _refresh(strict.test_client(), address) == 401
+    assert _refresh(other_container.test_client(), address) == 429
+
+
+def test_wrong_passwords_lock_only_that_email_for_the_window(
+    strict: Flask, alice: Account, bob: Account
+) -> None:
+    client = strict.test_client()
+
+    def sign_in(account: Account, password: str) -> int:
+        environ = {"REMOTE_ADDR": _address()}  # a botnet: every guess from a new address
+        body = {"email": account.email, "password": password}
+        return client.post("/auth/token", json=body, environ_base=environ).status_code
+
+    assert [sign_in(alice, "Wrong-Guess-1") for _ in range(FAILURES)] == [401] * FAILURES
+    locked = client.post(
+        "/auth/token",
+        json={"email": alice.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": _address()},
+    )
+
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) == _seconds_left(15 * 60)
+    assert sign_in(bob, PASSWORD) == 200
+
+
+def test_successful_sign_ins_do_not_count_as_failures(strict: Flask, alice: Account) -> None:
+    client = strict.test_client()
+
+    def sign_in(password: str) -> int:
+        body, environ = {"email": alice.email, "password": password}, {"REMOTE_ADDR": _address()}
+        return client.post("/auth/token", json=body, environ_base=environ).status_code
+
+    assert [sign_in(PASSWORD) for _ in range(FAILURES + 2)] == [200] * (FAILURES + 2)
+    assert sign_in("Wrong-Guess-1") == 401
+
+
+def test_a_new_window_starts_a_new_count(app: Flask) -> None:
+    limit, subject, start = Limit("test-window", 1, 60), _address(), 1_800_000_000.0
+
+    limit.consume(subject, now=start)
+    with pytest.raises(Exception, match="Too many requests"):
+        limit.consume(subject, now=start + 59)
+    limit.consume(subject, now=start + 60)
+
+    stored = list(RateLimitCounter.scan(RateLimitCounter.key.startswith("test-window#")))
+    assert {item.hits for item in stored} == {1}
+    assert all(item.expires_at.timestamp() > start for item in stored)
+    assert subject not in {item.key for item in stored}  # stored hashed
