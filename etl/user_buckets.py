@@ -164,7 +164,7 @@ def _range_bounds(bucket_path: Path, rows: int) -> list[str]:
     stride = max(1, rows // (ranges * SAMPLES_PER_RANGE))
     samples: list[pa.Array] = []
     offset = 0
-    with pa.memory_map(str(bucket_path)) as source:
+    with pa.OSFile(str(bucket_path)) as source:
         for batch in pa.ipc.open_stream(source):
             first = -offset % stride
             indices = pa.array(range(first, batch.num_rows, stride), pa.int64())
