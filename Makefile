@@ -193,14 +193,20 @@ OUT ?= .local/lake
 DATE ?= $(shell date -u +%F)
 N ?= 1000000
 REPEAT ?= 1
+SCALE ?= 1000000 4000000 10000000
+USER_IDS ?= uuid sequential
 
-.PHONY: transform bench-etl query
+.PHONY: transform bench-etl bench-etl-scale query
 
 transform: venv ## transform a DynamoDB export folder into lake partitions: EXPORT=dir OUT=dir DATE=YYYY-MM-DD
 	$(PY) -m etl.transform_cli "$(EXPORT)" "$(OUT)" "$(DATE)"
 
 bench-etl: venv ## the transform vs naive pandas vs DuckDB on N synthetic tasks: make bench-etl [N=1000000]
 	$(PY) -m tests.bench.etl_transform --tasks $(N) --repeat $(REPEAT)
+
+bench-etl-scale: venv ## the transform alone per export size and id distribution: wall, peak RSS, spill, output [SCALE="1000000 4000000" USER_IDS="uuid sequential"]
+	$(PY) -m tests.bench.etl_scaling $(foreach n,$(SCALE),--tasks $(n)) \
+		$(foreach ids,$(USER_IDS),--user-ids $(ids))
 
 query: venv ## SQL over the local lake (DuckDB, like Athena): SQL='…' or FILE=docs/queries/x.sql
 	@if [ -n "$(FILE)" ]; then $(PY) -m etl.query --file "$(FILE)"; \

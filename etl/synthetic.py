@@ -1,6 +1,7 @@
 """Realistic synthetic tasks written as a DynamoDB export, for tests, seeding and the benchmark.
 
 Run `python -m etl.synthetic --tasks 1000 --date 2026-11-25 --out .local/export` to make one.
+`--user-ids sequential` or `skewed` gives the same tasks owned by ids that are not random UUIDs.
 """
 
 import argparse
@@ -32,6 +33,10 @@ TITLE_OBJECTS = (
     "insurance", "a birthday gift", "the budget", "the slides", "groceries", "the plumber",
 )  # fmt: skip
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# uuid: Cognito subs, random v4 UUIDs. sequential: ids counted up by a load test or an import,
+# written as UUIDs that share a 31-character prefix. skewed: nine users in ten sequential, the
+# rest random.
+USER_ID_DISTRIBUTIONS = ("uuid", "sequential", "skewed")
 
 
 @dataclass(frozen=True)
@@ -55,13 +60,29 @@ def _ulid(rng: random.Random, at: datetime) -> str:
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
-def generate_tasks(count: int, snapshot_date: date, seed: int = 0) -> Iterator[SyntheticTask]:
-    """`count` tasks of ~count/40 users, created in the 180 days up to the end of the snapshot."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
-    user_ids = [
-        str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        for _ in range(max(1, count // TASKS_PER_USER))
+def _user_ids(rng: random.Random, count: int, distribution: str) -> list[str]:
+    """`count` user ids; the n-th user is the same logical user whatever the distribution."""
+    if distribution not in USER_ID_DISTRIBUTIONS:
+        raise ValueError(f"user id distribution {distribution!r} not in {USER_ID_DISTRIBUTIONS}")
+    # Drawn for every distribution, so the tasks that follow come out the same.
+    random_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(count)]
+    if distribution == "uuid":
+        return random_ids
+    return [
+        str(uuid.UUID(int=index)) if distribution == "sequential" or index % 10 else random_id
+        for index, random_id in enumerate(random_ids)
     ]
+
+
+def generate_tasks(
+    count: int, snapshot_date: date, seed: int = 0, user_ids: str = "uuid"
+) -> Iterator[SyntheticTask]:
+    """`count` tasks of ~count/40 users, created in the 180 days up to the end of the snapshot.
+
+    `user_ids` (one of USER_ID_DISTRIBUTIONS) changes the users' ids and nothing else.
+    """
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    owners = _user_ids(rng, max(1, count // TASKS_PER_USER), user_ids)
     day_end = datetime.combine(snapshot_date + timedelta(days=1), time(), tzinfo=UTC)
     history_seconds = HISTORY_DAYS * 86_400
     for _ in range(count):
@@ -79,7 +100,7 @@ def generate_tasks(count: int, snapshot_date: date, seed: int = 0) -> Iterator[S
         )
         tag_count = rng.choices((0, 1, 2, 3), (25, 40, 25, 10))[0]
         yield SyntheticTask(
-            user_id=rng.choice(user_ids),
+            user_id=rng.choice(owners),
             task_id=_ulid(rng, created_at),
             title=f"{rng.choice(TITLE_VERBS)} {rng.choice(TITLE_OBJECTS)}",
             description=(
@@ -151,8 +172,9 @@ def main() -> None:
     parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 11, 25))
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--user-ids", choices=USER_ID_DISTRIBUTIONS, default="uuid")
     args = parser.parse_args()
-    tasks = generate_tasks(args.tasks, args.date, args.seed)
+    tasks = generate_tasks(args.tasks, args.date, args.seed, args.user_ids)
     paths = write_export((to_dynamodb_item(task) for task in tasks), args.out)
     print(f"wrote {args.tasks} tasks to {len(paths)} files under {args.out / 'data'}")
 

@@ -27,15 +27,17 @@ def _exact_medians(user_ids: pa.ChunkedArray, values: pa.ChunkedArray) -> pa.Tab
     ordered = pa.table({"user_id": user_ids, "value": values}).sort_by(
         [("user_id", "ascending"), ("value", "ascending")]
     )
-    # Without threads group_by keeps first-appearance order, i.e. the sorted user order.
-    counts = ordered.group_by("user_id", use_threads=False).aggregate([("value", "count")])
-    run_lengths = counts["value_count"]
-    run_starts = pc.subtract(pc.cumulative_sum(run_lengths), run_lengths)
+    # Each user's values are one run of the sorted table. (group_by does not promise to keep the
+    # users in that order, even without threads: past a few dozen users it does not.)
+    runs = pc.run_end_encode(ordered["user_id"].combine_chunks(), run_end_type=pa.int64())
+    run_ends = runs.run_ends
+    run_starts = pa.concat_arrays([pa.array([0], pa.int64()), run_ends])[:-1]
+    run_lengths = pc.subtract(run_ends, run_starts)
     lower = pc.add(run_starts, pc.divide(pc.subtract(run_lengths, 1), 2))
     upper = pc.add(run_starts, pc.divide(run_lengths, 2))
     sorted_values = ordered["value"]
     median = pc.divide(pc.add(sorted_values.take(lower), sorted_values.take(upper)), pa.scalar(2.0))
-    return pa.table({"user_id": counts["user_id"], "median_hours_to_complete": median})
+    return pa.table({"user_id": runs.values, "median_hours_to_complete": median})
 
 
 def user_daily_stats(tasks: pa.Table, snapshot_date: date) -> pa.Table:

@@ -108,6 +108,21 @@ def run_duckdb(export_dir: Path, out_dir: Path, snapshot_date: date) -> None:
         """)  # noqa: S608 - benchmark over our own synthetic files
 
 
+def cached_export(workdir: Path, tasks: int, snapshot_date: date, user_ids: str = "uuid") -> Path:
+    """The synthetic export of `tasks` tasks under `workdir`, generated on first use."""
+    suffix = "" if user_ids == "uuid" else f"-{user_ids}"
+    export_dir = workdir / f"export-{tasks}{suffix}"
+    if not export_dir.exists():
+        print(f"generating {tasks} tasks into {export_dir} …", flush=True)
+        partial_dir = export_dir.with_name(export_dir.name + ".partial")
+        shutil.rmtree(partial_dir, ignore_errors=True)
+        generated = generate_tasks(tasks, snapshot_date, user_ids=user_ids)
+        tracked = Progress("generated", tasks).track(generated)
+        write_export((to_dynamodb_item(task) for task in tracked), partial_dir)
+        partial_dir.rename(export_dir)
+    return export_dir
+
+
 CONTENDERS: dict[str, Callable[[Path, Path, date], None]] = {
     "project transform": run_project,
     "naive pandas": run_naive_pandas,
@@ -115,7 +130,7 @@ CONTENDERS: dict[str, Callable[[Path, Path, date], None]] = {
 }
 
 
-def _parquet_bytes(root: Path) -> int:
+def parquet_bytes(root: Path) -> int:
     return sum(path.stat().st_size for path in root.rglob("*.parquet"))
 
 
@@ -153,15 +168,7 @@ def main() -> None:
         CONTENDERS[args.run](args.export, args.out, args.date)
         return
 
-    export_dir = args.workdir / f"export-{args.tasks}"
-    if not export_dir.exists():
-        print(f"generating {args.tasks} tasks into {export_dir} …", flush=True)
-        partial_dir = export_dir.with_name(export_dir.name + ".partial")
-        shutil.rmtree(partial_dir, ignore_errors=True)
-        tasks = generate_tasks(args.tasks, args.date)
-        tracked = Progress("generated", args.tasks).track(tasks)
-        write_export((to_dynamodb_item(task) for task in tracked), partial_dir)
-        partial_dir.rename(export_dir)
+    export_dir = cached_export(args.workdir, args.tasks, args.date)
     gz_bytes = sum(path.stat().st_size for path in find_export_files(export_dir))
     print(f"export: {args.tasks} tasks, {gz_bytes / 1e6:.1f} MB gzipped; {os.cpu_count()} cores")
     names = args.only or list(CONTENDERS)
@@ -182,7 +189,7 @@ def main() -> None:
         tasks_dir = out_dir / partition_path("tasks", args.date)
         print(
             f"{name:<20}{elapsed:>9.2f}{cpu_seconds:>8.2f}{peak_rss / 2**20:>14.0f}"
-            f"{_parquet_bytes(out_dir) / 1e6:>12.2f}{_parquet_bytes(tasks_dir) / 1e6:>10.2f}"
+            f"{parquet_bytes(out_dir) / 1e6:>12.2f}{parquet_bytes(tasks_dir) / 1e6:>10.2f}"
         )
 
 

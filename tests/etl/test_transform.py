@@ -8,9 +8,9 @@ import pytest
 
 from etl import transform, user_buckets
 from etl.dynamodb_export import find_export_files
-from etl.synthetic import SyntheticTask, to_dynamodb_item, write_export
+from etl.synthetic import SyntheticTask, generate_tasks, to_dynamodb_item, write_export
 from etl.transform import transform_export
-from tests.etl.conftest import SNAPSHOT, RunTransform, read_partition
+from tests.etl.conftest import SNAPSHOT, SYNTHETIC_TASKS, RunTransform, read_partition
 from tests.etl.items import task_item
 
 
@@ -110,8 +110,43 @@ def test_splitting_oversized_buckets_gives_the_same_files(
     files = find_export_files(export_dir)
     transform_export(files, tmp_path / "whole-buckets", SNAPSHOT)
 
-    # 3000 tasks in 16 buckets of ~190 rows: every bucket is split, down to 3-character keys.
+    # 3000 tasks in 16 buckets of ~190 rows: every bucket is cut, down to one user per range.
     monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", 20)
     transform_export(files, tmp_path / "split-buckets", SNAPSHOT)
 
     assert _lake_files(tmp_path / "split-buckets") == _lake_files(tmp_path / "whole-buckets")
+
+
+def _with_user_ids(table: pa.Table, user_ids: dict[str, str]) -> pa.Table:
+    renamed = pa.array([user_ids[user] for user in table["user_id"].to_pylist()], pa.string())
+    rows = table.set_column(table.schema.get_field_index("user_id"), "user_id", renamed)
+    return rows.sort_by(
+        [(name, "ascending") for name in ("user_id", "task_id") if name in rows.column_names]
+    )
+
+
+@pytest.mark.parametrize("distribution", ["sequential", "skewed"])
+def test_output_does_not_depend_on_how_user_ids_look(
+    tmp_path: Path,
+    synthetic_tasks: list[SyntheticTask],
+    distribution: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same tasks owned by ids a load test counted up: the same rows, ids mapped back."""
+    renamed_tasks = list(generate_tasks(SYNTHETIC_TASKS, SNAPSHOT, seed=7, user_ids=distribution))
+    uuid_of = {
+        renamed.user_id: task.user_id
+        for task, renamed in zip(synthetic_tasks, renamed_tasks, strict=True)
+    }
+    monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", 200)
+    for name, tasks in (("uuid", synthetic_tasks), (distribution, renamed_tasks)):
+        write_export((to_dynamodb_item(task) for task in tasks), tmp_path / name / "export")
+        transform_export(find_export_files(tmp_path / name / "export"), tmp_path / name, SNAPSHOT)
+
+    assert len(uuid_of) == len(set(uuid_of.values())), "one id per user in both exports"
+    for table in ("tasks", "user_daily_stats"):
+        renamed = _with_user_ids(read_partition(tmp_path / distribution, table), uuid_of)
+        assert renamed.equals(read_partition(tmp_path / "uuid", table))
+    assert read_partition(tmp_path / distribution, "tag_daily_stats").equals(
+        read_partition(tmp_path / "uuid", "tag_daily_stats")
+    )

@@ -103,3 +103,27 @@ def test_median_is_null_without_completions(stats: dict[str, dict[str, object]])
     assert stats["carol"]["median_hours_to_complete"] is None
     assert stats["carol"]["tasks_completed"] == 0
     assert stats["bob"]["overdue"] == 1
+
+
+def test_every_users_median_is_their_own_among_many_users(
+    run_transform: RunTransform, lake: Path
+) -> None:
+    # user k completed k % 3 + 1 tasks today, after k, k + 1, k + 2 hours: median k + (k % 3) / 2.
+    items = [
+        task_item(
+            f"user-{user:03d}",
+            f"t{task}",
+            status="done",
+            created_at=f"{TODAY}T00:00:00.000000Z",
+            completed_at=f"{TODAY}T{user // 10 + task:02d}:{user % 10:02d}:00.000000Z",
+        )
+        for user in range(200)
+        for task in range(user % 3 + 1)
+    ]
+
+    run_transform(items)
+
+    stats = read_partition(lake, "user_daily_stats").to_pylist()
+    assert {row["user_id"]: row["median_hours_to_complete"] for row in stats} == pytest.approx(
+        {f"user-{user:03d}": user // 10 + user % 10 / 60 + user % 3 / 2 for user in range(200)}
+    )
