@@ -181,6 +181,18 @@ def _relative(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
+def _rest_api_id(function: str) -> tuple[Arg, ...]:
+    """The id of the REST API Zappa names after the function."""
+    return _aws(
+        "apigateway",
+        "get-rest-apis",
+        "--query",
+        f"items[?name=='{function}'].id | [0]",
+        "--output",
+        "text",
+    )
+
+
 def _function_exists(title: str, function: str) -> Step:
     """Ask Lambda whether the function exists; later steps branch on the answer."""
     return Step(
@@ -231,14 +243,7 @@ def deploy_function(options: Options) -> list[Step]:
         ),
         Step(
             "find the REST API Zappa made",
-            _aws(
-                "apigateway",
-                "get-rest-apis",
-                "--query",
-                f"items[?name=='{function}'].id | [0]",
-                "--output",
-                "text",
-            ),
+            _rest_api_id(function),
             captures="rest-api-id",
         ),
         Step(
@@ -318,14 +323,7 @@ def destroy_plan(options: Options) -> Plan:
         ),
         Step(
             "note the REST API's id (its execution log group is kept)",
-            _aws(
-                "apigateway",
-                "get-rest-apis",
-                "--query",
-                f"items[?name=='{function}'].id | [0]",
-                "--output",
-                "text",
-            ),
+            _rest_api_id(function),
             captures="rest-api-id",
             only_if=("function-exists", "yes"),
         ),
