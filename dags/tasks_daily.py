@@ -1,8 +1,9 @@
 """tasks_daily: snapshot the DynamoDB tasks table into the lake, one day per run.
 
 export (wait until DynamoDB can serve the end of the day, then its native point-in-time export;
-or a scan where no export exists) -> transform to Parquet and stage under a folder new to this
-attempt -> validate against the export and the Glue catalog -> publish by pointing the Glue
+or a scan where no export exists) -> choose the engine by the export's size -> transform to
+Parquet and stage under a folder new to this attempt, on the worker with pyarrow or with Athena's
+CTAS -> validate against the export and the Glue catalog -> publish by pointing the Glue
 partitions (and `<table>_latest`) at that folder -> report metrics to CloudWatch.
 
 Each run owns the data interval [start, start + 1 day) in UTC and writes the partition of its
@@ -19,14 +20,17 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pendulum
+from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.transfers.dynamodb_to_s3 import DynamoDBToS3Operator
 from airflow.sdk import CronDataIntervalTimetable, Variable, chain, dag, get_current_context, task
+from airflow.sdk.definitions.xcom_arg import PlainXComArg
 
 from etl.bronze import scan_item_to_export_line
 from etl.lake_layout import bronze_attempt_prefix
@@ -36,6 +40,10 @@ SETTINGS_DEFAULTS = {
     "lake_bucket": "tasklake-dev-lake",
     "glue_database": "tasklake_dev",
     "export_mode": "native",
+    # pyarrow | athena | auto (by the export's item count, etl/engine_choice.py).
+    "transform_engine": "auto",
+    # Its result location and bytes-scanned cutoff are the workgroup's (infra/analytics.yaml).
+    "athena_workgroup": "tasklake-dev",
     # A JSON-lines file that also keeps each run's metrics; set locally, where moto forgets them.
     "metrics_log": "",
 }
@@ -50,6 +58,10 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=30),
 }
 EXPORT_FILE_BYTES = 128 * 1024 * 1024
+LAKE_TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
+"""etl.schemas.TABLES, spelled out: the DAG file does not import pyarrow while it is parsed."""
+# Seconds between checks of a running Athena query, done by the triggerer, not a worker.
+ATHENA_POKE_SECONDS = int(os.environ.get("TASKLAKE_ATHENA_POKE_SECONDS", "30"))
 # The native export's waits are sensors in reschedule mode: a check, then the worker slot is free
 # until the next one. DynamoDB trails by minutes; an export takes minutes to hours.
 EXPORT_POKE_SECONDS = float(os.environ.get("TASKLAKE_EXPORT_POKE_SECONDS", "60"))
@@ -122,7 +134,23 @@ def wait_for_export(export_arn: str) -> bool:
         raise AirflowFailException(str(error)) from error
 
 
-@task(trigger_rule="none_failed_min_one_success")
+@task.branch(trigger_rule="none_failed_min_one_success")
+def choose_transform_engine() -> str:
+    """`transform` (pyarrow, on this worker) or `plan_athena`, by `tasklake_transform_engine`."""
+    from etl.bronze import export_item_count, find_export
+    from etl.engine_choice import choose_engine
+    from etl.lake_layout import bronze_run_prefix
+
+    snapshot_date, run_id = _run_identity()
+    s3 = S3Hook().get_conn()
+    export = find_export(s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id))
+    items = export_item_count(s3, export)
+    engine = choose_engine(setting("transform_engine"), items)
+    print(f"{items} exported items: the {engine} engine transforms them")
+    return {"pyarrow": "transform", "athena": "plan_athena"}[engine]
+
+
+@task
 def transform() -> dict[str, Any]:
     """Transform the export to Parquet, staged under this attempt's own folders (not yet visible).
 
@@ -158,12 +186,103 @@ def transform() -> dict[str, Any]:
     }
 
 
+@task(multiple_outputs=True)
+def plan_athena() -> dict[str, Any]:
+    """The attempt's Athena statements, its staging folders and the export's item count.
+
+    The staging folders are new to this attempt, as in `transform`; a failed CTAS cannot be
+    retried into the folder it half wrote, so the Athena tasks do not retry: clear this task.
+    """
+    from etl.athena_transform import attempt_statements, staging_location
+    from etl.bronze import export_data_location, export_item_count, find_export
+    from etl.lake_layout import bronze_run_prefix, new_attempt_key
+    from etl.publish import table_location
+
+    snapshot_date, run_id = _run_identity()
+    attempt_key = new_attempt_key(run_id, get_current_context()["ti"].try_number)
+    s3, glue = S3Hook().get_conn(), GlueCatalogHook().get_conn()
+    database = setting("glue_database")
+    export = find_export(s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id))
+    locations = {
+        table: staging_location(table_location(glue, database, table), snapshot_date, attempt_key)
+        for table in LAKE_TABLES
+    }
+    statements = attempt_statements(
+        database,
+        attempt_key=attempt_key,
+        data_location=export_data_location(export),
+        locations=locations,
+        snapshot_date=snapshot_date,
+    )
+    return {**statements, "locations": locations, "export_items": export_item_count(s3, export)}
+
+
+def athena_query(task_id: str, query: Any) -> AthenaOperator:
+    """A query in the workgroup, waited for by the triggerer (a long CTAS holds no worker slot)."""
+    return AthenaOperator(
+        task_id=task_id,
+        query=query,
+        database="{{ setting('glue_database') }}",
+        workgroup="{{ setting('athena_workgroup') }}",
+        deferrable=True,
+        sleep_time=ATHENA_POKE_SECONDS,
+        retries=0,
+    )
+
+
 @task
-def validate(run: dict[str, Any]) -> list[dict[str, Any]]:
+def stage_athena_output(plan: dict[str, Any]) -> dict[str, Any]:
+    """Describe what the CTAS queries wrote exactly as `transform` describes its uploads."""
+    from etl.athena_output import query_statistics, staged_ctas_partitions
+
+    snapshot_date, _ = _run_identity()
+    ti = get_current_context()["ti"]
+    staged = staged_ctas_partitions(S3Hook().get_conn(), plan["locations"], snapshot_date)
+    query_ids = [ti.xcom_pull(task_ids=f"athena_{table}") for table in LAKE_TABLES]
+    queries = query_statistics(AthenaHook().get_conn(), query_ids)
+    print(f"Athena queries of this attempt: {queries}")
+    items = {partition.table: partition.rows for partition in staged}.get("tasks", 0)
+    return {
+        "export_items": plan["export_items"],
+        "transformed_items": items,
+        "partitions": [partition.as_dict() for partition in staged],
+        "athena_queries": queries,
+    }
+
+
+@task(retries=3)
+def drop_athena_tables(plan: dict[str, Any]) -> None:
+    """Drop the attempt's tables (their files stay): the run's teardown, even after a failure."""
+    hook = AthenaHook()
+    for statement in plan["drops"]:
+        query_id = hook.run_query(
+            statement, {"Database": setting("glue_database")}, {}, None, setting("athena_workgroup")
+        )
+        state = hook.poll_query_status(query_id, sleep_time=2)
+        if state != "SUCCEEDED":
+            reason = hook.get_state_change_reason(query_id)
+            raise RuntimeError(f"{statement}: Athena query {query_id} {state}: {reason}")
+
+
+def _staged_run() -> dict[str, Any] | None:
+    """What the chosen engine staged: `transform`'s or `stage_athena_output`'s return value."""
+    ti = get_current_context()["ti"]
+    for task_id in ("transform", "stage_athena_output"):
+        run: dict[str, Any] | None = ti.xcom_pull(task_ids=task_id)
+        if run is not None:
+            return run
+    return None
+
+
+@task(trigger_rule="none_failed_min_one_success")
+def validate() -> list[dict[str, Any]]:
     """Fail the run, before anything is visible, if rows were lost or the schema drifted."""
     from etl.publish import StagedPartition
     from etl.validation import check_row_counts, check_staged_files
 
+    run = _staged_run()
+    if run is None:
+        raise ValueError("neither engine staged this run's partitions")
     staged = [StagedPartition.from_dict(data) for data in run["partitions"]]
     check_row_counts(run["export_items"], run["transformed_items"], staged)
     check_staged_files(
@@ -213,7 +332,7 @@ def report() -> None:
     from etl.validation import ITEM_TABLE
 
     ti = get_current_context()["ti"]
-    staged: dict[str, Any] | None = ti.xcom_pull(task_ids="transform")
+    staged = _staged_run()
     rows: dict[str, int] | None = ti.xcom_pull(task_ids="publish")
     started_at: float | None = ti.xcom_pull(task_ids="choose_export_mode", key="started_at")
     newest = newest_published_day(
@@ -263,12 +382,22 @@ def tasks_daily() -> None:
     exportable = wait_until_exportable()
     export_started = export_native()
     exported = wait_for_export(export_started)
-    staged = transform()
-    published = publish(validate(staged))
+    engine = choose_transform_engine()
+    # A task with multiple_outputs: each statement is its own XCom, indexed by its key.
+    plan = cast(PlainXComArg, plan_athena())
+    create_bronze = athena_query("athena_create_bronze", plan["create_bronze"])
+    ctas = [athena_query(f"athena_{table}", plan[table]) for table in LAKE_TABLES]
+    staged_by_athena = stage_athena_output(plan)
+    drop = drop_athena_tables(plan)
+    checked = validate()
     chain(choose_export_mode(), [exportable, export_scan])
     chain(exportable, export_started, exported)
-    chain([exported, export_scan], staged)
-    chain(published, report())
+    staged_by_pyarrow = transform()
+    chain([exported, export_scan], engine, [staged_by_pyarrow, plan])
+    chain(plan, create_bronze, ctas, staged_by_athena, checked)
+    chain(ctas, drop.as_teardown(setups=create_bronze))
+    chain(staged_by_pyarrow, checked)
+    chain(publish(checked), report())
 
 
 tasks_daily()

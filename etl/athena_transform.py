@@ -7,13 +7,20 @@ The DDL is Hive's dialect (backticks), the CTAS Trino's (double quotes), as Athe
 """
 
 import re
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from etl.lake_layout import partition_suffix
 from etl.partition_output import ZSTD_LEVEL
+from etl.schemas import TABLES
 from etl.transform_sql import BRONZE_ITEM_TYPE, table_query
 
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
+BRONZE_TABLE_PREFIX = "tasks_daily_bronze"
+OUTPUT_TABLE_SUFFIX = "_ctas"
+"""Per-attempt tables are named `tasks_daily_bronze_<attempt>` and `<lake table>_ctas_<attempt>`;
+the MWAA role may create and delete only tables named so (infra/orchestration.yaml)."""
 
 
 def run_table_name(prefix: str, attempt_key: str) -> str:
@@ -50,3 +57,37 @@ def create_table_as(
 
 def drop_table(database: str, name: str) -> str:
     return f"DROP TABLE IF EXISTS `{database}`.`{name}`"
+
+
+def attempt_statements(
+    database: str,
+    *,
+    attempt_key: str,
+    data_location: str,
+    locations: Mapping[str, str],
+    snapshot_date: date,
+) -> dict[str, Any]:
+    """Every statement of one attempt, keyed as the DAG's Athena tasks take them.
+
+    `create_bronze` makes the attempt's external table over the export's `data_location`; each
+    lake table's name keys its CTAS into `locations[table]` (its staging folder); `drops` removes
+    every table the attempt made, the external one last.
+    """
+    bronze = run_table_name(BRONZE_TABLE_PREFIX, attempt_key)
+    outputs = {
+        table: run_table_name(f"{table}{OUTPUT_TABLE_SUFFIX}", attempt_key) for table in TABLES
+    }
+    statements: dict[str, Any] = {
+        "create_bronze": create_bronze_table(database, bronze, data_location)
+    }
+    for table, name in outputs.items():
+        statements[table] = create_table_as(
+            database,
+            name,
+            table=table,
+            snapshot_date=snapshot_date,
+            bronze=bronze,
+            location=locations[table],
+        )
+    statements["drops"] = [drop_table(database, name) for name in [*outputs.values(), bronze]]
+    return statements

@@ -89,6 +89,30 @@ def find_export(s3: S3Client, bucket: str, run_prefix: str) -> BronzeExport:
     return BronzeExport(bucket, prefix, sorted(data_keys), item_count=int(summary["itemCount"]))
 
 
+def export_data_location(export: BronzeExport) -> str:
+    """`s3://bucket/<folder>/` holding the export's data files: one folder, for either producer."""
+    folders = {key.rsplit("/", 1)[0] for key in export.data_keys}
+    if len(folders) != 1:
+        where = f"s3://{export.bucket}/{export.prefix}"
+        raise ExportNotFoundError(f"data files of {where} are in {len(folders)} folders")
+    return f"s3://{export.bucket}/{folders.pop()}/"
+
+
+def export_item_count(s3: S3Client, export: BronzeExport) -> int:
+    """The manifest's item count; for a scan, its lines counted as they stream from S3.
+
+    Scan exports exist only where DynamoDB has no export API (DynamoDB Local), so they are small.
+    """
+    if export.item_count is not None:
+        return export.item_count
+    items = 0
+    for key in export.data_keys:
+        body = s3.get_object(Bucket=export.bucket, Key=key)["Body"]
+        with gzip.open(body, "rb") as lines:
+            items += sum(1 for line in lines if line.strip())
+    return items
+
+
 def count_lines(path: Path) -> int:
     with gzip.open(path, "rb") as lines:
         return sum(1 for line in lines if line.strip())

@@ -54,7 +54,7 @@ def _read_tail(s3: S3Client, bucket: str, key: str, size: int) -> bytes:
     return tail
 
 
-def _read_metadata(s3: S3Client, bucket: str, key: str) -> pq.FileMetaData:
+def read_parquet_footer(s3: S3Client, bucket: str, key: str) -> pq.FileMetaData:
     """The Parquet footer, fetched with ranged reads of the file's end, not the whole file.
 
     A file ends with the footer, its length (4 bytes, little-endian) and `PAR1`: read the last
@@ -78,7 +78,7 @@ def check_staged_files(
         expected = _catalog_columns(glue, database, partition.table)
         rows = 0
         for key in partition.keys:
-            metadata = _read_metadata(s3, partition.bucket, key)
+            metadata = read_parquet_footer(s3, partition.bucket, key)
             rows += metadata.num_rows
             schema = metadata.schema.to_arrow_schema()
             actual = [(field.name, glue_type(field.type)) for field in schema]

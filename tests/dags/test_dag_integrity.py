@@ -11,6 +11,7 @@ from airflow.models import DagBag
 from airflow.serialization.encoders import coerce_to_core_timetable
 from airflow.utils.dag_cycle_tester import check_cycle
 
+from etl.schemas import TABLES as LAKE_TABLES
 from infra.local.airflow_local import logical_date_for
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
@@ -31,21 +32,56 @@ def test_dags_folder_imports_without_errors(dag_bag: DagBag) -> None:
     assert set(dag_bag.dag_ids) == {"tasks_daily"}
 
 
+ATHENA_TASKS = ("athena_create_bronze", *(f"athena_{table}" for table in LAKE_TABLES))
+
+
 def test_pipeline_runs_export_transform_validate_publish_report_without_cycles(dag) -> None:  # type: ignore[no-untyped-def]
     check_cycle(dag)
     upstream = {task.task_id: set(task.upstream_task_ids) for task in dag.tasks}
+    ctas = {f"athena_{table}" for table in LAKE_TABLES}
     assert upstream == {
         "choose_export_mode": set(),
         "wait_until_exportable": {"choose_export_mode"},
         "export_native": {"wait_until_exportable"},
         "wait_for_export": {"export_native"},
         "export_scan": {"choose_export_mode"},
-        "transform": {"wait_for_export", "export_scan"},
-        "validate": {"transform"},
+        "choose_transform_engine": {"wait_for_export", "export_scan"},
+        "transform": {"choose_transform_engine"},
+        "plan_athena": {"choose_transform_engine"},
+        "athena_create_bronze": {"plan_athena"},
+        **{task_id: {"plan_athena", "athena_create_bronze"} for task_id in ctas},
+        "stage_athena_output": {"plan_athena", *ctas},
+        "drop_athena_tables": {"plan_athena", "athena_create_bronze", *ctas},
+        "validate": {"transform", "stage_athena_output"},
         "publish": {"validate"},
         "report": {"publish"},
     }
     assert dag.get_task("report").trigger_rule == "all_done"
+
+
+def test_engines_join_at_validate_whichever_one_ran(dag) -> None:  # type: ignore[no-untyped-def]
+    """The branch skips the other engine's first task; validate runs after either."""
+    assert dag.get_task("choose_transform_engine").downstream_task_ids == {
+        "transform",
+        "plan_athena",
+    }
+    assert dag.get_task("validate").trigger_rule == "none_failed_min_one_success"
+
+
+def test_athena_queries_wait_in_the_triggerer_in_the_stage_workgroup(dag) -> None:  # type: ignore[no-untyped-def]
+    for task_id in ATHENA_TASKS:
+        operator = dag.get_task(task_id)
+        assert operator.deferrable, task_id
+        assert operator.workgroup == "{{ setting('athena_workgroup') }}", task_id
+        assert operator.output_location is None, task_id  # the workgroup's, which it enforces
+
+
+def test_athena_tables_are_dropped_even_when_a_query_fails(dag) -> None:  # type: ignore[no-untyped-def]
+    drop = dag.get_task("drop_athena_tables")
+
+    assert drop.is_teardown
+    assert drop.trigger_rule == "all_done_setup_success"
+    assert dag.get_task("athena_create_bronze").is_setup
 
 
 def test_native_export_waits_without_holding_a_worker(dag) -> None:  # type: ignore[no-untyped-def]
@@ -57,7 +93,13 @@ def test_native_export_waits_without_holding_a_worker(dag) -> None:  # type: ign
 
 
 def test_every_task_retries_with_exponential_backoff(dag) -> None:  # type: ignore[no-untyped-def]
-    for task in dag.tasks:
+    """Except the Athena queries: a CTAS retried would write into the folder it half wrote.
+
+    Clearing `plan_athena` is their retry: a new attempt key, new tables and folders.
+    """
+    for task_id in ATHENA_TASKS:
+        assert dag.get_task(task_id).retries == 0, task_id
+    for task in (task for task in dag.tasks if task.task_id not in ATHENA_TASKS):
         assert task.retries >= 1, task.task_id
         assert float(task.retry_exponential_backoff) >= 2.0, task.task_id
         assert task.max_retry_delay is not None, task.task_id
@@ -109,3 +151,12 @@ print(time.perf_counter() - started, "pyarrow" in sys.modules)
     seconds, imported_pyarrow = result.stdout.split()[-2:]
     assert float(seconds) < 1.0
     assert imported_pyarrow == "False"
+
+
+def test_each_athena_query_is_the_statement_planned_for_it(dag) -> None:  # type: ignore[no-untyped-def]
+    keys = {"athena_create_bronze": "create_bronze"} | {
+        f"athena_{table}": table for table in LAKE_TABLES
+    }
+    for task_id, key in keys.items():
+        query = dag.get_task(task_id).query
+        assert (query.operator.task_id, query.key) == ("plan_athena", key), task_id

@@ -12,6 +12,8 @@ import boto3
 import pytest
 from airflow.models import DagBag
 
+import etl.athena_transform
+import etl.bronze
 import etl.publish
 import etl.validation
 from etl.publish import StagedPartition, newest_published_day, publish_partition
@@ -282,3 +284,65 @@ def test_native_mode_runs_the_point_in_time_export(stack: LocalStack) -> None:
         "n1",
         "n2",
     ]
+
+
+def test_a_big_export_goes_to_athena_with_statements_for_this_attempt(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`auto` sends an export above the threshold to the Athena path, planned for this attempt.
+
+    moto cannot execute Athena queries, so the Athena tasks and everything after them are marked
+    successful without running: this checks the branch on a stubbed item count and the statements
+    planned for the operators, not Athena (the SQL itself is proven on DuckDB in tests/etl).
+    """
+    day = date(2026, 11, 11)
+    stack.put_tasks(task_item("alice", "t1"))
+    monkeypatch.setattr(etl.bronze, "export_item_count", lambda *_: 10_000_001)
+    planned: list[dict[str, Any]] = []
+    attempt_statements = etl.athena_transform.attempt_statements
+
+    def observed_attempt_statements(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        planned.append(attempt_statements(*args, **kwargs))
+        return planned[-1]
+
+    monkeypatch.setattr(etl.athena_transform, "attempt_statements", observed_attempt_statements)
+    dag = DagBag(dag_folder=str(DAGS)).dags["tasks_daily"]
+
+    run = dag.test(
+        logical_date=datetime.fromisoformat(logical_date_for(day)),
+        mark_success_pattern=r"^(athena_.*|stage_athena_output|drop_athena_tables|validate|"
+        r"publish|report)$",
+    )
+
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["plan_athena"] == "success"
+    assert states["transform"] == "skipped"
+    (statements,) = planned
+    bronze = f"s3://{LAKE_BUCKET}/bronze/dynamodb/tasks/snapshot_date=2026-11-11/"
+    assert re.search(rf"LOCATION '{bronze}run=[^/]+/attempt=1/data/'", statements["create_bronze"])
+    for table in TABLES:
+        match = re.search(r"external_location = '([^']+)'", statements[table])
+        assert match is not None
+        assert "/year=2026/month=11/day=11/run=" in match.group(1)
+    assert len(statements["drops"]) == len(TABLES) + 1
+    for table in TABLES:
+        assert stack.partitions(table, day) == []
+
+
+def test_the_engine_setting_forces_the_worker_for_a_big_export(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = date(2026, 11, 12)
+    stack.put_tasks(task_item("alice", "t1"))
+    monkeypatch.setattr(etl.bronze, "export_item_count", lambda *_: 10_000_001)
+    monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_TRANSFORM_ENGINE", "pyarrow")
+    dag = DagBag(dag_folder=str(DAGS)).dags["tasks_daily"]
+
+    run = dag.test(
+        logical_date=datetime.fromisoformat(logical_date_for(day)),
+        mark_success_pattern=r"^(transform|validate|publish|report)$",
+    )
+
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["plan_athena"] == "skipped"
+    assert states["drop_athena_tables"] == "skipped"

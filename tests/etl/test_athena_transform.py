@@ -8,6 +8,7 @@ import sqlglot
 from sqlglot import exp
 
 from etl.athena_transform import (
+    attempt_statements,
     create_bronze_table,
     create_table_as,
     drop_table,
@@ -15,6 +16,7 @@ from etl.athena_transform import (
     staging_location,
 )
 from etl.lake_layout import new_attempt_key
+from etl.schemas import TABLES
 
 DATABASE = "tasklake_dev"
 SNAPSHOT = date(2026, 11, 25)
@@ -76,3 +78,31 @@ def test_ctas_writes_zstd_parquet_to_the_staging_folder_from_the_run_table_only(
 
 def test_drop_leaves_a_missing_table_alone() -> None:
     assert drop_table(DATABASE, "t") == f"DROP TABLE IF EXISTS `{DATABASE}`.`t`"
+
+
+def test_an_attempt_creates_one_table_per_output_and_drops_all_it_made() -> None:
+    locations = {
+        table: staging_location(f"s3://lake/{table}/", SNAPSHOT, ATTEMPT) for table in TABLES
+    }
+
+    statements = attempt_statements(
+        DATABASE,
+        attempt_key=ATTEMPT,
+        data_location="s3://lake/bronze/run/data/",
+        locations=locations,
+        snapshot_date=SNAPSHOT,
+    )
+
+    created = [statements["create_bronze"], *(statements[table] for table in TABLES)]
+    made = [sqlglot.parse_one(sql, read="hive").find(exp.Table) for sql in created[:1]] + [
+        sqlglot.parse_one(sql, read="trino").find(exp.Table) for sql in created[1:]
+    ]
+    names = [table.name for table in made if table is not None]
+    dropped = [sqlglot.parse_one(sql, read="hive").find(exp.Table) for sql in statements["drops"]]
+    assert sorted(names) == sorted(table.name for table in dropped if table is not None)
+    assert names[0].startswith("tasks_daily_bronze_")  # the role may create only these names
+    for name, table in zip(names[1:], TABLES, strict=True):
+        assert name.startswith(f"{table}_ctas_")
+    assert statements["drops"][-1].endswith(f"`{names[0]}`")  # the external table last
+    for table in TABLES:
+        assert f"external_location = '{locations[table]}'" in statements[table]

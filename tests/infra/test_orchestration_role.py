@@ -5,6 +5,9 @@ method called on a parameter typed as an S3, Glue or CloudWatch client. The lake
 from `etl.lake_layout` (bronze) and from the Glue tables' locations in infra/analytics.yaml, which
 is where `etl.publish.stage_partitions` uploads silver and gold files. A new call or a new table
 fails here until the role grants it; a grant nothing uses fails here too.
+
+The Athena engine's calls are read from the DAG file (the provider's operator and hook), and
+the calls Athena makes as the caller (Glue DDL, the result location) are listed here.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from __future__ import annotations
 import ast
 import re
 from datetime import date
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from etl.athena_transform import BRONZE_TABLE_PREFIX, OUTPUT_TABLE_SUFFIX
 from etl.lake_layout import BRONZE_ROOT, bronze_attempt_prefix
 from etl.schemas import LATEST_TABLES, TABLES
 from infra.local.analytics_catalog import Tag, load_template
@@ -27,6 +32,7 @@ CLIENT_TYPES = {
     "GlueClient": "glue",
     "CloudWatchClient": "cloudwatch",
     "DynamoDBClient": "dynamodb",
+    "AthenaClient": "athena",
 }
 # boto3 calls whose IAM action is not the operation's own name.
 S3_ACTIONS = {
@@ -49,7 +55,29 @@ DYNAMODB_EXPORT_CALLS = {
 # abort and PutObjectAcl. The scan mode (the provider's DynamoDBToS3Operator, Scan) runs only
 # against DynamoDB Local, so it is not granted.
 EXPORT_WRITES = {"s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl"}
-AWS_SERVICES = ("s3:", "glue:", "dynamodb:", "cloudwatch:")
+AWS_SERVICES = ("s3:", "glue:", "dynamodb:", "cloudwatch:", "athena:")
+# What the amazon provider calls for the DAG: AthenaOperator starts a query, its trigger polls
+# it (deferrable), on_kill stops it; the AthenaHook methods the DAG calls itself.
+ATHENA_OPERATOR_CALLS = {
+    "athena:StartQueryExecution",
+    "athena:GetQueryExecution",
+    "athena:StopQueryExecution",
+}
+ATHENA_HOOK_CALLS = {
+    "run_query": "athena:StartQueryExecution",
+    "poll_query_status": "athena:GetQueryExecution",
+    "get_state_change_reason": "athena:GetQueryExecution",
+}
+# What Athena calls as the caller for our statements: the per-attempt tables' DDL (CREATE
+# EXTERNAL TABLE, CTAS, DROP; GetTable is read from etl), and the workgroup's result location.
+ATHENA_AS_CALLER = {"glue:CreateTable", "glue:DeleteTable"}
+ATHENA_RESULTS = {
+    "s3:GetBucketLocation",
+    "s3:ListBucket",
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:AbortMultipartUpload",
+}
 
 
 def _etl_modules_of_dag() -> set[str]:
@@ -98,6 +126,18 @@ def actions_called_by_etl(modules: set[str]) -> set[str]:
                 if method == "get_paginator":
                     method = ast.literal_eval(call.args[0])
                 actions |= _iam_actions(clients[target.value.id], method)
+    return actions
+
+
+def athena_actions_of_dag() -> set[str]:
+    """The provider's Athena calls the DAG makes, from its operators and its hook calls."""
+    tree = ast.parse((ROOT / "dags" / "tasks_daily.py").read_text())
+    actions: set[str] = set()
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        if isinstance(call.func, ast.Name) and call.func.id == "AthenaOperator":
+            actions |= ATHENA_OPERATOR_CALLS
+        if isinstance(call.func, ast.Attribute) and call.func.attr in ATHENA_HOOK_CALLS:
+            actions.add(ATHENA_HOOK_CALLS[call.func.attr])
     return actions
 
 
@@ -175,6 +215,9 @@ def test_the_dag_reaches_the_lake_and_the_catalog_through_etl() -> None:
 
 def test_role_grants_exactly_the_aws_calls_the_dag_makes(statements: list[dict[str, Any]]) -> None:
     called = actions_called_by_etl(_etl_modules_of_dag()) | EXPORT_WRITES
+    athena = athena_actions_of_dag()
+    assert athena, "the DAG runs no Athena query: drop the Athena grants and lists here"
+    called |= athena | ATHENA_AS_CALLER | ATHENA_RESULTS
     # PutMetricData sits in MWAA's policy: one grant serves MWAA's metrics and the DAG's.
     metrics = granted(_allowed({"mwaa-environment"}), ("cloudwatch:",))
 
@@ -200,7 +243,60 @@ def test_role_reads_and_writes_exactly_the_lake_prefixes_the_dag_writes(
     assert lake_prefixes(statements, "s3:PutObjectTagging") == expected - {f"{BRONZE_ROOT}/"}
 
 
-def test_role_lists_only_the_bronze_exports(statements: list[dict[str, Any]]) -> None:
-    (listing,) = (s for s in statements if "s3:ListBucket" in _listed(s["Action"]))
+def _resources(statement: dict[str, Any]) -> list[str]:
+    texts = []
+    for resource in _listed(statement["Resource"]):
+        value = resource.value if isinstance(resource, Tag) else resource
+        texts.append(value[0] if isinstance(value, list) else value)
+    return texts
 
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{BRONZE_ROOT}/*"]}}
+
+def test_role_lists_only_the_lake_prefixes_the_dag_writes(
+    statements: list[dict[str, Any]],
+) -> None:
+    """The bronze exports, and the staging folders Athena's CTAS writes and etl lists."""
+    (listing,) = (
+        s for s in statements if "s3:ListBucket" in _listed(s["Action"]) and "Condition" in s
+    )
+
+    prefixes = listing["Condition"]["StringLike"]["s3:prefix"]
+    assert {prefix.removesuffix("*") for prefix in prefixes} == written_prefixes()
+
+
+def test_athena_runs_only_in_the_stage_workgroup(statements: list[dict[str, Any]]) -> None:
+    athena = [s for s in statements if granted([s], ("athena:",))]
+
+    assert [_resources(s) for s in athena] == [
+        ["arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${WorkGroup}"]
+    ]
+
+
+def test_only_the_attempt_tables_can_be_created_or_dropped(
+    statements: list[dict[str, Any]],
+) -> None:
+    (ddl,) = (s for s in statements if granted([s], ("glue:",)) & ATHENA_AS_CALLER)
+    tables = {resource.rsplit("/", 1)[1] for resource in _resources(ddl) if ":table/" in resource}
+
+    assert set(_listed(ddl["Action"])) == ATHENA_AS_CALLER
+    assert tables == {f"{BRONZE_TABLE_PREFIX}_*", f"*{OUTPUT_TABLE_SUFFIX}_*"}
+    for table in TABLES:
+        assert not fnmatch(table, f"*{OUTPUT_TABLE_SUFFIX}_*")  # the lake tables stay safe
+        assert not fnmatch(f"{table}_latest", f"*{OUTPUT_TABLE_SUFFIX}_*")
+
+
+def test_athena_results_are_read_and_written_only_in_the_result_location(
+    statements: list[dict[str, Any]],
+) -> None:
+    results = {
+        (action, resource)
+        for statement in statements
+        for resource in _resources(statement)
+        if "${Results}" in resource
+        for action in _listed(statement["Action"])
+    }
+
+    bucket = "arn:${AWS::Partition}:s3:::${Results}"
+    on_bucket = {"s3:GetBucketLocation", "s3:ListBucket"}
+    assert results == {(action, bucket) for action in on_bucket} | {
+        (action, f"{bucket}/results/*") for action in ATHENA_RESULTS - on_bucket
+    }

@@ -1,0 +1,57 @@
+"""What an Athena attempt left in its staging folders, described as the pyarrow path stages it.
+
+Athena's CTAS writes its Parquet files under the attempt's `run=<attempt key>/` folder of each
+partition and names them itself, so the keys are listed from the folder and the rows read from the
+files' footers; validate and publish then treat them exactly like uploaded files.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from etl.publish import StagedPartition
+from etl.validation import read_parquet_footer
+
+if TYPE_CHECKING:
+    from mypy_boto3_athena import AthenaClient
+    from mypy_boto3_s3 import S3Client
+else:
+    AthenaClient = Any
+    S3Client = Any
+
+
+def staged_ctas_partitions(
+    s3: S3Client, locations: Mapping[str, str], snapshot_date: date
+) -> list[StagedPartition]:
+    """One StagedPartition per table from the files its CTAS wrote to `locations[table]`."""
+    staged = []
+    for table, location in sorted(locations.items()):
+        parsed = urlparse(location)
+        keys = [
+            obj["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(
+                Bucket=parsed.netloc, Prefix=parsed.path.lstrip("/")
+            )
+            for obj in page.get("Contents", [])
+        ]
+        rows = sum(read_parquet_footer(s3, parsed.netloc, key).num_rows for key in sorted(keys))
+        staged.append(
+            StagedPartition(table, snapshot_date.isoformat(), location, sorted(keys), rows)
+        )
+    return staged
+
+
+def query_statistics(athena: AthenaClient, query_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """Each query's id, final state and bytes scanned (what Athena bills), for the run's record."""
+    statistics = []
+    for query_id in query_ids:
+        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        statistics.append(
+            {
+                "query_id": query_id,
+                "state": execution["Status"]["State"],
+                "bytes_scanned": execution.get("Statistics", {}).get("DataScannedInBytes", 0),
+            }
+        )
+    return statistics

@@ -1,0 +1,87 @@
+"""The Athena engine's hand-off to validate, on moto's S3 and Athena.
+
+moto cannot execute Athena queries: the CTAS output is stood in for by Parquet files put where the
+CTAS writes them, and a query's statistics are what moto's GetQueryExecution reports.
+"""
+
+import gzip
+import io
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from moto import mock_aws
+
+from etl.athena_output import query_statistics, staged_ctas_partitions
+from etl.bronze import BronzeExport, export_data_location, export_item_count
+
+BUCKET = "lake"
+SNAPSHOT = date(2026, 11, 25)
+FOLDER = "silver/tasks/year=2026/month=11/day=25/run=r.try1.ab/"
+
+
+@pytest.fixture
+def s3() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def _parquet(rows: int) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"task_id": [str(n) for n in range(rows)]}), sink)
+    return sink.getvalue()
+
+
+def test_ctas_files_are_staged_with_their_keys_and_rows(s3: Any) -> None:
+    for name, rows in (("20261125_q1_00000", 3), ("20261125_q1_00001", 2)):
+        s3.put_object(Bucket=BUCKET, Key=FOLDER + name, Body=_parquet(rows))
+
+    (staged,) = staged_ctas_partitions(s3, {"tasks": f"s3://{BUCKET}/{FOLDER}"}, SNAPSHOT)
+
+    assert staged.table == "tasks"
+    assert staged.snapshot_date == "2026-11-25"
+    assert staged.location == f"s3://{BUCKET}/{FOLDER}"
+    assert staged.keys == [FOLDER + "20261125_q1_00000", FOLDER + "20261125_q1_00001"]
+    assert staged.rows == 5
+
+
+def test_a_ctas_that_wrote_nothing_stages_no_rows(s3: Any) -> None:
+    (staged,) = staged_ctas_partitions(s3, {"tasks": f"s3://{BUCKET}/{FOLDER}"}, SNAPSHOT)
+
+    assert (staged.keys, staged.rows) == ([], 0)
+
+
+def test_a_scan_export_is_counted_by_its_lines(s3: Any) -> None:
+    prefix = "bronze/run=r/attempt=1/data/"
+    s3.put_object(Bucket=BUCKET, Key=prefix + "a", Body=gzip.compress(b'{"Item":{}}\n' * 3))
+    s3.put_object(Bucket=BUCKET, Key=prefix + "b", Body=b"")  # a scan of an empty table
+    export = BronzeExport(BUCKET, "bronze/run=r/attempt=1/", [prefix + "a", prefix + "b"], None)
+
+    assert export_item_count(s3, export) == 3
+    assert export_data_location(export) == f"s3://{BUCKET}/{prefix}"
+
+
+def test_a_native_export_is_counted_by_its_manifest() -> None:
+    export = BronzeExport(BUCKET, "p/", ["p/AWSDynamoDB/x/data/1.json.gz"], item_count=12_000_000)
+
+    assert export_item_count(None, export) == 12_000_000  # nothing is read
+
+
+def test_query_statistics_name_each_query_and_its_bytes_scanned() -> None:
+    with mock_aws():
+        athena = boto3.client("athena", region_name="us-east-1")
+        query_id = athena.start_query_execution(
+            QueryString="SELECT 1", ResultConfiguration={"OutputLocation": "s3://results/"}
+        )["QueryExecutionId"]
+
+        (statistics,) = query_statistics(athena, [query_id])
+
+    assert statistics["query_id"] == query_id
+    assert statistics["state"] == "SUCCEEDED"
+    assert isinstance(statistics["bytes_scanned"], int)
