@@ -39,19 +39,26 @@ MOTO_CANNOT = {
 }
 
 
-def aws_environment(endpoint: str) -> dict[str, str]:
-    """The process environment with only moto's endpoint and dummy credentials for AWS."""
+def offline_environment(endpoint: str) -> dict[str, str]:
+    """The process environment with no AWS credentials, region or config, and only `endpoint`."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     environment.update(
         AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="moto",
-        AWS_SECRET_ACCESS_KEY="moto",
-        AWS_REGION=REGION,
         AWS_CONFIG_FILE="/dev/null",
         AWS_SHARED_CREDENTIALS_FILE="/dev/null",
         AWS_EC2_METADATA_DISABLED="true",
     )
     return environment
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    """The process environment with only moto's endpoint and dummy credentials for AWS."""
+    return {
+        **offline_environment(endpoint),
+        "AWS_ACCESS_KEY_ID": "moto",
+        "AWS_SECRET_ACCESS_KEY": "moto",
+        "AWS_REGION": REGION,
+    }
 
 
 def deploy_cli(

@@ -6,7 +6,6 @@ no region and an endpoint nothing listens on.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from infra.cfn import Tag, load_template
 from infra.deploy import plan, stacks, zappa_settings
 from infra.deploy.steps import Step, render
+from tests.infra.deploy_moto import offline_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_ORDER = [
@@ -117,13 +117,7 @@ def test_the_mwaa_upload_sits_between_analytics_and_orchestration(
 
 def dry_run(*argv: str) -> subprocess.CompletedProcess[str]:
     """The CLI with no credentials, no region, no config and an endpoint nothing listens on."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    environment.update(
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_ENDPOINT_URL="http://127.0.0.1:9",
-    )
+    environment = offline_environment("http://127.0.0.1:9")
     command = [sys.executable, "-m", "infra.deploy", *argv, "--stage", "dev", "--dry-run"]
     return subprocess.run(
         command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False

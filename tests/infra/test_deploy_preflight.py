@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.infra.deploy_moto import offline_environment
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def deploy(**aws: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    environment.update(
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-        AWS_EC2_METADATA_DISABLED="true",
-        # Nothing listens here: a step that ran anyway would fail loudly, not reach AWS.
-        AWS_ENDPOINT_URL="http://127.0.0.1:9",
-        **aws,
-    )
+    # Nothing listens at the endpoint: a step that ran anyway would fail loudly, not reach AWS.
+    environment = {**offline_environment("http://127.0.0.1:9"), **aws}
     command = [sys.executable, "-m", "infra.deploy", "deploy", "--stage", "dev"]
     return subprocess.run(
         command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
