@@ -1,6 +1,6 @@
 """Structured logs: one JSON object per line; per request one access line and one metrics line.
 
-CloudWatch Logs Insights (and the metric filters in infra/) parse these fields,
+CloudWatch Logs Insights (the runbook's queries, the dashboard's error widget) parse these fields,
 so their names are part of the operator's contract: timestamp, level, logger,
 message, request_id, user_id, method, route, status, latency_ms, cold_start,
 lambda_request_id, apigw_request_id. The metrics line is EMF (api/metrics.py).
