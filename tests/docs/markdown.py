@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Open with up to any indent (fences inside list items are indented), close with the same
 # character, at least as many of it, and nothing else on the line (CommonMark).
-_FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^`\n]*?)[ \t]*$")
+_FENCE_OPEN = re.compile(r"^((?:[ \t]*>)*)[ \t]*(`{3,}|~{3,})[ \t]*([^`\n]*?)[ \t]*$")
 _CODE_SPAN = re.compile(r"(`+)(?!`)((?:(?!\n[ \t]*\n).)+?)(?<!`)\1(?!`)", re.DOTALL)
 _INLINE_LINK = re.compile(
     r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]"  # [text], one level of nested brackets (images in links)
@@ -56,6 +56,7 @@ class Fence:
     info: str  # the whole info string, e.g. "sql no-run"
     line: int  # 1-based line of the first line inside the fence
     text: str
+    end: int  # 1-based line of the closing fence (past the last line if there is none)
 
     @property
     def language(self) -> str:
@@ -75,12 +76,15 @@ def fences(text: str) -> list[Fence]:
         if not opening:
             index += 1
             continue
-        marker, info = opening.groups()
+        quote, marker, info = opening.groups()
+        # Inside a block quote, each line of the block carries the same `>` markers.
+        inside = re.compile(rf"^(?:[ \t]*>[ ]?){{{quote.count('>')}}}")
         closing = re.compile(rf"^[ \t]*{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
         end = index + 1
-        while end < len(lines) and not closing.match(lines[end]):
+        while end < len(lines) and not closing.match(inside.sub("", lines[end], count=1)):
             end += 1
-        found.append(Fence(info, index + 2, "\n".join(lines[index + 1 : end])))
+        body = [inside.sub("", line, count=1) for line in lines[index + 1 : end]]
+        found.append(Fence(info, index + 2, "\n".join(body), end + 1))
         index = end + 1
     return found
 
@@ -93,11 +97,7 @@ def without_fences(text: str) -> str:
     """`text` with every fenced block (fence lines included) blanked out."""
     lines = text.split("\n")
     for fence in fences(text):
-        first = fence.line - 2
-        last = min(fence.line + fence.text.count("\n"), len(lines) - 1)
-        if not fence.text and first + 1 < len(lines) and _FENCE_OPEN.match(lines[first + 1]):
-            last = first + 1  # an empty block: the closing fence follows the opening one
-        for number in range(first, last + 1):
+        for number in range(fence.line - 2, min(fence.end, len(lines))):
             lines[number] = " " * len(lines[number])
     return "\n".join(lines)
 

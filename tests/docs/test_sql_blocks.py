@@ -95,5 +95,7 @@ def test_documented_sql_runs_on_the_local_lake(example: Example, lake: Path) -> 
     try:
         write_csv(connect_lake(str(lake)), sql, output)
     except duckdb.Error as error:
-        pytest.fail(f"{example.where}: the SQL does not run on the local lake: {error}\n{sql}")
+        pytest.fail(
+            f"{example.where}: does not run on the local lake: {error}\n{sql}", pytrace=False
+        )
     assert output.getvalue().count("\n") >= 1, f"{example.where}: no header row"
