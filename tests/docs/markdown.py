@@ -7,10 +7,12 @@ example inside code is not checked and line numbers stay right.
 
 import re
 import shlex
+import subprocess
 import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,16 +37,38 @@ _SHELL_INFO = {"", "bash", "sh", "shell", "console", "zsh", "shell-session", "sh
 _MAKE_OPTION_WITH_VALUE = {"-C", "-f", "-I", "-j", "-l", "-o", "-W", "--file", "--directory"}
 
 
+@cache
+def repository_files() -> frozenset[str]:
+    """The repository's files, relative to ROOT: tracked, or new and not ignored by git (so a
+    document being written counts, and node_modules/, build/ and .local/ do not)."""
+    listing = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return frozenset(name for name in listing.split("\0") if name and (ROOT / name).exists())
+
+
+@cache
+def repository_paths() -> frozenset[str]:
+    """repository_files() and every folder that holds one of them."""
+    files = repository_files()
+    folders = {str(parent) for name in files for parent in Path(name).parents}
+    return files | folders
+
+
 def documents() -> list[Path]:
     """The Markdown the checks read: README, CHANGELOG, docs/ and .cursor/ (rules included)."""
-    found = [ROOT / "README.md", ROOT / "CHANGELOG.md"]
-    found += sorted((ROOT / "docs").rglob("*.md"))
-    found += sorted(
-        path for path in (ROOT / ".cursor").rglob("*") if path.suffix in {".md", ".mdc"}
-    )
-    # The rules file has no suffix while it is a single file.
-    found += [path for path in [ROOT / ".cursor" / "rules"] if path.is_file()]
-    return [path for path in found if path.is_file()]
+    names = {"README.md", "CHANGELOG.md", ".cursor/rules"}  # rules: a file without suffix
+    return [
+        ROOT / name
+        for name in sorted(repository_files())
+        if name in names
+        or (name.startswith("docs/") and name.endswith(".md"))
+        or (name.startswith(".cursor/") and name.endswith((".md", ".mdc")))
+    ]
 
 
 def relative(path: Path) -> str:
