@@ -3,6 +3,7 @@ the Makefile. The targets come from make's own database, so variables, `.PHONY` 
 split over several lines count as make sees them."""
 
 import fnmatch
+import os
 import re
 import subprocess
 from functools import cache
@@ -23,6 +24,8 @@ def makefile_targets() -> frozenset[str]:
     database = subprocess.run(
         ["make", "-pRrq", "-f", "Makefile", ":"],  # noqa: S607
         cwd=ROOT,
+        # Under `make test`, the outer make's flags and variables would reach this one.
+        env={k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}},
         capture_output=True,
         text=True,
         check=False,  # -q exits 1 when a goal is out of date, 2 on an error (checked below)

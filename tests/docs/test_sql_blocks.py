@@ -69,7 +69,7 @@ def documented_sql() -> list[Example]:
 SQL = documented_sql()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A two-day lake written by the transform, as `make etl` leaves one under .local/lake."""
     root = tmp_path_factory.mktemp("docs-lake")
