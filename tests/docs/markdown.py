@@ -17,8 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Open with up to any indent (fences inside list items are indented), close with the same
-# character, at least as many of it, and nothing else on the line (CommonMark).
+# Open at any indent (fences inside list items are indented) and inside block quotes; close
+# with the same character, at least as many of it, and nothing else on the line (CommonMark).
 _FENCE_OPEN = re.compile(r"^((?:[ \t]*>)*)[ \t]*(`{3,}|~{3,})[ \t]*([^`\n]*?)[ \t]*$")
 _CODE_SPAN = re.compile(r"(`+)(?!`)((?:(?!\n[ \t]*\n).)+?)(?<!`)\1(?!`)", re.DOTALL)
 _INLINE_LINK = re.compile(
