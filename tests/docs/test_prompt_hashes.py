@@ -1,5 +1,6 @@
-"""The `.cursor/` records can be checked: every commit a prompt record names exists, with the
-subject it is listed under, and every rule file carries the front matter Cursor reads.
+"""The `.cursor/` records can be checked: every prompt record says what it was asked, why, under
+which constraints, how it was validated and which commits did it; every commit it names exists,
+with the subject it is listed under; every rule file carries the front matter Cursor reads.
 
 A prompt record ends with a `## Commits` section whose items read ``- `abc1234` subject``.
 The hashes are looked up in this repository's history, so the test needs the full history:
@@ -26,6 +27,14 @@ LISTED = re.compile(r"^- `(?P<hash>[0-9a-f]{7,40})` (?P<subject>.+)$")
 # (so that an English word made of the letters a-f is not taken for one).
 BACKTICKED_HASH = re.compile(r"`([0-9a-f]{7,40})`")
 BARE_HASH = re.compile(r"(?<![\w`/.-])(?=[0-9a-f]*[0-9])([0-9a-f]{7,40})(?![\w`/.-])")
+# What every record says, in this order (a record may add sections of its own in between).
+RECORD_SECTIONS = [
+    "The instruction",
+    "Why",
+    "Constraints given",
+    "How the output was validated",
+    "Commits",
+]
 FRONT_MATTER = re.compile(r"\A---\n(?P<yaml>.*?)\n---\n", re.DOTALL)
 
 
@@ -77,6 +86,23 @@ def test_there_are_prompt_records_and_rules() -> None:
     assert PROMPTS, "no .cursor/prompts/*.md"
     assert RULES, "no .cursor/rules/*.mdc"
     assert not (ROOT / ".cursor" / "rules").is_file()
+
+
+@pytest.mark.parametrize("record", PROMPTS, ids=lambda p: p.name)
+def test_every_record_has_the_sections_in_order(record: Path) -> None:
+    headings = [
+        line[3:].strip()
+        for line in record.read_text(encoding="utf-8").splitlines()
+        if line.startswith("## ")
+    ]
+
+    found = [
+        section
+        for heading in headings
+        for section in RECORD_SECTIONS
+        if heading.startswith(section)
+    ]
+    assert found == RECORD_SECTIONS, f"{record.name}: sections {headings}"
 
 
 @pytest.mark.parametrize("record", PROMPTS, ids=lambda p: p.name)
