@@ -27,10 +27,9 @@ from api.tasks import routes as task_routes
 from api.tasks.models import Task
 from api.users import routes as user_routes
 from api.users.models import User
+from api.version import __version__
 
 log = logging.getLogger(__name__)
-
-API_VERSION = "1.0.0"
 
 
 def tables(settings: Settings) -> list[tuple[type[Any], str]]:
@@ -52,7 +51,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         API_TITLE="tasklake",
-        API_VERSION=API_VERSION,
+        API_VERSION=__version__,
         OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
