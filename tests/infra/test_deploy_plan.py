@@ -6,6 +6,7 @@ no region and an endpoint nothing listens on.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -154,7 +155,8 @@ def test_destroy_dry_run_goes_in_reverse_and_names_what_it_keeps() -> None:
 
 
 @pytest.mark.parametrize(
-    ("stage", "reserved", "provisioned"), [("dev", None, None), ("prod", 100, 2)]
+    ("stage", "reserved", "provisioned"),
+    [("dev", None, None), ("staging", 20, None), ("prod", 100, 2)],
 )
 def test_zappa_settings_carry_the_stage_concurrency_and_the_stack_values(
     stage: str, reserved: int | None, provisioned: int | None
@@ -176,3 +178,15 @@ def test_zappa_settings_carry_the_stage_concurrency_and_the_stack_values(
     assert variables["STAGE"] == stage
     assert "CURSOR_SECRET" not in variables  # the key itself never reaches Lambda's settings
     assert settings["tags"]["Environment"] == stage
+
+
+def test_every_deployable_stage_has_a_zappa_block() -> None:
+    # `make deploy STAGE=…` accepts every key of STAGES; a stage without its block in
+    # zappa_settings.json would pass the stacks and then fail at the Zappa step.
+    blocks = zappa_settings.SOURCE.read_text()
+    assert set(stacks.STAGES) <= set(json.loads(blocks))
+    for stage in stacks.STAGES:
+        source = zappa_settings.source_settings(stage)
+        assert source["aws_environment_variables"]["STAGE"] == stage
+        assert source["tags"]["Environment"] == stage
+        assert f"tasklake-{stage}-" in source["role_arn"]
