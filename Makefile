@@ -59,7 +59,7 @@ run: venv local-deps ## start the local stack and serve the API on http://127.0.
 	$(PY) -m infra.local.stack run --port $(PORT)
 
 test: venv local-deps browser airflow-venv $(PACKAGE) ## run every test against the real local engines
-	$(PY) -m pytest tests/api tests/infra tests/package tests/etl
+	$(PY) -m pytest tests/api tests/infra tests/package tests/etl tests/docs
 	$(MAKE) --no-print-directory test-dags
 
 # --- quality ---
