@@ -187,18 +187,22 @@ destroy: venv ## undeploy STAGE in reverse order (asks; FORCE=1 skips), print wh
 	  $(if $(filter 1 yes true,$(FORCE)),--force)
 
 # --- documentation diagrams ---
-# docs/diagrams/*.mmd -> *.svg with mermaid-cli on the system Chromium (its own npm folder,
-# no browser download). Each SVG opens with a comment naming its source's SHA-256, which
+# docs/diagrams/*.mmd -> *.svg with mermaid-cli on the system Chromium (no browser download).
+# Its package files live in docs/tools; it installs into build/, out of the way of anything
+# that walks docs/. Each SVG opens with a comment naming its source's SHA-256, which
 # tests/docs/test_diagrams.py compares with the source (git checkouts reset mtimes).
 
 DIAGRAM_TOOLS := docs/tools
-DIAGRAM_NODE := $(DIAGRAM_TOOLS)/node_modules
+DIAGRAM_INSTALL := build/diagram-tools
+DIAGRAM_NODE := $(DIAGRAM_INSTALL)/node_modules
 MMDC := $(DIAGRAM_NODE)/.bin/mmdc --quiet --puppeteerConfigFile $(DIAGRAM_TOOLS)/puppeteer-config.json \
   --configFile $(DIAGRAM_TOOLS)/mermaid-config.json --outputFormat svg
 
 $(DIAGRAM_NODE)/.installed: $(DIAGRAM_TOOLS)/package.json $(DIAGRAM_TOOLS)/package-lock.json
 	@command -v npm >/dev/null || { echo "error: Node.js/npm is needed for mermaid-cli" >&2; exit 1; }
-	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix $(DIAGRAM_TOOLS) --no-audit --no-fund --loglevel=error
+	@mkdir -p $(DIAGRAM_INSTALL)
+	cp $(DIAGRAM_TOOLS)/package.json $(DIAGRAM_TOOLS)/package-lock.json $(DIAGRAM_INSTALL)/
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix $(DIAGRAM_INSTALL) --no-audit --no-fund --loglevel=error
 	@touch $@
 
 .PHONY: diagrams
