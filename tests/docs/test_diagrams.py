@@ -67,6 +67,13 @@ def test_an_edited_source_is_stale(tmp_path: Path) -> None:
     assert not is_fresh(source)
 
 
+@pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.name)
+def test_architecture_page_shows_the_svg_and_links_the_source(source: Path) -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    assert f"](diagrams/{source.stem}.svg)" in page
+    assert f"](diagrams/{source.name})" in page
+
+
 # --- the component diagram names only what the repository deploys ---
 
 
