@@ -186,6 +186,35 @@ destroy: venv ## undeploy STAGE in reverse order (asks; FORCE=1 skips), print wh
 	$(PY) -m infra.deploy destroy --stage $(STAGE) $(if $(dry_run),--dry-run) \
 	  $(if $(filter 1 yes true,$(FORCE)),--force)
 
+# --- documentation diagrams ---
+# docs/diagrams/*.mmd -> *.svg with mermaid-cli on the system Chromium (no browser download).
+# Its package files live in docs/tools; it installs into build/, out of the way of anything
+# that walks docs/. Each SVG opens with a comment naming its source's SHA-256, which
+# tests/docs/test_diagrams.py compares with the source (git checkouts reset mtimes).
+
+DIAGRAM_TOOLS := docs/tools
+DIAGRAM_INSTALL := build/diagram-tools
+DIAGRAM_NODE := $(DIAGRAM_INSTALL)/node_modules
+MMDC := $(DIAGRAM_NODE)/.bin/mmdc --quiet --puppeteerConfigFile $(DIAGRAM_TOOLS)/puppeteer-config.json \
+  --configFile $(DIAGRAM_TOOLS)/mermaid-config.json --outputFormat svg
+
+$(DIAGRAM_NODE)/.installed: $(DIAGRAM_TOOLS)/package.json $(DIAGRAM_TOOLS)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: Node.js/npm is needed for mermaid-cli" >&2; exit 1; }
+	@mkdir -p $(DIAGRAM_INSTALL)
+	cp $(DIAGRAM_TOOLS)/package.json $(DIAGRAM_TOOLS)/package-lock.json $(DIAGRAM_INSTALL)/
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix $(DIAGRAM_INSTALL) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: diagrams
+diagrams: browser $(DIAGRAM_NODE)/.installed ## render docs/diagrams/*.mmd to SVG beside each source
+	@mkdir -p build/diagrams
+	@set -e; for source in docs/diagrams/*.mmd; do \
+	  name=$$(basename $$source .mmd); echo "rendering docs/diagrams/$$name.svg"; \
+	  $(MMDC) --input $$source --output build/diagrams/$$name.svg; \
+	  { echo "<!-- source: $$name.mmd sha256:$$(sha256sum < $$source | cut -d' ' -f1) (make diagrams) -->"; \
+	    cat build/diagrams/$$name.svg; echo; } > docs/diagrams/$$name.svg; \
+	done
+
 # --- data lake: transform ---
 
 EXPORT ?= .local/export

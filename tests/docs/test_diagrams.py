@@ -1,0 +1,361 @@
+"""The diagrams in docs/diagrams/: rendered from their current source, and true to the repository.
+
+Runs without Chromium or npm: it reads the committed `.mmd` and `.svg` files, the templates
+(through infra/cfn.py's loader) and the DAG's source, and never renders.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from etl.engine_choice import ATHENA_THRESHOLD_ROWS
+from infra.cfn import INFRA, load_template, templates
+from infra.deploy.stacks import STAGES
+
+ROOT = INFRA.parent
+DIAGRAMS = ROOT / "docs" / "diagrams"
+SOURCES = sorted(DIAGRAMS.glob("*.mmd"))
+COMPONENTS = DIAGRAMS / "components.mmd"
+ETL_SEQUENCE = DIAGRAMS / "etl-sequence.mmd"
+REQUEST_SEQUENCE = DIAGRAMS / "request-sequence.mmd"
+DAG = ROOT / "dags" / "tasks_daily.py"
+# Written by `make diagrams` as the SVG's first line.
+STAMP = re.compile(r"<!-- source: (?P<name>\S+\.mmd) sha256:(?P<digest>[0-9a-f]{64}) ")
+
+
+def source_digest(source: Path) -> str:
+    return hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def stamped_digest(svg: Path, source: Path) -> str | None:
+    """The source digest the SVG was rendered from, if it names this source."""
+    match = STAMP.match(svg.read_text())
+    return match["digest"] if match and match["name"] == source.name else None
+
+
+def is_fresh(source: Path) -> bool:
+    svg = source.with_suffix(".svg")
+    return svg.exists() and stamped_digest(svg, source) == source_digest(source)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.name)
+def test_svg_was_rendered_from_the_current_source(source: Path) -> None:
+    assert is_fresh(source), f"{source.name} changed since it was rendered: run `make diagrams`"
+
+
+def test_every_svg_has_its_source() -> None:
+    svgs = {path.stem for path in DIAGRAMS.glob("*.svg")}
+    assert svgs == {path.stem for path in SOURCES}
+
+
+def test_an_edited_source_is_stale(tmp_path: Path) -> None:
+    source = tmp_path / "example.mmd"
+    source.write_text("flowchart LR\n    a --> b\n")
+    stamp = f"<!-- source: example.mmd sha256:{source_digest(source)} (make diagrams) -->"
+    source.with_suffix(".svg").write_text(f"{stamp}\n<svg></svg>\n")
+    assert is_fresh(source)
+
+    source.write_text("flowchart LR\n    a --> c\n")
+
+    assert not is_fresh(source)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.name)
+def test_architecture_page_shows_the_svg_and_links_the_source(source: Path) -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    assert f"](diagrams/{source.stem}.svg)" in page
+    assert f"](diagrams/{source.name})" in page
+
+
+# --- the component diagram names only what the repository deploys ---
+
+
+@dataclass(frozen=True)
+class InStack:
+    """Resources of infra/<stack>.yaml by logical id and type.
+
+    `every_of_its_types`: the box stands for all the stack's resources of those types (its label
+    counts them, e.g. "6 CloudWatch alarms"), so a resource added to the template fails the test.
+    """
+
+    stack: str
+    resources: dict[str, str]
+    every_of_its_types: bool = False
+
+
+@dataclass(frozen=True)
+class ByZappa:
+    """Created by `zappa deploy` from zappa_settings.json: in no template, by design."""
+
+    resource_type: str
+
+
+@dataclass(frozen=True)
+class NotAws:
+    """A person or program outside AWS."""
+
+
+def _same_type(resource_type: str, *logical_ids: str) -> dict[str, str]:
+    return dict.fromkeys(logical_ids, resource_type)
+
+
+DIAGRAM_RESOURCES: dict[str, InStack | ByZappa | NotAws] = {
+    "client": NotAws(),
+    "analyst": NotAws(),
+    "RestApi": ByZappa("AWS::ApiGateway::RestApi"),
+    "Function": ByZappa("AWS::Lambda::Function"),
+    "WebAcl": InStack("api", {"WebAcl": "AWS::WAFv2::WebACL"}),
+    "CursorSecret": InStack("api", {"CursorSecret": "AWS::SecretsManager::Secret"}),
+    "FunctionLogGroup": InStack("api", {"FunctionLogGroup": "AWS::Logs::LogGroup"}),
+    "ArtifactsBucket": InStack("api", {"ArtifactsBucket": "AWS::S3::Bucket"}),
+    "UserPool": InStack(
+        "identity",
+        {
+            "UserPool": "AWS::Cognito::UserPool",
+            "ApiClient": "AWS::Cognito::UserPoolClient",
+            "AdminGroup": "AWS::Cognito::UserPoolGroup",
+        },
+        every_of_its_types=True,
+    ),
+    "Tables": InStack(
+        "data",
+        _same_type(
+            "AWS::DynamoDB::Table",
+            "TasksTable",
+            "UsersTable",
+            "IdempotencyTable",
+            "RevokedTokensTable",
+            "RateLimitsTable",
+        ),
+        every_of_its_types=True,
+    ),
+    "LakeBucket": InStack("analytics", {"LakeBucket": "AWS::S3::Bucket"}),
+    "GlueCatalog": InStack(
+        "analytics",
+        {"AnalyticsDatabase": "AWS::Glue::Database"}
+        | _same_type(
+            "AWS::Glue::Table",
+            "TasksTable",
+            "UserDailyStatsTable",
+            "TagDailyStatsTable",
+            "TasksLatestTable",
+            "UserDailyStatsLatestTable",
+            "TagDailyStatsLatestTable",
+        ),
+        every_of_its_types=True,
+    ),
+    "AthenaWorkGroup": InStack(
+        "analytics",
+        {"AthenaWorkGroup": "AWS::Athena::WorkGroup"}
+        | _same_type(
+            "AWS::Athena::NamedQuery",
+            "CompletionRatePerDayQuery",
+            "MedianTimeToCompleteQuery",
+            "OverduePerUserQuery",
+            "TagPopularityQuery",
+            "TasksCreatedPerDayQuery",
+        ),
+        every_of_its_types=True,
+    ),
+    "AthenaResultsBucket": InStack("analytics", {"AthenaResultsBucket": "AWS::S3::Bucket"}),
+    "MwaaSourceBucket": InStack("analytics", {"MwaaSourceBucket": "AWS::S3::Bucket"}),
+    "Vpc": InStack(
+        "network",
+        {
+            "Vpc": "AWS::EC2::VPC",
+            "PrivateSubnetA": "AWS::EC2::Subnet",
+            "PrivateSubnetB": "AWS::EC2::Subnet",
+            "NatGateway": "AWS::EC2::NatGateway",
+            "S3GatewayEndpoint": "AWS::EC2::VPCEndpoint",
+            "DynamoDbGatewayEndpoint": "AWS::EC2::VPCEndpoint",
+        },
+    ),
+    "MwaaEnvironment": InStack("orchestration", {"MwaaEnvironment": "AWS::MWAA::Environment"}),
+    "AirflowVariables": InStack(
+        "orchestration",
+        _same_type(
+            "AWS::SSM::Parameter",
+            "TasksTableVariable",
+            "LakeBucketVariable",
+            "GlueDatabaseVariable",
+            "AthenaWorkgroupVariable",
+            "ExportModeVariable",
+        ),
+        every_of_its_types=True,
+    ),
+    "Dashboard": InStack("monitoring", {"Dashboard": "AWS::CloudWatch::Dashboard"}),
+    "Alarms": InStack(
+        "monitoring",
+        _same_type(
+            "AWS::CloudWatch::Alarm",
+            "ApiErrorRateAlarm",
+            "ApiLatencyAlarm",
+            "LambdaThrottlesAlarm",
+            "DynamoDbThrottlesAlarm",
+            "EtlRunFailedAlarm",
+            "EtlDataFreshnessAlarm",
+        ),
+        every_of_its_types=True,
+    ),
+    "AlarmTopic": InStack("monitoring", {"AlarmTopic": "AWS::SNS::Topic"}),
+    "Key": InStack("keys", {"Key": "AWS::KMS::Key"}),
+}
+
+ZAPPA_GROUP = "zappa"
+STACK_GROUP = re.compile(r"(?P<stack>\w+)_stack")
+NODE = re.compile(r"(?P<id>\w+)\s*[\[({]")
+EDGE_LABEL = re.compile(r"\|[^|]*\|")
+ARROW = re.compile(r"-\.->|-->|---|&")
+
+
+@dataclass(frozen=True)
+class Flowchart:
+    groups: dict[str, str | None]
+    """Each node's subgraph (None at the top level)."""
+    edge_ends: set[str]
+
+
+def read_flowchart(path: Path) -> Flowchart:
+    groups: dict[str, str | None] = {}
+    edge_ends: set[str] = set()
+    open_groups: list[str] = []
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("%%") or line.startswith("flowchart"):
+            continue
+        if line.startswith("subgraph "):
+            open_groups.append(line.split()[1])
+        elif line == "end":
+            open_groups.pop()
+        elif ARROW.search(EDGE_LABEL.sub(" ", line)):
+            ends = ARROW.split(EDGE_LABEL.sub(" ", line))
+            edge_ends.update(end.strip() for end in ends)
+        elif node := NODE.match(line):
+            groups[node["id"]] = open_groups[-1] if open_groups else None
+        else:
+            raise AssertionError(f"{path.name}: cannot read the line {line!r}")
+    return Flowchart(groups, edge_ends)
+
+
+def template_resources(stack: str) -> dict[str, str]:
+    resources = load_template(INFRA / f"{stack}.yaml")["Resources"]
+    return {logical_id: resource["Type"] for logical_id, resource in resources.items()}
+
+
+def test_every_node_is_mapped_to_what_creates_it() -> None:
+    assert set(read_flowchart(COMPONENTS).groups) == set(DIAGRAM_RESOURCES)
+
+
+def test_edges_join_declared_nodes() -> None:
+    chart = read_flowchart(COMPONENTS)
+    assert chart.edge_ends <= set(chart.groups)
+
+
+def test_every_stack_is_drawn() -> None:
+    groups = set(read_flowchart(COMPONENTS).groups.values())
+    drawn = {
+        match["stack"] for group in groups if group and (match := STACK_GROUP.fullmatch(group))
+    }
+    assert drawn == {path.stem for path in templates()}
+
+
+@pytest.mark.parametrize(
+    "node", [node for node, kind in DIAGRAM_RESOURCES.items() if isinstance(kind, InStack)]
+)
+def test_stack_node_exists_in_its_template(node: str) -> None:
+    expected = DIAGRAM_RESOURCES[node]
+    assert isinstance(expected, InStack)
+    actual = template_resources(expected.stack)
+
+    assert {name: actual.get(name) for name in expected.resources} == expected.resources
+    if expected.every_of_its_types:
+        types = set(expected.resources.values())
+        assert {name for name, kind in actual.items() if kind in types} == set(expected.resources)
+    assert read_flowchart(COMPONENTS).groups[node] == f"{expected.stack}_stack"
+
+
+@pytest.mark.parametrize(
+    "node", [node for node, kind in DIAGRAM_RESOURCES.items() if isinstance(kind, ByZappa)]
+)
+def test_zappa_node_is_in_no_template(node: str) -> None:
+    expected = DIAGRAM_RESOURCES[node]
+    assert isinstance(expected, ByZappa)
+    declared = {kind for path in templates() for kind in template_resources(path.stem).values()}
+    settings = json.loads((ROOT / "zappa_settings.json").read_text())
+
+    assert expected.resource_type not in declared
+    assert settings["dev"]["app_function"] == "api.wsgi.app"
+    assert read_flowchart(COMPONENTS).groups[node] == ZAPPA_GROUP
+
+
+def test_people_stand_outside_every_stack() -> None:
+    groups = read_flowchart(COMPONENTS).groups
+    outside = {node for node, kind in DIAGRAM_RESOURCES.items() if isinstance(kind, NotAws)}
+    assert {node for node in outside if groups[node] is not None} == set()
+
+
+# --- the sequence diagrams name the real tasks and numbers ---
+
+
+def _task_decorator(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    while isinstance(target, ast.Attribute):
+        target = target.value
+    return isinstance(target, ast.Name) and target.id == "task"
+
+
+def _names(node: ast.expr, lake_tables: tuple[str, ...]) -> set[str]:
+    """A task id as written: a literal, or an f-string over the lake's tables."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.JoinedStr):
+        template = "".join(
+            str(part.value) if isinstance(part, ast.Constant) else "{}" for part in node.values
+        )
+        return {template.format(table) for table in lake_tables}
+    return set()
+
+
+def dag_task_ids() -> set[str]:
+    tree = ast.parse(DAG.read_text())
+    lake_tables: tuple[str, ...] = ()
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "LAKE_TABLES"
+            for target in statement.targets
+        ):
+            lake_tables = ast.literal_eval(statement.value)
+    ids: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and any(map(_task_decorator, node.decorator_list)):
+            ids.add(node.name)
+        if isinstance(node, ast.Call):
+            written = [keyword.value for keyword in node.keywords if keyword.arg == "task_id"]
+            if isinstance(node.func, ast.Name) and node.func.id == "athena_query" and node.args:
+                written.append(node.args[0])
+            for value in written:
+                ids |= _names(value, lake_tables)
+    return ids
+
+
+def test_the_etl_sequence_names_every_task_of_the_dag() -> None:
+    drawn = set(re.findall(r"\w+", ETL_SEQUENCE.read_text()))
+    ids = dag_task_ids()
+
+    assert len(ids) > 10, ids
+    assert ids - drawn == set()
+
+
+def test_the_diagrams_numbers_are_the_codes() -> None:
+    dev = STAGES["dev"]
+    throttle = f"dev: {dev.throttle_rate:g}/s, burst {dev.throttle_burst}"
+    assert throttle in COMPONENTS.read_text()
+    assert throttle in REQUEST_SEQUENCE.read_text()
+    assert f"up to {ATHENA_THRESHOLD_ROWS:,} items" in ETL_SEQUENCE.read_text()
