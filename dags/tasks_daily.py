@@ -267,8 +267,8 @@ def drop_athena_tables(plan: dict[str, Any]) -> None:
 def _athena_queries() -> list[AthenaQuery]:
     """The run's finished Athena queries with their bytes scanned; none on the pyarrow path.
 
-    A query task that failed returned no id: its id is in that task's log, and a failed query
-    is not billed. The drops (DDL, free) are in `drop_athena_tables`' log only.
+    A query task that failed returned no id: its id is only in that task's log. The drops (DDL,
+    not billed) are in `drop_athena_tables`' log only.
     """
     ti = get_current_context()["ti"]
     query_ids = [ti.xcom_pull(task_ids=task_id) for task_id in ATHENA_QUERY_TASKS]
