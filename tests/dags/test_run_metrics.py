@@ -28,6 +28,10 @@ def test_a_successful_run_reports_rows_partitions_and_freshness(
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     ended = datetime.now(UTC)
+    output = result.stdout + result.stderr
+    assert "tasks_daily run published; " in output
+    assert "rows_exported=4; rows_written=[tag_daily_stats=" in output
+    assert "athena_queries=" not in output
     assert stack.etl_metric("RunSucceeded", since) == (1, 1)
     assert stack.etl_metric("RunFailed", since) == (0, 0)
     assert stack.etl_metric("RowsExported", since) == (1, 4)
