@@ -37,6 +37,7 @@ from tests.etl.sql_on_duckdb import differences, duckdb_over_export, run_on_duck
 from tests.harness import PASSWORD
 
 USERS = 5
+API_TASKS_PER_USER = 7
 BACKDATED_TASKS = 400
 
 
@@ -64,7 +65,8 @@ def _sign_up(app: Flask, n: int) -> SignedIn:
 
 
 def _write_through_the_api(user: SignedIn, n: int) -> str:
-    """Today's tasks: bare, empty tags, tagged, overdue, completed, started, reopened.
+    """Today's API_TASKS_PER_USER tasks: bare, empty tags, tagged, overdue, completed, started,
+    reopened.
 
     Returns the completion time of the task it completes."""
     user.request("POST", "/tasks", json={"title": "only a title"})
@@ -164,9 +166,11 @@ def local_export(engines: dict[str, str], tmp_path_factory: pytest.TempPathFacto
 
 def test_the_export_holds_what_makes_the_comparison_meaningful(local_export: LocalExport) -> None:
     tasks = read_partition(local_export.pyarrow_lake, "tasks", local_export.snapshot)
+    users = read_partition(local_export.pyarrow_lake, "user_daily_stats", local_export.snapshot)
     rows = tasks.to_pylist()
 
-    assert len({row["user_id"] for row in rows}) >= USERS
+    assert len(rows) == USERS * API_TASKS_PER_USER + BACKDATED_TASKS
+    assert users.num_rows == USERS
     assert len({row["created_at"].date() for row in rows}) >= 10
     assert {row["status"] for row in rows} == {"todo", "in_progress", "done"}
     assert any(row["is_overdue"] for row in rows)
