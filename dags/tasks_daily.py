@@ -20,7 +20,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pendulum
 from airflow.providers.amazon.aws.hooks.athena import AthenaHook
@@ -34,6 +34,9 @@ from airflow.sdk.definitions.xcom_arg import PlainXComArg
 
 from etl.bronze import scan_item_to_export_line
 from etl.lake_layout import bronze_attempt_prefix
+
+if TYPE_CHECKING:
+    from etl.run_metrics import AthenaQuery
 
 SETTINGS_DEFAULTS = {
     "tasks_table": "tasklake-dev-tasks",
@@ -60,6 +63,8 @@ DEFAULT_ARGS: dict[str, Any] = {
 EXPORT_FILE_BYTES = 128 * 1024 * 1024
 LAKE_TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
 """etl.schemas.TABLES, spelled out: the DAG file does not import pyarrow while it is parsed."""
+ATHENA_QUERY_TASKS = ("athena_create_bronze", *(f"athena_{table}" for table in LAKE_TABLES))
+"""The Athena engine's query tasks; each returns (as its XCom) its query execution id."""
 # Seconds between checks of a running Athena query, done by the triggerer, not a worker.
 ATHENA_POKE_SECONDS = int(os.environ.get("TASKLAKE_ATHENA_POKE_SECONDS", "30"))
 # The native export's waits are sensors in reschedule mode: a check, then the worker slot is free
@@ -233,20 +238,15 @@ def athena_query(task_id: str, query: Any) -> AthenaOperator:
 @task
 def stage_athena_output(plan: dict[str, Any]) -> dict[str, Any]:
     """Describe what the CTAS queries wrote exactly as `transform` describes its uploads."""
-    from etl.athena_output import query_statistics, staged_ctas_partitions
+    from etl.athena_output import staged_ctas_partitions
 
     snapshot_date, _ = _run_identity()
-    ti = get_current_context()["ti"]
     staged = staged_ctas_partitions(S3Hook().get_conn(), plan["locations"], snapshot_date)
-    query_ids = [ti.xcom_pull(task_ids=f"athena_{table}") for table in LAKE_TABLES]
-    queries = query_statistics(AthenaHook().get_conn(), query_ids)
-    print(f"Athena queries of this attempt: {queries}")
     items = {partition.table: partition.rows for partition in staged}.get("tasks", 0)
     return {
         "export_items": plan["export_items"],
         "transformed_items": items,
         "partitions": [partition.as_dict() for partition in staged],
-        "athena_queries": queries,
     }
 
 
@@ -262,6 +262,22 @@ def drop_athena_tables(plan: dict[str, Any]) -> None:
         if state != "SUCCEEDED":
             reason = hook.get_state_change_reason(query_id)
             raise RuntimeError(f"{statement}: Athena query {query_id} {state}: {reason}")
+
+
+def _athena_queries() -> list[AthenaQuery]:
+    """The run's finished Athena queries with their bytes scanned; none on the pyarrow path.
+
+    A query task that failed returned no id: its id is only in that task's log. The drops (DDL,
+    not billed) are in `drop_athena_tables`' log only.
+    """
+    ti = get_current_context()["ti"]
+    query_ids = [ti.xcom_pull(task_ids=task_id) for task_id in ATHENA_QUERY_TASKS]
+    finished = [query_id for query_id in query_ids if query_id]
+    if not finished:
+        return []
+    from etl.athena_output import query_statistics
+
+    return query_statistics(AthenaHook().get_conn(), finished)
 
 
 def _staged_run() -> dict[str, Any] | None:
@@ -318,7 +334,8 @@ def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
 
 @task(trigger_rule="all_done", retries=1)
 def report() -> None:
-    """Send the run's metrics whether it succeeded or not; fail if it did not succeed."""
+    """Send the run's metrics and log its summary line whether it succeeded or not; fail if it
+    did not succeed. On the Athena path the line names each query id and its bytes scanned."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from etl.publish import newest_published_day
@@ -328,6 +345,7 @@ def report() -> None:
         data_freshness_seconds,
         put_run_metrics,
         run_metric_data,
+        summary_line,
     )
     from etl.validation import ITEM_TABLE
 
@@ -347,7 +365,9 @@ def report() -> None:
         partitions_published=len(rows) if rows is not None else None,
         # Freshness is wall-clock by definition: how old readers' newest day is right now.
         freshness_seconds=data_freshness_seconds(newest, pendulum.now("UTC")),
+        athena_queries=tuple(_athena_queries()),
     )
+    print(summary_line(run))
     data = run_metric_data(run)
     put_run_metrics(AwsBaseHook(client_type="cloudwatch").get_conn(), data)
     if metrics_log := setting("metrics_log"):

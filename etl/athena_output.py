@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from etl.publish import StagedPartition
+from etl.run_metrics import AthenaQuery
 from etl.validation import read_parquet_footer
 
 if TYPE_CHECKING:
@@ -42,16 +43,15 @@ def staged_ctas_partitions(
     return staged
 
 
-def query_statistics(athena: AthenaClient, query_ids: Iterable[str]) -> list[dict[str, Any]]:
-    """Each query's id, final state and bytes scanned (what Athena bills), for the run's record."""
+def query_statistics(athena: AthenaClient, query_ids: Iterable[str]) -> list[AthenaQuery]:
+    """Each query's id, final state and bytes scanned (what Athena bills), for the run's report.
+
+    `DataScannedInBytes` is what the query read, before Athena rounds it up to the megabyte and
+    to its 10 MB minimum per query; DDL statements scan nothing.
+    """
     statistics = []
     for query_id in query_ids:
         execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-        statistics.append(
-            {
-                "query_id": query_id,
-                "state": execution["Status"]["State"],
-                "bytes_scanned": execution.get("Statistics", {}).get("DataScannedInBytes", 0),
-            }
-        )
+        scanned = execution.get("Statistics", {}).get("DataScannedInBytes", 0)
+        statistics.append(AthenaQuery(query_id, execution["Status"]["State"], scanned))
     return statistics

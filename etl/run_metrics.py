@@ -3,7 +3,8 @@
 Namespace `Tasklake/ETL`; every metric has dimension `Dag`, `RowsWritten` also `Table`. The
 monitoring stack's alarms and dashboard are checked against `METRICS`, so a name changes here,
 in the templates and in the runbook together. The DAG's `report` task sends one datapoint set
-per run, success or failure. Standard library only: anything may import the catalog.
+per run, success or failure, and logs the run's summary line. Standard library only: anything
+may import the catalog.
 """
 
 import json
@@ -46,6 +47,12 @@ PARTITIONS_PUBLISHED = MetricDefinition(
 DATA_FRESHNESS_SECONDS = MetricDefinition(
     "DataFreshnessSeconds", "Seconds", (DAG,), "now minus the end of the newest published day"
 )
+ATHENA_BYTES_SCANNED = MetricDefinition(
+    "AthenaBytesScanned",
+    "Bytes",
+    (DAG,),
+    "bytes the run's finished Athena queries scanned (what Athena bills); Athena runs only",
+)
 METRICS: tuple[MetricDefinition, ...] = (
     RUN_SUCCEEDED,
     RUN_FAILED,
@@ -54,7 +61,17 @@ METRICS: tuple[MetricDefinition, ...] = (
     ROWS_WRITTEN,
     PARTITIONS_PUBLISHED,
     DATA_FRESHNESS_SECONDS,
+    ATHENA_BYTES_SCANNED,
 )
+
+
+@dataclass(frozen=True)
+class AthenaQuery:
+    """One Athena query of a run: its execution id, final state and bytes scanned."""
+
+    query_id: str
+    state: str
+    bytes_scanned: int
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,14 @@ class RunReport:
     rows_written: Mapping[str, int] = field(default_factory=dict)
     partitions_published: int | None = None
     freshness_seconds: float | None = None
+    athena_queries: tuple[AthenaQuery, ...] = ()
+    """Empty when the run did not transform with Athena (or no Athena query finished)."""
+
+    @property
+    def athena_bytes_scanned(self) -> int | None:
+        if not self.athena_queries:
+            return None
+        return sum(query.bytes_scanned for query in self.athena_queries)
 
 
 def data_freshness_seconds(newest_day: date | None, now: datetime) -> float | None:
@@ -113,7 +138,28 @@ def run_metric_data(report: RunReport, timestamp: datetime | None = None) -> lis
         data.append(_datum(PARTITIONS_PUBLISHED, report.partitions_published, at, dag))
     if report.freshness_seconds is not None:
         data.append(_datum(DATA_FRESHNESS_SECONDS, report.freshness_seconds, at, dag))
+    if report.athena_bytes_scanned is not None:
+        data.append(_datum(ATHENA_BYTES_SCANNED, report.athena_bytes_scanned, at, dag))
     return data
+
+
+def summary_line(report: RunReport) -> str:
+    """The run in one log line: outcome, sizes and, for Athena, each query id with its bytes."""
+    rows = ", ".join(f"{table}={rows}" for table, rows in sorted(report.rows_written.items()))
+    parts = [
+        f"{report.dag_id} run {'published' if report.succeeded else 'did not publish'}",
+        f"duration_seconds={report.duration_seconds:.1f}",
+        f"rows_exported={report.rows_exported}",
+        f"rows_written=[{rows}]",
+    ]
+    if report.athena_queries:
+        queries = ", ".join(
+            f"{query.query_id} {query.state} {query.bytes_scanned}"
+            for query in report.athena_queries
+        )
+        parts.append(f"athena_queries=[{queries}]")
+        parts.append(f"athena_bytes_scanned={report.athena_bytes_scanned}")
+    return "; ".join(parts)
 
 
 def put_run_metrics(cloudwatch: CloudWatchClient, data: list[dict[str, Any]]) -> None:

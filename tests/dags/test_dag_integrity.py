@@ -35,6 +35,16 @@ def test_dags_folder_imports_without_errors(dag_bag: DagBag) -> None:
 ATHENA_TASKS = ("athena_create_bronze", *(f"athena_{table}" for table in LAKE_TABLES))
 
 
+def test_report_reads_the_query_id_of_every_athena_query_task(dag) -> None:  # type: ignore[no-untyped-def]
+    """`report` sums bytes scanned over the XComs of ATHENA_QUERY_TASKS: exactly the queries."""
+    dag_module = sys.modules[dag.get_task("report").python_callable.__module__]
+
+    assert dag_module.ATHENA_QUERY_TASKS == ATHENA_TASKS
+    assert {task.task_id for task in dag.tasks if task.task_type == "AthenaOperator"} == set(
+        ATHENA_TASKS
+    )
+
+
 def test_pipeline_runs_export_transform_validate_publish_report_without_cycles(dag) -> None:  # type: ignore[no-untyped-def]
     check_cycle(dag)
     upstream = {task.task_id: set(task.upstream_task_ids) for task in dag.tasks}

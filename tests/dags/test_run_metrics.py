@@ -28,6 +28,10 @@ def test_a_successful_run_reports_rows_partitions_and_freshness(
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     ended = datetime.now(UTC)
+    output = result.stdout + result.stderr
+    assert "tasks_daily run published; " in output
+    assert "rows_exported=4; rows_written=[tag_daily_stats=" in output
+    assert "athena_queries=" not in output
     assert stack.etl_metric("RunSucceeded", since) == (1, 1)
     assert stack.etl_metric("RunFailed", since) == (0, 0)
     assert stack.etl_metric("RowsExported", since) == (1, 4)
@@ -48,10 +52,12 @@ def test_a_successful_run_reports_rows_partitions_and_freshness(
     assert (since - end_of_day).total_seconds() <= freshness
     assert freshness <= (ended - end_of_day).total_seconds()
 
+    # A pyarrow run: no failure, and no Athena query to have scanned anything.
+    sent = {m.name for m in METRICS} - {"RunFailed", "AthenaBytesScanned"}
     listed = stack.client("cloudwatch").list_metrics(Namespace="Tasklake/ETL")["Metrics"]
     shapes = {(m["MetricName"], tuple(d["Name"] for d in m["Dimensions"])) for m in listed}
-    assert shapes >= {(m.name, m.dimensions) for m in METRICS if m.name != "RunFailed"}
+    assert shapes >= {(m.name, m.dimensions) for m in METRICS if m.name in sent}
 
     (logged,) = read_run_metrics(log)
-    assert {d["MetricName"] for d in logged} == {m.name for m in METRICS} - {"RunFailed"}
+    assert {d["MetricName"] for d in logged} == sent
     assert {d["MetricName"]: d["Value"] for d in logged}["DataFreshnessSeconds"] == freshness

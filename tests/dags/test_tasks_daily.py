@@ -4,19 +4,26 @@ Each test owns its snapshot dates, so the session's shared catalog never mixes t
 """
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 import pytest
 from airflow.models import DagBag
+from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 
+import etl.athena_output
 import etl.athena_transform
 import etl.bronze
 import etl.publish
 import etl.validation
+from etl.partition_output import PARQUET_FILE_NAME, partition_path
 from etl.publish import StagedPartition, newest_published_day, publish_partition
+from etl.run_metrics import AthenaQuery
+from etl.transform import transform_export
 from infra.local.airflow_local import logical_date_for
 from tests.dags.local_stack import LAKE_BUCKET, LocalStack, create_tasks_table, task_item
 
@@ -346,3 +353,83 @@ def test_the_engine_setting_forces_the_worker_for_a_big_export(
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["plan_athena"] == "skipped"
     assert states["drop_athena_tables"] == "skipped"
+
+
+def test_an_athena_run_publishes_and_reports_its_query_ids_and_bytes_scanned(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The Athena engine end to end on moto, then its report read back from moto's CloudWatch.
+
+    moto's Athena records each query and answers SUCCEEDED, but executes none and reports 0 bytes
+    scanned. So two things are stood in for: the CTAS output, by the pyarrow transform's files of
+    the same export put where each CTAS writes (the two are proven equal in tests/etl), and each
+    query's `DataScannedInBytes`. The queries are waited for in the task instead of the
+    triggerer, which would need aiobotocore. Everything else is the DAG's own code.
+    """
+    day = date(2026, 11, 13)
+    stack.put_tasks(
+        task_item("alice", "t1"),
+        task_item("alice", "t2", status="done", completed_at="2026-11-13T10:00:00Z"),
+        task_item("bob", "t3", tags=["work", "home"]),
+    )
+    monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_TRANSFORM_ENGINE", "athena")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ATHENA", stack.env["AWS_ENDPOINT_URL_S3"])
+    monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_ATHENA_WORKGROUP", "tasklake-test")
+    athena = stack.client("athena")
+    if "tasklake-test" not in {group["Name"] for group in athena.list_work_groups()["WorkGroups"]}:
+        athena.create_work_group(
+            Name="tasklake-test",
+            Configuration={"ResultConfiguration": {"OutputLocation": "s3://results/tasklake/"}},
+        )
+    staged_ctas_partitions = etl.athena_output.staged_ctas_partitions
+    query_statistics = etl.athena_output.query_statistics
+    scanned: dict[str, int] = {}
+
+    def ctas_output_then_staged(s3: Any, locations: dict[str, str], snapshot: date) -> Any:
+        bronze = f"bronze/dynamodb/tasks/snapshot_date={snapshot.isoformat()}/"
+        keys = stack.objects(f"s3://{LAKE_BUCKET}/{bronze}")
+        files = []
+        for n, key in enumerate(sorted(keys)):
+            path = tmp_path / "export" / f"{n:05d}.json.gz"
+            path.parent.mkdir(exist_ok=True)
+            s3.download_file(LAKE_BUCKET, key, str(path))
+            files.append(path)
+        transform_export(files, tmp_path / "lake", snapshot)
+        for table, location in locations.items():
+            parsed = urlparse(location)
+            written = tmp_path / "lake" / partition_path(table, snapshot) / PARQUET_FILE_NAME
+            s3.upload_file(str(written), parsed.netloc, parsed.path.lstrip("/") + "20261113_0")
+        return staged_ctas_partitions(s3, locations, snapshot)
+
+    def with_bytes_scanned(athena: Any, query_ids: list[str]) -> list[AthenaQuery]:
+        statistics = query_statistics(athena, query_ids)
+        for n, query in enumerate(statistics):
+            scanned[query.query_id] = n * 1_000_003
+        return [replace(query, bytes_scanned=scanned[query.query_id]) for query in statistics]
+
+    monkeypatch.setattr(etl.athena_output, "staged_ctas_partitions", ctas_output_then_staged)
+    monkeypatch.setattr(etl.athena_output, "query_statistics", with_bytes_scanned)
+    dag = DagBag(dag_folder=str(DAGS)).dags["tasks_daily"]
+    for task in dag.tasks:
+        if isinstance(task, AthenaOperator):
+            task.deferrable, task.sleep_time = False, 0
+    since = datetime.now(UTC).replace(microsecond=0)
+
+    run = dag.test(logical_date=datetime.fromisoformat(logical_date_for(day)))
+
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "success", states
+    assert states["transform"] == "skipped"
+    assert sorted(stack.read_published("tasks", day).column("task_id").to_pylist()) == [
+        "t1",
+        "t2",
+        "t3",
+    ]
+    query_ids = {
+        ti.task_id: ti.xcom_pull(task_ids=ti.task_id)
+        for ti in run.get_task_instances()
+        if ti.task_id.startswith("athena_")
+    }
+    assert sorted(query_ids.values()) == sorted(scanned)
+    assert stack.etl_metric("AthenaBytesScanned", since) == (1, sum(scanned.values()))
+    assert stack.etl_metric("RunSucceeded", since) == (1, 1)

@@ -1,13 +1,15 @@
-"""The Athena engine's hand-off to validate, on moto's S3 and Athena.
+"""The Athena engine's hand-off to validate and to the run's report, on moto's S3, Athena and
+CloudWatch.
 
 moto cannot execute Athena queries: the CTAS output is stood in for by Parquet files put where the
-CTAS writes them, and a query's statistics are what moto's GetQueryExecution reports.
+CTAS writes them, and moto reports 0 bytes scanned for every query, so the report test stubs that
+one statistic.
 """
 
 import gzip
 import io
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -17,7 +19,17 @@ import pytest
 from moto import mock_aws
 
 from etl.athena_output import query_statistics, staged_ctas_partitions
+from etl.athena_transform import attempt_statements
 from etl.bronze import BronzeExport, export_data_location, export_item_count
+from etl.run_metrics import (
+    DAG,
+    NAMESPACE,
+    RunReport,
+    put_run_metrics,
+    run_metric_data,
+    summary_line,
+)
+from etl.schemas import TABLES
 
 BUCKET = "lake"
 SNAPSHOT = date(2026, 11, 25)
@@ -82,6 +94,64 @@ def test_query_statistics_name_each_query_and_its_bytes_scanned() -> None:
 
         (statistics,) = query_statistics(athena, [query_id])
 
-    assert statistics["query_id"] == query_id
-    assert statistics["state"] == "SUCCEEDED"
-    assert isinstance(statistics["bytes_scanned"], int)
+    assert statistics.query_id == query_id
+    assert statistics.state == "SUCCEEDED"
+    assert isinstance(statistics.bytes_scanned, int)
+
+
+def _stub_bytes_scanned(athena: Any, scanned: dict[str, int]) -> None:
+    """Replace moto's 0 with `scanned[query id]` in every parsed GetQueryExecution answer."""
+
+    def stub(parsed: dict[str, Any], **_: Any) -> None:
+        execution = parsed["QueryExecution"]
+        execution["Statistics"]["DataScannedInBytes"] = scanned[execution["QueryExecutionId"]]
+
+    athena.meta.events.register("after-call.athena.GetQueryExecution", stub)
+
+
+def test_an_athena_run_reports_its_query_ids_and_the_bytes_they_scanned() -> None:
+    """Given the attempt's four queries submitted to moto's Athena (recorded, not executed), the
+    run's report names each query id in its summary line and sends their bytes scanned, summed,
+    as `AthenaBytesScanned`, read back here from moto's CloudWatch."""
+    statements = attempt_statements(
+        "tasklake_dev",
+        attempt_key="scheduled__2026-11-25.try1.ab12",
+        data_location=f"s3://{BUCKET}/bronze/run=r/attempt=1/data/",
+        locations={table: f"s3://{BUCKET}/{table}/staging/" for table in TABLES},
+        snapshot_date=SNAPSHOT,
+    )
+    since = datetime.now(UTC).replace(microsecond=0)
+    with mock_aws():
+        athena = boto3.client("athena", region_name="us-east-1")
+        query_ids = [
+            athena.start_query_execution(
+                QueryString=statements[name],
+                ResultConfiguration={"OutputLocation": "s3://results/"},
+            )["QueryExecutionId"]
+            for name in ("create_bronze", *TABLES)
+        ]
+        # DDL scans nothing; each CTAS reads the export once.
+        scanned = dict(zip(query_ids, (0, 999_812_345, 999_812_345, 999_812_345), strict=True))
+        _stub_bytes_scanned(athena, scanned)
+        report = RunReport(
+            "tasks_daily", True, 95.0, athena_queries=tuple(query_statistics(athena, query_ids))
+        )
+        cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+        put_run_metrics(cloudwatch, run_metric_data(report))
+        points = cloudwatch.get_metric_statistics(
+            Namespace=NAMESPACE,
+            MetricName="AthenaBytesScanned",
+            Dimensions=[{"Name": DAG, "Value": "tasks_daily"}],
+            StartTime=since - timedelta(minutes=1),
+            EndTime=datetime.now(UTC) + timedelta(minutes=1),
+            Period=3600,
+            Statistics=["SampleCount", "Sum"],
+        )["Datapoints"]
+
+    assert [(p["SampleCount"], p["Sum"], p["Unit"]) for p in points] == [
+        (1, 2_999_437_035, "Bytes")
+    ]
+    line = summary_line(report)
+    for query_id, scanned_bytes in scanned.items():
+        assert f"{query_id} SUCCEEDED {scanned_bytes}" in line
+    assert line.endswith("athena_bytes_scanned=2999437035")

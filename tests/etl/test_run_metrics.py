@@ -6,11 +6,13 @@ from typing import Any
 
 from etl.run_metrics import (
     METRICS,
+    AthenaQuery,
     RunReport,
     append_run_metrics,
     data_freshness_seconds,
     read_run_metrics,
     run_metric_data,
+    summary_line,
 )
 
 AT = datetime(2026, 11, 26, 0, 5, tzinfo=UTC)
@@ -32,12 +34,14 @@ def test_a_successful_run_reports_every_metric_of_the_catalog() -> None:
         rows_written={"tasks": 3, "user_daily_stats": 2, "tag_daily_stats": 4},
         partitions_published=3,
         freshness_seconds=300.0,
+        athena_queries=(AthenaQuery("q1", "SUCCEEDED", 0), AthenaQuery("q2", "SUCCEEDED", 2048)),
     )
 
     data = _by_name(run_metric_data(report, AT))
 
     assert set(data) == {metric.name for metric in METRICS} - {"RunFailed"}
     assert [d["Value"] for d in data["RunSucceeded"]] == [1]
+    assert [d["Value"] for d in data["AthenaBytesScanned"]] == [2048]
     assert [d["Value"] for d in data["RowsExported"]] == [3]
     assert [d["Value"] for d in data["PartitionsPublished"]] == [3]
     assert {d["Dimensions"][1]["Value"]: d["Value"] for d in data["RowsWritten"]} == {
@@ -62,6 +66,15 @@ def test_a_failed_run_reports_failure_duration_and_freshness_but_no_rows() -> No
     assert data["DataFreshnessSeconds"][0]["Value"] == 90_000.0
 
 
+def test_a_pyarrow_run_sends_no_athena_bytes_and_its_summary_names_no_queries() -> None:
+    report = RunReport("tasks_daily", True, 3.0, rows_exported=2, rows_written={"tasks": 2})
+
+    assert "AthenaBytesScanned" not in _by_name(run_metric_data(report, AT))
+    assert summary_line(report) == (
+        "tasks_daily run published; duration_seconds=3.0; rows_exported=2; rows_written=[tasks=2]"
+    )
+
+
 def test_freshness_counts_from_the_end_of_the_newest_published_day() -> None:
     assert data_freshness_seconds(date(2026, 11, 25), AT) == 300.0
     assert data_freshness_seconds(date(2026, 11, 24), AT) == 86_400 + 300.0
@@ -81,4 +94,4 @@ def test_the_metric_log_gives_back_the_requests_it_kept(tmp_path: Path) -> None:
 
 def test_the_catalog_names_each_metric_once() -> None:
     names = [metric.name for metric in METRICS]
-    assert len(names) == len(set(names)) == 7
+    assert len(names) == len(set(names)) == 8

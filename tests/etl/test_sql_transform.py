@@ -28,24 +28,18 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 import pytest
 import sqlglot
 from sqlglot import exp
 
 from etl.dynamodb_export import find_export_files
-from etl.schemas import TABLES, glue_type
+from etl.schemas import TABLES
 from etl.synthetic import SyntheticTask, to_dynamodb_item, write_export
 from etl.transform import transform_export
-from etl.transform_sql import BRONZE_ITEM_TYPE, BRONZE_RELATION, table_query
+from etl.transform_sql import BRONZE_RELATION, table_query
 from tests.etl.conftest import SNAPSHOT, read_partition
 from tests.etl.items import Item, task_item
-
-SORT_KEYS = {
-    "tasks": ["user_id", "task_id"],
-    "user_daily_stats": ["user_id"],
-    "tag_daily_stats": ["tag"],
-}
+from tests.etl.sql_on_duckdb import differences, duckdb_over_export, run_on_duckdb
 
 
 def _without(item: Item, attribute: str) -> Item:
@@ -116,16 +110,7 @@ def pyarrow_lake(tmp_path_factory: pytest.TempPathFactory, export_files: list[Pa
 
 @pytest.fixture(scope="module")
 def duckdb_bronze(export_files: list[Path]) -> duckdb.DuckDBPyConnection:
-    """DuckDB with `bronze_tasks` shaped like Athena's external table over the export."""
-    connection = duckdb.connect()
-    connection.execute("SET TimeZone = 'UTC'")
-    item_type = exp.DataType.build(BRONZE_ITEM_TYPE, dialect="hive").sql("duckdb")
-    files = ", ".join(f"'{path}'" for path in export_files)
-    connection.execute(
-        f"CREATE VIEW {BRONZE_RELATION} AS SELECT * FROM read_json([{files}], "  # noqa: S608
-        f"format = 'newline_delimited', columns = {{'Item': '{item_type}'}})"
-    )
-    return connection
+    return duckdb_over_export(export_files)
 
 
 def trino_tokens(sql: str) -> list[str]:
@@ -133,39 +118,6 @@ def trino_tokens(sql: str) -> list[str]:
     sql = re.sub(r"NOT (\S+) IS NULL", r"\1 IS NOT NULL", sql)
     sql = re.sub(r"AT_TIMEZONE\((\S+), ('\w+')\)", r"\1 AT TIME ZONE \2", sql)
     return [token.text.lower() for token in sqlglot.tokenize(sql, read="trino")]
-
-
-def run_on_duckdb(connection: duckdb.DuckDBPyConnection, trino_sql: str) -> pa.Table:
-    (duckdb_sql,) = sqlglot.transpile(
-        trino_sql, read="trino", write="duckdb", error_level=sqlglot.ErrorLevel.RAISE
-    )
-    return connection.sql(duckdb_sql).to_arrow_table()
-
-
-def _engine_neutral(arrow_type: pa.DataType) -> pa.DataType:
-    """The type with the timestamp zone dropped: Glue's `timestamp` has none (UTC by convention)."""
-    if pa.types.is_timestamp(arrow_type):
-        return pa.timestamp(arrow_type.unit)
-    return arrow_type
-
-
-def differences(table: str, expected: pa.Table, actual: pa.Table) -> list[str]:
-    """Every way `actual` differs from `expected`: columns, types, then rows in key order."""
-    expected_types = [(f.name, _engine_neutral(f.type), glue_type(f.type)) for f in expected.schema]
-    actual_types = [(f.name, _engine_neutral(f.type), glue_type(f.type)) for f in actual.schema]
-    if actual_types != expected_types:
-        return [f"columns: {actual_types} != {expected_types}"]
-    keys = [(key, "ascending") for key in SORT_KEYS[table]]
-    expected_rows = expected.sort_by(keys).to_pylist()
-    actual_rows = actual.cast(expected.schema).sort_by(keys).to_pylist()
-    problems = [f"{len(actual_rows)} rows != {len(expected_rows)}"] * (
-        len(actual_rows) != len(expected_rows)
-    )
-    return problems + [
-        f"row {index}: {got} != {want}"
-        for index, (got, want) in enumerate(zip(actual_rows, expected_rows, strict=False))
-        if got != want
-    ]
 
 
 @pytest.mark.parametrize("table", list(TABLES))
