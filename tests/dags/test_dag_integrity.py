@@ -1,5 +1,6 @@
 """The DAG file loads cleanly, cheaply, and says what the pipeline does."""
 
+import asyncio
 import subprocess
 import sys
 from datetime import date
@@ -8,6 +9,7 @@ from pathlib import Path
 import pendulum
 import pytest
 from airflow.models import DagBag
+from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 from airflow.serialization.encoders import coerce_to_core_timetable
 from airflow.utils.dag_cycle_tester import check_cycle
 
@@ -84,6 +86,21 @@ def test_athena_queries_wait_in_the_triggerer_in_the_stage_workgroup(dag) -> Non
         assert operator.deferrable, task_id
         assert operator.workgroup == "{{ setting('athena_workgroup') }}", task_id
         assert operator.output_location is None, task_id  # the workgroup's, which it enforces
+
+
+def test_the_triggerer_can_open_the_async_athena_client(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A deferred Athena wait polls through aiobotocore, which the provider installs only with
+    its `aiobotocore` extra: dags/requirements.txt must ask for it, or MWAA's triggerer fails at
+    the first wait. No request is sent; building the client is the part that needs the library."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    hook = AthenaHook(aws_conn_id=None, region_name="us-east-1")
+
+    async def service_name() -> str:
+        async with await hook.get_async_conn() as client:  # type: ignore[no-untyped-call]
+            return str(client.meta.service_model.service_name)
+
+    assert asyncio.run(service_name()) == "athena"
 
 
 def test_athena_tables_are_dropped_even_when_a_query_fails(dag) -> None:  # type: ignore[no-untyped-def]
