@@ -36,9 +36,10 @@ class LakeFileWriter:
     """Writes one lake table's Parquet file from pieces, in row groups of at least `min_rows`.
 
     Large row groups suit Athena's splits and cost nothing in size (one group per piece is only
-    0.1 % larger for `tasks`: ADR 0005's script 1); pieces are buffered until there are enough rows. Dictionary encoding is
-    limited to the table's repetitive columns: on near-unique ones (ids, timestamps) it costs time,
-    then falls back to plain encoding anyway and leaves a larger file.
+    0.1 % larger for `tasks`: ADR 0005's script 1); pieces are buffered until there are enough
+    rows. Dictionary encoding is limited to the table's repetitive columns: on near-unique ones
+    (ids, timestamps) it costs time, then falls back to plain encoding anyway and leaves a larger
+    file.
     """
 
     def __init__(self, path: Path, table: str, min_rows: int) -> None:
