@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -25,9 +26,12 @@ from infra.local.services import free_port
 from tests.api.conftest import PASSWORD, Account, unique_email
 from tests.infra.alarm_eval import (
     Datapoint,
+    InsightsQuery,
     alarm_state,
     from_emf,
     from_metric_data,
+    insights_values,
+    parse_insights,
     query_values,
 )
 from tests.infra.monitoring_template import Alarm, alarms
@@ -188,3 +192,76 @@ def test_silence_and_an_empty_lake_count_as_stale() -> None:
 
     assert alarm_state(alarm, [], later) == "ALARM"  # TreatMissingData: breaching
     assert alarm_state(alarm, nothing_published, later) == "ALARM"
+
+
+# --- the Metrics Insights subset the evaluator knows ---
+
+
+def test_the_dynamodb_alarm_query_parses_to_the_five_tables_of_the_stage() -> None:
+    (query,) = alarms({"Environment": "dev"})["DynamoDbThrottlesAlarm"].queries
+
+    parsed = parse_insights(query.expression)
+
+    assert parsed == InsightsQuery(
+        statistic="Sum",
+        namespace="AWS/DynamoDB",
+        name="ThrottledRequests",
+        schema=frozenset({"Operation", "TableName"}),
+        where=tuple(
+            (("TableName", f"tasklake-dev-{table}"),)
+            for table in ("tasks", "users", "idempotency", "revoked-tokens", "rate-limits")
+        ),
+        group_by=(),
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'SELECT SUM(X) FROM "N"',  # no SCHEMA: every dimension set
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A) WHERE A != '1'",
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A) WHERE A LIKE '1%'",
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A) WHERE A IN ('1', '2')",
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A, B) WHERE A = '1' AND (B = '2' OR B = '3')",
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A) WHERE A = 'it\\'s'",
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A) WHERE B = '1'",  # B is outside the SCHEMA
+        'SELECT SUM(X) FROM SCHEMA("N", A) GROUP BY B',
+        'SELECT SUM(X) FROM SCHEMA("N", A, A)',
+        'SELECT SUM(X) FROM SCHEMA("N", A) ORDER BY SUM() DESC LIMIT 10',
+        'SELECT MEDIAN(X) FROM SCHEMA("N", A)',
+        'SELECT SUM(X) FROM SCHEMA("N", "A")',  # a quoted key
+    ],
+)
+def test_a_query_outside_the_subset_is_refused(query: str) -> None:
+    with pytest.raises(ValueError, match="not in the Metrics Insights subset"):
+        parse_insights(query)
+
+
+def test_schema_keeps_exact_dimension_sets_and_and_binds_tighter_than_or() -> None:
+    query = parse_insights(
+        "select max(X) from schema(\"N\", A, B) where A = '1' and B = '2' or A = '3' group by B"
+    )
+    at = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+    def point(value: float, **dimensions: str) -> Datapoint:
+        return Datapoint("N", "X", tuple(sorted(dimensions.items())), value, at)
+
+    points = [
+        point(1, A="1", B="2"),
+        point(2, A="1", B="9"),  # A = '1' but not B = '2', and not A = '3'
+        point(3, A="3", B="9"),
+        point(4, A="3", B="2"),
+        point(5, A="3"),  # dimension set {A}: not the SCHEMA's {A, B}
+        point(6, A="3", B="2", C="x"),  # {A, B, C}: not the SCHEMA's either
+    ]
+
+    assert insights_values(query, points, 300, [at]) == {("2",): [4.0], ("9",): [3.0]}
+
+
+def test_an_alarm_on_a_group_by_query_is_refused() -> None:
+    alarm = alarms({"Environment": "dev"})["DynamoDbThrottlesAlarm"]
+    (query,) = alarm.queries
+    grouped = replace(query, expression=f"{query.expression} GROUP BY TableName")
+
+    with pytest.raises(ValueError, match="GROUP BY"):
+        alarm_state(replace(alarm, queries=(grouped,)), [], datetime.now(UTC))
