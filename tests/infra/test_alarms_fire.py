@@ -3,6 +3,8 @@
 Each test produces metric data the way production does (the API's EMF lines from real requests
 on DynamoDB Local and cognito-local; the ETL's datapoints from etl/run_metrics.py) and asks
 tests/infra/alarm_eval.py what the alarm, as written in infra/monitoring.yaml, would decide.
+The two alarms on AWS's own metrics (Lambda and DynamoDB throttles) get synthetic datapoints
+instead, shaped as AWS publishes them; see the section at the end.
 """
 
 from __future__ import annotations
@@ -265,3 +267,114 @@ def test_an_alarm_on_a_group_by_query_is_refused() -> None:
 
     with pytest.raises(ValueError, match="GROUP BY"):
         alarm_state(replace(alarm, queries=(grouped,)), [], datetime.now(UTC))
+
+
+# --- AWS's own metrics: synthetic datapoints, shaped as AWS publishes them ---
+#
+# Nothing local emits AWS/Lambda or AWS/DynamoDB metrics, so these tests write the datapoints by
+# hand, with the namespace, metric name, dimension names and values AWS uses: Lambda's Throttles
+# per FunctionName (Zappa names the function `<project_name>-<stage>`, zappa_settings.json), and
+# DynamoDB's ThrottledRequests per TableName and Operation (table names as infra/data.yaml gives
+# them, `tasklake-<stage>-<table>`). Each datapoint stands for one minute's Sum, as AWS sends it.
+
+AWS_STAGE = "dev"
+THROTTLED_AT = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+CHECKED_AT = THROTTLED_AT + timedelta(minutes=2)
+API_TABLES = ("tasks", "users", "idempotency", "revoked-tokens", "rate-limits")
+
+
+def aws_alarm(logical_id: str) -> Alarm:
+    return alarms({"Environment": AWS_STAGE})[logical_id]
+
+
+def lambda_throttle(function_name: str, at: datetime = THROTTLED_AT) -> Datapoint:
+    """One throttled invocation as AWS/Lambda publishes it: `Throttles`, by FunctionName only."""
+    return Datapoint("AWS/Lambda", "Throttles", (("FunctionName", function_name),), 1.0, at)
+
+
+def dynamodb_throttle(
+    metric: str = "ThrottledRequests", stage: str = AWS_STAGE, **dimensions: str
+) -> Datapoint:
+    """One throttle in AWS/DynamoDB; `table=` is the short name, other keywords are dimensions."""
+    table = dimensions.pop("table")
+    named = {"TableName": f"tasklake-{stage}-{table}", **dimensions}
+    return Datapoint("AWS/DynamoDB", metric, tuple(sorted(named.items())), 1.0, THROTTLED_AT)
+
+
+def test_one_throttled_invocation_fires_the_lambda_throttles_alarm() -> None:
+    alarm = aws_alarm("LambdaThrottlesAlarm")
+    points = [lambda_throttle(f"tasklake-{AWS_STAGE}")]
+
+    assert query_values(alarm, alarm.returned, points, [CHECKED_AT]) == [1.0]
+    assert alarm_state(alarm, points, CHECKED_AT) == "ALARM"
+
+
+def test_no_throttle_an_old_one_or_another_functions_leaves_the_lambda_alarm_ok() -> None:
+    alarm = aws_alarm("LambdaThrottlesAlarm")
+    six_minutes_ago = CHECKED_AT - timedelta(minutes=6)
+
+    assert alarm_state(alarm, [], CHECKED_AT) == "OK"  # TreatMissingData: notBreaching
+    assert alarm_state(alarm, [lambda_throttle("tasklake-prod")], CHECKED_AT) == "OK"
+    old = [lambda_throttle(f"tasklake-{AWS_STAGE}", at=six_minutes_ago)]
+    assert alarm_state(alarm, old, CHECKED_AT) == "OK"  # outside the 5-minute period
+
+
+def test_a_throttled_query_on_the_revoked_tokens_table_fires_the_dynamodb_alarm() -> None:
+    alarm = aws_alarm("DynamoDbThrottlesAlarm")
+    points = [dynamodb_throttle(table="revoked-tokens", Operation="Query")]
+
+    assert query_values(alarm, alarm.returned, points, [CHECKED_AT]) == [1.0]
+    assert alarm_state(alarm, points, CHECKED_AT) == "ALARM"
+
+
+def test_a_throttle_on_the_rate_limits_table_fires_the_dynamodb_alarm() -> None:
+    alarm = aws_alarm("DynamoDbThrottlesAlarm")
+    points = [dynamodb_throttle(table="rate-limits", Operation="UpdateItem")]
+
+    assert alarm_state(alarm, points, CHECKED_AT) == "ALARM"
+
+
+@pytest.mark.parametrize("table", API_TABLES)
+def test_throttles_on_every_api_table_are_summed_by_the_dynamodb_alarm(table: str) -> None:
+    alarm = aws_alarm("DynamoDbThrottlesAlarm")
+    points = [
+        dynamodb_throttle(table=table, Operation="GetItem"),
+        dynamodb_throttle(table=table, Operation="PutItem"),
+    ]
+
+    assert query_values(alarm, alarm.returned, points, [CHECKED_AT]) == [2.0]
+    assert alarm_state(alarm, points, CHECKED_AT) == "ALARM"
+
+
+def test_no_throttle_or_another_stages_leaves_the_dynamodb_alarm_ok() -> None:
+    alarm = aws_alarm("DynamoDbThrottlesAlarm")
+    other_stage = [dynamodb_throttle(stage="prod", table="tasks", Operation="Query")]
+
+    assert alarm_state(alarm, [], CHECKED_AT) == "OK"  # TreatMissingData: notBreaching
+    assert alarm_state(alarm, other_stage, CHECKED_AT) == "OK"
+
+
+def test_a_throttle_on_a_global_secondary_index_reaches_the_alarm_through_the_tables_series() -> (
+    None
+):
+    """AWS's DynamoDB metric list gives ThrottledRequests the dimensions TableName and Operation
+    only; GlobalSecondaryIndexName comes with ReadThrottleEvents, WriteThrottleEvents and the
+    capacity metrics. A PutItem whose write to the status-index is throttled therefore counts
+    once in ThrottledRequests {TableName, Operation=PutItem} (and in WriteThrottleEvents
+    {TableName, GlobalSecondaryIndexName}). A ThrottledRequests with an extra index dimension,
+    were AWS ever to publish one, has another dimension set and is left out by SCHEMA.
+    """
+    alarm = aws_alarm("DynamoDbThrottlesAlarm")
+    as_published = [
+        dynamodb_throttle(table="tasks", Operation="PutItem"),
+        dynamodb_throttle(
+            "WriteThrottleEvents", table="tasks", GlobalSecondaryIndexName="status-index"
+        ),
+    ]
+    with_index = [
+        dynamodb_throttle(table="tasks", Operation="Query", GlobalSecondaryIndexName="status-index")
+    ]
+
+    assert query_values(alarm, alarm.returned, as_published, [CHECKED_AT]) == [1.0]
+    assert alarm_state(alarm, as_published, CHECKED_AT) == "ALARM"
+    assert alarm_state(alarm, with_index, CHECKED_AT) == "OK"
