@@ -46,6 +46,15 @@ def stack_alarm(logical_id: str) -> Alarm:
     return alarms({"Environment": Settings.from_env().stage})[logical_id]
 
 
+# Tests that run no app fix the stage themselves: STAGE is set only once the engines have started.
+STAGE = "dev"
+
+
+def stage_alarm(logical_id: str) -> Alarm:
+    """The alarm as the stack deploys it for STAGE."""
+    return alarms({"Environment": STAGE})[logical_id]
+
+
 @contextmanager
 def tasks_table_unreachable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point the tasks model at a DynamoDB endpoint nobody listens on, as in an outage.
@@ -136,7 +145,7 @@ def test_a_failing_burst_below_the_minimum_request_count_stays_ok(burst: Burst) 
 
 
 def test_no_traffic_is_not_an_error() -> None:
-    assert alarm_state(stack_alarm("ApiErrorRateAlarm"), [], datetime.now(UTC)) == "OK"
+    assert alarm_state(stage_alarm("ApiErrorRateAlarm"), [], datetime.now(UTC)) == "OK"
 
 
 # --- the ETL: datapoints as the DAG's report task builds them ---
@@ -161,7 +170,7 @@ def run_report(
 
 
 def test_a_failed_run_fires_the_etl_failure_alarm_and_a_good_one_does_not() -> None:
-    alarm = stack_alarm("EtlRunFailedAlarm")
+    alarm = stage_alarm("EtlRunFailedAlarm")
     later = REPORTED_AT + timedelta(minutes=5)
 
     failed = run_report(succeeded=False, newest_day=date(2026, 11, 28))
@@ -173,7 +182,7 @@ def test_a_failed_run_fires_the_etl_failure_alarm_and_a_good_one_does_not() -> N
 
 
 def test_the_freshness_alarm_fires_on_a_30_hour_old_partition_not_a_2_hour_old_one() -> None:
-    alarm = stack_alarm("EtlDataFreshnessAlarm")
+    alarm = stage_alarm("EtlDataFreshnessAlarm")
     later = REPORTED_AT + timedelta(minutes=5)
 
     # Reported at 06:00 on the 30th: the 28th ended 30 h earlier, the 29th 6 h earlier.
@@ -187,7 +196,7 @@ def test_the_freshness_alarm_fires_on_a_30_hour_old_partition_not_a_2_hour_old_o
 
 
 def test_silence_and_an_empty_lake_count_as_stale() -> None:
-    alarm = stack_alarm("EtlDataFreshnessAlarm")
+    alarm = stage_alarm("EtlDataFreshnessAlarm")
     later = REPORTED_AT + timedelta(minutes=5)
 
     nothing_published = run_report(succeeded=False, newest_day=None)
@@ -200,7 +209,7 @@ def test_silence_and_an_empty_lake_count_as_stale() -> None:
 
 
 def test_the_dynamodb_alarm_query_parses_to_the_five_tables_of_the_stage() -> None:
-    (query,) = alarms({"Environment": "dev"})["DynamoDbThrottlesAlarm"].queries
+    (query,) = stage_alarm("DynamoDbThrottlesAlarm").queries
 
     parsed = parse_insights(query.expression)
 
@@ -210,7 +219,7 @@ def test_the_dynamodb_alarm_query_parses_to_the_five_tables_of_the_stage() -> No
         name="ThrottledRequests",
         schema=frozenset({"Operation", "TableName"}),
         where=tuple(
-            (("TableName", f"tasklake-dev-{table}"),)
+            (("TableName", f"tasklake-{STAGE}-{table}"),)
             for table in ("tasks", "users", "idempotency", "revoked-tokens", "rate-limits")
         ),
         group_by=(),
@@ -261,7 +270,7 @@ def test_schema_keeps_exact_dimension_sets_and_and_binds_tighter_than_or() -> No
 
 
 def test_an_alarm_on_a_group_by_query_is_refused() -> None:
-    alarm = alarms({"Environment": "dev"})["DynamoDbThrottlesAlarm"]
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
     (query,) = alarm.queries
     grouped = replace(query, expression=f"{query.expression} GROUP BY TableName")
 
@@ -277,14 +286,9 @@ def test_an_alarm_on_a_group_by_query_is_refused() -> None:
 # DynamoDB's ThrottledRequests per TableName and Operation (table names as infra/data.yaml gives
 # them, `tasklake-<stage>-<table>`). Each datapoint stands for one minute's Sum, as AWS sends it.
 
-AWS_STAGE = "dev"
 THROTTLED_AT = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 CHECKED_AT = THROTTLED_AT + timedelta(minutes=2)
 API_TABLES = ("tasks", "users", "idempotency", "revoked-tokens", "rate-limits")
-
-
-def aws_alarm(logical_id: str) -> Alarm:
-    return alarms({"Environment": AWS_STAGE})[logical_id]
 
 
 def lambda_throttle(function_name: str, at: datetime = THROTTLED_AT) -> Datapoint:
@@ -293,7 +297,7 @@ def lambda_throttle(function_name: str, at: datetime = THROTTLED_AT) -> Datapoin
 
 
 def dynamodb_throttle(
-    metric: str = "ThrottledRequests", stage: str = AWS_STAGE, **dimensions: str
+    metric: str = "ThrottledRequests", stage: str = STAGE, **dimensions: str
 ) -> Datapoint:
     """One throttle in AWS/DynamoDB; `table=` is the short name, other keywords are dimensions."""
     table = dimensions.pop("table")
@@ -302,25 +306,25 @@ def dynamodb_throttle(
 
 
 def test_one_throttled_invocation_fires_the_lambda_throttles_alarm() -> None:
-    alarm = aws_alarm("LambdaThrottlesAlarm")
-    points = [lambda_throttle(f"tasklake-{AWS_STAGE}")]
+    alarm = stage_alarm("LambdaThrottlesAlarm")
+    points = [lambda_throttle(f"tasklake-{STAGE}")]
 
     assert query_values(alarm, alarm.returned, points, [CHECKED_AT]) == [1.0]
     assert alarm_state(alarm, points, CHECKED_AT) == "ALARM"
 
 
 def test_no_throttle_an_old_one_or_another_functions_leaves_the_lambda_alarm_ok() -> None:
-    alarm = aws_alarm("LambdaThrottlesAlarm")
+    alarm = stage_alarm("LambdaThrottlesAlarm")
     six_minutes_ago = CHECKED_AT - timedelta(minutes=6)
 
     assert alarm_state(alarm, [], CHECKED_AT) == "OK"  # TreatMissingData: notBreaching
     assert alarm_state(alarm, [lambda_throttle("tasklake-prod")], CHECKED_AT) == "OK"
-    old = [lambda_throttle(f"tasklake-{AWS_STAGE}", at=six_minutes_ago)]
+    old = [lambda_throttle(f"tasklake-{STAGE}", at=six_minutes_ago)]
     assert alarm_state(alarm, old, CHECKED_AT) == "OK"  # outside the 5-minute period
 
 
 def test_a_throttled_query_on_the_revoked_tokens_table_fires_the_dynamodb_alarm() -> None:
-    alarm = aws_alarm("DynamoDbThrottlesAlarm")
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
     points = [dynamodb_throttle(table="revoked-tokens", Operation="Query")]
 
     assert query_values(alarm, alarm.returned, points, [CHECKED_AT]) == [1.0]
@@ -328,7 +332,7 @@ def test_a_throttled_query_on_the_revoked_tokens_table_fires_the_dynamodb_alarm(
 
 
 def test_a_throttle_on_the_rate_limits_table_fires_the_dynamodb_alarm() -> None:
-    alarm = aws_alarm("DynamoDbThrottlesAlarm")
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
     points = [dynamodb_throttle(table="rate-limits", Operation="UpdateItem")]
 
     assert alarm_state(alarm, points, CHECKED_AT) == "ALARM"
@@ -336,7 +340,7 @@ def test_a_throttle_on_the_rate_limits_table_fires_the_dynamodb_alarm() -> None:
 
 @pytest.mark.parametrize("table", API_TABLES)
 def test_throttles_on_every_api_table_are_summed_by_the_dynamodb_alarm(table: str) -> None:
-    alarm = aws_alarm("DynamoDbThrottlesAlarm")
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
     points = [
         dynamodb_throttle(table=table, Operation="GetItem"),
         dynamodb_throttle(table=table, Operation="PutItem"),
@@ -347,7 +351,7 @@ def test_throttles_on_every_api_table_are_summed_by_the_dynamodb_alarm(table: st
 
 
 def test_no_throttle_or_another_stages_leaves_the_dynamodb_alarm_ok() -> None:
-    alarm = aws_alarm("DynamoDbThrottlesAlarm")
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
     other_stage = [dynamodb_throttle(stage="prod", table="tasks", Operation="Query")]
 
     assert alarm_state(alarm, [], CHECKED_AT) == "OK"  # TreatMissingData: notBreaching
@@ -364,7 +368,7 @@ def test_a_throttle_on_a_global_secondary_index_reaches_the_alarm_through_the_ta
     {TableName, GlobalSecondaryIndexName}). A ThrottledRequests with an extra index dimension,
     were AWS ever to publish one, has another dimension set and is left out by SCHEMA.
     """
-    alarm = aws_alarm("DynamoDbThrottlesAlarm")
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
     as_published = [
         dynamodb_throttle(table="tasks", Operation="PutItem"),
         dynamodb_throttle(
