@@ -6,7 +6,9 @@ sliding window ending at `now`, CloudWatch's default), the alarm's metric-math e
 evaluated as written in the template, and Threshold, ComparisonOperator, DatapointsToAlarm and
 TreatMissingData decide the state.
 
-The expression is evaluated by tests/infra/metric_math.py.
+A metric-math expression is evaluated by tests/infra/metric_math.py; a Metrics Insights query
+(`SELECT ... FROM SCHEMA(...)`) by `parse_insights` and `insights_values` below, which accept only
+the subset of the language the template uses and raise on anything else.
 """
 
 from __future__ import annotations
@@ -102,6 +104,118 @@ def period_values(
     return [statistic(stat, bucket) if bucket else None for bucket in buckets]
 
 
+# --- Metrics Insights: the subset the dynamodb-throttles alarm uses ---
+#
+# Semantics from AWS's "Metrics Insights query components and syntax",
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html
+# (read 2026-11-30): keywords are case-insensitive, names of metrics, namespaces and dimensions are
+# case-sensitive; FUNCTION is one of AVG, COUNT, MAX, MIN, SUM and aggregates the observations of
+# every matched metric in each period; SCHEMA("ns", k1, k2) keeps only metrics whose dimension set
+# is exactly {k1, k2}, in any order (SCHEMA("ns") alone: metrics without dimensions); GROUP BY
+# splits the result into one series per value of its keys.
+#
+# Accepted here: SELECT <FUNCTION>(<metric>) FROM SCHEMA("<namespace>"[, <key>...])
+#   [WHERE <key> = '<value>' ((AND|OR) <key> = '<value>')...] [GROUP BY <key>[, <key>...]]
+# with AND binding tighter than OR, as in SQL. Refused (ValueError): FROM <namespace> without
+# SCHEMA, any operator but `=`, parentheses, quoted keys, escaped quotes in values, ORDER BY,
+# LIMIT, and WHERE or GROUP BY keys outside the SCHEMA (under SCHEMA they could never match).
+
+_INSIGHTS_FUNCTIONS = {
+    "AVG": "Average",
+    "COUNT": "SampleCount",
+    "MAX": "Maximum",
+    "MIN": "Minimum",
+    "SUM": "Sum",
+}
+_KEY = r"[A-Za-z_][A-Za-z0-9_]*"
+_CONDITION = rf"(?P<key>{_KEY})\s*=\s*'(?P<value>[^'\\]*)'"
+_INSIGHTS = re.compile(
+    rf"""SELECT\s+(?P<function>[A-Za-z]+)\s*\(\s*(?P<metric>{_KEY})\s*\)
+    \s+FROM\s+SCHEMA\s*\(\s*"(?P<namespace>[^"\\]+)"(?P<schema>(?:\s*,\s*{_KEY})*)\s*\)
+    (?:\s+WHERE\s+(?P<where>{_KEY}\s*=\s*'[^'\\]*'(?:\s+(?:AND|OR)\s+{_KEY}\s*=\s*'[^'\\]*')*))?
+    (?:\s+GROUP\s+BY\s+(?P<group>{_KEY}(?:\s*,\s*{_KEY})*))?""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_REFUSED = "not in the Metrics Insights subset this evaluator knows"
+_WHERE_TERM = re.compile(rf"\s*{_CONDITION}(?:\s+(?P<joint>AND|OR)\s+|\s*$)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class InsightsQuery:
+    statistic: str  # the CloudWatch statistic FUNCTION computes
+    namespace: str
+    name: str
+    schema: frozenset[str]
+    where: tuple[tuple[tuple[str, str], ...], ...]  # OR of ANDs of key = 'value'; () is no WHERE
+    group_by: tuple[str, ...]
+
+    def selects(self, point: Datapoint) -> bool:
+        dimensions = dict(point.dimensions)
+        return (
+            (point.namespace, point.name) == (self.namespace, self.name)
+            and frozenset(dimensions) == self.schema
+            and (
+                not self.where
+                or any(all(dimensions[k] == v for k, v in terms) for terms in self.where)
+            )
+        )
+
+
+def _split(listing: str) -> list[str]:
+    return [part.strip() for part in listing.split(",") if part.strip()]
+
+
+def parse_insights(query: str) -> InsightsQuery:
+    """The query, if it is in the subset above; ValueError naming the query otherwise."""
+    match = _INSIGHTS.fullmatch(query.strip())
+    if match is None:
+        raise ValueError(f"{_REFUSED}: {query!r}")
+    function = match["function"].upper()
+    if function not in _INSIGHTS_FUNCTIONS:
+        raise ValueError(f"{_REFUSED} (no function {match['function']}): {query!r}")
+    schema = _split(match["schema"])
+    if len(set(schema)) != len(schema):
+        raise ValueError(f"{_REFUSED} (SCHEMA names a dimension twice): {query!r}")
+    where: list[list[tuple[str, str]]] = [[]] if match["where"] else []
+    for term in _WHERE_TERM.finditer(match["where"] or ""):
+        where[-1].append((term["key"], term["value"]))
+        if (term["joint"] or "").upper() == "OR":
+            where.append([])
+    group_by = tuple(_split(match["group"] or ""))
+    outside = {key for terms in where for key, _ in terms} | set(group_by)
+    if outside - set(schema):
+        raise ValueError(f"{_REFUSED} ({sorted(outside - set(schema))} not in SCHEMA): {query!r}")
+    return InsightsQuery(
+        _INSIGHTS_FUNCTIONS[function],
+        match["namespace"],
+        match["metric"],
+        frozenset(schema),
+        tuple(tuple(terms) for terms in where),
+        group_by,
+    )
+
+
+def insights_values(
+    query: InsightsQuery, points: Iterable[Datapoint], period: int, ends: list[datetime]
+) -> dict[tuple[str, ...], list[float | None]]:
+    """One series per GROUP BY value (the key () without GROUP BY), each period aggregated
+    over every selected metric; a series exists only where some metric was selected."""
+    groups: dict[tuple[str, ...], list[list[float]]] = {}
+    for point in points:
+        if not query.selects(point):
+            continue
+        dimensions = dict(point.dimensions)
+        group = tuple(dimensions[key] for key in query.group_by)
+        buckets = groups.setdefault(group, [[] for _ in ends])
+        for bucket, end in zip(buckets, ends, strict=True):
+            if end - timedelta(seconds=period) < point.timestamp <= end:
+                bucket.append(point.value)
+    return {
+        group: [statistic(query.statistic, bucket) if bucket else None for bucket in buckets]
+        for group, buckets in sorted(groups.items())
+    }
+
+
 # --- the alarm ---
 
 _THRESHOLDS: dict[str, Callable[[float, float], bool]] = {
@@ -117,6 +231,12 @@ def query_values(
 ) -> list[float | None]:
     if query.metric is not None:
         return period_values(points, query.metric, query.stat, query.period, ends)
+    if re.match(r"\s*SELECT\b", query.expression, re.IGNORECASE):
+        insights = parse_insights(query.expression)
+        if insights.group_by:
+            # An alarm on a GROUP BY query watches each series on its own; not modelled here.
+            raise ValueError(f"alarm {alarm.logical_id}: GROUP BY is not evaluated as an alarm")
+        return insights_values(insights, points, query.period, ends).get((), [None] * len(ends))
     inputs = {
         other.id: query_values(alarm, other, points, ends)
         for other in alarm.queries

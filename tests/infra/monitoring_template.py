@@ -1,7 +1,8 @@
 """infra/monitoring.yaml read as a deployed stack would see it: alarms and dashboard metrics.
 
 The template is resolved for one stage with its parameter defaults: `!Ref`, `!Sub` (both forms),
-`${Alarm.Arn}` and `!ImportValue` become strings, the DashboardBody becomes JSON. What comes out
+`${Alarm.Arn}` and `!ImportValue` become strings, the DashboardBody becomes JSON. An import of a
+table name becomes the name infra/data.yaml gives that table for the same stage. What comes out
 are the metrics each widget and alarm reads, with namespace, name and dimensions, so tests can
 hold them against the code's metric catalogs and feed alarms with metric data.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from infra.cfn import INFRA, Tag, load_template
 
 TEMPLATE = INFRA / "monitoring.yaml"
+DATA_TEMPLATE = INFRA / "data.yaml"
 ACCOUNT, REGION, PARTITION = "123456789012", "us-east-1", "aws"
 
 _PLACEHOLDER = re.compile(r"\$\{([^}!][^}]*)\}")
@@ -73,7 +75,13 @@ class Alarm:
 
 
 class _Resolver:
-    def __init__(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
+    def __init__(
+        self,
+        template: dict[str, Any],
+        parameters: dict[str, str],
+        imports: dict[str, str] | None = None,
+    ) -> None:
+        self.imports = imports or {}
         defaults = {
             name: str(spec["Default"])
             for name, spec in template.get("Parameters", {}).items()
@@ -117,9 +125,25 @@ class _Resolver:
             text, variables = tag.value
             return self._sub(text, {key: self.resolve(item) for key, item in variables.items()})
         if tag.name == "ImportValue":
-            # Another stack's export; its value does not matter here, only that it resolves.
-            return f"import:{self.resolve(tag.value)}"
+            # Another stack's export: a table name as the data stack exports it; any other value
+            # (a key ARN) does not matter here, only that it resolves.
+            name = self.resolve(tag.value)
+            return self.imports.get(name, f"import:{name}")
         raise ValueError(f"!{tag.name} is not used by the monitoring template")
+
+
+def table_exports(parameters: dict[str, str] | None = None) -> dict[str, str]:
+    """Export name -> table name of the data stack's `!Ref <Table>` outputs, for one stage."""
+    template = load_template(DATA_TEMPLATE)
+    resolver = _Resolver(template, parameters or {})
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::DynamoDB::Table":  # `!Ref` of a table is its name
+            resolver.names[logical_id] = resolver.resolve(resource["Properties"]["TableName"])
+    return {
+        resolver.resolve(output["Export"]["Name"]): resolver.resolve(output["Value"])
+        for output in template.get("Outputs", {}).values()
+        if "Export" in output and isinstance(output["Value"], Tag) and output["Value"].name == "Ref"
+    }
 
 
 def resolved_resources(
@@ -127,7 +151,7 @@ def resolved_resources(
 ) -> dict[str, dict[str, Any]]:
     """Every resource as {Type, Properties}, intrinsics resolved for the given parameters."""
     template = load_template(path)
-    resolver = _Resolver(template, parameters or {})
+    resolver = _Resolver(template, parameters or {}, table_exports(parameters))
     return {
         logical_id: resolver.resolve(resource)
         for logical_id, resource in template["Resources"].items()

@@ -3,12 +3,15 @@
 Each test produces metric data the way production does (the API's EMF lines from real requests
 on DynamoDB Local and cognito-local; the ETL's datapoints from etl/run_metrics.py) and asks
 tests/infra/alarm_eval.py what the alarm, as written in infra/monitoring.yaml, would decide.
+The two alarms on AWS's own metrics (Lambda and DynamoDB throttles) get synthetic datapoints
+instead, shaped as AWS publishes them; see the section at the end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -25,9 +28,12 @@ from infra.local.services import free_port
 from tests.api.conftest import PASSWORD, Account, unique_email
 from tests.infra.alarm_eval import (
     Datapoint,
+    InsightsQuery,
     alarm_state,
     from_emf,
     from_metric_data,
+    insights_values,
+    parse_insights,
     query_values,
 )
 from tests.infra.monitoring_template import Alarm, alarms
@@ -38,6 +44,15 @@ Burst = Callable[[int, int], list[Datapoint]]
 def stack_alarm(logical_id: str) -> Alarm:
     """The alarm as the stack deploys it for the stage the local app reports as."""
     return alarms({"Environment": Settings.from_env().stage})[logical_id]
+
+
+# Tests that run no app fix the stage themselves: STAGE is set only once the engines have started.
+STAGE = "dev"
+
+
+def stage_alarm(logical_id: str) -> Alarm:
+    """The alarm as the stack deploys it for STAGE."""
+    return alarms({"Environment": STAGE})[logical_id]
 
 
 @contextmanager
@@ -130,7 +145,7 @@ def test_a_failing_burst_below_the_minimum_request_count_stays_ok(burst: Burst) 
 
 
 def test_no_traffic_is_not_an_error() -> None:
-    assert alarm_state(stack_alarm("ApiErrorRateAlarm"), [], datetime.now(UTC)) == "OK"
+    assert alarm_state(stage_alarm("ApiErrorRateAlarm"), [], datetime.now(UTC)) == "OK"
 
 
 # --- the ETL: datapoints as the DAG's report task builds them ---
@@ -155,7 +170,7 @@ def run_report(
 
 
 def test_a_failed_run_fires_the_etl_failure_alarm_and_a_good_one_does_not() -> None:
-    alarm = stack_alarm("EtlRunFailedAlarm")
+    alarm = stage_alarm("EtlRunFailedAlarm")
     later = REPORTED_AT + timedelta(minutes=5)
 
     failed = run_report(succeeded=False, newest_day=date(2026, 11, 28))
@@ -167,7 +182,7 @@ def test_a_failed_run_fires_the_etl_failure_alarm_and_a_good_one_does_not() -> N
 
 
 def test_the_freshness_alarm_fires_on_a_30_hour_old_partition_not_a_2_hour_old_one() -> None:
-    alarm = stack_alarm("EtlDataFreshnessAlarm")
+    alarm = stage_alarm("EtlDataFreshnessAlarm")
     later = REPORTED_AT + timedelta(minutes=5)
 
     # Reported at 06:00 on the 30th: the 28th ended 30 h earlier, the 29th 6 h earlier.
@@ -181,10 +196,189 @@ def test_the_freshness_alarm_fires_on_a_30_hour_old_partition_not_a_2_hour_old_o
 
 
 def test_silence_and_an_empty_lake_count_as_stale() -> None:
-    alarm = stack_alarm("EtlDataFreshnessAlarm")
+    alarm = stage_alarm("EtlDataFreshnessAlarm")
     later = REPORTED_AT + timedelta(minutes=5)
 
     nothing_published = run_report(succeeded=False, newest_day=None)
 
     assert alarm_state(alarm, [], later) == "ALARM"  # TreatMissingData: breaching
     assert alarm_state(alarm, nothing_published, later) == "ALARM"
+
+
+# --- the Metrics Insights subset the evaluator knows ---
+
+
+def test_the_dynamodb_alarm_query_parses_to_the_five_tables_of_the_stage() -> None:
+    (query,) = stage_alarm("DynamoDbThrottlesAlarm").queries
+
+    parsed = parse_insights(query.expression)
+
+    assert parsed == InsightsQuery(
+        statistic="Sum",
+        namespace="AWS/DynamoDB",
+        name="ThrottledRequests",
+        schema=frozenset({"Operation", "TableName"}),
+        where=tuple(
+            (("TableName", f"tasklake-{STAGE}-{table}"),)
+            for table in ("tasks", "users", "idempotency", "revoked-tokens", "rate-limits")
+        ),
+        group_by=(),
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'SELECT SUM(X) FROM "N"',  # no SCHEMA: every dimension set
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A) WHERE A != '1'",
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A) WHERE A LIKE '1%'",
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A) WHERE A IN ('1', '2')",
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A, B) WHERE A = '1' AND (B = '2' OR B = '3')",
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A) WHERE A = 'it\\'s'",
+        "SELECT SUM(X) FROM SCHEMA(\"N\", A) WHERE B = '1'",  # B is outside the SCHEMA
+        'SELECT SUM(X) FROM SCHEMA("N", A) GROUP BY B',
+        'SELECT SUM(X) FROM SCHEMA("N", A, A)',
+        'SELECT SUM(X) FROM SCHEMA("N", A) ORDER BY SUM() DESC LIMIT 10',
+        'SELECT MEDIAN(X) FROM SCHEMA("N", A)',
+        'SELECT SUM(X) FROM SCHEMA("N", "A")',  # a quoted key
+    ],
+)
+def test_a_query_outside_the_subset_is_refused(query: str) -> None:
+    with pytest.raises(ValueError, match="not in the Metrics Insights subset"):
+        parse_insights(query)
+
+
+def test_schema_keeps_exact_dimension_sets_and_and_binds_tighter_than_or() -> None:
+    query = parse_insights(
+        "select max(X) from schema(\"N\", A, B) where A = '1' and B = '2' or A = '3' group by B"
+    )
+    at = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+    def point(value: float, **dimensions: str) -> Datapoint:
+        return Datapoint("N", "X", tuple(sorted(dimensions.items())), value, at)
+
+    points = [
+        point(1, A="1", B="2"),
+        point(2, A="1", B="9"),  # A = '1' but not B = '2', and not A = '3'
+        point(3, A="3", B="9"),
+        point(4, A="3", B="2"),
+        point(5, A="3"),  # dimension set {A}: not the SCHEMA's {A, B}
+        point(6, A="3", B="2", C="x"),  # {A, B, C}: not the SCHEMA's either
+    ]
+
+    assert insights_values(query, points, 300, [at]) == {("2",): [4.0], ("9",): [3.0]}
+
+
+def test_an_alarm_on_a_group_by_query_is_refused() -> None:
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
+    (query,) = alarm.queries
+    grouped = replace(query, expression=f"{query.expression} GROUP BY TableName")
+
+    with pytest.raises(ValueError, match="GROUP BY"):
+        alarm_state(replace(alarm, queries=(grouped,)), [], datetime.now(UTC))
+
+
+# --- AWS's own metrics: synthetic datapoints, shaped as AWS publishes them ---
+#
+# Nothing local emits AWS/Lambda or AWS/DynamoDB metrics, so these tests write the datapoints by
+# hand, with the namespace, metric name, dimension names and values AWS uses: Lambda's Throttles
+# per FunctionName (Zappa names the function `<project_name>-<stage>`, zappa_settings.json), and
+# DynamoDB's ThrottledRequests per TableName and Operation (table names as infra/data.yaml gives
+# them, `tasklake-<stage>-<table>`). Each datapoint stands for one minute's Sum, as AWS sends it.
+
+THROTTLED_AT = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+CHECKED_AT = THROTTLED_AT + timedelta(minutes=2)
+API_TABLES = ("tasks", "users", "idempotency", "revoked-tokens", "rate-limits")
+
+
+def lambda_throttle(function_name: str, at: datetime = THROTTLED_AT) -> Datapoint:
+    """One throttled invocation as AWS/Lambda publishes it: `Throttles`, by FunctionName only."""
+    return Datapoint("AWS/Lambda", "Throttles", (("FunctionName", function_name),), 1.0, at)
+
+
+def dynamodb_throttle(
+    metric: str = "ThrottledRequests", stage: str = STAGE, **dimensions: str
+) -> Datapoint:
+    """One throttle in AWS/DynamoDB; `table=` is the short name, other keywords are dimensions."""
+    table = dimensions.pop("table")
+    named = {"TableName": f"tasklake-{stage}-{table}", **dimensions}
+    return Datapoint("AWS/DynamoDB", metric, tuple(sorted(named.items())), 1.0, THROTTLED_AT)
+
+
+def test_one_throttled_invocation_fires_the_lambda_throttles_alarm() -> None:
+    alarm = stage_alarm("LambdaThrottlesAlarm")
+    points = [lambda_throttle(f"tasklake-{STAGE}")]
+
+    assert query_values(alarm, alarm.returned, points, [CHECKED_AT]) == [1.0]
+    assert alarm_state(alarm, points, CHECKED_AT) == "ALARM"
+
+
+def test_no_throttle_an_old_one_or_another_functions_leaves_the_lambda_alarm_ok() -> None:
+    alarm = stage_alarm("LambdaThrottlesAlarm")
+    six_minutes_ago = CHECKED_AT - timedelta(minutes=6)
+
+    assert alarm_state(alarm, [], CHECKED_AT) == "OK"  # TreatMissingData: notBreaching
+    assert alarm_state(alarm, [lambda_throttle("tasklake-prod")], CHECKED_AT) == "OK"
+    old = [lambda_throttle(f"tasklake-{STAGE}", at=six_minutes_ago)]
+    assert alarm_state(alarm, old, CHECKED_AT) == "OK"  # outside the 5-minute period
+
+
+def test_a_throttled_query_on_the_revoked_tokens_table_fires_the_dynamodb_alarm() -> None:
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
+    points = [dynamodb_throttle(table="revoked-tokens", Operation="Query")]
+
+    assert query_values(alarm, alarm.returned, points, [CHECKED_AT]) == [1.0]
+    assert alarm_state(alarm, points, CHECKED_AT) == "ALARM"
+
+
+def test_a_throttle_on_the_rate_limits_table_fires_the_dynamodb_alarm() -> None:
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
+    points = [dynamodb_throttle(table="rate-limits", Operation="UpdateItem")]
+
+    assert alarm_state(alarm, points, CHECKED_AT) == "ALARM"
+
+
+@pytest.mark.parametrize("table", API_TABLES)
+def test_throttles_on_every_api_table_are_summed_by_the_dynamodb_alarm(table: str) -> None:
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
+    points = [
+        dynamodb_throttle(table=table, Operation="GetItem"),
+        dynamodb_throttle(table=table, Operation="PutItem"),
+    ]
+
+    assert query_values(alarm, alarm.returned, points, [CHECKED_AT]) == [2.0]
+    assert alarm_state(alarm, points, CHECKED_AT) == "ALARM"
+
+
+def test_no_throttle_or_another_stages_leaves_the_dynamodb_alarm_ok() -> None:
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
+    other_stage = [dynamodb_throttle(stage="prod", table="tasks", Operation="Query")]
+
+    assert alarm_state(alarm, [], CHECKED_AT) == "OK"  # TreatMissingData: notBreaching
+    assert alarm_state(alarm, other_stage, CHECKED_AT) == "OK"
+
+
+def test_a_throttle_on_a_global_secondary_index_reaches_the_alarm_through_the_tables_series() -> (
+    None
+):
+    """AWS's DynamoDB metric list gives ThrottledRequests the dimensions TableName and Operation
+    only; GlobalSecondaryIndexName comes with ReadThrottleEvents, WriteThrottleEvents and the
+    capacity metrics. A PutItem whose write to the status-index is throttled therefore counts
+    once in ThrottledRequests {TableName, Operation=PutItem} (and in WriteThrottleEvents
+    {TableName, GlobalSecondaryIndexName}). A ThrottledRequests with an extra index dimension,
+    were AWS ever to publish one, has another dimension set and is left out by SCHEMA.
+    """
+    alarm = stage_alarm("DynamoDbThrottlesAlarm")
+    as_published = [
+        dynamodb_throttle(table="tasks", Operation="PutItem"),
+        dynamodb_throttle(
+            "WriteThrottleEvents", table="tasks", GlobalSecondaryIndexName="status-index"
+        ),
+    ]
+    with_index = [
+        dynamodb_throttle(table="tasks", Operation="Query", GlobalSecondaryIndexName="status-index")
+    ]
+
+    assert query_values(alarm, alarm.returned, as_published, [CHECKED_AT]) == [1.0]
+    assert alarm_state(alarm, as_published, CHECKED_AT) == "ALARM"
+    assert alarm_state(alarm, with_index, CHECKED_AT) == "OK"
