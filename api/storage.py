@@ -56,6 +56,23 @@ class BaseModel(Model):
         max_retry_attempts = deadline.DYNAMODB.attempts - 1
 
 
+class _DeadlineConnection(Connection):
+    """PynamoDB's connection whose botocore client checks the request deadline (api/deadline.py).
+
+    The guard goes on whichever client PynamoDB hands out, when it hands it out: the client is
+    built on the first DynamoDB call, not when the app loads (building it costs ~50 ms of a cold
+    start that `/openapi.json` and a 401 never need), and PynamoDB builds a new one when the old
+    one lost its credentials, which must be guarded too.
+    """
+
+    @property
+    def client(self) -> Any:
+        client = super().client
+        if client is not getattr(self, "_guarded_client", None):
+            self._guarded_client = deadline.guard(client, deadline.DYNAMODB)
+        return client
+
+
 def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
     """Point each model at its table for this deployment (names come from settings).
 
@@ -72,7 +89,10 @@ def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
         table = model._get_connection()
         if shared is None:
             shared = table.connection
-            deadline.guard(shared.client, deadline.DYNAMODB)
+            # PynamoDB builds its Connection itself and offers no hook to pass another class;
+            # the subclass adds only a property, so re-classing the instance is safe
+            # (tests/api/test_deadline.py pins that the client is lazy and guarded).
+            shared.__class__ = _DeadlineConnection
         else:
             shared.add_meta_table(table.get_meta_table())
             table.connection = shared

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
 from flask import Flask
 
@@ -82,6 +83,46 @@ def test_every_client_checks_the_deadline_before_each_attempt(
         deadline.start(0)
         with pytest.raises(deadline.DeadlineExceeded):
             call(clients[name])
+
+
+def test_loading_the_app_builds_no_aws_client(
+    engines: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A botocore client costs ~50 ms to build: a cold start that serves /openapi.json or a
+    401 must not pay for one. The DynamoDB client is built, and guarded, on the first call."""
+    built: list[str] = []
+    create_client = botocore.session.Session.create_client
+
+    def counting(self: botocore.session.Session, service_name: str, *args: Any, **kw: Any) -> Any:
+        built.append(service_name)
+        return create_client(self, service_name, *args, **kw)
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", counting)
+    app = create_app(Settings.from_env(engines))
+    assert built == []
+
+    client = connection(Task).client
+    assert built == ["dynamodb"]
+    with app.test_request_context():
+        deadline.start(0)
+        with pytest.raises(deadline.DeadlineExceeded):
+            client.describe_limits()
+
+
+def test_a_client_pynamodb_rebuilds_is_guarded_too(app: Flask) -> None:
+    # PynamoDB replaces its client when the old one lost its credentials (pynamodb
+    # Connection.client); `_client` is where it keeps it, so this breaks if that changes.
+    shared = connection(Task)
+    first = shared.client
+    shared._client = None
+
+    rebuilt = shared.client
+
+    assert rebuilt is not first
+    with app.test_request_context():
+        deadline.start(0)
+        with pytest.raises(deadline.DeadlineExceeded):
+            rebuilt.describe_limits()
 
 
 def test_a_request_whose_time_cannot_hold_another_attempt_answers_503_at_once(
