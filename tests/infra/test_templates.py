@@ -217,3 +217,35 @@ def test_data_resources_say_what_happens_on_deletion(path: Path) -> None:
     ]
 
     assert implicit == []
+
+
+def _denies_plain_http(statement: dict[str, Any], bucket: str) -> bool:
+    """Deny every S3 action on the bucket and its objects unless the request came over TLS."""
+    resources = {
+        (r.name, r.value) for r in _as_list(statement.get("Resource")) if isinstance(r, Tag)
+    }
+    return (
+        statement.get("Effect") == "Deny"
+        and statement.get("Principal") == "*"
+        and _as_list(statement.get("Action")) == ["s3:*"]
+        and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        and resources == {("GetAtt", f"{bucket}.Arn"), ("Sub", f"${{{bucket}.Arn}}/*")}
+    )
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=IDS)
+def test_every_bucket_refuses_plain_http(path: Path) -> None:
+    # checkov has no check for this; ADR 0019 lists it as a control.
+    resources = dict(_resources(path))
+    buckets = {logical_id for logical_id, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
+    guarded = {
+        policy["Properties"]["Bucket"].value
+        for policy in resources.values()
+        if policy["Type"] == "AWS::S3::BucketPolicy"
+        and any(
+            _denies_plain_http(statement, policy["Properties"]["Bucket"].value)
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        )
+    }
+
+    assert sorted(buckets - guarded) == []
