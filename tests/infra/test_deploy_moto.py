@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -337,6 +338,54 @@ def test_a_second_deploy_reports_no_changes(stage: Stage) -> None:
         assert f"No changes to deploy. Stack tasklake-dev-{part} is up to date" in again.stdout
     assert "update the function's code and settings" in again.stdout
     assert stage.requirements_versions() == before
+
+
+@pytest.fixture
+def requirements_restored() -> Iterator[Path]:
+    """dags/requirements.txt as it was (bytes and mtime) after the test, whatever it did."""
+    content, status = REQUIREMENTS.read_bytes(), REQUIREMENTS.stat()
+    yield REQUIREMENTS
+    REQUIREMENTS.write_bytes(content)
+    os.utime(REQUIREMENTS, ns=(status.st_atime_ns, status.st_mtime_ns))
+
+
+def test_a_fresh_clone_passes_the_same_requirements_key_and_version(
+    stage: Stage, requirements_restored: Path
+) -> None:
+    """A clone gives every file the clone's time; that alone must not update MWAA."""
+    before = stage.orchestration_parameters(), stage.requirements_versions()
+    os.utime(requirements_restored)  # mtime now, newer than the uploaded object
+
+    again = deploy_cli(stage.environment, *stage.deploy_args())
+
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr
+    assert (stage.orchestration_parameters(), stage.requirements_versions()) == before
+    assert "No changes to deploy. Stack tasklake-dev-orchestration is up to date" in again.stdout
+
+
+def test_an_edited_requirements_file_goes_to_a_new_key(
+    stage: Stage, requirements_restored: Path
+) -> None:
+    """A same-size edit (a version bump) still counts: the key follows the content, not the size."""
+    before = stage.requirements_versions()
+    text = requirements_restored.read_text()
+    assert "==9.34.0" in text
+    requirements_restored.write_text(text.replace("==9.34.0", "==9.35.0"))
+    key = content_key(requirements_restored)
+
+    again = deploy_cli(stage.environment, *stage.deploy_args())
+
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr
+    s3 = client("s3", stage.moto_url)
+    uploaded = s3.get_object(Bucket=stage.exports()["mwaa-source-bucket"], Key=key)
+    assert uploaded["Body"].read() == requirements_restored.read_bytes()
+    passed = stage.orchestration_parameters()
+    assert (passed["RequirementsS3Path"], passed["RequirementsS3ObjectVersion"]) == (
+        key,
+        uploaded["VersionId"],
+    )
+    # The old key and its version stay as they were: a rollback deploys the old file again.
+    assert stage.requirements_versions() == sorted([*before, (key, uploaded["VersionId"])])
 
 
 @pytest.fixture
