@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from infra.deploy import plan, preflight, stacks
+from infra.deploy import plan, preflight, requirements, stacks
 from infra.deploy.buckets import empty_bucket
 from infra.deploy.outputs import CommandFailed
 from infra.deploy.run import StepFailed, print_plan, run_plan
@@ -21,6 +21,7 @@ run by hand, printed before it runs:
      keys, data, identity, analytics, network, orchestration, api, monitoring
      (a re-run reports "No changes to deploy" per stack)
   2. after analytics: the DAG, etl/, requirements and constraints to the MWAA bucket
+     (the requirements under a key named by their SHA-256: only an edit updates MWAA)
   3. after api: zappa deploy (first time) or zappa update, then the WAF web ACL and
      throttling on the API stage
   4. at the end: the API, Airflow UI and dashboard URLs
@@ -71,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     settings.add_argument("--no-touch", action="store_true", help="set Zappa's touch to false")
     empty = commands.add_parser("empty-bucket", help="delete every object version in a bucket")
     empty.add_argument("bucket")
+    copy = commands.add_parser(
+        "copy-requirements",
+        help="copy the requirements for upload, to a file named by their SHA-256 (no AWS)",
+    )
+    copy.add_argument("source", type=Path)
+    copy.add_argument("destination", type=Path)
     return parser
 
 
@@ -106,7 +113,10 @@ def _plan_command(args: argparse.Namespace) -> int:
 
 
 def _tool_command(args: argparse.Namespace) -> int:
-    """The two commands the plan's own steps call."""
+    """The commands the plan's own steps call."""
+    if args.command == "copy-requirements":
+        print(requirements.copy_for_upload(args.source, args.destination))
+        return 0
     region = preflight.check()
     if args.command == "zappa-settings":
         path = stacks.ROOT / plan.zappa_settings_file(args.stage)

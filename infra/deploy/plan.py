@@ -9,7 +9,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from infra.deploy import stacks
+from infra.deploy import requirements, stacks
 from infra.deploy.retained import Kept, kept_by_zappa, kept_resources
 from infra.deploy.stacks import ROOT, stack_name
 from infra.deploy.steps import Arg, Captured, Export, Part, Resource, Step, arg
@@ -31,6 +31,8 @@ class Options:
     # Zappa's final GET of the new URL; off where the URL is not reachable (moto).
     touch: bool = True
     alarm_email: str | None = None
+    # The requirements MWAA installs; their content names the key they are uploaded to.
+    requirements: Path = DAGS / "requirements.txt"
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,20 @@ def deploy_stack(options: Options, part: str, extra: dict[str, Part | Arg] | Non
     return Step(f"deploy stack {stack_name(stage, part)}", argv)
 
 
+def requirements_key(options: Options) -> str:
+    """The S3 key of the requirements: `requirements/<first 16 hex digits of their SHA-256>.txt`."""
+    return requirements.s3_key(options.requirements)
+
+
 def upload_to_mwaa(options: Options) -> list[Step]:
     """The DAG, etl/ beside it (ADR 0007), the requirements and their constraints."""
     bucket = Export(
         stack_name(options.stage, "analytics"),
         stacks.export_name(options.stage, "mwaa-source-bucket"),
     )
+    key = requirements_key(options)
+    source = _relative(options.requirements)
+    staged = requirements.STAGED / PurePosixPath(key).name
     return [
         Step(
             "upload the etl package beside the DAG (dags/etl/)",
@@ -138,20 +148,27 @@ def upload_to_mwaa(options: Options) -> list[Step]:
                 "--include",
                 ".airflowignore",
                 "--include",
-                constraints_file(),
+                constraints_file(options.requirements),
             ),
         ),
         Step(
-            "upload the requirements MWAA installs (a new version only when the file changed)",
+            "copy the requirements MWAA installs to a file named by their SHA-256",
+            _args(PYTHON, "-m", "infra.deploy", "copy-requirements", source, str(staged)),
+        ),
+        Step(
+            f"upload the requirements as {key}, unless that key is there already",
             _aws(
                 "s3",
                 "sync",
-                "dags",
-                arg("s3://", bucket),
+                str(staged.parent),
+                arg("s3://", bucket, f"/{requirements.PREFIX}"),
+                # Same key means same content, so a key that is there is never uploaded again,
+                # whatever the copy's mtime.
+                "--size-only",
                 "--exclude",
                 "*",
                 "--include",
-                "requirements.txt",
+                staged.name,
             ),
         ),
         Step(
@@ -162,7 +179,7 @@ def upload_to_mwaa(options: Options) -> list[Step]:
                 "--bucket",
                 arg(bucket),
                 "--key",
-                "requirements.txt",
+                key,
                 "--query",
                 "VersionId",
                 "--output",
@@ -283,6 +300,7 @@ def deploy_plan(options: Options) -> Plan:
             # Bucket names are global; the account id keeps the stage's lake name ours.
             extra["LakeBucketName"] = arg(f"{stacks.PROJECT}-{stage}-lake-", Captured("account"))
         if part == "orchestration":
+            extra["RequirementsS3Path"] = requirements_key(options)
             extra["RequirementsS3ObjectVersion"] = Captured("requirements-version")
         if part == "monitoring" and options.alarm_email:
             extra["AlarmEmail"] = options.alarm_email

@@ -22,7 +22,9 @@ What moto cannot stand in for, plainly:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +52,7 @@ from tests.infra.deploy_moto import (
 )
 
 PASSWORD = "Correct-Horse-9"
+REQUIREMENTS = ROOT / "dags" / "requirements.txt"
 
 
 def client(service: str, endpoint: str) -> Any:
@@ -164,6 +167,26 @@ class Stage:
         found = client("cloudformation", self.moto_url).list_exports()["Exports"]
         return {e["Name"].removeprefix("tasklake-dev-"): e.get("Value", "") for e in found}
 
+    def orchestration_parameters(self) -> dict[str, str]:
+        """What the last deploy passed the orchestration stack."""
+        described = client("cloudformation", self.moto_url).describe_stacks(
+            StackName="tasklake-dev-orchestration"
+        )["Stacks"][0]
+        return {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+
+    def requirements_versions(self) -> list[tuple[str, str]]:
+        """(key, version id) of every requirements object in the MWAA bucket."""
+        s3 = client("s3", self.moto_url)
+        listed = s3.list_object_versions(
+            Bucket=self.exports()["mwaa-source-bucket"], Prefix="requirements"
+        )
+        return sorted((v["Key"], v["VersionId"]) for v in listed.get("Versions", []))
+
+
+def content_key(requirements: Path) -> str:
+    """requirements/<the first 16 hex digits of the file's SHA-256>.txt"""
+    return f"requirements/{hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]}.txt"
+
 
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
@@ -275,14 +298,14 @@ def test_the_mwaa_bucket_holds_the_dag_etl_and_the_pinned_requirements(stage: St
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
     assert {"dags/tasks_daily.py", "dags/.airflowignore", "dags/constraints-3.3.1.txt"} <= keys
     assert "dags/etl/publish.py" in keys
-    assert "requirements.txt" in keys
     assert not any("__pycache__" in key for key in keys)
-    version = s3.head_object(Bucket=bucket, Key="requirements.txt")["VersionId"]
-    described = client("cloudformation", stage.moto_url).describe_stacks(
-        StackName="tasklake-dev-orchestration"
-    )["Stacks"][0]
-    passed = {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
-    assert passed["RequirementsS3ObjectVersion"] == version
+    requirements = content_key(REQUIREMENTS)
+    assert requirements in keys
+    uploaded = s3.get_object(Bucket=bucket, Key=requirements)
+    assert uploaded["Body"].read() == REQUIREMENTS.read_bytes()
+    passed = stage.orchestration_parameters()
+    assert passed["RequirementsS3Path"] == requirements
+    assert passed["RequirementsS3ObjectVersion"] == uploaded["VersionId"]
 
 
 def test_zappa_deployed_the_function_with_the_stacks_values(stage: Stage) -> None:
@@ -308,15 +331,61 @@ def test_zappa_deployed_the_function_with_the_stacks_values(stage: Stage) -> Non
 
 
 def test_a_second_deploy_reports_no_changes(stage: Stage) -> None:
-    bucket = stage.exports()["mwaa-source-bucket"]
-    s3 = client("s3", stage.moto_url)
-    before = s3.head_object(Bucket=bucket, Key="requirements.txt")["VersionId"]
+    before = stage.requirements_versions()
     again = deploy_cli(stage.environment, *stage.deploy_args())
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr
     for part in stacks.PARTS:
         assert f"No changes to deploy. Stack tasklake-dev-{part} is up to date" in again.stdout
     assert "update the function's code and settings" in again.stdout
-    assert s3.head_object(Bucket=bucket, Key="requirements.txt")["VersionId"] == before
+    assert stage.requirements_versions() == before
+
+
+@pytest.fixture
+def requirements_restored() -> Iterator[Path]:
+    """dags/requirements.txt as it was (bytes and mtime) after the test, whatever it did."""
+    content, status = REQUIREMENTS.read_bytes(), REQUIREMENTS.stat()
+    yield REQUIREMENTS
+    REQUIREMENTS.write_bytes(content)
+    os.utime(REQUIREMENTS, ns=(status.st_atime_ns, status.st_mtime_ns))
+
+
+def test_a_fresh_clone_passes_the_same_requirements_key_and_version(
+    stage: Stage, requirements_restored: Path
+) -> None:
+    """A clone gives every file the clone's time; that alone must not update MWAA."""
+    before = stage.orchestration_parameters(), stage.requirements_versions()
+    os.utime(requirements_restored)  # mtime now, newer than the uploaded object
+
+    again = deploy_cli(stage.environment, *stage.deploy_args())
+
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr
+    assert (stage.orchestration_parameters(), stage.requirements_versions()) == before
+    assert "No changes to deploy. Stack tasklake-dev-orchestration is up to date" in again.stdout
+
+
+def test_an_edited_requirements_file_goes_to_a_new_key(
+    stage: Stage, requirements_restored: Path
+) -> None:
+    """A same-size edit (a version bump) still counts: the key follows the content, not the size."""
+    before = stage.requirements_versions()
+    text = requirements_restored.read_text()
+    assert "==9.34.0" in text
+    requirements_restored.write_text(text.replace("==9.34.0", "==9.35.0"))
+    key = content_key(requirements_restored)
+
+    again = deploy_cli(stage.environment, *stage.deploy_args())
+
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr
+    s3 = client("s3", stage.moto_url)
+    uploaded = s3.get_object(Bucket=stage.exports()["mwaa-source-bucket"], Key=key)
+    assert uploaded["Body"].read() == requirements_restored.read_bytes()
+    passed = stage.orchestration_parameters()
+    assert (passed["RequirementsS3Path"], passed["RequirementsS3ObjectVersion"]) == (
+        key,
+        uploaded["VersionId"],
+    )
+    # The old key and its version stay as they were: a rollback deploys the old file again.
+    assert stage.requirements_versions() == sorted([*before, (key, uploaded["VersionId"])])
 
 
 @pytest.fixture

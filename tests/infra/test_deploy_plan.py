@@ -6,6 +6,7 @@ no region and an endpoint nothing listens on.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -24,6 +25,7 @@ CONTRACT_ORDER = [
     "keys", "data", "identity", "analytics", "network", "orchestration", "api", "monitoring",
 ]  # fmt: skip
 NAMES = {"Project": "tasklake", "Environment": "dev", "Stage": "dev"}
+REQUIREMENTS = ROOT / "dags" / "requirements.txt"
 
 
 def stack_steps(steps: list[Step]) -> list[Step]:
@@ -108,12 +110,92 @@ def test_the_mwaa_upload_sits_between_analytics_and_orchestration(
     orchestration = titles.index("deploy stack tasklake-dev-orchestration")
     uploads = [s for s in deploy_steps[analytics:orchestration] if "s3" in s.command()]
     uploaded = " ".join(s.command() for s in uploads)
-    for name in ("etl", "tasks_daily.py", ".airflowignore", "requirements.txt"):
-        assert name in uploaded
+    for name in ("etl", "tasks_daily.py", ".airflowignore", content_key(REQUIREMENTS)):
+        assert name.removeprefix("requirements/") in uploaded
     assert plan.constraints_file() in uploaded
     assert (ROOT / "dags" / plan.constraints_file()).exists()
     version = option(deploy_steps[orchestration], "--parameter-overrides")
     assert "RequirementsS3ObjectVersion=<requirements-version>" in version
+
+
+def content_key(requirements: Path) -> str:
+    """requirements/<the first 16 hex digits of the file's SHA-256>.txt"""
+    return f"requirements/{hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]}.txt"
+
+
+def requirements_steps(steps: list[Step]) -> tuple[Step, Step, Step, list[str]]:
+    """The copy, the upload and the version read of the requirements; the orchestration's
+    parameter overrides."""
+    copy = next(s for s in steps if "copy-requirements" in s.command())
+    upload, head = steps[steps.index(copy) + 1], steps[steps.index(copy) + 2]
+    orchestration = next(s for s in stack_steps(steps) if "orchestration.yaml" in s.command())
+    return copy, upload, head, option(orchestration, "--parameter-overrides")
+
+
+def test_the_requirements_go_to_a_key_named_by_their_sha256(deploy_steps: list[Step]) -> None:
+    key = content_key(REQUIREMENTS)
+    name = key.removeprefix("requirements/")
+    copy, upload, head, overrides = requirements_steps(deploy_steps)
+
+    assert [render(a) for a in copy.argv[-2:]] == [
+        "dags/requirements.txt",
+        f"build/mwaa/requirements/{name}",
+    ]
+    assert [render(a) for a in upload.argv[:4]] == ["aws", "s3", "sync", "build/mwaa/requirements"]
+    assert render(upload.argv[4]).endswith("/requirements")
+    # Only this one file, and not again when a key of the same size is there.
+    assert option(upload, "--include") == [name]
+    assert option(upload, "--exclude") == ["*"]
+    assert "--size-only" in [render(a) for a in upload.argv]
+    assert option(head, "--key") == [key]
+    assert head.captures == "requirements-version"
+    assert f"RequirementsS3Path={key}" in overrides
+
+
+def test_one_changed_character_changes_the_key_and_a_newer_copy_does_not(
+    tmp_path: Path, deploy_steps: list[Step]
+) -> None:
+    text = REQUIREMENTS.read_text()
+    assert "==9.34.0" in text
+    edited, touched = tmp_path / "edited" / "requirements.txt", tmp_path / "requirements.txt"
+    edited.parent.mkdir()
+    edited.write_text(text.replace("==9.34.0", "==9.35.0"))  # the same size
+    touched.write_text(text)  # the same bytes, a newer mtime
+
+    keys = {
+        path: requirements_steps(
+            plan.deploy_plan(plan.Options(stage="dev", requirements=path)).steps
+        )[3]
+        for path in (edited, touched)
+    }
+
+    original = requirements_steps(deploy_steps)[3]
+    assert f"RequirementsS3Path={content_key(edited)}" in keys[edited]
+    assert content_key(edited) != content_key(REQUIREMENTS)
+    assert keys[touched] == original
+
+
+def test_copy_requirements_copies_to_the_named_file_and_refuses_another_name(
+    tmp_path: Path,
+) -> None:
+    name = content_key(REQUIREMENTS).removeprefix("requirements/")
+    environment = offline_environment("http://127.0.0.1:9")  # it needs no AWS
+    command = [sys.executable, "-m", "infra.deploy", "copy-requirements", str(REQUIREMENTS)]
+
+    done = subprocess.run(
+        [*command, str(tmp_path / "staged" / name)],
+        cwd=ROOT, env=environment, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    stale = subprocess.run(
+        [*command, str(tmp_path / "staged" / "0123456789abcdef.txt")],
+        cwd=ROOT, env=environment, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "staged" / name).read_bytes() == REQUIREMENTS.read_bytes()
+    assert stale.returncode == 1
+    assert f"its content is now {name}, not 0123456789abcdef.txt" in stale.stderr
+    assert not (tmp_path / "staged" / "0123456789abcdef.txt").exists()
 
 
 def dry_run(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -134,6 +216,9 @@ def test_dry_run_prints_every_command_in_order_without_an_account() -> None:
     assert "zappa deploy dev -s build/zappa_settings.dev.json" in done.stdout
     assert "Airflow UI:" in done.stdout
     assert "Dashboard:" in done.stdout
+    key = content_key(REQUIREMENTS)
+    assert f"--key {key}" in done.stdout
+    assert f"RequirementsS3Path={key}" in done.stdout
 
 
 def test_destroy_dry_run_goes_in_reverse_and_names_what_it_keeps() -> None:

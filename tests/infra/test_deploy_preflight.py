@@ -44,7 +44,7 @@ def test_a_failing_step_is_named_with_its_exit_code() -> None:
     done = deploy(AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b", AWS_REGION="eu-west-1")
     assert done.returncode != 0
     assert done.stderr.strip().splitlines()[-1] == (
-        'error: step 1/20 "which account do these credentials reach?" failed with exit code 255'
+        'error: step 1/21 "which account do these credentials reach?" failed with exit code 255'
     )
-    assert "==> 1/20 which account" in done.stdout
-    assert "==> 2/20" not in done.stdout
+    assert "==> 1/21 which account" in done.stdout
+    assert "==> 2/21" not in done.stdout

@@ -105,12 +105,21 @@ def test_mwaa_finds_the_constraints_where_requirements_txt_points(
     assert environment["AirflowVersion"] == Tag("Ref", "AirflowVersion")
 
 
-def test_requirements_are_pinned_by_their_uploaded_version(template: dict[str, Any]) -> None:
+def test_requirements_are_pinned_by_their_content_key_and_its_version(
+    template: dict[str, Any],
+) -> None:
+    """The deploy passes both: a key named by the file's SHA-256 and that object's version."""
     environment = _environment(template)
+    parameters = template["Parameters"]
 
-    assert environment["RequirementsS3Path"] == "requirements.txt"
+    assert environment["RequirementsS3Path"] == Tag("Ref", "RequirementsS3Path")
     assert environment["RequirementsS3ObjectVersion"] == Tag("Ref", "RequirementsS3ObjectVersion")
-    assert "Default" not in template["Parameters"]["RequirementsS3ObjectVersion"]
+    assert "Default" not in parameters["RequirementsS3Path"]
+    assert "Default" not in parameters["RequirementsS3ObjectVersion"]
+    digest = hashlib.sha256((ROOT / "dags" / "requirements.txt").read_bytes()).hexdigest()
+    pattern = parameters["RequirementsS3Path"]["AllowedPattern"]
+    assert re.fullmatch(pattern, f"requirements/{digest[:16]}.txt")
+    assert not re.fullmatch(pattern, "requirements.txt")
 
 
 def test_the_constraints_file_is_mwaas_unmodified(template: dict[str, Any]) -> None:
