@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from etl.engine_choice import ATHENA_THRESHOLD_ROWS
+from etl.run_metrics import METRICS
 from infra.cfn import INFRA, load_template, templates
 from infra.deploy.stacks import STAGES
 
@@ -351,6 +352,12 @@ def test_the_etl_sequence_names_every_task_of_the_dag() -> None:
 
     assert len(ids) > 10, ids
     assert ids - drawn == set()
+
+
+def test_the_etl_sequence_names_every_metric_a_run_reports() -> None:
+    drawn = set(re.findall(r"\w+", ETL_SEQUENCE.read_text()))
+
+    assert {metric.name for metric in METRICS} - drawn == set()
 
 
 def test_the_diagrams_numbers_are_the_codes() -> None:
