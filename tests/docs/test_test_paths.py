@@ -29,21 +29,18 @@ def defined_names(path: Path) -> frozenset[str]:
     )
 
 
-def _name(document: Path) -> str:
-    return relative(document) if document.is_relative_to(ROOT) else document.name
-
-
-def missing_tests(document: Path) -> list[str]:
+def missing_tests(document: str, text: str) -> list[str]:
+    """The tests `text` (of the document so named) cites that are not in the repository."""
     problems = []
-    for number, line in enumerate(document.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         for match in NODE.finditer(line):
             path = ROOT / match.group(1)
-            where = f"{_name(document)}:{number}: {match.group(0)}"
+            where = f"{document}:{number}: {match.group(0)}"
             if not path.is_file():
                 problems.append(f"{where} — no such file")
                 continue
-            names = [name for name in match.group(2).split("::") if name]
-            absent = [name for name in names if name not in defined_names(path)]
+            names = [part for part in match.group(2).split("::") if part]
+            absent = [part for part in names if part not in defined_names(path)]
             if absent:
                 problems.append(f"{where} — {', '.join(absent)} not defined there")
     return problems
@@ -51,21 +48,18 @@ def missing_tests(document: Path) -> list[str]:
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=[relative(path) for path in DOCUMENTS])
 def test_named_tests_exist(document: Path) -> None:
-    problems = missing_tests(document)
+    problems = missing_tests(relative(document), document.read_text(encoding="utf-8"))
 
     assert not problems, "tests named but not found:\n" + "\n".join(problems)
 
 
-def test_a_renamed_test_is_caught(tmp_path: Path) -> None:
-    page = tmp_path / "page.md"
-    page.write_text(
+def test_a_renamed_test_is_caught() -> None:
+    problems = missing_tests(
+        "page.md",
         "`tests/docs/test_test_paths.py::test_named_tests_exist` holds;\n"
         "`tests/docs/test_test_paths.py::test_that_was_renamed` does not;\n"
         "nor does `tests/nowhere/test_gone.py`.\n",
-        encoding="utf-8",
     )
-
-    problems = missing_tests(page)
 
     assert len(problems) == 2, problems
     assert "test_that_was_renamed not defined" in problems[0]
