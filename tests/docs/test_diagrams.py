@@ -235,9 +235,8 @@ def read_flowchart(path: Path) -> Flowchart:
             open_groups.append(line.split()[1])
         elif line == "end":
             open_groups.pop()
-        elif ARROW.search(EDGE_LABEL.sub(" ", line)):
-            ends = ARROW.split(EDGE_LABEL.sub(" ", line))
-            edge_ends.update(end.strip() for end in ends)
+        elif ARROW.search(unlabelled := EDGE_LABEL.sub(" ", line)):
+            edge_ends.update(end.strip() for end in ARROW.split(unlabelled))
         elif node := NODE.match(line):
             groups[node["id"]] = open_groups[-1] if open_groups else None
         else:
