@@ -102,18 +102,12 @@ def deploy_stack(options: Options, part: str, extra: dict[str, Part | Arg] | Non
     return Step(f"deploy stack {stack_name(stage, part)}", argv)
 
 
-def requirements_key(options: Options) -> str:
-    """The S3 key of the requirements: `requirements/<first 16 hex digits of their SHA-256>.txt`."""
-    return requirements.s3_key(options.requirements)
-
-
-def upload_to_mwaa(options: Options) -> list[Step]:
-    """The DAG, etl/ beside it (ADR 0007), the requirements and their constraints."""
+def upload_to_mwaa(options: Options, key: str) -> list[Step]:
+    """The DAG, etl/ beside it (ADR 0007), the requirements under `key`, their constraints."""
     bucket = Export(
         stack_name(options.stage, "analytics"),
         stacks.export_name(options.stage, "mwaa-source-bucket"),
     )
-    key = requirements_key(options)
     source = _relative(options.requirements)
     staged = requirements.STAGED / PurePosixPath(key).name
     return [
@@ -294,13 +288,15 @@ def deploy_function(options: Options) -> list[Step]:
 def deploy_plan(options: Options) -> Plan:
     stage, region = options.stage, options.region
     steps = [whoami()]
+    # Read once: the key uploaded and the key the orchestration stack is given must be one.
+    key = requirements.s3_key(options.requirements)
     for part in stacks.PARTS:
         extra: dict[str, Part | Arg] = {}
         if part == "analytics":
             # Bucket names are global; the account id keeps the stage's lake name ours.
             extra["LakeBucketName"] = arg(f"{stacks.PROJECT}-{stage}-lake-", Captured("account"))
         if part == "orchestration":
-            extra["RequirementsS3Path"] = requirements_key(options)
+            extra["RequirementsS3Path"] = key
             extra["RequirementsS3ObjectVersion"] = Captured("requirements-version")
         if part == "monitoring" and options.alarm_email:
             extra["AlarmEmail"] = options.alarm_email
@@ -308,7 +304,7 @@ def deploy_plan(options: Options) -> Plan:
             steps += deploy_function(options)
         steps.append(deploy_stack(options, part, extra))
         if part == "analytics":
-            steps += upload_to_mwaa(options)
+            steps += upload_to_mwaa(options, key)
     orchestration, monitoring = stack_name(stage, "orchestration"), stack_name(stage, "monitoring")
     webserver = Export(orchestration, stacks.export_name(stage, "mwaa-webserver-url"))
     dashboard = Export(monitoring, stacks.export_name(stage, "dashboard-name"))
