@@ -4,7 +4,23 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3.11
+# One interpreter for the whole project: the Lambda runtime (python3.12), MWAA's Airflow (3.12),
+# the dev tools and the package build all run the same minor version.
+PYTHON_VERSION := 3.12
+PYTHON ?= python$(PYTHON_VERSION)
+# pyenv installs 3.12 beside other versions without always putting it on the global path (its
+# shim then refuses the name): fall back to the interpreter in pyenv's versions folder.
+PYTHON_BIN := $(shell $(PYTHON) -c '' 2>/dev/null && echo $(PYTHON) || \
+  ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION) 2>/dev/null | tail -n 1)
+PY_MINOR := -c 'import sys; print(*sys.version_info[:2], sep=".")'
+# $(call fresh-venv,DIR): a virtualenv in DIR on $(PYTHON_BIN); one left on another Python (an
+# older checkout's 3.11) is rebuilt, not reused.
+define fresh-venv
+	@test -n "$(PYTHON_BIN)" || { echo "error: $(PYTHON) not found; the project runs on Python $(PYTHON_VERSION): pyenv install $(PYTHON_VERSION) (or pass PYTHON=/path/to/python$(PYTHON_VERSION))" >&2; exit 1; }
+	@if [ -x $(1)/bin/python ] && [ "$$($(1)/bin/python $(PY_MINOR))" != "$(PYTHON_VERSION)" ]; then \
+	  echo "rebuilding $(1) on $(PYTHON_BIN)"; rm -rf $(1); fi
+	@test -x $(1)/bin/python || $(PYTHON_BIN) -m venv $(1)
+endef
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
@@ -13,7 +29,7 @@ LOCAL_NODE := infra/local/node_modules
 STAGE ?= dev
 PKG_VENV ?= .venv-package
 PKG_PY := $(PKG_VENV)/bin/python
-PKG_SITE := $(PKG_VENV)/lib/python3.11/site-packages
+PKG_SITE := $(PKG_VENV)/lib/python$(PYTHON_VERSION)/site-packages
 PACKAGE := build/tasklake-$(STAGE).zip
 
 .PHONY: help
@@ -22,8 +38,9 @@ help: ## list the targets
 
 # --- installs (each re-runs only when its inputs change) ---
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+# Each stamp names the Python version, so a venv left on another interpreter is rebuilt.
+$(VENV)/.installed-$(PYTHON_VERSION): requirements.txt requirements-dev.txt
+	$(call fresh-venv,$(VENV))
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
@@ -35,7 +52,7 @@ $(LOCAL_NODE)/.installed: infra/local/package.json infra/local/package-lock.json
 	@touch $@
 
 .PHONY: venv local-deps browser checkov-venv
-venv: $(VENV)/.installed ## create the dev virtualenv
+venv: $(VENV)/.installed-$(PYTHON_VERSION) ## create the dev virtualenv
 local-deps: $(LOCAL_NODE)/.installed ## install DynamoDB Local and cognito-local
 
 browser: ## install headless Chromium (Debian) for the Swagger UI test
@@ -45,12 +62,12 @@ browser: ## install headless Chromium (Debian) for the Swagger UI test
 
 CHECKOV_VENV := .venv-checkov
 
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+$(CHECKOV_VENV)/.installed-$(PYTHON_VERSION): requirements-checkov.txt
+	$(call fresh-venv,$(CHECKOV_VENV))
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	@touch $@
 
-checkov-venv: $(CHECKOV_VENV)/.installed ## checkov in its own virtualenv (it pins an older boto3)
+checkov-venv: $(CHECKOV_VENV)/.installed-$(PYTHON_VERSION) ## checkov in its own virtualenv (it pins an older boto3)
 
 # --- the two commands ---
 
@@ -109,24 +126,24 @@ seed: venv ## fill the running local stack: make seed [USERS=50 TASKS=5000]
 
 # --- Lambda package ---
 # Built from its own virtualenv (requirements.txt + Zappa, never the dev venv);
-# the runtime wheels are the manylinux2014 ones, which load on the python3.11
-# runtime's Amazon Linux 2. See docs/runbook-packaging.md and ADR 0009.
+# the runtime wheels are the manylinux2014 ones (glibc 2.17), which load on the python3.12
+# runtime's Amazon Linux 2023. See docs/runbook-packaging.md and ADR 0009.
 
-LAMBDA_WHEELS := --only-binary=:all: --platform manylinux2014_x86_64 --python-version 3.11 --implementation cp
+LAMBDA_WHEELS := --only-binary=:all: --platform manylinux2014_x86_64 --python-version $(PYTHON_VERSION) --implementation cp
 # Dummy credentials, no AWS config files, no instance metadata: packaging never reaches AWS.
 OFFLINE_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=packaging \
   AWS_SECRET_ACCESS_KEY=packaging AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
   AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 PACKAGE_INPUTS := zappa_settings.json infra/package/artifact.py $(shell find api -name '*.py')
 
-$(PKG_VENV)/.installed: requirements.txt requirements-package.txt
+$(PKG_VENV)/.installed-$(PYTHON_VERSION): requirements.txt requirements-package.txt
 	rm -rf $(PKG_VENV)
-	$(PYTHON) -m venv $(PKG_VENV)
+	$(call fresh-venv,$(PKG_VENV))
 	$(PKG_PY) -m pip install --quiet -r requirements-package.txt
 	$(PKG_PY) -m pip install --quiet --upgrade $(LAMBDA_WHEELS) --target $(PKG_SITE) -r requirements.txt
 	@touch $@
 
-$(PACKAGE): $(PKG_VENV)/.installed $(PACKAGE_INPUTS)
+$(PACKAGE): $(PKG_VENV)/.installed-$(PYTHON_VERSION) $(PACKAGE_INPUTS)
 	@command -v strip >/dev/null || { \
 	  echo "installing binutils (strip)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils >/dev/null; }
@@ -138,7 +155,7 @@ $(PACKAGE): $(PKG_VENV)/.installed $(PACKAGE_INPUTS)
 	@rm -f build/zappa-$(STAGE).zip
 
 .PHONY: package-venv package bench-cold
-package-venv: $(PKG_VENV)/.installed ## the clean build virtualenv for the Lambda package
+package-venv: $(PKG_VENV)/.installed-$(PYTHON_VERSION) ## the clean build virtualenv for the Lambda package
 package: $(PACKAGE) ## build the Lambda zip for STAGE (default dev) into build/, print its size
 	@echo "$(PACKAGE): $$(stat -c %s $(PACKAGE) | awk '{printf "%.2f MiB (%d bytes)", $$1/1048576, $$1}')"
 
@@ -146,17 +163,17 @@ package: $(PACKAGE) ## build the Lambda zip for STAGE (default dev) into build/,
 HELLO_VENV ?= .venv-package-hello
 HELLO_PACKAGE := build/hello-world.zip
 
-$(HELLO_VENV)/.installed: requirements.txt requirements-package.txt
+$(HELLO_VENV)/.installed-$(PYTHON_VERSION): requirements.txt requirements-package.txt
 	rm -rf $(HELLO_VENV)
-	$(PYTHON) -m venv $(HELLO_VENV)
+	$(call fresh-venv,$(HELLO_VENV))
 	@mkdir -p build
 	cat requirements.txt requirements-package.txt | sed -E '/^-r/d; s/\[[^]]*\]//' > build/hello-constraints.txt
 	$(HELLO_VENV)/bin/python -m pip install --quiet -c build/hello-constraints.txt flask zappa
 	$(HELLO_VENV)/bin/python -m pip install --quiet --upgrade $(LAMBDA_WHEELS) \
-	  --target $(HELLO_VENV)/lib/python3.11/site-packages -c build/hello-constraints.txt flask
+	  --target $(HELLO_VENV)/lib/python$(PYTHON_VERSION)/site-packages -c build/hello-constraints.txt flask
 	@touch $@
 
-$(HELLO_PACKAGE): $(HELLO_VENV)/.installed $(PACKAGE_INPUTS) tests/bench/cold_start.py | venv
+$(HELLO_PACKAGE): $(HELLO_VENV)/.installed-$(PYTHON_VERSION) $(PACKAGE_INPUTS) tests/bench/cold_start.py | venv
 	rm -rf build/hello-world-src
 	$(PY) -m tests.bench.cold_start --write-hello-project build/hello-world-src
 	cd build/hello-world-src && $(OFFLINE_AWS) VIRTUAL_ENV=$(abspath $(HELLO_VENV)) \
@@ -248,26 +265,15 @@ query: venv ## SQL over the local lake (DuckDB, like Athena): SQL='…' or FILE=
 # line names MWAA's path, so the local install drops that line and passes the committed copy of
 # the same file instead.
 
-AIRFLOW_PYTHON ?= python3.12
-# pyenv installs 3.12 beside 3.11 without always putting it on the global path (its shim then
-# refuses the name): fall back to the interpreter in pyenv's versions folder.
-AIRFLOW_PYTHON_BIN := $(shell $(AIRFLOW_PYTHON) -c '' 2>/dev/null && echo $(AIRFLOW_PYTHON) || \
-  ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$(subst python,,$(notdir $(AIRFLOW_PYTHON)))*/bin/$(notdir $(AIRFLOW_PYTHON)) 2>/dev/null | tail -n 1)
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW_CONSTRAINTS := dags/constraints-3.3.1.txt
 DATE ?= $(shell date -u +%F)
 LAKE_ROOT ?= .local/lake
 
-# The stamp names the interpreter, so a venv built on another Python is rebuilt, not reused.
-AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed-$(notdir $(AIRFLOW_PYTHON))
-PY_MINOR := -c 'import sys; print(*sys.version_info[:2], sep=".")'
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed-$(PYTHON_VERSION)
 
 $(AIRFLOW_STAMP): dags/requirements.txt tests/dags/requirements.txt $(AIRFLOW_CONSTRAINTS)
-	@test -n "$(AIRFLOW_PYTHON_BIN)" || { echo "error: $(AIRFLOW_PYTHON) not found; MWAA runs Python 3.12: pyenv install 3.12 (or pass AIRFLOW_PYTHON=/path/to/python3.12)" >&2; exit 1; }
-	@if [ -x $(AIRFLOW_VENV)/bin/python ] && \
-	  [ "$$($(AIRFLOW_VENV)/bin/python $(PY_MINOR))" != "$$($(AIRFLOW_PYTHON_BIN) $(PY_MINOR))" ]; then \
-	  echo "rebuilding $(AIRFLOW_VENV) on $(AIRFLOW_PYTHON_BIN)"; rm -rf $(AIRFLOW_VENV); fi
-	@test -x $(AIRFLOW_VENV)/bin/python || $(AIRFLOW_PYTHON_BIN) -m venv $(AIRFLOW_VENV)
+	$(call fresh-venv,$(AIRFLOW_VENV))
 	grep -v '^--constraint' dags/requirements.txt > $(AIRFLOW_VENV)/requirements-mwaa.txt
 	$(AIRFLOW_VENV)/bin/pip install --quiet apache-airflow==3.3.1 \
 	  -r $(AIRFLOW_VENV)/requirements-mwaa.txt -r tests/dags/requirements.txt \

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
@@ -18,8 +18,6 @@ from pynamodb.models import Model
 from pynamodb.pagination import ResultIterator
 
 from api import deadline
-
-M = TypeVar("M", bound=Model)
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -115,12 +113,12 @@ def create_missing_tables(models: Iterable[type[Model]], **table_options: Any) -
 
 
 @dataclass(frozen=True)
-class Page(Generic[M]):
+class Page[M: Model]:
     items: list[M]
     last_key: dict[str, Any] | None
 
 
-def filled_page(
+def filled_page[M: Model](
     query: Callable[..., ResultIterator[M]],
     model: type[M],
     *,
@@ -149,7 +147,7 @@ def filled_page(
     return Page([model.from_raw_data(item) for item in raw_items], last_key)
 
 
-def one_page(results: ResultIterator[M], model: type[M]) -> Page[M]:
+def one_page[M: Model](results: ResultIterator[M], model: type[M]) -> Page[M]:
     """Exactly one Query: PynamoDB's iterator alone would keep fetching to fill a page."""
     raw: dict[str, Any] = next(results.page_iter, {})
     items = [model.from_raw_data(item) for item in raw.get("Items", [])]

@@ -5,7 +5,7 @@ zappa_settings.json. This step makes the rest deterministic and quick to start:
 
 - shared libraries lose their symbol tables (`strip --strip-unneeded`, as
   Debian does for its own), which nothing at run time reads;
-- bytecode is compiled once here (Python 3.11, like the runtime) as
+- bytecode is compiled once here (Python 3.12, like the runtime) as
   unchecked-hash .pyc under `/var/task`, because Lambda's code directory is
   read-only: without it every cold start recompiles every module it imports;
 - `*.dist-info/METADATA` keeps its headers (name, version, requirements: all that
@@ -34,7 +34,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-RUNTIME = (3, 11)
+RUNTIME = (3, 12)
 TASK_ROOT = "/var/task"
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024

@@ -1,4 +1,4 @@
-"""Run a Lambda zip the way the Python 3.11 runtime does, on this machine.
+"""Run a Lambda zip the way the Python 3.12 runtime does, on this machine.
 
 The zip is extracted as the task root (`/var/task` on Lambda) and imported by
 an interpreter that sees only the standard library, the task root and a folder
@@ -32,7 +32,7 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "
 
 # The environment Lambda gives every function, before the function's own variables.
 LAMBDA_ENVIRONMENT = {
-    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
     "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
     "LANG": "en_US.UTF-8",

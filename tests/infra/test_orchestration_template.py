@@ -136,5 +136,5 @@ def test_local_airflow_runs_on_the_python_the_constraints_are_for(template: dict
     )
     makefile = (ROOT / "Makefile").read_text()
 
-    assert re.findall(r"^AIRFLOW_PYTHON \?= python([0-9.]+)$", makefile, re.MULTILINE) == [python]
+    assert re.findall(r"^PYTHON_VERSION := ([0-9.]+)$", makefile, re.MULTILINE) == [python]
     assert f"$(AIRFLOW_VENV)/bin/mypy --python-version {python} dags tests/dags" in makefile

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from api.swagger_ui import ASSETS
-from infra.package.artifact import finalize
+from infra.package.artifact import RUNTIME, finalize
 from tests.package.conftest import SETTINGS_FILE
 
 TARGET_BYTES = 8 * 1024 * 1024
+RUNTIME_NAME = "python{}.{}".format(*RUNTIME)
+PYC_TAG = "cpython-{}{}".format(*RUNTIME)
 # The runtime provides the AWS SDK; Zappa's own tooling is only needed to build.
 NEVER_PACKAGED = (
     "boto3/",
@@ -49,7 +51,7 @@ def test_package_leaves_out_what_lambda_provides_and_build_tools(names: list[str
 
 def test_package_holds_the_handler_settings_and_precompiled_app(names: list[str]) -> None:
     assert {"handler.py", "zappa_settings.py", "api/wsgi.py"} <= set(names)
-    assert "api/__pycache__/wsgi.cpython-311.pyc" in names
+    assert f"api/__pycache__/wsgi.{PYC_TAG}.pyc" in names
 
 
 def test_only_the_served_swagger_ui_assets_are_shipped(names: list[str]) -> None:
@@ -92,7 +94,7 @@ def test_stage_settings_keep_roles_and_secrets_out_of_zappa(stage: str) -> None:
 
     assert config["manage_roles"] is False
     assert config["role_arn"] == f"arn:aws:iam::<account>:role/tasklake-{stage}-api"
-    assert config["runtime"] == "python3.11"
+    assert config["runtime"] == RUNTIME_NAME
     assert config["app_function"] == "api.wsgi.app"
     assert (config["keep_warm"], config["binary_support"], config["debug"]) == (False,) * 3
     assert config["cloudwatch_data_trace"] is False  # would log passwords and tokens
