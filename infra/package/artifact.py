@@ -47,7 +47,7 @@ def _files(root: Path) -> Iterator[Path]:
 
 
 def _compile(root: Path) -> None:
-    """Write `__pycache__/*.cpython-311.pyc` next to every module, naming sources as on Lambda.
+    """Write `__pycache__/*.cpython-312.pyc` next to every module, naming sources as on Lambda.
 
     A fresh isolated interpreter does it: marshal's output depends on what the
     compiling process has already imported, so compiling in-process is not

@@ -36,6 +36,7 @@ from api.config import Settings
 from infra.local import services
 from infra.local.stack import api_environment, ensure_user_pool, provision
 from infra.package import runtime
+from infra.package.artifact import RUNTIME
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = ROOT / "zappa_settings.json"
@@ -129,7 +130,7 @@ def task_root(target: Target, work: Path) -> Path:
         ]
         settings.write_text("\n".join(lines) + "\n")
         # Its shipped bytecode is unchecked-hash: it would win over the edited source.
-        (root / "__pycache__" / "zappa_settings.cpython-311.pyc").unlink()
+        (root / "__pycache__" / "zappa_settings.cpython-{}{}.pyc".format(*RUNTIME)).unlink()
     return root
 
 
