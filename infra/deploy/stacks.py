@@ -28,16 +28,18 @@ class StageSettings:
     # Reserved concurrency caps the function; None leaves it in the account's shared pool
     # (new accounts have 10 in total, which a reservation in dev would exhaust).
     reserved_concurrency: int | None = None
-    # Warm containers kept ready (ADR 0009: the honest lever for cold starts); costs money
-    # around the clock, so prod only.
+    # Warm containers kept ready; billed around the clock whether used or not (ADR 0015).
     provisioned_concurrency: int | None = None
+    # SnapStart: new containers resume from a snapshot of one whose app is already built
+    # (ADR 0015). Lambda refuses it together with provisioned concurrency.
+    snap_start: bool = False
 
 
 STAGES = {
     "dev": StageSettings(throttle_rate=20, throttle_burst=40),
     "staging": StageSettings(throttle_rate=50, throttle_burst=100, reserved_concurrency=20),
     "prod": StageSettings(
-        throttle_rate=200, throttle_burst=400, reserved_concurrency=100, provisioned_concurrency=2
+        throttle_rate=200, throttle_burst=400, reserved_concurrency=100, snap_start=True
     ),
 }
 

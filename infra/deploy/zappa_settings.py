@@ -95,6 +95,12 @@ def derive(
         settings["lambda_concurrency"] = limits.reserved_concurrency
     if limits.provisioned_concurrency is not None:
         settings["provisioned_concurrency"] = limits.provisioned_concurrency
+    if limits.snap_start:
+        # Zappa points API Gateway at its `snapstart` alias of each published version, and
+        # builds the app while the module loads, so the snapshot holds a ready app rather
+        # than only Zappa's handler. Nothing unique or secret is made at load (ADR 0015).
+        settings["snap_start"] = "PublishedVersions"
+        environment["INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT"] = "true"
     if not touch:
         settings["touch"] = False
     return settings

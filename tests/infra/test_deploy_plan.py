@@ -240,11 +240,11 @@ def test_destroy_dry_run_goes_in_reverse_and_names_what_it_keeps() -> None:
 
 
 @pytest.mark.parametrize(
-    ("stage", "reserved", "provisioned"),
-    [("dev", None, None), ("staging", 20, None), ("prod", 100, 2)],
+    ("stage", "reserved", "snap_start"),
+    [("dev", None, None), ("staging", 20, None), ("prod", 100, "PublishedVersions")],
 )
 def test_zappa_settings_carry_the_stage_concurrency_and_the_stack_values(
-    stage: str, reserved: int | None, provisioned: int | None
+    stage: str, reserved: int | None, snap_start: str | None
 ) -> None:
     names = {*zappa_settings.ENVIRONMENT.values(), "api-role-arn", "artifacts-bucket"}
     exported = {name: f"<{name}>" for name in {*names, "kms-key-arn"}}
@@ -252,7 +252,9 @@ def test_zappa_settings_carry_the_stage_concurrency_and_the_stack_values(
     settings = zappa_settings.derive(stage, "eu-west-1", exported, stacks.tags(stage))
 
     assert settings.get("lambda_concurrency") == reserved
-    assert settings.get("provisioned_concurrency") == provisioned
+    assert settings.get("snap_start") == snap_start
+    # Lambda refuses SnapStart and provisioned concurrency on one function.
+    assert settings.get("provisioned_concurrency") is None
     assert settings["role_arn"] == "<api-role-arn>"
     assert settings["aws_kms_key_arn"] == "<kms-key-arn>"
     assert settings["aws_region"] == "eu-west-1"
@@ -260,6 +262,8 @@ def test_zappa_settings_carry_the_stage_concurrency_and_the_stack_values(
     assert variables["CURSOR_SECRET_ARN"] == "<cursor-secret-arn>"
     assert variables["RATE_LIMITS_TABLE"] == "<rate-limits-table>"
     assert variables["REQUIRE_EMAIL_VERIFICATION"] == "true"
+    # With SnapStart the app is built before the snapshot, not on the first request.
+    assert ("INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT" in variables) == (snap_start is not None)
     assert variables["STAGE"] == stage
     assert "CURSOR_SECRET" not in variables  # the key itself never reaches Lambda's settings
     assert settings["tags"]["Environment"] == stage
