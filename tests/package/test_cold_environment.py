@@ -71,3 +71,35 @@ def test_a_missing_setting_fails_the_request_that_needs_it_not_the_import(
     ]
     assert errors, unconfigured_process.output()[-2000:]
     assert errors[0]["problem"] == "COGNITO_USER_POOL_ID is not set"
+
+
+def test_the_snapstart_import_builds_the_app_without_reaching_aws(
+    task_root: Path,
+    sdk_dir: Path,
+    stage_environment: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """Prod's SnapStart snapshot is taken after the import; it must need no AWS call.
+
+    The deploy sets Zappa's INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT for SnapStart stages
+    (infra/deploy/zappa_settings.py): the name is read from the packaged handler, so a Zappa
+    upgrade that renames it fails here rather than silently snapshotting an unbuilt app.
+    """
+    assert (
+        'os.environ.get("INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT")'
+        in (task_root / "handler.py").read_text()
+    )
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    environment = {
+        **stage_environment,
+        "INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true",
+        "AWS_ACCESS_KEY_ID": "unused",
+        "AWS_SECRET_ACCESS_KEY": "unused",
+        "AWS_ENDPOINT_URL_DYNAMODB": nowhere,
+        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": nowhere,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": nowhere,
+    }
+    with LambdaProcess(task_root, sdk_dir, environment, tmp_path / "handler.log") as process:
+        response = call(process, "GET", "/openapi.json")
+
+    assert response["statusCode"] == 200
