@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from setuptools.config.pyprojecttoml import read_configuration
 
 from api.app import create_app
 from api.config import Settings
@@ -88,10 +89,9 @@ def test_pyproject_takes_the_version_from_api_version() -> None:
 
 
 def test_setuptools_resolves_that_version() -> None:
-    pyprojecttoml = pytest.importorskip("setuptools.config.pyprojecttoml")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # setuptools 65 calls [tool.setuptools] "beta"
-        config = pyprojecttoml.read_configuration(ROOT / "pyproject.toml", expand=True)
+        warnings.simplefilter("ignore")  # older setuptools call [tool.setuptools] "beta"
+        config = read_configuration(ROOT / "pyproject.toml", expand=True)
     assert config["project"]["version"] == __version__
 
 
