@@ -15,6 +15,15 @@ POINTER_NAME = "pointer.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def is_data_file(name: str) -> bool:
+    """Whether a file in a partition folder is table data, as Athena and Hive decide it.
+
+    Both skip names starting with `_` or `.` (markers, pointers, our mirror's source note) and
+    read every other file whatever its suffix: Athena's CTAS writes files with no `.parquet`.
+    """
+    return not name.startswith(("_", "."))
+
+
 def run_key(run_id: str) -> str:
     """An Airflow run id spelled so it is safe in an S3 key and a Hive path (no `:` or `+`)."""
     return _UNSAFE.sub("-", run_id).strip("-")

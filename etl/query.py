@@ -12,27 +12,67 @@ casting a timestamp to a date gives the same day as Athena.
 
 import argparse
 import csv
+import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
 
 import duckdb
 
+from etl.lake_layout import POINTER_NAME, is_data_file
 from etl.schemas import LATEST_TABLES, PARTITION_KEYS, TABLES
 
 DEFAULT_LAKE_ROOT = ".local/lake"
+_PARTITION = re.compile(r"/year=[^/]+/month=[^/]+/day=[^/]+/")
 
 
-def _has_files(lake_root: str, table: str) -> bool:
-    # An S3 root is not listed here: DuckDB resolves it (with its httpfs extension) at query time.
-    return lake_root.startswith("s3://") or any(Path(lake_root, table).glob("*/*/*/*.parquet"))
+def _data_files(connection: duckdb.DuckDBPyConnection, pattern: str) -> list[str]:
+    rows = connection.execute("SELECT file FROM glob(?) ORDER BY file", [pattern]).fetchall()
+    return [file for (file,) in rows if is_data_file(file.rsplit("/", 1)[-1])]
 
 
-def _newest_partition(connection: duckdb.DuckDBPyConnection, files: str) -> str:
-    """The folder of the newest `year=/month=/day=` partition among `files` (a glob)."""
-    (newest,) = connection.execute("SELECT max(file) FROM glob(?)", [files]).fetchone() or (None,)
-    return str(newest).rsplit("/", 1)[0]
+def partition_files(connection: duckdb.DuckDBPyConnection, lake_root: str, table: str) -> list[str]:
+    """Every data file of each published partition of `table`: what Athena would read.
+
+    Two layouts. A copy of the lake bucket (or the bucket itself) keeps one `run=` folder per
+    attempt in each partition, and `_published/…/pointer.json` names the folder the catalog
+    serves: only that one is read. `make transform` and the local mirror write the served files
+    straight into each `year=/month=/day=` folder.
+    """
+    root = f"{lake_root.rstrip('/')}/{table}"
+    pointers = [
+        file
+        for (file,) in connection.execute(
+            "SELECT file FROM glob(?) ORDER BY file", [f"{root}/_published/*/*/*/{POINTER_NAME}"]
+        ).fetchall()
+    ]
+    if not pointers:
+        return _data_files(connection, f"{root}/year=*/month=*/day=*/*")
+    files: list[str] = []
+    for (content,) in connection.execute(
+        "SELECT content FROM read_text(?) ORDER BY filename", [pointers]
+    ).fetchall():
+        # The pointer names the bucket's folder; the same path under this root is its copy.
+        served = json.loads(content)["location"].split(f"/{table}/", 1)[1]
+        files += _data_files(connection, f"{root}/{served.rstrip('/')}/*")
+    return files
+
+
+def _newest_partition(files: list[str]) -> list[str]:
+    """The files of the newest `year=/month=/day=` partition among `files`."""
+
+    def day(file: str) -> str:
+        match = _PARTITION.search(file)
+        return match[0] if match else ""
+
+    newest = max(map(day, files))
+    return [file for file in files if day(file) == newest]
+
+
+def _sql_list(files: list[str]) -> str:
+    return "[" + ", ".join("'" + file.replace("'", "''") + "'" for file in files) + "]"
 
 
 def connect_lake(lake_root: str) -> duckdb.DuckDBPyConnection:
@@ -41,19 +81,23 @@ def connect_lake(lake_root: str) -> duckdb.DuckDBPyConnection:
     connection.execute("SET TimeZone = 'UTC'")
     hive_types = ", ".join(f"'{name}': 'VARCHAR'" for name, _ in PARTITION_KEYS)
     latest_of = {table: latest for latest, table in LATEST_TABLES.items()}
+    keys = [name for name, _ in PARTITION_KEYS]
     for table in TABLES:
-        if not _has_files(lake_root, table):
+        files = partition_files(connection, lake_root, table)
+        if not files:
             continue
-        files = f"{lake_root.rstrip('/')}/{table}/*/*/*/*.parquet"
+        # A `run=` folder reads as one more Hive key, which Athena's table does not have; the
+        # partition keys come last, in Glue's order, whatever order DuckDB found them in.
+        hidden = [*keys, "run"] if "/run=" in files[0] else keys
         # Names from TABLES; the paths are ours.
         connection.execute(
-            f"CREATE VIEW {table} AS SELECT * FROM read_parquet("  # noqa: S608
-            f"'{files}', hive_partitioning = true, hive_types = {{{hive_types}}})"
+            f"CREATE VIEW {table} AS SELECT * EXCLUDE ({', '.join(hidden)}), "  # noqa: S608
+            f"{', '.join(keys)} FROM read_parquet({_sql_list(files)}, "
+            f"hive_partitioning = true, hive_types = {{{hive_types}}})"
         )
-        newest = _newest_partition(connection, files)
         connection.execute(
             f"CREATE VIEW {latest_of[table]} AS SELECT * FROM read_parquet("  # noqa: S608
-            f"'{newest}/*.parquet', hive_partitioning = false)"
+            f"{_sql_list(_newest_partition(files))}, hive_partitioning = false)"
         )
     return connection
 

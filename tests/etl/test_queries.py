@@ -5,6 +5,7 @@ import glob
 import io
 import json
 import re
+import shutil
 import statistics
 from collections import Counter
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import sqlglot
 from sqlglot import exp
 
 from etl.dynamodb_export import find_export_files
+from etl.lake_layout import POINTER_NAME
 from etl.query import connect_lake, main
 from etl.schemas import LATEST_TABLES, TABLES
 from etl.synthetic import SyntheticTask, to_dynamodb_item, write_export
@@ -164,10 +166,10 @@ def partitions_read(lake: Path, sql: str, tmp_path: Path) -> set[str]:
     connection.execute("PRAGMA disable_profiling")
 
     def scanned(operator: dict[str, Any]) -> list[str]:
-        # A scan names its files or their glob; a plan may scan one file twice (late
-        # materialization), so what counts is the set of partition folders.
+        # A scan names the files it read, comma-separated, or their glob; a plan may scan one
+        # file twice (late materialization), so what counts is the set of partition folders.
         info = operator.get("extra_info", {})
-        own = [info["Filename(s)"]] if info.get("Function") == "READ_PARQUET" else []
+        own = info["Filename(s)"].split(", ") if info.get("Function") == "READ_PARQUET" else []
         return own + [name for child in operator.get("children", []) for name in scanned(child)]
 
     patterns = [name for op in json.loads(profile.read_text())["operator"] for name in scanned(op)]
@@ -263,3 +265,45 @@ def test_duckdb_only_sql_is_caught(duckdb_only: str) -> None:
     except sqlglot.errors.ParseError:
         return
     assert problems
+
+
+def _count(lake: Path, table: str) -> int:
+    sql = f"SELECT count(*) FROM {table}"  # noqa: S608 - names from etl.schemas
+    (rows,) = connect_lake(str(lake)).execute(sql).fetchone() or (0,)
+    return int(rows)
+
+
+def test_data_files_are_read_whatever_their_suffix(two_day_lake: Path, tmp_path: Path) -> None:
+    """Athena's CTAS names files without `.parquet`; names starting `_` or `.` are not data."""
+    copy = tmp_path / "ctas-lake"
+    shutil.copytree(two_day_lake, copy)
+    for file in copy.glob("*/*/*/*/*.parquet"):
+        file.rename(file.with_name("20261125_120000_00001_abcde_" + file.stem))
+        (file.parent / "_SUCCESS").write_text("")
+        (file.parent / ".published-from").write_text("s3://lake/somewhere/")
+
+    assert _count(copy, "tasks") == _count(two_day_lake, "tasks")
+    assert _count(copy, "tasks_latest") == _count(two_day_lake, "tasks_latest")
+
+
+def test_a_copy_of_the_bucket_reads_only_the_run_each_pointer_serves(
+    two_day_lake: Path, tmp_path: Path
+) -> None:
+    """The bucket keeps every attempt's `run=` folder; `_published/…/pointer.json` names one."""
+    bucket = tmp_path / "bucket-copy"
+    for day in ("24", "25"):
+        partition = f"year=2026/month=11/day={day}"
+        served, stale = f"{partition}/run=b.try2", f"{partition}/run=a.try1"
+        shutil.copytree(two_day_lake / "tasks" / partition, bucket / "tasks" / served)
+        shutil.copytree(two_day_lake / "tasks" / partition, bucket / "tasks" / stale)
+        pointer = bucket / "tasks" / "_published" / partition / POINTER_NAME
+        pointer.parent.mkdir(parents=True)
+        pointer.write_text(json.dumps({"location": f"s3://lake/silver/tasks/{served}/"}))
+
+    connection = connect_lake(str(bucket))
+    columns = [row[0] for row in connection.execute("DESCRIBE tasks").fetchall()]
+
+    assert _count(bucket, "tasks") == _count(two_day_lake, "tasks")
+    assert _count(bucket, "tasks_latest") == _count(two_day_lake, "tasks_latest")
+    assert columns[-3:] == ["year", "month", "day"]
+    assert "run" not in columns
