@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 
 import pyarrow.parquet as pq
 
+from etl.lake_layout import is_data_file
+
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
     from mypy_boto3_s3 import S3Client
@@ -86,7 +88,11 @@ def mirror_published(
                     _download_folder(s3, location, staged)
                     (staged / SOURCE_MARKER).write_text(location)
                     _swap_in(staged, target)
-            rows = sum(pq.read_metadata(path).num_rows for path in target.glob("*.parquet"))
+            rows = sum(
+                pq.read_metadata(path).num_rows
+                for path in target.iterdir()
+                if path.is_file() and is_data_file(path.name)
+            )
             mirrored.append(MirroredPartition(table, values, location, rows, target))
     _remove_unpublished(lake_root, {partition.folder for partition in mirrored})
     return mirrored

@@ -13,14 +13,14 @@ from tests.dags.local_stack import LAKE_BUCKET, LocalStack
 DAY = date(2026, 9, 1)
 
 
-def _published_run(stack: LocalStack, run: str, rows: int, day: date = DAY) -> None:
+def _published_run(
+    stack: LocalStack, run: str, rows: int, day: date = DAY, name: str = "part-00000.parquet"
+) -> None:
     s3 = stack.client("s3")
     prefix = f"silver/tasks/year={day:%Y}/month={day:%m}/day={day:%d}/run={run}/"
     sink = pa.BufferOutputStream()
     pq.write_table(pa.table({"task_id": [f"t{i}" for i in range(rows)]}), sink)
-    s3.put_object(
-        Bucket=LAKE_BUCKET, Key=f"{prefix}part-00000.parquet", Body=sink.getvalue().to_pybytes()
-    )
+    s3.put_object(Bucket=LAKE_BUCKET, Key=f"{prefix}{name}", Body=sink.getvalue().to_pybytes())
     location = f"s3://{LAKE_BUCKET}/{prefix}"
     publish_partitions(
         stack.client("glue"),
@@ -49,6 +49,18 @@ def test_mirror_follows_the_partition_to_its_latest_run(
     assert day.rows == 5
     assert (day.folder / SOURCE_MARKER).read_text().endswith("run=mirror-b/")
     assert list(tmp_path.glob(".mirror-*")) == []
+
+
+def test_mirror_counts_ctas_files_that_have_no_parquet_suffix(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    s3, glue = local_stack.client("s3"), local_stack.client("glue")
+    _published_run(local_stack, "mirror-ctas", rows=4, name="20260901_010203_00007_abcde_x")
+
+    mirrored = mirror_published(s3, glue, local_stack.database, tmp_path)
+
+    day = next(p for p in mirrored if p.table == "tasks" and p.values == ["2026", "09", "01"])
+    assert day.rows == 4
 
 
 def test_mirror_removes_only_its_own_copies_of_unpublished_partitions(
