@@ -153,6 +153,21 @@ class Stage:
             for statement in policy["PolicyDocument"]["Statement"]
         ]
 
+    def bucket_policy(self, bucket: str) -> list[dict[str, Any]]:
+        """The statements of the bucket policy on the bucket named `bucket`, resolved."""
+        for stack, template in self.stacks.items():
+            for resource in template["Resources"].values():
+                props = resource.get("Properties", {})
+                if (
+                    resource["Type"] == "AWS::S3::BucketPolicy"
+                    and self.resolve(props["Bucket"], stack) == bucket
+                ):
+                    statements: list[dict[str, Any]] = self.resolve(props["PolicyDocument"], stack)[
+                        "Statement"
+                    ]
+                    return statements
+        raise AssertionError(f"no bucket policy on {bucket}")
+
     def property(self, stack: str, logical: str, *path: str) -> Any:
         node = self.stacks[stack]["Resources"][logical]["Properties"]
         for step in path:

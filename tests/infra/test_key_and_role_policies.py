@@ -287,6 +287,7 @@ CATALOG = f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog"
 DATABASE_ARN = f"arn:aws:glue:{REGION}:{ACCOUNT}:database/{DATABASE}"
 LOG_GROUP = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group"
 DAY = "year=2026/month=11/day=30"
+TLS = {"aws:SecureTransport": "true"}  # every SDK call goes over HTTPS
 
 
 def glue(action: str, table: str | None = None) -> list[tuple[str, str]]:
@@ -560,13 +561,22 @@ CALLS = [
 )
 def test_each_role_allows_the_calls_its_component_makes(call: Call, grant: tuple[str, str]) -> None:
     action, resource = grant
+    request = Request(call.principal, action, resource, {**call.context, **TLS})
 
-    assert (
-        decide(
-            ROLE_POLICIES[call.principal], Request(call.principal, action, resource, call.context)
-        )
-        == "Allow"
-    )
+    assert decide(ROLE_POLICIES[call.principal], request) == "Allow"
+    if resource.startswith("arn:aws:s3:::"):  # and the bucket's own policy denies nothing of it
+        bucket = resource.removeprefix("arn:aws:s3:::").split("/")[0]
+        assert decide(STAGE.bucket_policy(bucket), request) != "ExplicitDeny"
+
+
+def test_a_bucket_policy_denies_the_same_call_over_plain_http() -> None:
+    key = f"silver/tasks/{DAY}/run=x/part-0.parquet"
+    request = Request(MWAA, "s3:PutObject", f"arn:aws:s3:::{LAKE}/{key}", TLS)
+    plain = Request(MWAA, "s3:PutObject", request.resource, {"aws:SecureTransport": "false"})
+
+    assert decide(ROLE_POLICIES[MWAA], request) == "Allow"
+    assert decide(STAGE.bucket_policy(LAKE), request) == "ImplicitDeny"  # the role's call
+    assert decide(STAGE.bucket_policy(LAKE), plain) == "ExplicitDeny"
 
 
 @pytest.mark.parametrize(
