@@ -45,8 +45,9 @@ SETTINGS_DEFAULTS = {
     "export_mode": "native",
     # pyarrow | athena | auto (by the export's item count, etl/engine_choice.py).
     "transform_engine": "auto",
-    # Its result location and bytes-scanned cutoff are the workgroup's (infra/analytics.yaml).
-    "athena_workgroup": "tasklake-dev",
+    # The DAG's own workgroup, which lets a CTAS name its output folder; its result location and
+    # bytes-scanned cutoff apply (infra/analytics.yaml, EtlAthenaWorkGroup).
+    "athena_workgroup": "tasklake-dev-etl",
     # A JSON-lines file that also keeps each run's metrics; set locally, where moto forgets them.
     "metrics_log": "",
 }

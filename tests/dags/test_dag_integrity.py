@@ -85,7 +85,7 @@ def test_athena_queries_wait_in_the_triggerer_in_the_stage_workgroup(dag) -> Non
         operator = dag.get_task(task_id)
         assert operator.deferrable, task_id
         assert operator.workgroup == "{{ setting('athena_workgroup') }}", task_id
-        assert operator.output_location is None, task_id  # the workgroup's, which it enforces
+        assert operator.output_location is None, task_id  # the workgroup's
 
 
 def test_the_triggerer_can_open_the_async_athena_client(monkeypatch) -> None:  # type: ignore[no-untyped-def]

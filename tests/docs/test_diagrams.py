@@ -154,7 +154,8 @@ DIAGRAM_RESOURCES: dict[str, InStack | ByZappa | NotAws] = {
     ),
     "AthenaWorkGroup": InStack(
         "analytics",
-        {"AthenaWorkGroup": "AWS::Athena::WorkGroup"}
+        # The analysts' workgroup and the DAG's (EtlAthenaWorkGroup), drawn as one node.
+        _same_type("AWS::Athena::WorkGroup", "AthenaWorkGroup", "EtlAthenaWorkGroup")
         | _same_type(
             "AWS::Athena::NamedQuery",
             "CompletionRatePerDayQuery",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.infra.metric_math import evaluate_expression, parse_expression
+from tests.infra.metric_math import evaluate_series, parse_expression
 from tests.infra.monitoring_template import Alarm, MetricRef, Query
 
 
@@ -242,15 +242,17 @@ def query_values(
         for other in alarm.queries
         if other.id != query.id
     }
-    tree = parse_expression(query.expression)
-    return [
-        evaluate_expression(tree, {name: series[index] for name, series in inputs.items()})
-        for index in range(len(ends))
-    ]
+    starts = [(end - timedelta(seconds=alarm.period)).timestamp() for end in ends]
+    return evaluate_series(parse_expression(query.expression), inputs, starts)
 
 
-def alarm_state(alarm: Alarm, points: list[Datapoint], now: datetime) -> str:
-    """ALARM, OK or INSUFFICIENT_DATA for the alarm's last EvaluationPeriods periods at `now`."""
+def alarm_state(
+    alarm: Alarm, points: list[Datapoint], now: datetime, previous: str = "INSUFFICIENT_DATA"
+) -> str:
+    """ALARM, OK or INSUFFICIENT_DATA for the alarm's last EvaluationPeriods periods at `now`.
+
+    `previous` is the state before this evaluation (a new alarm's is INSUFFICIENT_DATA): with
+    TreatMissingData `ignore`, a range without any datapoint keeps it."""
     ends = [
         now - timedelta(seconds=alarm.period * back)
         for back in reversed(range(alarm.evaluation_periods))
@@ -263,5 +265,5 @@ def alarm_state(alarm: Alarm, points: list[Datapoint], now: datetime) -> str:
         verdicts = [missing_breaches if verdict is None else verdict for verdict in verdicts]
     present = [verdict for verdict in verdicts if verdict is not None]
     if not present:
-        return "INSUFFICIENT_DATA"  # `missing`; `ignore` would keep the previous state
+        return previous if alarm.treat_missing_data == "ignore" else "INSUFFICIENT_DATA"
     return "ALARM" if sum(present) >= alarm.datapoints_to_alarm else "OK"

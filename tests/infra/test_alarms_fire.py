@@ -195,14 +195,52 @@ def test_the_freshness_alarm_fires_on_a_30_hour_old_partition_not_a_2_hour_old_o
     assert alarm_state(alarm, fresh, fresh_at + timedelta(minutes=5)) == "OK"
 
 
-def test_silence_and_an_empty_lake_count_as_stale() -> None:
-    alarm = stage_alarm("EtlDataFreshnessAlarm")
-    later = REPORTED_AT + timedelta(minutes=5)
+def states_every_hour(
+    alarm: Alarm, points: list[Datapoint], since: datetime, hours: int
+) -> list[str]:
+    """The alarm's state at each hour from `since` on, each evaluation starting from the last."""
+    state, states = "INSUFFICIENT_DATA", []
+    for hour in range(hours + 1):
+        state = alarm_state(alarm, points, since + timedelta(hours=hour, minutes=5), state)
+        states.append(state)
+    return states
 
+
+def test_a_new_stack_without_any_run_stays_quiet() -> None:
+    """A new alarm starts in INSUFFICIENT_DATA, which notifies no one; with no report it stays
+    there for good (a stage deployed and never run, or runs that found an empty lake)."""
+    alarm = stage_alarm("EtlDataFreshnessAlarm")
     nothing_published = run_report(succeeded=False, newest_day=None)
 
-    assert alarm_state(alarm, [], later) == "ALARM"  # TreatMissingData: breaching
-    assert alarm_state(alarm, nothing_published, later) == "ALARM"
+    assert set(states_every_hour(alarm, [], REPORTED_AT, 24 * 7)) == {"INSUFFICIENT_DATA"}
+    assert set(states_every_hour(alarm, nothing_published, REPORTED_AT, 24 * 7)) == {
+        "INSUFFICIENT_DATA"
+    }
+
+
+def test_a_pipeline_that_ran_once_then_stopped_alarms_and_stays_in_alarm() -> None:
+    alarm = stage_alarm("EtlDataFreshnessAlarm")
+    # At 06:00 on the 30th the newest day (the 29th) ended 6 h earlier: it turns 26 h old at
+    # 02:00 on the 1st, 20 h after the report. Ages count in whole periods from the report's,
+    # so the alarm sees it in the next hour.
+    once = run_report(succeeded=True, newest_day=date(2026, 11, 29))
+
+    states = states_every_hour(alarm, once, REPORTED_AT, 24 * 7)
+
+    assert set(states[:21]) == {"OK"}
+    assert set(states[21:]) == {"ALARM"}  # also once the report has left the 27-hour range
+
+
+def test_the_next_fresh_run_clears_the_alarm_of_a_stopped_pipeline() -> None:
+    alarm = stage_alarm("EtlDataFreshnessAlarm")
+    once = run_report(succeeded=True, newest_day=date(2026, 11, 29))
+    resumed_at = REPORTED_AT + timedelta(days=3)
+    resumed = run_report(succeeded=True, newest_day=date(2026, 12, 2), at=resumed_at)
+
+    states = states_every_hour(alarm, once + resumed, REPORTED_AT, 24 * 3 + 12)
+
+    assert states[24 * 3 - 1] == "ALARM"
+    assert set(states[24 * 3 :]) == {"OK"}  # from the resumed run's report on
 
 
 # --- the Metrics Insights subset the evaluator knows ---

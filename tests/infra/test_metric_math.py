@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.infra.metric_math import evaluate_expression, parse_expression
+from tests.infra.metric_math import evaluate_expression, evaluate_series, parse_expression
 from tests.infra.monitoring_template import alarms
 
 
@@ -45,8 +45,36 @@ def test_missing_inputs_and_division_by_zero_give_no_datapoint() -> None:
 
 
 @pytest.mark.parametrize(
-    "expression", ["__import__('os')", "FILL(m, 0)", "1 +", "(1", "m m", "1 ; 2"]
+    "expression",
+    ["__import__('os')", "FILL(m, LINEAR)", "RUNNING_SUM(m)", "1 +", "(1", "m m", "1 ; 2"],
 )
 def test_anything_outside_the_grammar_is_refused(expression: str) -> None:
     with pytest.raises(SyntaxError):
         value(expression, m=1)
+
+
+def series(
+    expression: str, starts: list[float], **metrics: list[float | None]
+) -> list[float | None]:
+    return evaluate_series(parse_expression(expression), metrics, starts)
+
+
+def test_fill_fills_gaps_with_a_value_or_the_last_one_but_not_before_the_first() -> None:
+    m = [None, 5.0, None, None, 7.0, None]
+    starts = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+    assert series("FILL(m, 0)", starts, m=m) == [0.0, 5.0, 0.0, 0.0, 7.0, 0.0]
+    assert series("FILL(m, REPEAT)", starts, m=m) == [None, 5.0, 5.0, 5.0, 7.0, 7.0]
+
+
+def test_fill_leaves_a_series_without_any_value_missing() -> None:
+    assert series("FILL(m, 0)", [0.0, 1.0], m=[None, None]) == [None, None]
+    assert series("FILL(m, REPEAT)", [0.0, 1.0], m=[None, None]) == [None, None]
+
+
+def test_epoch_is_the_start_of_each_period_that_has_a_value() -> None:
+    assert series("EPOCH(m)", [3600.0, 7200.0, 10800.0], m=[1.0, None, 2.0]) == [
+        3600.0,
+        None,
+        10800.0,
+    ]

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from etl.athena_transform import BRONZE_TABLE_PREFIX, OUTPUT_TABLE_SUFFIX
+from etl.athena_transform import BRONZE_TABLE_PREFIX, OUTPUT_TABLE_SUFFIX, create_table_as
 from etl.lake_layout import BRONZE_ROOT, bronze_attempt_prefix
 from etl.schemas import LATEST_TABLES, TABLES
 from infra.local.analytics_catalog import Tag, load_template
@@ -69,8 +69,10 @@ ATHENA_HOOK_CALLS = {
     "get_state_change_reason": "athena:GetQueryExecution",
 }
 # What Athena calls as the caller for our statements: the per-attempt tables' DDL (CREATE
-# EXTERNAL TABLE, CTAS, DROP; GetTable is read from etl), and the workgroup's result location.
+# EXTERNAL TABLE, CTAS, DROP; GetTable is read from etl), the database it resolves each statement
+# in, and the workgroup's result location.
 ATHENA_AS_CALLER = {"glue:CreateTable", "glue:DeleteTable"}
+ATHENA_READS_THE_DATABASE = {"glue:GetDatabase", "glue:GetDatabases"}
 ATHENA_RESULTS = {
     "s3:GetBucketLocation",
     "s3:ListBucket",
@@ -217,7 +219,7 @@ def test_role_grants_exactly_the_aws_calls_the_dag_makes(statements: list[dict[s
     called = actions_called_by_etl(_etl_modules_of_dag()) | EXPORT_WRITES
     athena = athena_actions_of_dag()
     assert athena, "the DAG runs no Athena query: drop the Athena grants and lists here"
-    called |= athena | ATHENA_AS_CALLER | ATHENA_RESULTS
+    called |= athena | ATHENA_AS_CALLER | ATHENA_READS_THE_DATABASE | ATHENA_RESULTS
     # PutMetricData sits in MWAA's policy: one grant serves MWAA's metrics and the DAG's.
     metrics = granted(_allowed({"mwaa-environment"}), ("cloudwatch:",))
 
@@ -263,12 +265,67 @@ def test_role_lists_only_the_lake_prefixes_the_dag_writes(
     assert {prefix.removesuffix("*") for prefix in prefixes} == written_prefixes()
 
 
-def test_athena_runs_only_in_the_stage_workgroup(statements: list[dict[str, Any]]) -> None:
+def _workgroups() -> dict[str, dict[str, Any]]:
+    """The analytics stack's workgroups by the name of the export that carries their name."""
+    analytics = load_template(ROOT / "infra" / "analytics.yaml")
+    exported = {
+        output["Value"].value: output["Export"]["Name"].value
+        for output in analytics["Outputs"].values()
+        if isinstance(output["Value"], Tag) and output["Value"].name == "Ref"
+    }
+    return {
+        exported[logical_id]: resource["Properties"]
+        for logical_id, resource in analytics["Resources"].items()
+        if resource["Type"] == "AWS::Athena::WorkGroup"
+    }
+
+
+def _dag_workgroup_export() -> str:
+    """The export the Airflow Variable tasklake_athena_workgroup is set from."""
+    variable = load_template(ROOT / "infra" / "orchestration.yaml")["Resources"][
+        "AthenaWorkgroupVariable"
+    ]
+    value = variable["Properties"]["Value"]
+    assert isinstance(value, Tag), value
+    assert value.name == "ImportValue", value
+    export: str = value.value["Fn::Sub"]
+    return export
+
+
+def test_the_dag_queries_in_a_workgroup_that_lets_a_ctas_name_its_location() -> None:
+    """Athena refuses a CTAS with external_location (etl.athena_transform sets it) in a workgroup
+    that enforces its configuration; the analysts' workgroup keeps enforcing."""
+    workgroups = _workgroups()
+    dag = workgroups[_dag_workgroup_export()]["WorkGroupConfiguration"]
+    analysts = workgroups["${Project}-${Environment}-athena-workgroup"]["WorkGroupConfiguration"]
+
+    assert "external_location" in create_table_as(
+        "db",
+        "t_ctas_x",
+        table="tasks",
+        snapshot_date=date(2026, 11, 30),
+        bronze="b",
+        location="s3://l/",
+    )
+    assert dag["EnforceWorkGroupConfiguration"] is False
+    assert analysts["EnforceWorkGroupConfiguration"] is True
+    # What the DAG does not send comes from its workgroup: the results, the key, the cutoff.
+    assert dag["ResultConfiguration"]["EncryptionConfiguration"]["EncryptionOption"] == "SSE_KMS"
+    assert dag["BytesScannedCutoffPerQuery"] == analysts["BytesScannedCutoffPerQuery"]
+    assert (
+        dag["ResultConfiguration"]["OutputLocation"]
+        != analysts["ResultConfiguration"]["OutputLocation"]
+    )
+
+
+def test_athena_runs_only_in_the_dags_workgroup(statements: list[dict[str, Any]]) -> None:
     athena = [s for s in statements if granted([s], ("athena:",))]
+    (resource,) = (r for s in athena for r in _listed(s["Resource"]))
 
     assert [_resources(s) for s in athena] == [
         ["arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${WorkGroup}"]
     ]
+    assert resource.value[1]["WorkGroup"].value == {"Fn::Sub": _dag_workgroup_export()}
 
 
 def test_only_the_attempt_tables_can_be_created_or_dropped(
@@ -295,8 +352,12 @@ def test_athena_results_are_read_and_written_only_in_the_result_location(
         for action in _listed(statement["Action"])
     }
 
+    location = _workgroups()[_dag_workgroup_export()]["WorkGroupConfiguration"][
+        "ResultConfiguration"
+    ]["OutputLocation"].value
+    (prefix,) = re.findall(r"^s3://\$\{AthenaResultsBucket\}/(.+/)$", location)
     bucket = "arn:${AWS::Partition}:s3:::${Results}"
     on_bucket = {"s3:GetBucketLocation", "s3:ListBucket"}
     assert results == {(action, bucket) for action in on_bucket} | {
-        (action, f"{bucket}/results/*") for action in ATHENA_RESULTS - on_bucket
+        (action, f"{bucket}/{prefix}*") for action in ATHENA_RESULTS - on_bucket
     }
