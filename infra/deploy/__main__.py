@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from infra.deploy import plan, preflight, requirements, stacks
+from infra.deploy import blockers, plan, preflight, requirements, stacks
 from infra.deploy.buckets import empty_bucket
 from infra.deploy.outputs import CommandFailed
 from infra.deploy.run import StepFailed, print_plan, run_plan
@@ -17,6 +17,9 @@ DESCRIPTION = """\
 Deploy (or destroy) one stage of tasklake, step by step. Each step is one command you could
 run by hand, printed before it runs:
 
+  0. a check that nothing is in the way: a stack a failed first create left in
+     ROLLBACK_COMPLETE (--force deletes it), or data an earlier destroy kept under a name
+     a stack would create (refused, with the commands that remove it)
   1. aws cloudformation deploy, one stack at a time, in dependency order:
      keys, data, identity, analytics, network, orchestration, api, monitoring
      (a re-run reports "No changes to deploy" per stack)
@@ -66,6 +69,19 @@ def _parser() -> argparse.ArgumentParser:
         help="e-mail the alarms here (default: $ALARM_EMAIL)",
     )
     destroy.add_argument("--force", action="store_true", help="do not ask for confirmation")
+    deploy.add_argument(
+        "--force",
+        action="store_true",
+        help="delete a stack a failed first create left in ROLLBACK_COMPLETE, then go on",
+    )
+    check = stage_command(
+        "check-stage",
+        "refuse, with the commands that fix it, a stack in ROLLBACK_COMPLETE (--force deletes "
+        "it) or data an earlier destroy kept under a name the deploy would create",
+    )
+    check.add_argument("--account", required=True, help="the account id (bucket names)")
+    check.add_argument("--templates", type=Path, default=stacks.ROOT / "infra")
+    check.add_argument("--force", action="store_true", help="delete ROLLBACK_COMPLETE stacks")
     settings = stage_command(
         "zappa-settings", "write build/zappa_settings.<stage>.json from the stacks"
     )
@@ -99,6 +115,7 @@ def _plan_command(args: argparse.Namespace) -> int:
         templates=args.templates,
         touch=not getattr(args, "no_touch", False),
         alarm_email=getattr(args, "alarm_email", None),
+        force=args.command == "deploy" and args.force,
     )
     build = plan.deploy_plan if args.command == "deploy" else plan.destroy_plan
     chosen = build(options)
@@ -118,7 +135,10 @@ def _tool_command(args: argparse.Namespace) -> int:
         print(requirements.copy_for_upload(args.source, args.destination))
         return 0
     region = preflight.check()
-    if args.command == "zappa-settings":
+    if args.command == "check-stage":
+        parts = list(stacks.PARTS)
+        blockers.check(args.stage, args.account, region, args.templates, parts, force=args.force)
+    elif args.command == "zappa-settings":
         path = stacks.ROOT / plan.zappa_settings_file(args.stage)
         print(write_from_stacks(args.stage, region, path, touch=not args.no_touch))
     else:
@@ -135,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     except preflight.PreflightError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except blockers.Blocked as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
     except StepFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return error.returncode

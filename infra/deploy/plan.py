@@ -33,6 +33,8 @@ class Options:
     alarm_email: str | None = None
     # The requirements MWAA installs; their content names the key they are uploaded to.
     requirements: Path = DAGS / "requirements.txt"
+    # Delete a stack its failed first create left in ROLLBACK_COMPLETE instead of stopping.
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,19 @@ def whoami() -> Step:
         "which account do these credentials reach?",
         _aws("sts", "get-caller-identity", "--query", "Account", "--output", "text"),
         captures="account",
+    )
+
+
+def check_stage(options: Options) -> Step:
+    """Before any stack: nothing a failed create or an earlier destroy left may be in the way."""
+    argv = [PYTHON, "-m", "infra.deploy", "check-stage", "--stage", options.stage]
+    if options.templates != ROOT / "infra":
+        argv += ["--templates", _relative(options.templates)]
+    if options.force:
+        argv.append("--force")
+    return Step(
+        "is anything in the way? (a stack rolled back on create, data an earlier destroy kept)",
+        (*_args(*argv), arg("--account"), arg(Captured("account"))),
     )
 
 
@@ -287,14 +302,13 @@ def deploy_function(options: Options) -> list[Step]:
 
 def deploy_plan(options: Options) -> Plan:
     stage, region = options.stage, options.region
-    steps = [whoami()]
+    steps = [whoami(), check_stage(options)]
     # Read once: the key uploaded and the key the orchestration stack is given must be one.
     key = requirements.s3_key(options.requirements)
     for part in stacks.PARTS:
         extra: dict[str, Part | Arg] = {}
         if part == "analytics":
-            # Bucket names are global; the account id keeps the stage's lake name ours.
-            extra["LakeBucketName"] = arg(f"{stacks.PROJECT}-{stage}-lake-", Captured("account"))
+            extra["LakeBucketName"] = arg(stacks.lake_bucket_name(stage, ""), Captured("account"))
         if part == "orchestration":
             extra["RequirementsS3Path"] = key
             extra["RequirementsS3ObjectVersion"] = Captured("requirements-version")

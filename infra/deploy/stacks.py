@@ -51,6 +51,11 @@ def export_name(stage: str, name: str) -> str:
     return f"{PROJECT}-{stage}-{name}"
 
 
+def lake_bucket_name(stage: str, account: str) -> str:
+    """Bucket names are global; the account id keeps the stage's lake name ours."""
+    return f"{PROJECT}-{stage}-lake-{account}"
+
+
 def template_path(part: str, templates: Path = ROOT / "infra") -> Path:
     return templates / f"{part}.yaml"
 

@@ -71,6 +71,16 @@ def deploy_steps() -> list[Step]:
     return plan.deploy_plan(plan.Options(stage="dev", region="eu-west-1")).steps
 
 
+@pytest.mark.parametrize("force", [False, True])
+def test_the_check_for_what_is_in_the_way_runs_before_the_first_stack(force: bool) -> None:
+    steps = plan.deploy_plan(plan.Options(stage="dev", force=force)).steps
+    check = next(s for s in steps if "check-stage" in s.command())
+
+    assert steps.index(check) < steps.index(stack_steps(steps)[0])
+    assert option(check, "--account") == ["<account>"]
+    assert ("--force" in check.command()) is force
+
+
 def test_stacks_deploy_in_the_contract_order_from_their_templates(deploy_steps: list[Step]) -> None:
     steps = stack_steps(deploy_steps)
     assert [option(s, "--stack-name")[0] for s in steps] == [
