@@ -21,6 +21,11 @@ MWAA_DAGS_FOLDER = PurePosixPath("/usr/local/airflow/dags")
 BUILD = PurePosixPath("build")
 ZAPPA = ".venv-package/bin/zappa"
 PYTHON = ".venv/bin/python"
+# What WAF answers while a stage Zappa just created is not visible to it yet.
+WAF_NOT_YET = "WAFUnavailableEntityException"
+# What API Gateway answers while a role created minutes ago has not reached it yet.
+ROLE_NOT_YET = "The role ARN does not have required permissions"
+API_LOGS = "api-gateway-logs-role-arn"
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,25 @@ def _function_exists(title: str, function: str) -> Step:
     )
 
 
+def let_api_gateway_log(options: Options) -> Step:
+    """The account-wide role API Gateway writes execution logs with (Zappa's stage logs INFO).
+
+    Set here, not by an AWS::ApiGateway::Account in the api stack: there it ran seconds after
+    the role's create and failed until IAM had propagated it; a step can be retried.
+    """
+    role = Export(stack_name(options.stage, "api"), stacks.export_name(options.stage, API_LOGS))
+    return Step(
+        "let API Gateway write the stage's logs with the api stack's role (account setting)",
+        _aws(
+            "apigateway",
+            "update-account",
+            "--patch-operations",
+            arg("op=replace,path=/cloudwatchRoleArn,value=", role),
+        ),
+        retry_on=(ROLE_NOT_YET,),
+    )
+
+
 def deploy_function(options: Options) -> list[Step]:
     """Zappa: `deploy` the first time, `update` after; then the WAF and throttling on its stage."""
     stage = options.stage
@@ -282,6 +306,7 @@ def deploy_function(options: Options) -> list[Step]:
                 "--resource-arn",
                 stage_arn,
             ),
+            retry_on=(WAF_NOT_YET,),
         ),
         Step(
             f"throttle the stage: {limits.throttle_rate:g}/s, bursts of {limits.throttle_burst}",
@@ -317,6 +342,8 @@ def deploy_plan(options: Options) -> Plan:
         if part == "monitoring":
             steps += deploy_function(options)
         steps.append(deploy_stack(options, part, extra))
+        if part == "api":
+            steps.append(let_api_gateway_log(options))
         if part == "analytics":
             steps += upload_to_mwaa(options, key)
     orchestration, monitoring = stack_name(stage, "orchestration"), stack_name(stage, "monitoring")

@@ -123,6 +123,10 @@ def api_values(moto_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
             "Type": "AWS::IAM::Role",
             "Properties": {"RoleName": "tasklake-dev-api", "AssumeRolePolicyDocument": trust},
         },
+        "ApiGatewayLogsRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"AssumeRolePolicyDocument": trust},
+        },
         "ArtifactsBucket": {
             "Type": "AWS::S3::Bucket",
             "Properties": {
@@ -136,6 +140,7 @@ def api_values(moto_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
         "cursor-secret-arn": secret,
         "web-acl-arn": acl,
         "artifacts-bucket": {"Ref": "ArtifactsBucket"},
+        "api-gateway-logs-role-arn": {"Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]},
     }
     return values, resources
 
@@ -328,6 +333,8 @@ def test_zappa_deployed_the_function_with_the_stacks_values(stage: Stage) -> Non
     limits = deployed["methodSettings"]["*/*"]
     assert (limits["throttlingRateLimit"], limits["throttlingBurstLimit"]) == (20.0, 40)
     assert deployed["webAclArn"] == exports["web-acl-arn"]
+    account = gateway.get_account()
+    assert account["cloudwatchRoleArn"] == exports["api-gateway-logs-role-arn"]
 
 
 def test_a_second_deploy_reports_no_changes(stage: Stage) -> None:
