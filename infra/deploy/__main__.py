@@ -22,7 +22,8 @@ run by hand, printed before it runs:
      a stack would create (refused, with the commands that remove it)
   1. aws cloudformation deploy, one stack at a time, in dependency order:
      keys, data, identity, analytics, network, orchestration, api, monitoring
-     (a re-run reports "No changes to deploy" per stack)
+     (a re-run reports "No changes to deploy" per stack); with --orchestration off
+     (dev's default) no network and orchestration stacks and no DAG upload
   2. after analytics: the DAG, etl/, requirements and constraints to the MWAA bucket
      (the requirements under a key named by their SHA-256: only an edit updates MWAA)
   3. after api: zappa deploy (first time) or zappa update, then the WAF web ACL and
@@ -70,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     destroy.add_argument("--force", action="store_true", help="do not ask for confirmation")
     deploy.add_argument(
+        "--orchestration",
+        choices=("on", "off"),
+        default=os.environ.get("ORCHESTRATION") or None,
+        help="deploy MWAA, its network and the DAG (default: $ORCHESTRATION, else the stage's: "
+        + ", ".join(f"{n} {'on' if s.orchestration else 'off'}" for n, s in stacks.STAGES.items())
+        + ")",
+    )
+    deploy.add_argument(
         "--force",
         action="store_true",
         help="delete a stack a failed first create left in ROLLBACK_COMPLETE, then go on",
@@ -106,6 +115,10 @@ def _confirmed(stage: str) -> bool:
     return answer.strip() == stage
 
 
+def _switch(value: str | None) -> bool | None:
+    return None if value is None else value == "on"
+
+
 def _plan_command(args: argparse.Namespace) -> int:
     """deploy or destroy: print the plan (--dry-run) or run it."""
     region = preflight.region() if args.dry_run else preflight.check()
@@ -116,6 +129,7 @@ def _plan_command(args: argparse.Namespace) -> int:
         touch=not getattr(args, "no_touch", False),
         alarm_email=getattr(args, "alarm_email", None),
         force=args.command == "deploy" and args.force,
+        orchestration=_switch(getattr(args, "orchestration", None)),
     )
     build = plan.deploy_plan if args.command == "deploy" else plan.destroy_plan
     chosen = build(options)

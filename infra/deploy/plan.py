@@ -26,6 +26,7 @@ WAF_NOT_YET = "WAFUnavailableEntityException"
 # What API Gateway answers while a role created minutes ago has not reached it yet.
 ROLE_NOT_YET = "The role ARN does not have required permissions"
 API_LOGS = "api-gateway-logs-role-arn"
+NO_AIRFLOW = "none: orchestration is off in this stage (ORCHESTRATION=on deploys it)"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,13 @@ class Options:
     requirements: Path = DAGS / "requirements.txt"
     # Delete a stack its failed first create left in ROLLBACK_COMPLETE instead of stopping.
     force: bool = False
+    # MWAA, its network and the DAG upload; None: the stage's default (stacks.STAGES).
+    orchestration: bool | None = None
+
+    @property
+    def orchestrated(self) -> bool:
+        chosen = self.orchestration
+        return stacks.STAGES[self.stage].orchestration if chosen is None else chosen
 
 
 @dataclass(frozen=True)
@@ -330,13 +338,15 @@ def deploy_plan(options: Options) -> Plan:
     steps = [whoami(), check_stage(options)]
     # Read once: the key uploaded and the key the orchestration stack is given must be one.
     key = requirements.s3_key(options.requirements)
-    for part in stacks.PARTS:
+    for part in stacks.parts(options.orchestrated):
         extra: dict[str, Part | Arg] = {}
         if part == "analytics":
             extra["LakeBucketName"] = arg(stacks.lake_bucket_name(stage, ""), Captured("account"))
         if part == "orchestration":
             extra["RequirementsS3Path"] = key
             extra["RequirementsS3ObjectVersion"] = Captured("requirements-version")
+        if part == "monitoring":
+            extra["Orchestration"] = "on" if options.orchestrated else "off"
         if part == "monitoring" and options.alarm_email:
             extra["AlarmEmail"] = options.alarm_email
         if part == "monitoring":
@@ -344,10 +354,14 @@ def deploy_plan(options: Options) -> Plan:
         steps.append(deploy_stack(options, part, extra))
         if part == "api":
             steps.append(let_api_gateway_log(options))
-        if part == "analytics":
+        if part == "analytics" and options.orchestrated:
             steps += upload_to_mwaa(options, key)
     orchestration, monitoring = stack_name(stage, "orchestration"), stack_name(stage, "monitoring")
-    webserver = Export(orchestration, stacks.export_name(stage, "mwaa-webserver-url"))
+    webserver = (
+        arg(Export(orchestration, stacks.export_name(stage, "mwaa-webserver-url")))
+        if options.orchestrated
+        else arg(NO_AIRFLOW)
+    )
     dashboard = Export(monitoring, stacks.export_name(stage, "dashboard-name"))
     console = f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
     summary = [
@@ -357,7 +371,7 @@ def deploy_plan(options: Options) -> Plan:
                 "https://", Captured("rest-api-id"), f".execute-api.{region}.amazonaws.com/{stage}"
             ),
         ),
-        ("Airflow UI", arg(webserver)),
+        ("Airflow UI", webserver),
         ("Dashboard", arg(f"{console}#dashboards/dashboard/", dashboard)),
     ]
     return Plan(steps, summary)

@@ -15,6 +15,9 @@ OWNER = "tasklake-team"
 
 # Dependency order: each stack imports only from stacks before it.
 PARTS = ("keys", "data", "identity", "analytics", "network", "orchestration", "api", "monitoring")
+# MWAA and the NAT gateway its private subnets need: about 390 USD a month whatever the traffic
+# (ADR 0012). A stage without them runs the DAG with `make etl` instead.
+ORCHESTRATION_PARTS = ("network", "orchestration")
 
 
 @dataclass(frozen=True)
@@ -31,15 +34,23 @@ class StageSettings:
     # Warm containers kept ready (ADR 0009: the honest lever for cold starts); costs money
     # around the clock, so prod only.
     provisioned_concurrency: int | None = None
+    # Whether the stage deploys ORCHESTRATION_PARTS and the DAG; `--orchestration on|off`
+    # (make deploy ORCHESTRATION=…) overrides it for one deploy.
+    orchestration: bool = True
 
 
 STAGES = {
-    "dev": StageSettings(throttle_rate=20, throttle_burst=40),
+    "dev": StageSettings(throttle_rate=20, throttle_burst=40, orchestration=False),
     "staging": StageSettings(throttle_rate=50, throttle_burst=100, reserved_concurrency=20),
     "prod": StageSettings(
         throttle_rate=200, throttle_burst=400, reserved_concurrency=100, provisioned_concurrency=2
     ),
 }
+
+
+def parts(orchestration: bool) -> tuple[str, ...]:
+    """The stacks a stage deploys, in order."""
+    return tuple(p for p in PARTS if orchestration or p not in ORCHESTRATION_PARTS)
 
 
 def stack_name(stage: str, part: str) -> str:
