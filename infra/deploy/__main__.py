@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--account", required=True, help="the account id (bucket names)")
     check.add_argument("--templates", type=Path, default=stacks.ROOT / "infra")
     check.add_argument("--force", action="store_true", help="delete ROLLBACK_COMPLETE stacks")
+    check.add_argument(
+        "--orchestration", choices=("on", "off"), default="on", help="check its stacks too"
+    )
     settings = stage_command(
         "zappa-settings", "write build/zappa_settings.<stage>.json from the stacks"
     )
@@ -150,7 +153,7 @@ def _tool_command(args: argparse.Namespace) -> int:
         return 0
     region = preflight.check()
     if args.command == "check-stage":
-        parts = list(stacks.PARTS)
+        parts = list(stacks.parts(args.orchestration == "on"))
         blockers.check(args.stage, args.account, region, args.templates, parts, force=args.force)
     elif args.command == "zappa-settings":
         path = stacks.ROOT / plan.zappa_settings_file(args.stage)

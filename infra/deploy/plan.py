@@ -91,6 +91,7 @@ def whoami() -> Step:
 def check_stage(options: Options) -> Step:
     """Before any stack: nothing a failed create or an earlier destroy left may be in the way."""
     argv = [PYTHON, "-m", "infra.deploy", "check-stage", "--stage", options.stage]
+    argv += ["--orchestration", "on" if options.orchestrated else "off"]
     if options.templates != ROOT / "infra":
         argv += ["--templates", _relative(options.templates)]
     if options.force:

@@ -82,6 +82,8 @@ def test_the_check_for_what_is_in_the_way_runs_before_the_first_stack(force: boo
     assert steps.index(check) < steps.index(stack_steps(steps)[0])
     assert option(check, "--account") == ["<account>"]
     assert ("--force" in check.command()) is force
+    # Only the stacks this deploy makes: dev leaves out the orchestration ones.
+    assert option(check, "--orchestration") == ["off"]
 
 
 def test_stacks_deploy_in_the_contract_order_from_their_templates(deploy_steps: list[Step]) -> None:
