@@ -164,7 +164,11 @@ def _tool_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    # A default from $ORCHESTRATION skips argparse's choices check.
+    if getattr(args, "orchestration", None) not in (None, "on", "off"):
+        parser.error(f"ORCHESTRATION must be on or off, not {args.orchestration!r}")
     try:
         if args.command in ("deploy", "destroy"):
             return _plan_command(args)

@@ -317,6 +317,18 @@ def test_a_stage_without_orchestration_deploys_no_network_mwaa_or_dag(
         assert f"Airflow UI: {plan.NO_AIRFLOW}" in done.stdout
 
 
+def test_an_orchestration_switch_other_than_on_or_off_is_refused() -> None:
+    environment = {**offline_environment("http://127.0.0.1:9"), "ORCHESTRATION": "yes"}
+    command = [sys.executable, "-m", "infra.deploy", "deploy", "--stage", "dev", "--dry-run"]
+    done = subprocess.run(
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("ORCHESTRATION must be on or off, not 'yes'")
+    assert done.stdout == ""
+
+
 @pytest.mark.parametrize("switch", ["on", "off"])
 def test_monitoring_has_etl_alarms_only_where_orchestration_runs(switch: str) -> None:
     """Without MWAA nothing reports ETL runs: its alarms would only page about that."""
