@@ -193,11 +193,15 @@ bench-cold: venv local-deps package $(HELLO_PACKAGE) ## cold start of the packag
 
 DRY_RUN ?=
 FORCE ?=
+# on/off: MWAA, its network and the DAG upload; empty: the stage's default (dev off).
+ORCHESTRATION ?=
 dry_run := $(filter 1 yes true,$(DRY_RUN))
 
 .PHONY: deploy destroy
-deploy: venv $(if $(dry_run),,$(PACKAGE)) ## deploy every stack, the DAG and the API: make deploy STAGE=dev [DRY_RUN=1]
-	$(PY) -m infra.deploy deploy --stage $(STAGE) $(if $(dry_run),--dry-run)
+deploy: venv $(if $(dry_run),,$(PACKAGE)) ## deploy every stack, the DAG and the API: make deploy STAGE=dev [DRY_RUN=1] [ORCHESTRATION=on] [FORCE=1]
+	$(PY) -m infra.deploy deploy --stage $(STAGE) $(if $(dry_run),--dry-run) \
+	  $(if $(ORCHESTRATION),--orchestration $(ORCHESTRATION)) \
+	  $(if $(filter 1 yes true,$(FORCE)),--force)
 
 destroy: venv ## undeploy STAGE in reverse order (asks; FORCE=1 skips), print what it keeps
 	$(PY) -m infra.deploy destroy --stage $(STAGE) $(if $(dry_run),--dry-run) \

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from infra.deploy import plan, preflight, requirements, stacks
+from infra.deploy import blockers, plan, preflight, requirements, stacks
 from infra.deploy.buckets import empty_bucket
 from infra.deploy.outputs import CommandFailed
 from infra.deploy.run import StepFailed, print_plan, run_plan
@@ -17,9 +17,13 @@ DESCRIPTION = """\
 Deploy (or destroy) one stage of tasklake, step by step. Each step is one command you could
 run by hand, printed before it runs:
 
+  0. a check that nothing is in the way: a stack a failed first create left in
+     ROLLBACK_COMPLETE (--force deletes it), or data an earlier destroy kept under a name
+     a stack would create (refused, with the commands that remove it)
   1. aws cloudformation deploy, one stack at a time, in dependency order:
      keys, data, identity, analytics, network, orchestration, api, monitoring
-     (a re-run reports "No changes to deploy" per stack)
+     (a re-run reports "No changes to deploy" per stack); with --orchestration off
+     (dev's default) no network and orchestration stacks and no DAG upload
   2. after analytics: the DAG, etl/, requirements and constraints to the MWAA bucket
      (the requirements under a key named by their SHA-256: only an edit updates MWAA)
   3. after api: zappa deploy (first time) or zappa update, then the WAF web ACL and
@@ -66,6 +70,30 @@ def _parser() -> argparse.ArgumentParser:
         help="e-mail the alarms here (default: $ALARM_EMAIL)",
     )
     destroy.add_argument("--force", action="store_true", help="do not ask for confirmation")
+    deploy.add_argument(
+        "--orchestration",
+        choices=("on", "off"),
+        default=os.environ.get("ORCHESTRATION") or None,
+        help="deploy MWAA, its network and the DAG (default: $ORCHESTRATION, else the stage's: "
+        + ", ".join(f"{n} {'on' if s.orchestration else 'off'}" for n, s in stacks.STAGES.items())
+        + ")",
+    )
+    deploy.add_argument(
+        "--force",
+        action="store_true",
+        help="delete a stack a failed first create left in ROLLBACK_COMPLETE, then go on",
+    )
+    check = stage_command(
+        "check-stage",
+        "refuse, with the commands that fix it, a stack in ROLLBACK_COMPLETE (--force deletes "
+        "it) or data an earlier destroy kept under a name the deploy would create",
+    )
+    check.add_argument("--account", required=True, help="the account id (bucket names)")
+    check.add_argument("--templates", type=Path, default=stacks.ROOT / "infra")
+    check.add_argument("--force", action="store_true", help="delete ROLLBACK_COMPLETE stacks")
+    check.add_argument(
+        "--orchestration", choices=("on", "off"), default="on", help="check its stacks too"
+    )
     settings = stage_command(
         "zappa-settings", "write build/zappa_settings.<stage>.json from the stacks"
     )
@@ -90,6 +118,10 @@ def _confirmed(stage: str) -> bool:
     return answer.strip() == stage
 
 
+def _switch(value: str | None) -> bool | None:
+    return None if value is None else value == "on"
+
+
 def _plan_command(args: argparse.Namespace) -> int:
     """deploy or destroy: print the plan (--dry-run) or run it."""
     region = preflight.region() if args.dry_run else preflight.check()
@@ -99,6 +131,8 @@ def _plan_command(args: argparse.Namespace) -> int:
         templates=args.templates,
         touch=not getattr(args, "no_touch", False),
         alarm_email=getattr(args, "alarm_email", None),
+        force=args.command == "deploy" and args.force,
+        orchestration=_switch(getattr(args, "orchestration", None)),
     )
     build = plan.deploy_plan if args.command == "deploy" else plan.destroy_plan
     chosen = build(options)
@@ -118,7 +152,10 @@ def _tool_command(args: argparse.Namespace) -> int:
         print(requirements.copy_for_upload(args.source, args.destination))
         return 0
     region = preflight.check()
-    if args.command == "zappa-settings":
+    if args.command == "check-stage":
+        parts = list(stacks.parts(args.orchestration == "on"))
+        blockers.check(args.stage, args.account, region, args.templates, parts, force=args.force)
+    elif args.command == "zappa-settings":
         path = stacks.ROOT / plan.zappa_settings_file(args.stage)
         print(write_from_stacks(args.stage, region, path, touch=not args.no_touch))
     else:
@@ -127,7 +164,11 @@ def _tool_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    # A default from $ORCHESTRATION skips argparse's choices check.
+    if getattr(args, "orchestration", None) not in (None, "on", "off"):
+        parser.error(f"ORCHESTRATION must be on or off, not {args.orchestration!r}")
     try:
         if args.command in ("deploy", "destroy"):
             return _plan_command(args)
@@ -135,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     except preflight.PreflightError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except blockers.Blocked as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
     except StepFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return error.returncode

@@ -21,6 +21,12 @@ MWAA_DAGS_FOLDER = PurePosixPath("/usr/local/airflow/dags")
 BUILD = PurePosixPath("build")
 ZAPPA = ".venv-package/bin/zappa"
 PYTHON = ".venv/bin/python"
+# What WAF answers while a stage Zappa just created is not visible to it yet.
+WAF_NOT_YET = "WAFUnavailableEntityException"
+# What API Gateway answers while a role created minutes ago has not reached it yet.
+ROLE_NOT_YET = "The role ARN does not have required permissions"
+API_LOGS = "api-gateway-logs-role-arn"
+NO_AIRFLOW = "none: orchestration is off in this stage (ORCHESTRATION=on deploys it)"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,15 @@ class Options:
     alarm_email: str | None = None
     # The requirements MWAA installs; their content names the key they are uploaded to.
     requirements: Path = DAGS / "requirements.txt"
+    # Delete a stack its failed first create left in ROLLBACK_COMPLETE instead of stopping.
+    force: bool = False
+    # MWAA, its network and the DAG upload; None: the stage's default (stacks.STAGES).
+    orchestration: bool | None = None
+
+    @property
+    def orchestrated(self) -> bool:
+        chosen = self.orchestration
+        return stacks.STAGES[self.stage].orchestration if chosen is None else chosen
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,20 @@ def whoami() -> Step:
         "which account do these credentials reach?",
         _aws("sts", "get-caller-identity", "--query", "Account", "--output", "text"),
         captures="account",
+    )
+
+
+def check_stage(options: Options) -> Step:
+    """Before any stack: nothing a failed create or an earlier destroy left may be in the way."""
+    argv = [PYTHON, "-m", "infra.deploy", "check-stage", "--stage", options.stage]
+    argv += ["--orchestration", "on" if options.orchestrated else "off"]
+    if options.templates != ROOT / "infra":
+        argv += ["--templates", _relative(options.templates)]
+    if options.force:
+        argv.append("--force")
+    return Step(
+        "is anything in the way? (a stack rolled back on create, data an earlier destroy kept)",
+        (*_args(*argv), arg("--account"), arg(Captured("account"))),
     )
 
 
@@ -222,6 +251,25 @@ def _function_exists(title: str, function: str) -> Step:
     )
 
 
+def let_api_gateway_log(options: Options) -> Step:
+    """The account-wide role API Gateway writes execution logs with (Zappa's stage logs INFO).
+
+    Set here, not by an AWS::ApiGateway::Account in the api stack: there it ran seconds after
+    the role's create and failed until IAM had propagated it; a step can be retried.
+    """
+    role = Export(stack_name(options.stage, "api"), stacks.export_name(options.stage, API_LOGS))
+    return Step(
+        "let API Gateway write the stage's logs with the api stack's role (account setting)",
+        _aws(
+            "apigateway",
+            "update-account",
+            "--patch-operations",
+            arg("op=replace,path=/cloudwatchRoleArn,value=", role),
+        ),
+        retry_on=(ROLE_NOT_YET,),
+    )
+
+
 def deploy_function(options: Options) -> list[Step]:
     """Zappa: `deploy` the first time, `update` after; then the WAF and throttling on its stage."""
     stage = options.stage
@@ -267,6 +315,7 @@ def deploy_function(options: Options) -> list[Step]:
                 "--resource-arn",
                 stage_arn,
             ),
+            retry_on=(WAF_NOT_YET,),
         ),
         Step(
             f"throttle the stage: {limits.throttle_rate:g}/s, bursts of {limits.throttle_burst}",
@@ -287,26 +336,33 @@ def deploy_function(options: Options) -> list[Step]:
 
 def deploy_plan(options: Options) -> Plan:
     stage, region = options.stage, options.region
-    steps = [whoami()]
+    steps = [whoami(), check_stage(options)]
     # Read once: the key uploaded and the key the orchestration stack is given must be one.
     key = requirements.s3_key(options.requirements)
-    for part in stacks.PARTS:
+    for part in stacks.parts(options.orchestrated):
         extra: dict[str, Part | Arg] = {}
         if part == "analytics":
-            # Bucket names are global; the account id keeps the stage's lake name ours.
-            extra["LakeBucketName"] = arg(f"{stacks.PROJECT}-{stage}-lake-", Captured("account"))
+            extra["LakeBucketName"] = arg(stacks.lake_bucket_name(stage, ""), Captured("account"))
         if part == "orchestration":
             extra["RequirementsS3Path"] = key
             extra["RequirementsS3ObjectVersion"] = Captured("requirements-version")
+        if part == "monitoring":
+            extra["Orchestration"] = "on" if options.orchestrated else "off"
         if part == "monitoring" and options.alarm_email:
             extra["AlarmEmail"] = options.alarm_email
         if part == "monitoring":
             steps += deploy_function(options)
         steps.append(deploy_stack(options, part, extra))
-        if part == "analytics":
+        if part == "api":
+            steps.append(let_api_gateway_log(options))
+        if part == "analytics" and options.orchestrated:
             steps += upload_to_mwaa(options, key)
     orchestration, monitoring = stack_name(stage, "orchestration"), stack_name(stage, "monitoring")
-    webserver = Export(orchestration, stacks.export_name(stage, "mwaa-webserver-url"))
+    webserver = (
+        arg(Export(orchestration, stacks.export_name(stage, "mwaa-webserver-url")))
+        if options.orchestrated
+        else arg(NO_AIRFLOW)
+    )
     dashboard = Export(monitoring, stacks.export_name(stage, "dashboard-name"))
     console = f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
     summary = [
@@ -316,7 +372,7 @@ def deploy_plan(options: Options) -> Plan:
                 "https://", Captured("rest-api-id"), f".execute-api.{region}.amazonaws.com/{stage}"
             ),
         ),
-        ("Airflow UI", arg(webserver)),
+        ("Airflow UI", webserver),
         ("Dashboard", arg(f"{console}#dashboards/dashboard/", dashboard)),
     ]
     return Plan(steps, summary)

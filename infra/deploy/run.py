@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import replace
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from infra.deploy.outputs import NotFound, Stacks, aws_executable
 from infra.deploy.plan import PYTHON, ZAPPA, Plan
@@ -17,9 +19,23 @@ ABSENT = ("ResourceNotFoundException", "does not exist", "NotFound")
 
 
 class StepFailed(RuntimeError):
-    def __init__(self, number: str, step: Step, returncode: int) -> None:
-        super().__init__(f'step {number} "{step.title}" failed with exit code {returncode}')
+    def __init__(self, number: str, step: Step, returncode: int, attempts: int = 1) -> None:
+        tried = f" after {attempts} attempts" if attempts > 1 else ""
+        super().__init__(f'step {number} "{step.title}" failed with exit code {returncode}{tried}')
         self.returncode = returncode or 1
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Waits between attempts of a step that may meet a not-yet-visible resource."""
+
+    attempts: int = 6
+    first: float = 5.0
+    cap: float = 60.0
+
+    def waits(self) -> list[float]:
+        """Seconds to wait before each retry: doubling, capped (5, 10, 20, 40, 60: 135 s)."""
+        return [min(self.first * 2**n, self.cap) for n in range(self.attempts - 1)]
 
 
 class _Skip(Exception):
@@ -27,10 +43,16 @@ class _Skip(Exception):
 
 
 class Runner:
-    def __init__(self, region: str) -> None:
+    def __init__(
+        self,
+        region: str,
+        backoff: Backoff = Backoff(),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.region = region
         self.stacks = Stacks()
         self.captured: dict[str, str] = {}
+        self.backoff, self.sleep = backoff, sleep
 
     def resolve(self, argument: Arg, *, lenient: bool = False) -> Arg:
         """Placeholders replaced by their values; `lenient` leaves the unknown ones as they are."""
@@ -71,11 +93,25 @@ class Runner:
     def execute(self, number: str, step: Step, argv: list[str]) -> None:
         program = {"aws": aws_executable(), ZAPPA: str(ROOT / ZAPPA), PYTHON: sys.executable}
         command = [program.get(argv[0], argv[0]), *argv[1:]]
-        keep = step.captures is not None or step.probe is not None
-        done = subprocess.run(  # noqa: S603 (the plan's fixed commands)
-            command, cwd=ROOT, text=True, check=False,
-            capture_output=keep,
-        )  # fmt: skip
+        keep = step.captures is not None or step.probe is not None or bool(step.retry_on)
+        waits = self.backoff.waits() if step.retry_on else []
+        for attempt in range(1, len(waits) + 2):
+            done = subprocess.run(  # noqa: S603 (the plan's fixed commands)
+                command, cwd=ROOT, text=True, check=False,
+                capture_output=keep,
+            )  # fmt: skip
+            reason = next((m for m in step.retry_on if m in (done.stderr or "")), None)
+            if done.returncode == 0 or reason is None or attempt > len(waits):
+                break
+            wait = waits[attempt - 1]
+            print(f"    {reason}: not visible yet, retry {attempt}/{len(waits)} in {wait:g} s",
+                  flush=True)  # fmt: skip
+            self.sleep(wait)
+        if step.retry_on and done.returncode != 0:
+            sys.stderr.write(done.stderr)
+            raise StepFailed(number, step, done.returncode, attempt)
+        if step.retry_on and not step.captures:
+            sys.stdout.write(done.stdout)
         if step.probe:
             if done.returncode == 0:
                 self.captured[step.probe] = "yes"

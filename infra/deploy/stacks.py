@@ -15,6 +15,9 @@ OWNER = "tasklake-team"
 
 # Dependency order: each stack imports only from stacks before it.
 PARTS = ("keys", "data", "identity", "analytics", "network", "orchestration", "api", "monitoring")
+# MWAA and the NAT gateway its private subnets need: about 390 USD a month whatever the traffic
+# (ADR 0012). A stage without them runs the DAG with `make etl` instead.
+ORCHESTRATION_PARTS = ("network", "orchestration")
 
 
 @dataclass(frozen=True)
@@ -33,15 +36,23 @@ class StageSettings:
     # SnapStart: new containers resume from a snapshot of one whose app is already built
     # (ADR 0015). Lambda refuses it together with provisioned concurrency.
     snap_start: bool = False
+    # Whether the stage deploys ORCHESTRATION_PARTS and the DAG; `--orchestration on|off`
+    # (make deploy ORCHESTRATION=…) overrides it for one deploy.
+    orchestration: bool = True
 
 
 STAGES = {
-    "dev": StageSettings(throttle_rate=20, throttle_burst=40),
+    "dev": StageSettings(throttle_rate=20, throttle_burst=40, orchestration=False),
     "staging": StageSettings(throttle_rate=50, throttle_burst=100, reserved_concurrency=20),
     "prod": StageSettings(
         throttle_rate=200, throttle_burst=400, reserved_concurrency=100, snap_start=True
     ),
 }
+
+
+def parts(orchestration: bool) -> tuple[str, ...]:
+    """The stacks a stage deploys, in order."""
+    return tuple(p for p in PARTS if orchestration or p not in ORCHESTRATION_PARTS)
 
 
 def stack_name(stage: str, part: str) -> str:
@@ -51,6 +62,11 @@ def stack_name(stage: str, part: str) -> str:
 def export_name(stage: str, name: str) -> str:
     """An export of the contract, e.g. `tasklake-dev-tasks-table`."""
     return f"{PROJECT}-{stage}-{name}"
+
+
+def lake_bucket_name(stage: str, account: str) -> str:
+    """Bucket names are global; the account id keeps the stage's lake name ours."""
+    return f"{PROJECT}-{stage}-lake-{account}"
 
 
 def template_path(part: str, templates: Path = ROOT / "infra") -> Path:

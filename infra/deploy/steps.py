@@ -68,6 +68,9 @@ class Step:
     only_if: tuple[str, str] | None = None
     # Skip (instead of failing) when a stack it reads from does not exist: destroy re-runs.
     skip_if_stack_missing: bool = False
+    # Errors that mean "not visible yet" (AWS is eventually consistent right after a create):
+    # the step is retried with a bounded backoff when its error names one of them.
+    retry_on: tuple[str, ...] = ()
 
     def command(self, width: int = 100) -> str:
         """The command as a shell line; a long one wraps before each option, like a runbook."""

@@ -51,10 +51,10 @@ def test_data_is_retained_and_tagged() -> None:
     resources = load_template()["Resources"]
     bucket = next(r for r in resources.values() if r["Type"] == "AWS::S3::Bucket")
 
-    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
     assert {tag["Key"] for tag in bucket["Properties"]["Tags"]} == TAGS
     assert all(
-        r["DeletionPolicy"] == r["UpdateReplacePolicy"] == "Retain"
+        (r["DeletionPolicy"], r["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
         for r in resources.values()
         if r["Type"] in {"AWS::Glue::Database", "AWS::Glue::Table"}
     )

@@ -1,7 +1,8 @@
 """infra/monitoring.yaml read as a deployed stack would see it: alarms and dashboard metrics.
 
 The template is resolved for one stage with its parameter defaults: `!Ref`, `!Sub` (both forms),
-`${Alarm.Arn}` and `!ImportValue` become strings, the DashboardBody becomes JSON. An import of a
+`${Alarm.Arn}` and `!ImportValue` become strings, `!If` takes its condition's branch, a resource
+whose condition is false is left out, and the DashboardBody becomes JSON. An import of a
 table name becomes the name infra/data.yaml gives that table for the same stage. What comes out
 are the metrics each widget and alarm reads, with namespace, name and dimensions, so tests can
 hold them against the code's metric catalogs and feed alarms with metric data.
@@ -94,6 +95,10 @@ class _Resolver:
             "AWS::Region": REGION,
             "AWS::Partition": PARTITION,
         }
+        self.conditions = {
+            name: self.holds(expression)
+            for name, expression in (template.get("Conditions") or {}).items()
+        }
         for logical_id, resource in template["Resources"].items():
             self.names.setdefault(logical_id, logical_id)
             if resource["Type"] == "AWS::CloudWatch::Alarm":
@@ -116,7 +121,20 @@ class _Resolver:
             return [self.resolve(item) for item in value]
         return value
 
-    def _intrinsic(self, tag: Tag) -> str:
+    def holds(self, condition: Any) -> bool:
+        """A condition's value: `!Equals` and `!Not`, the two the template uses."""
+        tag = condition if isinstance(condition, Tag) else Tag(*next(iter(condition.items())))
+        if tag.name.removeprefix("Fn::") == "Not":
+            return not self.holds(tag.value[0])
+        if tag.name.removeprefix("Fn::") == "Equals":
+            left, right = (self.resolve(value) for value in tag.value)
+            return bool(left == right)
+        raise ValueError(f"condition !{tag.name} is not used by the monitoring template")
+
+    def _intrinsic(self, tag: Tag) -> Any:
+        if tag.name == "If":
+            condition, when_true, when_false = tag.value
+            return self.resolve(when_true if self.conditions[condition] else when_false)
         if tag.name == "Ref":
             return self.names[tag.value]
         if tag.name == "Sub" and isinstance(tag.value, str):
@@ -155,6 +173,7 @@ def resolved_resources(
     return {
         logical_id: resolver.resolve(resource)
         for logical_id, resource in template["Resources"].items()
+        if resolver.conditions.get(resource.get("Condition", ""), True)
     }
 
 

@@ -19,6 +19,8 @@ moto 5.2.5 (checked against its source):
   fails `aws cloudformation deploy`; CloudFormation creates it FAILED ("didn't contain
   changes") and the CLI reports "No changes to deploy". Here, as there; and a parameter the
   CLI passes as UsePreviousValue counts as unchanged (moto compared it with nothing).
+- deleting a stack keeps only `DeletionPolicy: Retain`; CloudFormation keeps a resource marked
+  RetainExceptOnCreate too once its create succeeded. Here, as there.
 - Lambda's ListFunctionUrlConfigs (`GET …/functions/<name>/urls`) has no route, and
   `zappa update` calls it on every update. Here it answers with the function's URL config.
 
@@ -36,6 +38,7 @@ from moto.awslambda import urls as lambda_urls
 from moto.awslambda.responses import LambdaResponse
 from moto.cloudformation import models as cloudformation_models
 from moto.cloudformation.models import CloudFormationBackend, Stack
+from moto.cloudformation.parsing import ResourceMap
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
@@ -46,6 +49,7 @@ from moto.server import main
 _create_change_set = CloudFormationBackend.create_change_set
 _execute_change_set = CloudFormationBackend.execute_change_set
 _validate_different_update = CloudFormationResponse._validate_different_update
+_delete_resources = ResourceMap.delete
 _create_key = Key.create_from_cloudformation_json
 _create_bucket = FakeBucket.create_from_cloudformation_json
 _create_table = Table.create_from_cloudformation_json
@@ -103,6 +107,13 @@ def intrinsic(loader: yaml.Loader, tag: str, node: yaml.Node) -> dict[str, Any]:
     return {key: value}
 
 
+def delete_resources(self: Any) -> None:
+    for resource in self._resource_json_map.values():
+        if resource.get("DeletionPolicy") == "RetainExceptOnCreate":
+            resource["DeletionPolicy"] = "Retain"
+    _delete_resources(self)
+
+
 def create_key(
     cls: Any, resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any
 ) -> Key:
@@ -149,6 +160,7 @@ CloudFormationResponse._validate_different_update = validate_different_update  #
 Stack.has_parameters = has_parameters  # type: ignore[method-assign,assignment]
 CloudFormationBackend.create_change_set = create_change_set  # type: ignore[method-assign]
 CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
+ResourceMap.delete = delete_resources  # type: ignore[method-assign]
 Key.create_from_cloudformation_json = classmethod(create_key)  # type: ignore[assignment]
 FakeBucket.create_from_cloudformation_json = classmethod(create_bucket)  # type: ignore[assignment]
 Table.create_from_cloudformation_json = classmethod(create_table)  # type: ignore[assignment]

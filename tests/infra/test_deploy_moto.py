@@ -37,7 +37,7 @@ from api.app import create_app
 from api.auth.identity import _client as cognito_client
 from api.config import Settings
 from infra.cfn import load_template
-from infra.deploy import stacks, zappa_settings
+from infra.deploy import plan, stacks, zappa_settings
 from infra.deploy.plan import package_file
 from infra.local import services
 from infra.local.stack import confirmation_code
@@ -123,6 +123,10 @@ def api_values(moto_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
             "Type": "AWS::IAM::Role",
             "Properties": {"RoleName": "tasklake-dev-api", "AssumeRolePolicyDocument": trust},
         },
+        "ApiGatewayLogsRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"AssumeRolePolicyDocument": trust},
+        },
         "ArtifactsBucket": {
             "Type": "AWS::S3::Bucket",
             "Properties": {
@@ -136,6 +140,7 @@ def api_values(moto_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
         "cursor-secret-arn": secret,
         "web-acl-arn": acl,
         "artifacts-bucket": {"Ref": "ArtifactsBucket"},
+        "api-gateway-logs-role-arn": {"Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]},
     }
     return values, resources
 
@@ -158,10 +163,21 @@ class Stage:
         self.moto_url, self.cognito_url, self.templates = moto_url, cognito_url, templates
         self.cognito_state = cognito_state
         self.environment = aws_environment(moto_url)
-        self.first = deploy_cli(self.environment, *self.deploy_args())
+        # dev's default: no network, no MWAA, no DAG upload (ADR 0012).
+        self.first = deploy_cli(self.environment, *self.deploy_args(orchestration=None))
 
-    def deploy_args(self) -> list[str]:
-        return ["deploy", "--stage", "dev", "--no-touch", "--templates", str(self.templates)]
+    def deploy_args(self, orchestration: str | None = "on") -> list[str]:
+        """A deploy of dev; after the first, with orchestration on, as staging and prod run."""
+        switch = ["--orchestration", orchestration] if orchestration else []
+        return [
+            "deploy", "--stage", "dev", "--no-touch", "--templates", str(self.templates), *switch,
+        ]  # fmt: skip
+
+    def stacks(self) -> list[dict[str, Any]]:
+        """The stage's stacks, oldest first."""
+        described = client("cloudformation", self.moto_url).describe_stacks()["Stacks"]
+        ours = [s for s in described if s["StackName"].startswith("tasklake-dev-")]
+        return sorted(ours, key=lambda s: s["CreationTime"])
 
     def exports(self) -> dict[str, str]:
         found = client("cloudformation", self.moto_url).list_exports()["Exports"]
@@ -235,16 +251,37 @@ def test_the_first_deploy_runs_every_step_and_prints_the_urls(stage: Stage) -> N
     rest_api = client("apigateway", stage.moto_url).get_rest_apis()["items"]
     api_id = next(api["id"] for api in rest_api if api["name"] == "tasklake-dev")
     assert f"API:        https://{api_id}.execute-api.{REGION}.amazonaws.com/dev" in out
-    assert "Airflow UI: https://mwaa-is-not-in-moto.invalid" in out
+    assert f"Airflow UI: {plan.NO_AIRFLOW}" in out
     assert f"region={REGION}#dashboards/dashboard/tasklake-dev" in out
 
 
-def test_stacks_exist_in_the_contract_order(stage: Stage) -> None:
-    described = client("cloudformation", stage.moto_url).describe_stacks()["Stacks"]
-    ours = [s for s in described if s["StackName"].startswith("tasklake-dev-")]
-    ours.sort(key=lambda s: s["CreationTime"])
-    assert [s["StackName"] for s in ours] == [f"tasklake-dev-{p}" for p in stacks.PARTS]
-    assert {s["StackStatus"] for s in ours} == {"CREATE_COMPLETE"}
+def test_dev_deploys_without_network_mwaa_or_the_dag(stage: Stage) -> None:
+    created = [s["StackName"] for s in stage.stacks()]
+    assert created == [
+        f"tasklake-dev-{p}" for p in stacks.PARTS if p not in stacks.ORCHESTRATION_PARTS
+    ]
+    s3 = client("s3", stage.moto_url)
+    assert "Contents" not in s3.list_objects_v2(Bucket=stage.exports()["mwaa-source-bucket"])
+    described = client("cloudformation", stage.moto_url).describe_stacks(
+        StackName="tasklake-dev-monitoring"
+    )["Stacks"][0]
+    passed = {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+    assert passed["Orchestration"] == "off"
+
+
+def test_orchestration_on_adds_network_mwaa_and_the_dag(stage: Stage) -> None:
+    done = deploy_cli(stage.environment, *stage.deploy_args())
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "Airflow UI: https://mwaa-is-not-in-moto.invalid" in done.stdout
+    added = [s["StackName"] for s in stage.stacks()][-2:]
+    assert added == [f"tasklake-dev-{p}" for p in stacks.ORCHESTRATION_PARTS]
+
+
+def test_every_stack_exists_and_is_tagged(stage: Stage) -> None:
+    ours = stage.stacks()
+    assert sorted(s["StackName"] for s in ours) == sorted(f"tasklake-dev-{p}" for p in stacks.PARTS)
+    assert {s["StackStatus"] for s in ours} <= {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
     assert all({"Key": "CostCenter", "Value": "tasklake-dev"} in s["Tags"] for s in ours)
 
 
@@ -328,6 +365,8 @@ def test_zappa_deployed_the_function_with_the_stacks_values(stage: Stage) -> Non
     limits = deployed["methodSettings"]["*/*"]
     assert (limits["throttlingRateLimit"], limits["throttlingBurstLimit"]) == (20.0, 40)
     assert deployed["webAclArn"] == exports["web-acl-arn"]
+    account = gateway.get_account()
+    assert account["cloudwatchRoleArn"] == exports["api-gateway-logs-role-arn"]
 
 
 def test_a_second_deploy_reports_no_changes(stage: Stage) -> None:

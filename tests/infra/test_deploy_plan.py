@@ -18,6 +18,7 @@ import pytest
 from infra.cfn import Tag, load_template
 from infra.deploy import plan, stacks, zappa_settings
 from infra.deploy.steps import Step, render
+from tests.infra import monitoring_template
 from tests.infra.deploy_moto import offline_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +69,21 @@ def exports(template: dict[str, Any]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def deploy_steps() -> list[Step]:
-    return plan.deploy_plan(plan.Options(stage="dev", region="eu-west-1")).steps
+    """The whole plan: dev with orchestration on, as staging and prod deploy."""
+    options = plan.Options(stage="dev", region="eu-west-1", orchestration=True)
+    return plan.deploy_plan(options).steps
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_the_check_for_what_is_in_the_way_runs_before_the_first_stack(force: bool) -> None:
+    steps = plan.deploy_plan(plan.Options(stage="dev", force=force)).steps
+    check = next(s for s in steps if "check-stage" in s.command())
+
+    assert steps.index(check) < steps.index(stack_steps(steps)[0])
+    assert option(check, "--account") == ["<account>"]
+    assert ("--force" in check.command()) is force
+    # Only the stacks this deploy makes: dev leaves out the orchestration ones.
+    assert option(check, "--orchestration") == ["off"]
 
 
 def test_stacks_deploy_in_the_contract_order_from_their_templates(deploy_steps: list[Step]) -> None:
@@ -164,7 +179,7 @@ def test_one_changed_character_changes_the_key_and_a_newer_copy_does_not(
 
     keys = {
         path: requirements_steps(
-            plan.deploy_plan(plan.Options(stage="dev", requirements=path)).steps
+            plan.deploy_plan(plan.Options(stage="dev", requirements=path, orchestration=True)).steps
         )[3]
         for path in (edited, touched)
     }
@@ -201,14 +216,14 @@ def test_copy_requirements_copies_to_the_named_file_and_refuses_another_name(
 def dry_run(*argv: str) -> subprocess.CompletedProcess[str]:
     """The CLI with no credentials, no region, no config and an endpoint nothing listens on."""
     environment = offline_environment("http://127.0.0.1:9")
-    command = [sys.executable, "-m", "infra.deploy", *argv, "--stage", "dev", "--dry-run"]
+    command = [sys.executable, "-m", "infra.deploy", *argv, "--dry-run"]
     return subprocess.run(
         command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
     )
 
 
 def test_dry_run_prints_every_command_in_order_without_an_account() -> None:
-    done = dry_run("deploy")
+    done = dry_run("deploy", "--stage", "dev", "--orchestration", "on")
     assert done.returncode == 0, done.stderr
     printed = [line for line in done.stdout.splitlines() if "--stack-name tasklake-dev-" in line]
     assert [line.split("tasklake-dev-")[1].strip(" \\") for line in printed] == CONTRACT_ORDER
@@ -222,7 +237,7 @@ def test_dry_run_prints_every_command_in_order_without_an_account() -> None:
 
 
 def test_destroy_dry_run_goes_in_reverse_and_names_what_it_keeps() -> None:
-    done = dry_run("destroy")
+    done = dry_run("destroy", "--stage", "dev")
     assert done.returncode == 0, done.stderr
     deleted = [
         line.split("--stack-name ")[1]
@@ -279,3 +294,53 @@ def test_every_deployable_stage_has_a_zappa_block() -> None:
         assert source["aws_environment_variables"]["STAGE"] == stage
         assert source["tags"]["Environment"] == stage
         assert f"tasklake-{stage}-" in source["role_arn"]
+
+
+@pytest.mark.parametrize(
+    ("stage", "switch", "orchestrated"),
+    [("dev", None, False), ("staging", None, True), ("prod", None, True), ("dev", "on", True),
+     ("prod", "off", False)],
+)  # fmt: skip
+def test_a_stage_without_orchestration_deploys_no_network_mwaa_or_dag(
+    stage: str, switch: str | None, orchestrated: bool
+) -> None:
+    switched = ["--orchestration", switch] if switch else []
+    done = dry_run("deploy", "--stage", stage, *switched)
+
+    assert done.returncode == 0, done.stderr
+    printed = [
+        line for line in done.stdout.splitlines() if f"--stack-name tasklake-{stage}-" in line
+    ]
+    parts = [line.split(f"tasklake-{stage}-")[1].strip(" \\") for line in printed]
+    off = ["network", "orchestration"]
+    assert parts == [p for p in CONTRACT_ORDER if orchestrated or p not in off]
+    assert ("aws s3 sync dags" in done.stdout) is orchestrated
+    assert ("RequirementsS3Path" in done.stdout) is orchestrated
+    assert f"Orchestration={'on' if orchestrated else 'off'}" in done.stdout
+    if not orchestrated:
+        assert f"Airflow UI: {plan.NO_AIRFLOW}" in done.stdout
+
+
+def test_an_orchestration_switch_other_than_on_or_off_is_refused() -> None:
+    environment = {**offline_environment("http://127.0.0.1:9"), "ORCHESTRATION": "yes"}
+    command = [sys.executable, "-m", "infra.deploy", "deploy", "--stage", "dev", "--dry-run"]
+    done = subprocess.run(
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("ORCHESTRATION must be on or off, not 'yes'")
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("switch", ["on", "off"])
+def test_monitoring_has_etl_alarms_only_where_orchestration_runs(switch: str) -> None:
+    """Without MWAA nothing reports ETL runs: its alarms would only page about that."""
+    etl = {"EtlRunFailedAlarm", "EtlDataFreshnessAlarm"}
+
+    found = monitoring_template.alarms({"Orchestration": switch})
+    widget = monitoring_template.dashboard({"Orchestration": switch})["widgets"][0]
+
+    assert etl & set(found) == (etl if switch == "on" else set())
+    listed = {arn.rsplit(":", 1)[1] for arn in widget["properties"]["alarms"]}
+    assert listed == set(found)

@@ -219,6 +219,20 @@ def test_data_resources_say_what_happens_on_deletion(path: Path) -> None:
     assert implicit == []
 
 
+@pytest.mark.parametrize("path", TEMPLATES, ids=IDS)
+def test_a_failed_first_create_leaves_nothing_behind(path: Path) -> None:
+    """`Retain` also holds on a create's rollback: a named table or bucket would stay behind and
+    the re-run's create fail with "already exists". RetainExceptOnCreate keeps data only once a
+    create has succeeded (UpdateReplacePolicy has no such value, so it stays Retain)."""
+    kept_on_rollback = [
+        logical_id
+        for logical_id, resource in _resources(path)
+        if resource.get("DeletionPolicy") == "Retain"
+    ]
+
+    assert kept_on_rollback == []
+
+
 def _denies_plain_http(statement: dict[str, Any], bucket: str) -> bool:
     """Deny every S3 action on the bucket and its objects unless the request came over TLS."""
     resources = {
