@@ -209,3 +209,45 @@ def test_only_dev_may_use_cognitos_own_sender() -> None:
         assert _stage(environment, SesIdentityArn=SES["SesIdentityArn"])["refused"] == [
             "staging and prod mail through SES; set SesFromAddress"
         ]
+
+
+def _blocked_targets() -> tuple[dict[str, Any], re.Pattern[str]]:
+    resources = _resources()
+    (acl_name,) = [n for n, r in resources.items() if r["Type"] == "AWS::WAFv2::WebACL"]
+    (rule,) = resources[acl_name]["Properties"]["Rules"]
+    statement = rule["Statement"]["RegexMatchStatement"]
+    assert rule["Action"] == {"Block": {}}
+    assert statement["FieldToMatch"] == {"SingleHeader": {"Name": "x-amz-target"}}
+    return resources, re.compile(statement["RegexString"])
+
+
+def _target(operation: str) -> str:
+    return f"AWSCognitoIdentityProviderService.{operation}"
+
+
+def _operations_the_api_calls() -> set[str]:
+    """Every Cognito operation api/auth/identity.py names, by its boto3 method."""
+    source = (INFRA.parent / "api" / "auth" / "identity.py").read_text()
+    methods = set(re.findall(r"(?:cognito|\(region\))\.([a-z_]+)\b", source))
+    mapping = boto3.client("cognito-idp", region_name="us-east-1").meta.method_to_api_mapping
+    return {mapping[method] for method in methods if method in mapping}
+
+
+def test_the_pool_refuses_account_changes_made_around_the_api() -> None:
+    resources, blocked = _blocked_targets()
+    (association,) = [
+        r["Properties"] for r in resources.values() if r["Type"] == "AWS::WAFv2::WebACLAssociation"
+    ]
+
+    assert association["ResourceArn"] == Tag("GetAtt", "UserPool.Arn")
+    for operation in ("DeleteUser", "UpdateUserAttributes", "GetUserAttributeVerificationCode"):
+        assert blocked.fullmatch(_target(operation)), operation
+    assert not blocked.fullmatch(_target("DeleteUserPool"))  # whole names only
+
+
+def test_the_web_acl_blocks_no_call_the_api_makes() -> None:
+    _, blocked = _blocked_targets()
+    calls = _operations_the_api_calls()
+
+    assert {"SignUp", "InitiateAuth", "ChangePassword", "AdminDeleteUser"} <= calls
+    assert {operation for operation in calls if blocked.fullmatch(_target(operation))} == set()
