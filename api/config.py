@@ -19,6 +19,12 @@ from api.problems import ConfigurationError
 DEFAULT_REGION = "us-east-1"
 # Only an emulator on this machine may stand in for Cognito's issuer (and its JWKS).
 LOCAL_ISSUER_HOSTS = frozenset({"localhost", "127.0.0.1"})
+# Code mails (sign-up, resend, forgot password) a day, all callers together, per stage: below
+# the sender's quota, so nobody can spend it for everyone (ADR 0019). dev: Cognito's own sender,
+# 50 a day; staging: SES's sandbox, 200 a day; prod: SES with production access. CODE_EMAIL_LIMIT
+# overrides; an unknown stage gets the smallest.
+CODE_EMAIL_LIMITS = {"dev": 40, "staging": 180, "prod": 10_000}
+_SMALLEST_CODE_LIMIT = min(CODE_EMAIL_LIMITS.values())
 
 
 def _flag(value: str) -> bool:
@@ -47,10 +53,11 @@ class Settings:
     cursor_secret: str = ""
     idempotency_ttl_seconds: int = 24 * 3600
     # Unauthenticated endpoints (api/rate_limits.py): requests per client address and minute,
-    # and wrong passwords per email and window.
+    # wrong passwords per email and window, and code mails a day for everyone together.
     rate_limit_per_address: int = 30
     sign_in_failure_limit: int = 10
     sign_in_failure_window_seconds: int = 15 * 60
+    code_email_limit: int = CODE_EMAIL_LIMITS["dev"]
     max_body_bytes: int = 64 * 1024
     # Below the Lambda timeout (zappa_settings.json), so the API answers before API Gateway does.
     request_deadline_seconds: float = 12.0
@@ -93,6 +100,9 @@ class Settings:
             sign_in_failure_limit=int(environ.get("SIGN_IN_FAILURE_LIMIT", 10)),
             sign_in_failure_window_seconds=int(
                 environ.get("SIGN_IN_FAILURE_WINDOW_SECONDS", 15 * 60)
+            ),
+            code_email_limit=int(
+                environ.get("CODE_EMAIL_LIMIT", CODE_EMAIL_LIMITS.get(stage, _SMALLEST_CODE_LIMIT))
             ),
             max_body_bytes=int(environ.get("MAX_BODY_BYTES", 64 * 1024)),
             request_deadline_seconds=float(environ.get("REQUEST_DEADLINE_SECONDS", 12.0)),

@@ -8,6 +8,7 @@ TTL once the window has passed. Subjects (client addresses, emails) are stored h
 |-------------------------|-----------------|--------------------------|
 | `<endpoint>`            | client address  | 30 requests per minute   |
 | `sign-in-failures`      | email           | 10 failures per 15 min   |
+| `code-emails`           | everyone        | CODE_EMAIL_LIMITS a day  |
 
 A sign-in reserves one of its email's failure slots before asking Cognito, so concurrent
 guesses cannot overshoot the limit, and gives it back when the password was right.
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import request
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
@@ -35,6 +36,11 @@ from api.storage import BaseModel
 
 F = TypeVar("F", bound=Callable[..., Any])
 SIGN_IN_FAILURES = "sign-in-failures"
+CODE_EMAILS = "code-emails"
+CODE_EMAIL_WINDOW_SECONDS = 24 * 3600
+# The subject of a limit all callers share.
+EVERYONE = "everyone"
+TOO_MANY = "Too many requests; retry after the time Retry-After gives"
 
 
 def _now() -> float:
@@ -56,6 +62,7 @@ class Limit:
     rule: str
     max_hits: int
     window_seconds: int
+    refusal: str = TOO_MANY
 
     def _window(self, subject: str, now: float) -> tuple[RateLimitCounter, int]:
         start = int(now) // self.window_seconds * self.window_seconds
@@ -78,10 +85,7 @@ class Limit:
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
-            raise TooManyRequests(
-                "Too many requests; retry after the time Retry-After gives",
-                retry_after=int(ends - now) + 1,
-            ) from None
+            raise TooManyRequests(self.refusal, retry_after=int(ends - now) + 1) from None
 
     def give_back(self, subject: str, *, now: float) -> None:
         counter, _ = self._window(subject, now)
@@ -118,6 +122,27 @@ def per_client_address(blp: Blueprint, endpoint: str) -> Callable[[F], F]:
         return documented
 
     return decorate
+
+
+def sends_code_email[F: Callable[..., Any]](view: F) -> F:
+    """Count the mail this endpoint makes Cognito send against CODE_EMAIL_LIMIT a day, for all
+    callers together: the sender's daily quota is one, shared. 429 once it is spent.
+
+    Below `per_client_address`, so an address over its own budget spends none of this one.
+    """
+
+    @functools.wraps(view)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        limit = Limit(
+            CODE_EMAILS,
+            dependencies.settings().code_email_limit,
+            CODE_EMAIL_WINDOW_SECONDS,
+            refusal="Too many codes were emailed today; retry after the time Retry-After gives",
+        )
+        limit.consume(EVERYONE)
+        return view(*args, **kwargs)
+
+    return cast(F, limited)
 
 
 @contextmanager

@@ -3,11 +3,19 @@
 The boto3 client is created on first use and reused across Lambda invocations;
 its endpoint comes from `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` when set
 (the local emulator), otherwise from the region.
+
+The app client has a secret (ADR 0003): every call made without an access token proves it,
+as a SECRET_HASH or the secret itself, so nobody holding only the public client id can call
+Cognito around the API's limits. The secret is read from the client's description on the
+first call that needs it and kept for the life of the container.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +30,7 @@ from api.compensation import undone_on_failure
 from api.config import Settings
 from api.problems import (
     AccountNotConfirmed,
+    ConfigurationError,
     Conflict,
     Forbidden,
     NotFound,
@@ -97,8 +106,42 @@ def _client(region: str) -> Any:
     return deadline.guard(client, deadline.COGNITO)
 
 
+def secret_hash(client_secret: str, username: str, client_id: str) -> str:
+    """Cognito's SECRET_HASH: Base64(HMAC-SHA256(client secret, username + client id))."""
+    message = (username + client_id).encode()
+    return base64.b64encode(
+        hmac.new(client_secret.encode(), message, hashlib.sha256).digest()
+    ).decode()
+
+
+@functools.cache
+def _client_secret(region: str, pool_id: str, client_id: str) -> str:
+    """One DescribeUserPoolClient per container, on the first call that needs the secret."""
+    try:
+        described = _call(
+            _client(region).describe_user_pool_client, UserPoolId=pool_id, ClientId=client_id
+        )
+    except ClientError as error:
+        problem = upstream.answer(error, "identity provider")
+        if problem.status == 500 or _error_code(error) == "ResourceNotFoundException":
+            problem = ConfigurationError(
+                "COGNITO_CLIENT_ID names no app client of COGNITO_USER_POOL_ID we may describe"
+            )
+        raise problem from error
+    secret = described["UserPoolClient"].get("ClientSecret")
+    if not secret:
+        raise ConfigurationError("The app client COGNITO_CLIENT_ID names has no secret")
+    return str(secret)
+
+
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _refuses_our_secret(error: ClientError) -> bool:
+    """Cognito's answer to a missing or wrong SECRET_HASH: our configuration, not the caller."""
+    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    return _error_code(error) == "NotAuthorizedException" and "secret" in message
 
 
 def _unavailable(error: Exception) -> NoReturn:
@@ -110,6 +153,10 @@ def _call(operation: Callable[..., Any], **kwargs: Any) -> Any:
         return operation(**kwargs)
     except BotoCoreError as error:
         _unavailable(error)
+    except ClientError as error:
+        if _refuses_our_secret(error):
+            raise ConfigurationError("Cognito refused the app client's secret") from error
+        raise
 
 
 def _tokens(result: dict[str, Any], refresh_token: str | None = None) -> Tokens:
@@ -134,18 +181,29 @@ class IdentityProvider:
     def _cognito(self) -> Any:
         return _client(self._settings.region)
 
+    @property
+    def _client_id(self) -> str:
+        return self._settings.require("cognito_client_id")
+
+    def _client_secret(self) -> str:
+        pool_id = self._settings.require("cognito_user_pool_id")
+        return _client_secret(self._settings.region, pool_id, self._client_id)
+
+    def _secret_hash(self, username: str) -> str:
+        return secret_hash(self._client_secret(), username, self._client_id)
+
     def register(self, email: str, password: str, name: str) -> str:
         """Create a user; returns its `sub`, the user id everywhere else.
 
         Where the stage requires verification Cognito mails a code (`confirm`); elsewhere
         the account is confirmed at once.
         """
-        client_id = self._settings.require("cognito_client_id")
         pool_id = self._settings.require("cognito_user_pool_id")
         try:
             result = _call(
                 self._cognito.sign_up,
-                ClientId=client_id,
+                ClientId=self._client_id,
+                SecretHash=self._secret_hash(email),
                 Username=email,
                 Password=password,
                 UserAttributes=[
@@ -187,9 +245,13 @@ class IdentityProvider:
         try:
             result = _call(
                 self._cognito.initiate_auth,
-                ClientId=self._settings.require("cognito_client_id"),
+                ClientId=self._client_id,
                 AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters={"USERNAME": email, "PASSWORD": password},
+                AuthParameters={
+                    "USERNAME": email,
+                    "PASSWORD": password,
+                    "SECRET_HASH": self._secret_hash(email),
+                },
             )
         except ClientError as error:
             # One answer for unknown user and wrong password: no account enumeration.
@@ -217,12 +279,14 @@ class IdentityProvider:
         return _tokens(result["AuthenticationResult"])
 
     def refresh(self, refresh_token: str) -> Tokens:
+        # Not InitiateAuth: its SECRET_HASH is over the user's name, which an opaque refresh
+        # token does not tell us; GetTokensFromRefreshToken takes the secret itself.
         try:
             result = _call(
-                self._cognito.initiate_auth,
-                ClientId=self._settings.require("cognito_client_id"),
-                AuthFlow="REFRESH_TOKEN_AUTH",
-                AuthParameters={"REFRESH_TOKEN": refresh_token},
+                self._cognito.get_tokens_from_refresh_token,
+                ClientId=self._client_id,
+                ClientSecret=self._client_secret(),
+                RefreshToken=refresh_token,
             )
         except ClientError as error:
             if _error_code(error) in ("NotAuthorizedException", "UserNotFoundException"):
@@ -236,7 +300,8 @@ class IdentityProvider:
             _call(
                 self._cognito.revoke_token,
                 Token=refresh_token,
-                ClientId=self._settings.require("cognito_client_id"),
+                ClientId=self._client_id,
+                ClientSecret=self._client_secret(),
             )
         except ClientError as error:
             # NotAuthorizedException: a token Cognito never issued, or already revoked.
@@ -251,8 +316,15 @@ class IdentityProvider:
                 ) from None
             _unavailable(error)
 
-    def _client_call(self, operation: Callable[..., Any], **kwargs: Any) -> Any:
-        return _call(operation, ClientId=self._settings.require("cognito_client_id"), **kwargs)
+    def _client_call(self, operation: Callable[..., Any], email: str, **kwargs: Any) -> Any:
+        """A call on one user without an access token, signed with the client's secret."""
+        return _call(
+            operation,
+            ClientId=self._client_id,
+            SecretHash=self._secret_hash(email),
+            Username=email,
+            **kwargs,
+        )
 
     def _admin_call(self, operation: Callable[..., Any], user_id: str) -> None:
         """An admin call on one user, addressed by `sub`; an unknown user is a 404."""
@@ -279,14 +351,14 @@ class IdentityProvider:
 
     def confirm(self, email: str, code: str) -> None:
         try:
-            self._client_call(self._cognito.confirm_sign_up, Username=email, ConfirmationCode=code)
+            self._client_call(self._cognito.confirm_sign_up, email, ConfirmationCode=code)
         except ClientError as error:
             self._bad_code(error)
 
     def resend_code(self, email: str) -> None:
         """Mail a new sign-up code; an unknown or confirmed account is silently skipped."""
         try:
-            self._client_call(self._cognito.resend_confirmation_code, Username=email)
+            self._client_call(self._cognito.resend_confirmation_code, email)
         except ClientError as error:
             if _error_code(error) not in ("UserNotFoundException", "InvalidParameterException"):
                 _unavailable(error)
@@ -294,7 +366,7 @@ class IdentityProvider:
     def forgot_password(self, email: str) -> None:
         """Mail a reset code; an account that cannot get one is silently skipped."""
         try:
-            self._client_call(self._cognito.forgot_password, Username=email)
+            self._client_call(self._cognito.forgot_password, email)
         except ClientError as error:
             if _error_code(error) not in (
                 "UserNotFoundException",
@@ -307,7 +379,7 @@ class IdentityProvider:
         try:
             self._client_call(
                 self._cognito.confirm_forgot_password,
-                Username=email,
+                email,
                 ConfirmationCode=code,
                 Password=new_password,
             )

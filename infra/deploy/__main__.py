@@ -69,6 +69,16 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("ALARM_EMAIL"),
         help="e-mail the alarms here (default: $ALARM_EMAIL)",
     )
+    deploy.add_argument(
+        "--ses-identity-arn",
+        default=os.environ.get("SES_IDENTITY_ARN"),
+        help="SES identity Cognito mails codes through; required outside dev ($SES_IDENTITY_ARN)",
+    )
+    deploy.add_argument(
+        "--ses-from",
+        default=os.environ.get("SES_FROM_ADDRESS"),
+        help="From address of those mails ($SES_FROM_ADDRESS)",
+    )
     destroy.add_argument("--force", action="store_true", help="do not ask for confirmation")
     deploy.add_argument(
         "--orchestration",
@@ -133,6 +143,8 @@ def _plan_command(args: argparse.Namespace) -> int:
         alarm_email=getattr(args, "alarm_email", None),
         force=args.command == "deploy" and args.force,
         orchestration=_switch(getattr(args, "orchestration", None)),
+        ses_identity_arn=getattr(args, "ses_identity_arn", None),
+        ses_from_address=getattr(args, "ses_from", None),
     )
     build = plan.deploy_plan if args.command == "deploy" else plan.destroy_plan
     chosen = build(options)

@@ -37,6 +37,9 @@ class Options:
     # Zappa's final GET of the new URL; off where the URL is not reachable (moto).
     touch: bool = True
     alarm_email: str | None = None
+    # The SES identity Cognito mails codes through; identity.yaml requires it outside dev.
+    ses_identity_arn: str | None = None
+    ses_from_address: str | None = None
     # The requirements MWAA installs; their content names the key they are uploaded to.
     requirements: Path = DAGS / "requirements.txt"
     # Delete a stack its failed first create left in ROLLBACK_COMPLETE instead of stopping.
@@ -348,6 +351,10 @@ def deploy_plan(options: Options) -> Plan:
             extra["RequirementsS3ObjectVersion"] = Captured("requirements-version")
         if part == "monitoring":
             extra["Orchestration"] = "on" if options.orchestrated else "off"
+        if part == "identity" and options.ses_identity_arn:
+            extra["SesIdentityArn"] = options.ses_identity_arn
+        if part == "identity" and options.ses_from_address:
+            extra["SesFromAddress"] = options.ses_from_address
         if part == "monitoring" and options.alarm_email:
             extra["AlarmEmail"] = options.alarm_email
         if part == "monitoring":

@@ -8,8 +8,14 @@
 // - A disabled user cannot sign in or refresh (NotAuthorizedException "User is disabled.").
 // - AdminUserGlobalSignOut revokes every refresh token of the user.
 // - ResendConfirmationCode issues and delivers a new sign-up code.
+// - A client with a secret must prove it: SECRET_HASH (Base64(HMAC-SHA256(secret, username +
+//   client id))) on SignUp, ConfirmSignUp, ResendConfirmationCode, ForgotPassword,
+//   ConfirmForgotPassword and InitiateAuth, the secret itself on RevokeToken and
+//   GetTokensFromRefreshToken; otherwise NotAuthorizedException. cognito-local checks neither.
+// - GetTokensFromRefreshToken (cognito-local has no such target) refreshes like InitiateAuth.
 "use strict";
 
+const crypto = require("crypto");
 const path = require("path");
 
 const lib = path.join(__dirname, "node_modules", "cognito-local", "lib");
@@ -77,3 +83,81 @@ Targets.ResendConfirmationCode = ({ cognito, messages, otp }) => async (ctx, req
   await pool.saveUser(ctx, { ...user, ConfirmationCode: code });
   return { CodeDeliveryDetails: delivery };
 };
+
+const secretHash = (secret, username, clientId) =>
+  crypto.createHmac("sha256", secret).update(username + clientId).digest("base64");
+
+const clientSecret = async (cognito, ctx, clientId) =>
+  (await cognito.getAppClient(ctx, clientId))?.ClientSecret;
+
+const requireSecretHash = async (cognito, ctx, clientId, username, presented) => {
+  const secret = await clientSecret(cognito, ctx, clientId);
+  if (!secret) {
+    return;
+  }
+  if (!presented) {
+    throw new errors.NotAuthorizedError(
+      `Client ${clientId} is configured with secret but SECRET_HASH was not received`,
+    );
+  }
+  if (presented !== secretHash(secret, username, clientId)) {
+    throw new errors.NotAuthorizedError(`Unable to verify secret hash for client ${clientId}`);
+  }
+};
+
+const requireClientSecret = async (cognito, ctx, clientId, presented) => {
+  const secret = await clientSecret(cognito, ctx, clientId);
+  if (secret && presented !== secret) {
+    throw new errors.NotAuthorizedError(`Unable to verify secret for client ${clientId}`);
+  }
+};
+
+const initiateAuthWithoutSecret = Targets.InitiateAuth;
+
+Targets.GetTokensFromRefreshToken = (services) => async (ctx, req) => {
+  await requireClientSecret(services.cognito, ctx, req.ClientId, req.ClientSecret);
+  const result = await initiateAuthWithoutSecret(services)(ctx, {
+    ClientId: req.ClientId,
+    AuthFlow: "REFRESH_TOKEN_AUTH",
+    AuthParameters: { REFRESH_TOKEN: req.RefreshToken },
+  });
+  return { AuthenticationResult: result.AuthenticationResult };
+};
+
+const revokeToken = Targets.RevokeToken;
+
+Targets.RevokeToken = (services) => async (ctx, req) => {
+  await requireClientSecret(services.cognito, ctx, req.ClientId, req.ClientSecret);
+  return revokeToken(services)(ctx, req);
+};
+
+// The user a SECRET_HASH names: the one signing in, or (on refresh) the token's owner.
+const hashedUsername = async (cognito, ctx, req) => {
+  const params = req.AuthParameters ?? {};
+  if (!params.REFRESH_TOKEN) {
+    return params.USERNAME ?? "";
+  }
+  const pool = await cognito.getUserPoolForClientId(ctx, req.ClientId);
+  return (await pool.getUserByRefreshToken(ctx, params.REFRESH_TOKEN))?.Username ?? "";
+};
+
+Targets.InitiateAuth = (services) => async (ctx, req) => {
+  const username = await hashedUsername(services.cognito, ctx, req);
+  const presented = req.AuthParameters?.SECRET_HASH;
+  await requireSecretHash(services.cognito, ctx, req.ClientId, username, presented);
+  return initiateAuthWithoutSecret(services)(ctx, req);
+};
+
+for (const name of [
+  "SignUp",
+  "ConfirmSignUp",
+  "ResendConfirmationCode",
+  "ForgotPassword",
+  "ConfirmForgotPassword",
+]) {
+  const unchecked = Targets[name];
+  Targets[name] = (services) => async (ctx, req) => {
+    await requireSecretHash(services.cognito, ctx, req.ClientId, req.Username ?? "", req.SecretHash);
+    return unchecked(services)(ctx, req);
+  };
+}

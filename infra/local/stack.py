@@ -44,6 +44,9 @@ STACK_FILE = STATE / "stack.json"
 POOL_NAME = "tasklake-local"
 CLIENT_NAME = "tasklake-api"
 ADMIN_GROUP = "admin"
+# What a token holder may read and write through the app client (infra/identity.yaml says why).
+CLIENT_READ_ATTRIBUTES = ("email", "email_verified", "name")
+CLIENT_WRITE_ATTRIBUTES = ("email", "name")
 
 
 @dataclass(frozen=True)
@@ -90,17 +93,30 @@ def ensure_user_pool(cognito_endpoint: str) -> tuple[str, str]:
             Policies={"PasswordPolicy": password_policy()},
             AutoVerifiedAttributes=["email"],
         )["UserPool"]["Id"]
-    clients = client.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
-    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == CLIENT_NAME), None)
-    if client_id is None:
-        client_id = client.create_user_pool_client(
-            UserPoolId=pool_id,
-            ClientName=CLIENT_NAME,
-            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        )["UserPoolClient"]["ClientId"]
+    client_id = _api_client_with_secret(client, pool_id)
     with contextlib.suppress(client.exceptions.GroupExistsException):
         client.create_group(UserPoolId=pool_id, GroupName=ADMIN_GROUP)
     return pool_id, client_id
+
+
+def _api_client_with_secret(client: Any, pool_id: str) -> str:
+    """The API's app client, as infra/identity.yaml makes it: with a secret, and only the
+    attributes the API writes. A client from before secrets (an old `.local/`) is replaced."""
+    clients = client.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    for found in (c for c in clients if c["ClientName"] == CLIENT_NAME):
+        described = client.describe_user_pool_client(UserPoolId=pool_id, ClientId=found["ClientId"])
+        if described["UserPoolClient"].get("ClientSecret"):
+            return str(found["ClientId"])
+        client.delete_user_pool_client(UserPoolId=pool_id, ClientId=found["ClientId"])
+    created = client.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=CLIENT_NAME,
+        GenerateSecret=True,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ReadAttributes=list(CLIENT_READ_ATTRIBUTES),
+        WriteAttributes=list(CLIENT_WRITE_ATTRIBUTES),
+    )
+    return str(created["UserPoolClient"]["ClientId"])
 
 
 def api_environment(

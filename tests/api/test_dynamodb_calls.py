@@ -236,11 +236,9 @@ def address_check(settings: Settings) -> Counter[Call]:
     ("path", "body"),
     [
         ("/auth/refresh", {"refresh_token": "not-a-refresh-token"}),
-        ("/auth/password/forgot", {"email": "nobody@example.com"}),
         ("/auth/password/reset", {"email": "nobody@example.com", "code": "1",
                                   "new_password": "Battery-Staple-7"}),
         ("/users/confirm", {"email": "nobody@example.com", "code": "123456"}),
-        ("/users/confirm/resend", {"email": "nobody@example.com"}),
     ],
 )  # fmt: skip
 def test_an_unauthenticated_endpoint_costs_one_update_for_its_address_limit(
@@ -253,14 +251,26 @@ def test_an_unauthenticated_endpoint_costs_one_update_for_its_address_limit(
     assert calls == address_check
 
 
-def test_sign_up_is_its_address_check_and_the_profile_write(
+@pytest.mark.parametrize("path", ["/auth/password/forgot", "/users/confirm/resend"])
+def test_an_endpoint_that_mails_a_code_adds_one_update_for_the_shared_cap(
+    client: Any, counting: Counting, address_check: Counter[Call], path: str
+) -> None:
+    with counting() as calls:
+        response = client.post(path, json={"email": "nobody@example.com"})
+
+    assert response.status_code == 202, response.json
+    assert calls == address_check + address_check
+
+
+def test_sign_up_is_its_two_limit_checks_and_the_profile_write(
     client: Any, counting: Counting, settings: Settings, address_check: Counter[Call]
 ) -> None:
     body = {"email": unique_email(), "password": PASSWORD, "name": "Counted"}
     with counting() as calls:
         assert client.post("/users", json=body).status_code == 201
 
-    assert calls == address_check + Counter({("PutItem", settings.users_table): 1})
+    limits = address_check + address_check  # the address's, and the code mails' for everyone
+    assert calls == limits + Counter({("PutItem", settings.users_table): 1})
 
 
 def test_sign_in_adds_the_email_reservation_given_back_on_success(

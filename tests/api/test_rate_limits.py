@@ -1,10 +1,12 @@
-"""Limits on the unauthenticated endpoints: per client address, and wrong passwords per email."""
+"""Limits on the unauthenticated endpoints: per client address, wrong passwords per email, and
+code mails for everyone together."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -62,6 +64,21 @@ def test_the_defaults_are_the_documented_ones_and_make_run_keeps_them() -> None:
     )
     assert (settings.rate_limit_per_address, settings.sign_in_failure_limit) == (30, 10)
     assert settings.sign_in_failure_window_seconds == 15 * 60
+    assert settings.code_email_limit == 40  # under Cognito's own sender's 50 a day
+
+
+@pytest.mark.parametrize(
+    ("environment", "limit"),
+    [
+        ({"STAGE": "dev"}, 40),
+        ({"STAGE": "staging"}, 180),
+        ({"STAGE": "prod"}, 10_000),
+        ({"STAGE": "pr-123"}, 40),
+        ({"STAGE": "prod", "CODE_EMAIL_LIMIT": "500"}, 500),
+    ],
+)
+def test_the_code_mail_cap_is_per_stage(environment: dict[str, str], limit: int) -> None:
+    assert Settings.from_env(environment).code_email_limit == limit
 
 
 def test_an_address_over_its_budget_gets_429_with_retry_after_and_others_do_not(
@@ -192,3 +209,57 @@ def test_a_new_window_starts_a_new_count(app: Flask) -> None:
     assert {item.hits for item in stored} == {1}
     assert all(item.expires_at.timestamp() > start for item in stored)
     assert subject not in {item.key for item in stored}  # stored hashed
+
+
+CODE_MAILS = 3
+CODE_MAILING = (
+    ("/users", {"password": PASSWORD, "name": "Mailed"}),
+    ("/users/confirm/resend", {}),
+    ("/auth/password/forgot", {}),
+)
+
+
+@pytest.fixture
+def mail_capped(engines: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Flask:
+    """A cap of CODE_MAILS a day, on a day of its own: the cap is one count for every caller,
+    so the other tests' mails today must not be in it."""
+    own_day = NOW + 86_400 * (3650 + uuid.uuid4().int % 36_500)
+    monkeypatch.setattr(rate_limits, "_now", lambda: own_day)
+    settings = replace(Settings.from_env(engines), code_email_limit=CODE_MAILS)
+    return create_app(settings)
+
+
+def _mail_code(client: FlaskClient, path: str, extra: dict[str, str]) -> Any:
+    body = {"email": f"mail-{uuid.uuid4().hex[:10]}@example.com", **extra}
+    return client.post(path, json=body, environ_base={"REMOTE_ADDR": _address()})
+
+
+def test_code_mails_share_one_cap_for_everyone_then_429_with_retry_after(
+    mail_capped: Flask,
+) -> None:
+    client = mail_capped.test_client()
+
+    mailed = [_mail_code(client, path, extra).status_code for path, extra in CODE_MAILING]
+    refused = [_mail_code(client, path, extra) for path, extra in CODE_MAILING]
+
+    assert mailed == [201, 202, 202]
+    for answer in refused:  # each from a new address: the cap is not per caller
+        assert answer.status_code == 429
+        assert answer.content_type == "application/problem+json"
+        assert "codes were emailed" in answer.json["detail"]
+        assert (
+            int(answer.headers["Retry-After"])
+            == int(rate_limits._now() // 86_400 * 86_400 + 86_400 - rate_limits._now()) + 1
+        )
+    sign_in = client.post("/auth/token", json={"email": "x@example.com", "password": PASSWORD})
+    assert sign_in.status_code == 401  # what sends no code is not capped
+
+
+def test_a_request_refused_for_its_body_spends_no_code_mail(mail_capped: Flask) -> None:
+    client = mail_capped.test_client()
+
+    invalid = [client.post("/auth/password/forgot", json={"email": "not an email"})] * 5
+    mailed = [_mail_code(client, "/auth/password/forgot", {}) for _ in range(CODE_MAILS)]
+
+    assert {answer.status_code for answer in invalid} == {422}
+    assert [answer.status_code for answer in mailed] == [202] * CODE_MAILS

@@ -113,6 +113,7 @@ def recording(settings: Settings, secret_arn: str, emailed_code: Callable[[str],
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(deadline, "guard", recording_guard)
         identity._client.cache_clear()  # a cached client would bypass the guard
+        identity._client_secret.cache_clear()  # and a cached secret its DescribeUserPoolClient
         try:
             verifying = create_app(dataclasses.replace(settings, require_email_verification=True))
             app = create_app(settings)
@@ -129,6 +130,7 @@ def recording(settings: Settings, secret_arn: str, emailed_code: Callable[[str],
             for client in clients:
                 client.meta.events.unregister("before-parameter-build", unique_id="api-role")
             identity._client.cache_clear()
+            identity._client_secret.cache_clear()
     return recorded
 
 
@@ -248,6 +250,7 @@ def test_the_unsigned_cognito_calls_are_the_ones_the_template_names(
         "ConfirmSignUp",
         "ResendConfirmationCode",
         "InitiateAuth",
+        "GetTokensFromRefreshToken",
         "RevokeToken",
         "ForgotPassword",
         "ConfirmForgotPassword",

@@ -80,7 +80,10 @@ def user_pool_from_identity_template(cognito_url: str) -> dict[str, str]:
     )["UserPool"]["Id"]
     client_id = cognito.create_user_pool_client(
         UserPoolId=pool_id, ClientName="tasklake-dev-api",
+        GenerateSecret=app_client["GenerateSecret"],
         ExplicitAuthFlows=app_client["ExplicitAuthFlows"],
+        ReadAttributes=app_client["ReadAttributes"],
+        WriteAttributes=app_client["WriteAttributes"],
     )["UserPoolClient"]["ClientId"]  # fmt: skip
     group = of_type(template, "AWS::Cognito::UserPoolGroup")["GroupName"]
     cognito.create_group(UserPoolId=pool_id, GroupName=group)

@@ -344,3 +344,20 @@ def test_monitoring_has_etl_alarms_only_where_orchestration_runs(switch: str) ->
     assert etl & set(found) == (etl if switch == "on" else set())
     listed = {arn.rsplit(":", 1)[1] for arn in widget["properties"]["alarms"]}
     assert listed == set(found)
+
+
+def test_the_ses_identity_reaches_the_identity_stack_only() -> None:
+    arn = "arn:aws:ses:eu-west-1:123456789012:identity/example.com"
+    options = plan.Options(
+        stage="prod", region="eu-west-1", ses_identity_arn=arn, ses_from_address="no-reply@x.io"
+    )
+
+    steps = stack_steps(plan.deploy_plan(options).steps)
+
+    with_ses = [
+        option(s, "--stack-name")[0]
+        for s in steps
+        if f"SesIdentityArn={arn}" in option(s, "--parameter-overrides")
+        and "SesFromAddress=no-reply@x.io" in option(s, "--parameter-overrides")
+    ]
+    assert with_ses == ["tasklake-prod-identity"]
