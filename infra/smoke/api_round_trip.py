@@ -51,12 +51,14 @@ class RoundTrip:
     token: str = ""
     task_id: str = ""
 
-    def call(self, method: str, path: str, expected: tuple[int, ...], **kwargs: object) -> Any:
+    def call(
+        self, method: str, path: str, expected: tuple[int, ...], **kwargs: Any
+    ) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             response = self.session.request(
                 method, f"{self.api_url.rstrip('/')}{path}", headers=headers,
-                timeout=REQUEST_SECONDS, **kwargs,  # type: ignore[arg-type]
+                timeout=REQUEST_SECONDS, **kwargs,
             )  # fmt: skip
         except requests.ConnectionError:
             raise StepFailed(f"{method} {path}: cannot connect to {self.api_url}") from None
