@@ -54,7 +54,7 @@ def _checks(target: Target, args: argparse.Namespace) -> list[Callable[[], list[
         lambda: api_round_trip.run(target.api_url, target.user_pool_id, args.email_domain),
         lambda: [monitoring.read_dashboard(target.monitoring)],
         lambda: [monitoring.alarm_states(target.monitoring)],
-        lambda: [orchestration.trigger_dag(target.mwaa_environment, orchestration.smoke_run_id())],
+        lambda: [orchestration.trigger_dag(target.mwaa_environment, orchestration.now())],
         lambda: [lake_query.run_named_query(target.lake, args.query, args.query_timeout)],
     ]
 

@@ -2,15 +2,23 @@
 
 MWAA's CreateCliToken gives a short-lived token (60 s) and the webserver's host name; the
 command goes as plain text to https://<host>/aws_mwaa/cli, which answers JSON with the
-command's stdout and stderr base64-encoded. `airflow dags trigger` is a supported command
-on MWAA's Airflow 3 (Airflow 3.3.1 still ships it, marked for a future move to airflowctl).
-A paused DAG keeps the run queued until it is unpaused.
+command's stdout and stderr base64-encoded.
+
+On Airflow 3 (3.3.1 checked by hand) `dags trigger` without `--logical-date` creates a run
+with no logical date and no data interval, which tasks_daily cannot run (it writes the day
+its data interval names). So the smoke passes the current second as the logical date: a
+manual run then owns the day before (runbook-etl), as a rerun of yesterday would, and the
+second keeps it apart from the scheduled runs (logical dates are unique per DAG). A paused
+DAG keeps the run queued until it is unpaused.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import boto3
 import botocore.exceptions
@@ -23,9 +31,27 @@ DAG_ID = "tasks_daily"
 REQUEST_SECONDS = 30.0
 
 
-def smoke_run_id() -> str:
-    """A run id that says who started the run and when (Airflow accepts [A-Za-z0-9_.~:+-])."""
-    return f"smoke__{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+@dataclass(frozen=True)
+class SmokeRun:
+    """The run the smoke starts: its id says who started it and when."""
+
+    at: datetime
+
+    @property
+    def run_id(self) -> str:
+        return f"smoke__{self.at.strftime('%Y%m%dT%H%M%SZ')}"
+
+    @property
+    def command(self) -> str:
+        logical_date = self.at.isoformat(timespec="seconds")
+        return (
+            f"dags trigger {DAG_ID} --run-id {self.run_id} --logical-date {logical_date}"
+            " --output json"
+        )
+
+
+def now() -> SmokeRun:
+    return SmokeRun(datetime.now(UTC).replace(microsecond=0))
 
 
 class CliFailed(RuntimeError):
@@ -63,15 +89,32 @@ def run_cli(environment: str, command: str) -> tuple[str, str]:
         raise CliFailed(f"MWAA CLI answered no JSON stdout/stderr: {first_line(error)}") from None
 
 
-def trigger_dag(environment: str | Off, run_id: str) -> Result:
+def created_run(stdout: str, run_id: str) -> dict[str, Any] | None:
+    """The run `--output json` printed (log lines may come before the JSON)."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith("["):
+            try:
+                runs = json.loads(line)
+            except ValueError:
+                continue
+            return next((r for r in runs if r.get("dag_run_id") == run_id), None)
+    return None
+
+
+def trigger_dag(environment: str | Off, run: SmokeRun) -> Result:
     if isinstance(environment, Off):
         return off("dag-run", environment.reason)
-    command = f"dags trigger {DAG_ID} --run-id {run_id} --output json"
     try:
-        stdout, stderr = run_cli(environment, command)
+        stdout, stderr = run_cli(environment, run.command)
     except CliFailed as error:
         return fail("dag-run", str(error))
-    if run_id not in stdout:
+    created = created_run(stdout, run.run_id)
+    if created is None:
         last = [line for line in (stderr or stdout).splitlines() if line.strip()]
-        return fail("dag-run", f"`{command}`: {last[-1] if last else 'no output'}")
-    return ok("dag-run", f"{DAG_ID} run {run_id} started on {environment}")
+        return fail("dag-run", f"`{run.command}`: {last[-1] if last else 'no output'}")
+    if not created.get("data_interval_start"):
+        return fail("dag-run", f"{run.run_id} has no data interval: tasks_daily cannot run it")
+    day = str(created["data_interval_start"])[:10]
+    return ok(
+        "dag-run", f"{DAG_ID} run {run.run_id} for {day} {created.get('state')} on {environment}"
+    )

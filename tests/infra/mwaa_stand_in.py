@@ -77,12 +77,26 @@ class MwaaStandIn:
         argv = shlex.split(command)
         stdout, stderr = "", f"airflow: unsupported command {command!r}\n"
         if argv[:2] == ["dags", "trigger"] and "--run-id" in argv:
-            run_id = argv[argv.index("--run-id") + 1]
-            stdout, stderr = json.dumps([{"dag_id": argv[2], "run_id": run_id}]), ""
+            stdout, stderr = _triggered(argv), ""
         return {
             "stdout": base64.b64encode(stdout.encode()).decode(),
             "stderr": base64.b64encode(stderr.encode()).decode(),
         }
+
+
+def _triggered(argv: list[str]) -> str:
+    run_id = argv[argv.index("--run-id") + 1]
+    logical, start, end = None, None, None
+    if "--logical-date" in argv:
+        logical = datetime.datetime.fromisoformat(argv[argv.index("--logical-date") + 1])
+        midnight = datetime.datetime.combine(logical.date(), datetime.time(), datetime.UTC)
+        start, end = str(midnight - datetime.timedelta(days=1)), str(midnight)
+    run: dict[str, object] = {
+        "conf": {}, "dag_id": argv[2], "dag_run_id": run_id, "data_interval_start": start,
+        "data_interval_end": end, "logical_date": logical and str(logical),
+        "run_type": "manual", "state": "queued",
+    }  # fmt: skip
+    return f"[info     ] creating dag run run_id={run_id}\n{json.dumps([run])}\n"
 
 
 def _handler(stand_in: MwaaStandIn) -> type[BaseHTTPRequestHandler]:

@@ -22,7 +22,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -261,12 +261,18 @@ def test_a_deployed_stage_passes_every_check(deployed: DeployedStage) -> None:
     assert found["dashboard"][1] == f"tasklake-dev: {len(dashboard()['widgets'])} widgets"
     assert found["alarms"][1].startswith("2 alarms tasklake-dev-*")
     assert found["alarms"][1].endswith("none in ALARM")
-    (command,) = deployed.mwaa.commands
-    assert command.startswith("dags trigger tasks_daily --run-id smoke__")
-    run_id = command.split()[4]
-    assert found["dag-run"][1] == f"tasks_daily run {run_id} started on tasklake-dev"
+    command = deployed.mwaa.commands[-1].split()
+    assert command[:4] == ["dags", "trigger", "tasks_daily", "--run-id"]
+    # Airflow 3 gives a run without a logical date no data interval: the DAG could not run it.
+    logical_date = datetime.fromisoformat(command[command.index("--logical-date") + 1])
+    assert command[4] == f"smoke__{logical_date:%Y%m%dT%H%M%SZ}"
+    the_day_before = logical_date.date() - timedelta(days=1)
+    assert found["dag-run"][1] == (
+        f"tasks_daily run {command[4]} for {the_day_before} queued on tasklake-dev"
+    )
     athena = deployed.client("athena")
-    (query_id,) = athena.list_query_executions(WorkGroup="tasklake-dev")["QueryExecutionIds"]
+    query_id = found["query"][1].rsplit("(", 1)[1].rstrip(")")
+    assert query_id in athena.list_query_executions(WorkGroup="tasklake-dev")["QueryExecutionIds"]
     recorded = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
     assert recorded["Query"] == named_queries()["tag_popularity"]
     assert recorded["QueryExecutionContext"]["Database"] == "tasklake_dev"
@@ -332,3 +338,27 @@ def test_a_query_still_running_at_the_bound_is_stopped_and_fails(deployed: Deplo
     query_id = detail.split("stopped (")[1].rstrip(")")
     stopped = deployed.client("athena").get_query_execution(QueryExecutionId=query_id)
     assert stopped["QueryExecution"]["Status"]["State"] == "CANCELLED"
+
+
+def test_a_user_it_cannot_sign_in_is_named_as_left_behind(deployed: DeployedStage) -> None:
+    """The identity stack exports a pool the API does not use: confirming fails after sign-up."""
+    cloudformation = deployed.client("cloudformation")
+    identity = stack_name(STAGE, "identity")
+    cloudformation.delete_stack(StackName=identity)
+    cloudformation.create_stack(
+        StackName=identity, TemplateBody=exporting({"user-pool-id": "us-east-1_nothere"})
+    )
+    try:
+        done = deployed.smoke()
+    finally:
+        cloudformation.delete_stack(StackName=identity)
+        deployed.deploy("identity")
+
+    assert done.returncode == 1
+    found = lines(done.stdout)
+    assert found["signup"][0] == "ok"
+    email = found["signup"][1].split()[0]
+    assert found["confirm"][0] == "FAIL"
+    assert found["confirm"][1].startswith("AdminConfirmSignUp:")
+    assert "token" not in found
+    assert found["delete-user"] == ("FAIL", f"not signed in: {email} is left behind")
