@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import boto3
 
@@ -21,6 +22,21 @@ from infra.smoke.absent import Missing, Off
 from infra.smoke.lake_query import AthenaQueries, DuckDBQueries, QueryEngine
 
 DEFAULT_LOCAL_API_URL = "http://127.0.0.1:5000"
+
+
+class Export(NamedTuple):
+    """An export of the stacks' contract: `<project>-<stage>-<name>` from infra/<part>.yaml."""
+
+    part: str
+    name: str
+
+
+USER_POOL = Export("identity", "user-pool-id")
+DASHBOARD = Export("monitoring", "dashboard-name")
+MWAA_ENVIRONMENT = Export("orchestration", "mwaa-environment-name")
+WORKGROUP = Export("analytics", "athena-workgroup")
+DATABASE = Export("analytics", "glue-database")
+READS = (USER_POOL, DASHBOARD, MWAA_ENVIRONMENT, WORKGROUP, DATABASE)
 
 
 class TargetError(RuntimeError):
@@ -66,36 +82,39 @@ def deployed_api_url(stage: str, region: str) -> str:
     raise TargetError(f"no REST API named {function}: has `make deploy STAGE={stage}` run?")
 
 
+def _absent(stage: str, export: Export) -> str:
+    return f"{stack_name(stage, export.part)} exports no {export.name}"
+
+
 def from_stacks(stage: str, api_url: str | None = None) -> Target:
     region = preflight.check()
     exports = stage_exports(stage)
-    if "user-pool-id" not in exports:
-        raise TargetError(
-            f"{stack_name(stage, 'identity')} exports no user-pool-id: is stage {stage} deployed?"
-        )
-    monitoring: Monitoring | Missing = Missing(
-        f"{stack_name(stage, 'monitoring')} exports no dashboard-name"
-    )
-    if "dashboard-name" in exports:
-        monitoring = Monitoring(exports["dashboard-name"], f"{PROJECT}-{stage}-")
+    if USER_POOL.name not in exports:
+        raise TargetError(f"{_absent(stage, USER_POOL)}: is stage {stage} deployed?")
+    monitoring: Monitoring | Missing = Missing(_absent(stage, DASHBOARD))
+    if DASHBOARD.name in exports:
+        monitoring = Monitoring(exports[DASHBOARD.name], alarm_prefix(stage))
     # Orchestration is off for a stage when it has no MWAA environment to name.
-    mwaa: str | Off = exports.get("mwaa-environment-name") or Off(
-        f"orchestration is off for {stage}: "
-        f"{stack_name(stage, 'orchestration')} exports no MWAA environment"
+    mwaa: str | Off = exports.get(MWAA_ENVIRONMENT.name) or Off(
+        f"orchestration is off for {stage}: {_absent(stage, MWAA_ENVIRONMENT)}"
     )
-    lake: QueryEngine | Missing = Missing(
-        f"{stack_name(stage, 'analytics')} exports no athena-workgroup or glue-database"
-    )
-    if "athena-workgroup" in exports and "glue-database" in exports:
-        lake = AthenaQueries(exports["athena-workgroup"], exports["glue-database"])
+    unexported = [_absent(stage, e) for e in (WORKGROUP, DATABASE) if e.name not in exports]
+    lake: QueryEngine | Missing = Missing("; ".join(unexported))
+    if not unexported:
+        lake = AthenaQueries(exports[WORKGROUP.name], exports[DATABASE.name])
     return Target(
         stage=stage,
         api_url=api_url or deployed_api_url(stage, region),
-        user_pool_id=exports["user-pool-id"],
+        user_pool_id=exports[USER_POOL.name],
         monitoring=monitoring,
         mwaa_environment=mwaa,
         lake=lake,
     )
+
+
+def alarm_prefix(stage: str) -> str:
+    """Every alarm of infra/monitoring.yaml is named `<project>-<stage>-…`."""
+    return f"{PROJECT}-{stage}-"
 
 
 def from_local_stack(api_url: str | None = None) -> Target:

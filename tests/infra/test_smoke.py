@@ -38,9 +38,11 @@ from etl.dynamodb_export import find_export_files
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
 from etl.synthetic import generate_tasks, to_dynamodb_item, write_export
 from etl.transform import transform_export
-from infra.deploy.stacks import export_name, stack_name
+from infra.cfn import load_template
+from infra.deploy.stacks import PROJECT, export_name, stack_name
 from infra.local.services import free_port, start_moto
 from infra.smoke.lake_query import named_queries
+from infra.smoke.target import READS, alarm_prefix
 from tests.harness import serving
 from tests.infra.deploy_moto import REGION, ROOT, aws_environment, offline_environment
 from tests.infra.monitoring_template import dashboard
@@ -309,7 +311,7 @@ def test_a_stage_without_orchestration_reports_it_off(deployed: DeployedStage) -
     status, detail = lines(done.stdout)["dag-run"]
     assert (status, detail) == (
         "off",
-        "orchestration is off for dev: tasklake-dev-orchestration exports no MWAA environment",
+        "orchestration is off for dev: tasklake-dev-orchestration exports no mwaa-environment-name",
     )
     assert len(deployed.mwaa.commands) == commands
 
@@ -362,3 +364,16 @@ def test_a_user_it_cannot_sign_in_is_named_as_left_behind(deployed: DeployedStag
     assert found["confirm"][1].startswith("AdminConfirmSignUp:")
     assert "token" not in found
     assert found["delete-user"] == ("FAIL", f"not signed in: {email} is left behind")
+
+
+def test_what_the_smoke_reads_is_what_the_templates_export() -> None:
+    """Each export it reads is an Output of its stack's template; each alarm has its prefix."""
+    for export in READS:
+        outputs = load_template(ROOT / "infra" / f"{export.part}.yaml")["Outputs"].values()
+        names = {o["Export"]["Name"].value for o in outputs if "Export" in o}
+        assert "${Project}-${Environment}-" + export.name in names, export
+    resources = load_template(ROOT / "infra" / "monitoring.yaml")["Resources"].values()
+    alarms = [r["Properties"]["AlarmName"].value for r in resources if "Alarm" in r["Type"]]
+    assert alarms
+    prefix = alarm_prefix("${Environment}").replace(PROJECT, "${Project}")
+    assert all(name.startswith(prefix) for name in alarms), alarms
