@@ -164,7 +164,7 @@ def exporting(values: dict[str, str], resources: dict[str, Any] | None = None) -
     placeholder = {
         "Placeholder": {
             "Type": "AWS::SSM::Parameter",
-            "Properties": {"Type": "String", "Value": "stand-in", "Name": f"/smoke/{values}"},
+            "Properties": {"Type": "String", "Value": "stand-in", "Name": f"/smoke/{min(values)}"},
         }
     }
     return json.dumps({"Resources": resources or placeholder, "Outputs": outputs})
