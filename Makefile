@@ -207,6 +207,16 @@ destroy: venv ## undeploy STAGE in reverse order (asks; FORCE=1 skips), print wh
 	$(PY) -m infra.deploy destroy --stage $(STAGE) $(if $(dry_run),--dry-run) \
 	  $(if $(filter 1 yes true,$(FORCE)),--force)
 
+# After a deploy: a throwaway user's round trip through the API, the dashboard, the alarms, a DAG
+# run and one named lake query, one line each (python -m infra.smoke --help). STAGE=local checks
+# the stack `make run` serves on PORT; API_URL overrides where the API is reached.
+API_URL ?=
+SMOKE_API_URL = $(or $(API_URL),$(if $(filter local,$(STAGE)),http://127.0.0.1:$(PORT)))
+
+.PHONY: smoke
+smoke: venv ## check a deployed stage end to end: make smoke STAGE=dev (STAGE=local: make run's stack)
+	$(PY) -m infra.smoke --stage $(STAGE) $(if $(SMOKE_API_URL),--api-url "$(SMOKE_API_URL)")
+
 # --- documentation diagrams ---
 # docs/diagrams/*.mmd -> *.svg with mermaid-cli on the system Chromium (no browser download).
 # Its package files live in docs/tools; it installs into build/, out of the way of anything
