@@ -7,11 +7,13 @@ and that a sign-in afterwards works (or, for a disabled or deleted account, does
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 from flask.testing import FlaskClient
 
+from api.auth.revocation import SESSION, SESSION_MAX_SECONDS, Revocation
 from tests.api.conftest import PASSWORD, Account
 
 NEW_PASSWORD = "Battery-Staple-7"
@@ -51,6 +53,35 @@ def test_tokens_refreshed_after_logout_are_refused(client: FlaskClient, alice: A
     late = refreshed(client, alice.tokens["refresh_token"])
     assert late.status_code == 200
     assert not works(client, late.json["access_token"])
+
+
+def test_logout_refuses_the_refresh_token_of_another_session(
+    client: FlaskClient, alice: Account
+) -> None:
+    other = sign_in(client, alice.email).json
+
+    response = alice.request("POST", "/auth/logout", json={"refresh_token": other["refresh_token"]})
+
+    assert response.status_code == 422
+    assert "refresh_token" in response.json["errors"]["json"]
+    assert works(client, other["access_token"])
+    assert works(client, refreshed(client, other["refresh_token"]).json["access_token"])
+    assert works(client, alice.tokens["access_token"])  # refused, so nothing ended
+
+
+def test_logout_with_the_refresh_token_refuses_the_session_for_its_whole_life(
+    client: FlaskClient, alice: Account
+) -> None:
+    """Were the row to expire with the access token, a refresh token Cognito failed to revoke
+    would work again; the row must outlive every token the session can mint."""
+    claims = jwt.decode(alice.tokens["access_token"], options={"verify_signature": False})
+    body = {"refresh_token": alice.tokens["refresh_token"]}
+
+    assert alice.request("POST", "/auth/logout", json=body).status_code == 204
+
+    row = Revocation.get(alice.id, SESSION + claims["origin_jti"], consistent_read=True)
+    assert row.expires_at == datetime.fromtimestamp(claims["auth_time"] + SESSION_MAX_SECONDS, UTC)
+    assert not works(client, alice.tokens["access_token"])
 
 
 def test_logout_all_ends_every_session(client: FlaskClient, alice: Account) -> None:
