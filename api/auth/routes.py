@@ -96,14 +96,20 @@ def logout(args: dict[str, bool], body: dict[str, str]) -> None:
 @blp.arguments(PasswordChangeSchema)
 @blp.response(204)
 @blp.alt_response(401, description="Missing or invalid bearer token")
-@blp.alt_response(422, description="The current password is wrong or the new one too weak")
+@blp.alt_response(
+    422, description="The current password is wrong (sessions end all the same) or the new one weak"
+)
 @rate_limits.per_client_address(blp, "password-change")
 def change_password(body: dict[str, str]) -> None:
     """Change your password; every earlier session ends"""
-    identity = dependencies.identity()
     bearer = request.headers["Authorization"].split(None, 1)[1]
-    identity.change_password(bearer, body["current_password"], body["new_password"])
-    service.end_all_sessions(identity, current_user_id())
+    service.change_password(
+        dependencies.identity(),
+        current_user_id(),
+        bearer,
+        body["current_password"],
+        body["new_password"],
+    )
 
 
 @blp.post("/password/forgot")

@@ -226,3 +226,48 @@ def test_a_deletion_that_runs_out_of_time_says_so_and_continues_on_the_next_dele
     for headers in (alice.auth, other):
         assert client.get("/tasks", headers=headers).status_code == 401
         assert client.delete("/users/me", headers=headers).status_code == 401
+
+
+NEW_PASSWORD = "Battery-Staple-7"
+CHANGE = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+# A password endpoint's first UpdateItem is its rate-limit check; the mark comes next.
+MARK = 1
+
+
+def _works(client: FlaskClient, token: str) -> bool:
+    status = client.get("/tasks", headers={"Authorization": f"Bearer {token}"}).status_code
+    assert status in (200, 401), status
+    return status == 200
+
+
+def _signs_in(client: FlaskClient, email: str, password: str) -> bool:
+    response = client.post("/auth/token", json={"email": email, "password": password})
+    return response.status_code == 200
+
+
+def test_a_password_change_whose_mark_fails_changes_nothing_and_can_be_retried(
+    client: FlaskClient, alice: Account, dynamodb: Any
+) -> None:
+    error = client_error("InternalServerError", "UpdateItem")
+    with injected(dynamodb, "dynamodb", "UpdateItem", error=error, times=1, after=MARK):
+        assert alice.request("POST", "/auth/password/change", json=CHANGE).status_code == 503
+
+    assert _signs_in(client, alice.email, PASSWORD)  # nothing changed, nothing ended
+    assert alice.request("POST", "/auth/password/change", json=CHANGE).status_code == 204
+    assert not _works(client, alice.tokens["access_token"])
+    assert _signs_in(client, alice.email, NEW_PASSWORD)
+
+
+def test_a_password_change_that_cognito_fails_has_ended_the_sessions_already(
+    client: FlaskClient, alice: Account, cognito: Any
+) -> None:
+    thief = client.post("/auth/token", json={"email": alice.email, "password": PASSWORD}).json
+    error = client_error("InternalErrorException", "ChangePassword")
+    with injected(cognito, COGNITO, "ChangePassword", error=error, times=1):
+        assert alice.request("POST", "/auth/password/change", json=CHANGE).status_code == 503
+
+    assert not _works(client, thief["access_token"])
+    assert not _works(client, client.post(
+        "/auth/refresh", json={"refresh_token": thief["refresh_token"]}
+    ).json["access_token"])  # fmt: skip
+    assert _signs_in(client, alice.email, PASSWORD)  # sign in again and retry

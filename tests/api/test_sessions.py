@@ -111,19 +111,29 @@ def test_password_change_ends_earlier_sessions_and_swaps_the_password(
     assert works(client, after.json["access_token"])
 
 
-def test_password_change_needs_the_current_password_and_a_strong_new_one(
-    alice: Account,
-) -> None:
-    wrong = {"current_password": "Wrong-pass-1", "new_password": NEW_PASSWORD}
+def test_password_change_needs_a_strong_new_password(alice: Account) -> None:
     weak = {"current_password": PASSWORD, "new_password": "weak"}
 
-    response = alice.request("POST", "/auth/password/change", json=wrong)
-    assert response.status_code == 422
-    assert "current_password" in response.json["errors"]["json"]
     response = alice.request("POST", "/auth/password/change", json=weak)
+
     assert response.status_code == 422
     assert "new_password" in response.json["errors"]["json"]
-    assert alice.request("GET", "/users/me").status_code == 200  # nothing ended
+    assert alice.request("GET", "/users/me").status_code == 200  # refused before any step
+
+
+def test_password_change_needs_the_current_password_and_ends_sessions_all_the_same(
+    client: FlaskClient, alice: Account
+) -> None:
+    """The sessions end before Cognito is asked (so no failure can leave them alive beside a
+    changed password): a wrong current password ends them too, and changes nothing else."""
+    wrong = {"current_password": "Wrong-pass-1", "new_password": NEW_PASSWORD}
+
+    response = alice.request("POST", "/auth/password/change", json=wrong)
+
+    assert response.status_code == 422
+    assert "current_password" in response.json["errors"]["json"]
+    assert not works(client, alice.tokens["access_token"])
+    assert works(client, sign_in(client, alice.email).json["access_token"])
 
 
 def test_password_change_needs_a_token(client: FlaskClient) -> None:
