@@ -128,8 +128,6 @@ def forgot_password(body: dict[str, str]) -> None:
 @rate_limits.per_client_address(blp, "password-reset")
 def reset_password(body: dict[str, str]) -> None:
     """Set a new password with the emailed code; every earlier session ends"""
-    identity = dependencies.identity()
-    identity.reset_password(body["email"], body["code"], body["new_password"])
-    user = service.find_by_email(body["email"])
-    if user is not None:
-        service.end_all_sessions(identity, user.user_id)
+    service.reset_password(
+        dependencies.identity(), body["email"], body["code"], body["new_password"]
+    )
