@@ -32,13 +32,15 @@ def _clients(models: Iterable[type[Model]]) -> list[Any]:
 def counting_dynamodb_calls(models: Iterable[type[Model]]) -> Iterator[Counter[Call]]:
     """Yields a Counter of (operation, table) → calls made while the block runs.
 
-    A transaction counts once, under the table "(transaction)".
+    A transaction counts once, under the table "(transaction)"; a batch once, under the
+    tables it names, joined by "+".
     """
     calls: Counter[Call] = Counter()
 
     def record(event_name: str, params: dict[str, Any], **_: Any) -> None:
         operation = event_name.rsplit(".", 1)[-1]
-        calls[(operation, params.get("TableName", "(transaction)"))] += 1
+        batch = "+".join(sorted(params.get("RequestItems", ())))
+        calls[(operation, params.get("TableName") or batch or "(transaction)")] += 1
 
     clients = _clients(models)
     for client in clients:

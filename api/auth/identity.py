@@ -403,6 +403,21 @@ class IdentityProvider:
                 ) from None
             _unavailable(error)
 
+    def user_id_of(self, email: str) -> str | None:
+        """The `sub` of the account that signs in as `email` now, None if none does."""
+        try:
+            result = _call(
+                self._cognito.admin_get_user,
+                UserPoolId=self._settings.require("cognito_user_pool_id"),
+                Username=email,
+            )
+        except ClientError as error:
+            if _error_code(error) == "UserNotFoundException":
+                return None
+            _unavailable(error)
+        subs = [a["Value"] for a in result.get("UserAttributes", []) if a["Name"] == "sub"]
+        return subs[0] if subs else None
+
     def sign_out_everywhere(self, user_id: str) -> None:
         """Revoke every refresh token of the user, so no session can mint new tokens."""
         self._admin_call(self._cognito.admin_user_global_sign_out, user_id)

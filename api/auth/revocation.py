@@ -1,7 +1,7 @@
 """When signed tokens stop working: ended sessions and per-user "not before" marks.
 
-One partition per user (its `sub`), so ONE strongly consistent Query answers every
-question an authenticated request asks (ADR 0003):
+One partition per user (its `sub`); a request reads exactly the two items that can refuse
+its token, by key, in ONE strongly consistent BatchGetItem (ADR 0003):
 
 | entry                  | written by                              | refuses                      |
 |------------------------|-----------------------------------------|------------------------------|
@@ -17,7 +17,8 @@ from before it began; when it completes, `deleting` goes and every earlier token
 
 A session is identified by `origin_jti` and dated by `auth_time`, which Cognito keeps on
 every token a refresh mints, so a refresh token that outlived its session cannot mint a
-working access token either. Rows expire (TTL) once no token they refuse can still exist.
+working access token either. Rows expire (TTL) once no token they refuse can still exist;
+however many sessions a user ended, the check reads two items.
 """
 
 from __future__ import annotations
@@ -124,18 +125,18 @@ def has_session_claims(claims: Mapping[str, Any]) -> bool:
 
 
 def is_revoked(claims: Mapping[str, Any], *, finishing_own_deletion: bool = False) -> bool:
-    """The one consistent Query: is this token's session ended, or its user's sign-ins?
+    """The one consistent read: is this token's session ended, or its user's sign-ins?
 
-    It reads the user's whole partition (ended sessions still within their TTL, and the
-    mark): DynamoDB cannot filter on the sort key, and a filter would cost the same reads.
-    `finishing_own_deletion`: the request is a DELETE of the token's own account, which
-    passes the mark while that deletion is under way (and only then).
+    Two items by key (the user's mark, this session's row), so its cost does not grow with
+    the sessions a user ended. `finishing_own_deletion`: the request is a DELETE of the
+    token's own account, which passes the mark while that deletion is under way (and only then).
     """
-    session = SESSION + str(claims["origin_jti"])
-    for row in Revocation.query(str(claims["sub"]), consistent_read=True):
-        if row.entry == session:
+    user_id = str(claims["sub"])
+    keys = [(user_id, USER), (user_id, SESSION + str(claims["origin_jti"]))]
+    for row in Revocation.batch_get(keys, consistent_read=True):
+        if row.entry != USER:
             return True
-        if row.entry != USER or (row.deleting and finishing_own_deletion):
+        if row.deleting and finishing_own_deletion:
             continue
         if row.disabled or int(claims["auth_time"]) < (row.not_before or 0):
             return True

@@ -20,7 +20,8 @@ from api.auth.schemas import (
     RefreshSchema,
     TokenSchema,
 )
-from api.auth.tokens import current_user_id
+from api.auth.tokens import current_user_id, session_of_refresh_token
+from api.problems import Unprocessable
 from api.smorest import BEARER_AUTH, Blueprint
 from api.users import service
 
@@ -66,6 +67,7 @@ def refresh_token(body: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, 
 @blp.arguments(LogoutSchema, required=False)
 @blp.response(204)
 @blp.alt_response(401, description="Missing or invalid bearer token")
+@blp.alt_response(422, description="The refresh token is not this session's")
 def logout(args: dict[str, bool], body: dict[str, str]) -> None:
     """End this session (every token of this sign-in), or with `all=true` every session"""
     identity = dependencies.identity()
@@ -73,13 +75,19 @@ def logout(args: dict[str, bool], body: dict[str, str]) -> None:
         service.end_all_sessions(identity, current_user_id())
         return
     claims = get_jwt()
-    until = int(claims["exp"])
-    if body.get("refresh_token"):
-        identity.revoke_refresh_token(body["refresh_token"])
-    else:
-        # The refresh token lives on and mints tokens of this session: refuse them as long.
-        until = int(claims["auth_time"]) + SESSION_MAX_SECONDS
-    end_session(current_user_id(), str(claims["origin_jti"]), until=until)
+    session = str(claims["origin_jti"])
+    refresh_token = body.get("refresh_token")
+    # Only this session's refresh token: another one would end a session the caller did not
+    # present, while this one's refresh token outlived its row.
+    if refresh_token and session_of_refresh_token(identity, refresh_token) != session:
+        raise Unprocessable(
+            "That refresh token belongs to another session",
+            errors={"json": {"refresh_token": ["Not a refresh token of this session"]}},
+        )
+    # As long as any refresh token of the session could mint tokens, whatever Cognito revokes.
+    end_session(current_user_id(), session, until=int(claims["auth_time"]) + SESSION_MAX_SECONDS)
+    if refresh_token:
+        identity.revoke_refresh_token(refresh_token)
 
 
 @blp.post("/password/change")
@@ -88,14 +96,20 @@ def logout(args: dict[str, bool], body: dict[str, str]) -> None:
 @blp.arguments(PasswordChangeSchema)
 @blp.response(204)
 @blp.alt_response(401, description="Missing or invalid bearer token")
-@blp.alt_response(422, description="The current password is wrong or the new one too weak")
+@blp.alt_response(
+    422, description="The current password is wrong (sessions end all the same) or the new one weak"
+)
 @rate_limits.per_client_address(blp, "password-change")
 def change_password(body: dict[str, str]) -> None:
     """Change your password; every earlier session ends"""
-    identity = dependencies.identity()
     bearer = request.headers["Authorization"].split(None, 1)[1]
-    identity.change_password(bearer, body["current_password"], body["new_password"])
-    service.end_all_sessions(identity, current_user_id())
+    service.change_password(
+        dependencies.identity(),
+        current_user_id(),
+        bearer,
+        body["current_password"],
+        body["new_password"],
+    )
 
 
 @blp.post("/password/forgot")
@@ -115,8 +129,6 @@ def forgot_password(body: dict[str, str]) -> None:
 @rate_limits.per_client_address(blp, "password-reset")
 def reset_password(body: dict[str, str]) -> None:
     """Set a new password with the emailed code; every earlier session ends"""
-    identity = dependencies.identity()
-    identity.reset_password(body["email"], body["code"], body["new_password"])
-    user = service.find_by_email(body["email"])
-    if user is not None:
-        service.end_all_sessions(identity, user.user_id)
+    service.reset_password(
+        dependencies.identity(), body["email"], body["code"], body["new_password"]
+    )

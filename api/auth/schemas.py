@@ -43,7 +43,7 @@ class RefreshSchema(Schema):
 class LogoutSchema(Schema):
     refresh_token = ma.fields.String(
         validate=validate.Length(1, 8192),
-        metadata={"description": "Also end the sign-in session this refresh token belongs to"},
+        metadata={"description": "This session's refresh token, to revoke it at Cognito too"},
     )
 
 

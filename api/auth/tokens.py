@@ -17,9 +17,10 @@ from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import JWTManager, get_jwt, get_jwt_identity
 
 from api import deadline
+from api.auth.identity import IdentityProvider
 from api.auth.revocation import has_session_claims, is_revoked
 from api.config import Settings
-from api.problems import Forbidden, ServiceUnavailable, Unauthorized
+from api.problems import Forbidden, ServiceUnavailable, Unauthorized, Unprocessable
 
 ADMIN_GROUP = "admin"
 
@@ -139,3 +140,22 @@ def is_admin() -> bool:
 def require_admin() -> None:
     if not is_admin():
         raise Forbidden("Only administrators may do this")
+
+
+def session_of_refresh_token(identity: IdentityProvider, refresh_token: str) -> str:
+    """The sign-in (`origin_jti`) a refresh token belongs to, or 422 if it is none of ours.
+
+    Cognito's refresh tokens are opaque (encrypted), so the one way to ask is to use it: the
+    access token it mints names its session. That token comes straight from Cognito over TLS
+    in answer to this call, so its claims are read without checking the signature; it is then
+    dropped, never returned.
+    """
+    try:
+        minted = identity.refresh(refresh_token)
+    except Unauthorized:
+        raise Unprocessable(
+            "That is not a refresh token of this client",
+            errors={"json": {"refresh_token": ["Not a refresh token of this client"]}},
+        ) from None
+    claims = jwt.decode(minted.access_token, options={"verify_signature": False})
+    return str(claims.get("origin_jti", ""))

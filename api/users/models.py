@@ -3,7 +3,6 @@
 | pattern                      | operation | key / index                               |
 |------------------------------|-----------|-------------------------------------------|
 | get / update / delete a user | Get/Update/DeleteItem | user_id                       |
-| find a user by email         | Query     | directory-index: kind = "user", email = x |
 | list users (admin), by email | Query     | directory-index: kind = "user"            |
 """
 

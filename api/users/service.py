@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from api import deadline, metrics
 from api.auth import revocation
 from api.auth.identity import IdentityProvider
 from api.compensation import undone_on_failure
+from api.deadline import DeadlineExceeded
 from api.problems import NotFound
 from api.storage import Page, connection, one_page, utcnow
 from api.tasks.service import delete_all_tasks
@@ -46,14 +47,76 @@ def get_user(user_id: str, *, being_deleted: bool = False) -> User:
     return user
 
 
-def find_by_email(email: str) -> User | None:
-    return next(iter(User.directory.query(USER_KIND, User.email == email, limit=1)), None)
-
-
 def end_all_sessions(identity: IdentityProvider, user_id: str) -> None:
     """Our mark refuses every earlier token at once; Cognito's sign-out ends refresh tokens."""
     revocation.end_all_sessions(user_id)
-    identity.sign_out_everywhere(user_id)
+    _sign_out_everywhere(identity, user_id)
+
+
+def _sign_out_everywhere(identity: IdentityProvider, user_id: str) -> None:
+    """Cognito's sign-out; a user gone meanwhile has no refresh token left to end (and the
+    caller, maybe anonymous, must not hear that user's id)."""
+    try:
+        identity.sign_out_everywhere(user_id)
+    except NotFound:
+        log.info("no Cognito user to sign out", extra={"signed_out_user_id": user_id})
+
+
+def change_password(
+    identity: IdentityProvider, user_id: str, access_token: str, current: str, new: str
+) -> None:
+    """Change the password and end every earlier session, a thief's included, whatever fails.
+
+    The mark comes before Cognito: if the change or anything after it fails, the sessions are
+    ended already (sign in again and retry), never left alive beside a changed password. So a
+    wrong current password ends them too. The mark is written again after the change, for a
+    sign-in that slipped in with the old password meanwhile.
+    """
+    revocation.end_all_sessions(user_id)
+    identity.change_password(access_token, current, new)
+    end_all_sessions(identity, user_id)
+
+
+# The mark after a reset must not be starved by Cognito's calls: this much of the request's
+# deadline is held back from them, enough for two DynamoDB attempts.
+RESET_MARK_RESERVE_SECONDS = 2 * deadline.DYNAMODB.attempt_seconds
+RESET_MARK_TRIES = 3
+
+
+def reset_password(identity: IdentityProvider, email: str, code: str, new_password: str) -> None:
+    """Set a new password with the emailed code, then end every earlier session of the account.
+
+    The account is the Cognito user behind the email, by `sub`: profiles' emails are not
+    unique (a deletion left at 202 keeps its profile while the email signs up again). The mark
+    cannot come first, or a wrong code would end anyone's sessions; so it is retried, with time
+    held back for it, and the answer is never success without it.
+    """
+    user_id = identity.user_id_of(email)
+    deadline.hold_back(RESET_MARK_RESERVE_SECONDS)
+    try:
+        identity.reset_password(email, code, new_password)
+    finally:
+        deadline.hold_back(-RESET_MARK_RESERVE_SECONDS)
+    if user_id is None:  # created after the lookup, with no session yet
+        return
+    _end_all_sessions_after_reset(user_id)
+    _sign_out_everywhere(identity, user_id)
+
+
+def _end_all_sessions_after_reset(user_id: str) -> None:
+    for tries_left in reversed(range(RESET_MARK_TRIES)):
+        try:
+            revocation.end_all_sessions(user_id)
+            return
+        except (PynamoDBException, DeadlineExceeded):
+            left = deadline.remaining()
+            if tries_left and (left is None or left >= deadline.DYNAMODB.attempt_seconds):
+                continue
+            log.error(
+                "password reset but earlier sessions not ended: disable and enable the user",
+                extra={"reset_user_id": user_id},
+            )
+            raise
 
 
 def update(identity: IdentityProvider, user_id: str, changes: dict[str, Any]) -> User:

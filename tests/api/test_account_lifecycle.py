@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -17,12 +17,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from api import deadline
 from api.app import create_app
 from api.auth.identity import _client as cognito_client
 from api.config import Settings
-from api.storage import connection
+from api.storage import connection, utcnow
 from api.tasks.models import Task
 from api.users.models import User
+from api.users.service import RESET_MARK_RESERVE_SECONDS
 from tests.api.conftest import PASSWORD, Account, seed_tasks, unique_email
 from tests.faults import client_error, injected
 
@@ -226,3 +228,144 @@ def test_a_deletion_that_runs_out_of_time_says_so_and_continues_on_the_next_dele
     for headers in (alice.auth, other):
         assert client.get("/tasks", headers=headers).status_code == 401
         assert client.delete("/users/me", headers=headers).status_code == 401
+
+
+NEW_PASSWORD = "Battery-Staple-7"
+CHANGE = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+# A password endpoint's first UpdateItem is its rate-limit check; the mark comes next.
+MARK = 1
+
+
+def _works(client: FlaskClient, token: str) -> bool:
+    status = client.get("/tasks", headers={"Authorization": f"Bearer {token}"}).status_code
+    assert status in (200, 401), status
+    return status == 200
+
+
+def _signs_in(client: FlaskClient, email: str, password: str) -> bool:
+    response = client.post("/auth/token", json={"email": email, "password": password})
+    return response.status_code == 200
+
+
+def test_a_password_change_whose_mark_fails_changes_nothing_and_can_be_retried(
+    client: FlaskClient, alice: Account, dynamodb: Any
+) -> None:
+    error = client_error("InternalServerError", "UpdateItem")
+    with injected(dynamodb, "dynamodb", "UpdateItem", error=error, times=1, after=MARK):
+        assert alice.request("POST", "/auth/password/change", json=CHANGE).status_code == 503
+
+    assert _signs_in(client, alice.email, PASSWORD)  # nothing changed, nothing ended
+    assert alice.request("POST", "/auth/password/change", json=CHANGE).status_code == 204
+    assert not _works(client, alice.tokens["access_token"])
+    assert _signs_in(client, alice.email, NEW_PASSWORD)
+
+
+def test_a_password_change_that_cognito_fails_has_ended_the_sessions_already(
+    client: FlaskClient, alice: Account, cognito: Any
+) -> None:
+    thief = client.post("/auth/token", json={"email": alice.email, "password": PASSWORD}).json
+    error = client_error("InternalErrorException", "ChangePassword")
+    with injected(cognito, COGNITO, "ChangePassword", error=error, times=1):
+        assert alice.request("POST", "/auth/password/change", json=CHANGE).status_code == 503
+
+    assert not _works(client, thief["access_token"])
+    assert not _works(client, client.post(
+        "/auth/refresh", json={"refresh_token": thief["refresh_token"]}
+    ).json["access_token"])  # fmt: skip
+    assert _signs_in(client, alice.email, PASSWORD)  # sign in again and retry
+
+
+def _reset(client: FlaskClient, email: str, code: str) -> Any:
+    body = {"email": email, "code": code, "new_password": NEW_PASSWORD}
+    return client.post("/auth/password/reset", json=body)
+
+
+def test_a_password_reset_retries_a_mark_that_failed_once(
+    client: FlaskClient, alice: Account, dynamodb: Any, emailed_code: Callable[[str], str]
+) -> None:
+    assert client.post("/auth/password/forgot", json={"email": alice.email}).status_code == 202
+    error = client_error("InternalServerError", "UpdateItem")
+    with injected(dynamodb, "dynamodb", "UpdateItem", error=error, times=1, after=MARK):
+        assert _reset(client, alice.email, emailed_code(alice.email)).status_code == 204
+
+    assert not _works(client, alice.tokens["access_token"])
+
+
+def test_a_password_reset_whose_mark_keeps_failing_is_never_a_success(
+    client: FlaskClient,
+    alice: Account,
+    dynamodb: Any,
+    emailed_code: Callable[[str], str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert client.post("/auth/password/forgot", json={"email": alice.email}).status_code == 202
+    error = client_error("InternalServerError", "UpdateItem")
+    with injected(dynamodb, "dynamodb", "UpdateItem", error=error, after=MARK) as failed:
+        assert _reset(client, alice.email, emailed_code(alice.email)).status_code == 503
+
+    assert len(failed) > 1  # retried
+    (record,) = [r for r in caplog.records if "sessions not ended" in r.getMessage()]
+    assert record.levelno == logging.ERROR
+    assert record.reset_user_id == alice.id  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def half_deleted_twins(alice: Account) -> Iterator[None]:
+    """Profiles of half-deleted accounts that keep alice's email (written straight to the table,
+    with ids sorting before and after any other, so an email lookup would meet one first);
+    removed afterwards, so user listings elsewhere see each email once."""
+    now = utcnow()
+    twins = [
+        User(user_id, email=alice.email, name="Gone", created_at=now, updated_at=now,
+             deleting_since=now)
+        for user_id in ("00000000-0000-0000-0000-000000000000",
+                        "ffffffff-ffff-ffff-ffff-ffffffffffff")
+    ]  # fmt: skip
+    for twin in twins:
+        twin.save()
+    yield
+    for twin in twins:
+        twin.delete()
+
+
+@pytest.mark.usefixtures("half_deleted_twins")
+def test_a_password_reset_ends_the_sessions_of_the_account_that_has_the_email_now(
+    client: FlaskClient, alice: Account, emailed_code: Callable[[str], str]
+) -> None:
+    assert client.post("/auth/password/forgot", json={"email": alice.email}).status_code == 202
+
+    response = _reset(client, alice.email, emailed_code(alice.email))
+
+    assert response.status_code == 204, response.json
+    assert not _works(client, alice.tokens["access_token"])
+    assert _signs_in(client, alice.email, NEW_PASSWORD)
+
+
+def test_a_password_reset_never_names_an_account_to_its_anonymous_caller(
+    client: FlaskClient, alice: Account, cognito: Any, emailed_code: Callable[[str], str]
+) -> None:
+    """The Cognito user goes between the reset and its sign-out (a deletion racing it)."""
+    assert client.post("/auth/password/forgot", json={"email": alice.email}).status_code == 202
+    error = client_error("UserNotFoundException", "AdminUserGlobalSignOut")
+    with injected(cognito, COGNITO, "AdminUserGlobalSignOut", error=error, times=1):
+        response = _reset(client, alice.email, emailed_code(alice.email))
+
+    assert response.status_code == 204
+    assert alice.id not in response.get_data(as_text=True)
+    assert not _works(client, alice.tokens["access_token"])
+
+
+def test_a_password_reset_without_time_left_for_the_mark_changes_nothing(
+    engines: dict[str, str], alice: Account, emailed_code: Callable[[str], str]
+) -> None:
+    """Cognito may not spend the time held back for the mark: with a deadline too short for
+    both, the reset is refused before the password changes, never after."""
+    held_back = RESET_MARK_RESERVE_SECONDS + deadline.COGNITO.attempt_seconds
+    hurried = create_app(replace(Settings.from_env(engines), request_deadline_seconds=held_back))
+    client = hurried.test_client()
+    assert client.post("/auth/password/forgot", json={"email": alice.email}).status_code == 202
+
+    assert _reset(client, alice.email, emailed_code(alice.email)).status_code == 503
+
+    assert _signs_in(client, alice.email, PASSWORD)
+    assert _works(client, alice.tokens["access_token"])

@@ -3,8 +3,9 @@
 One call on the task table per single-task request, one Query per list page
 selected by keys alone (a filtered page may take up to MAX_QUERIES_PER_PAGE to fill),
 plus the revocation check every authenticated request makes (exactly one strongly
-consistent Query); one UpdateItem per rate-limit check, made on the sign-up, sign-in,
-refresh, confirmation and password endpoints and on no other; never a Scan.
+consistent BatchGetItem of two keyed items); one UpdateItem per rate-limit check, made on
+the sign-up, sign-in, refresh, confirmation and password endpoints and on no other; never
+a Scan.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def counting(settings: Settings) -> Counting:
 
 @pytest.fixture
 def revocation_check(settings: Settings) -> Counter[Call]:
-    return Counter({("Query", settings.revoked_tokens_table): 1})
+    return Counter({("BatchGetItem", settings.revoked_tokens_table): 1})
 
 
 def on_tasks(settings: Settings, operation: str) -> Counter[Call]:
@@ -125,10 +126,11 @@ def test_a_list_page_is_one_query_when_it_fills_or_the_data_ends(
     assert calls == on_tasks(settings, "Query") + revocation_check
 
 
-def test_the_revocation_check_stays_one_consistent_query_after_sessions_end(
+def test_the_revocation_check_reads_two_items_by_key_however_many_sessions_ended(
     alice: Account, counting: Counting, revocation_check: Counter[Call], settings: Settings
 ) -> None:
-    """Ended sessions and the user's mark share one partition: still one read, and consistent."""
+    """Ended sessions pile up in the user's partition; the check still reads only the mark
+    and this session's row, by key, consistently, in one call."""
     for _ in range(3):
         other = alice.client.post("/auth/token", json={"email": alice.email, "password": PASSWORD})
         bearer = {"Authorization": f"Bearer {other.json['access_token']}"}
@@ -137,22 +139,24 @@ def test_the_revocation_check_stays_one_consistent_query_after_sessions_end(
     alice.tokens = alice.client.post(
         "/auth/token", json={"email": alice.email, "password": CHANGE["new_password"]}
     ).json
-    consistent: list[bool] = []
+    reads: list[dict[str, Any]] = []
 
     def record(params: dict[str, Any], **_: Any) -> None:
-        if params.get("TableName") == settings.revoked_tokens_table:
-            consistent.append(params.get("ConsistentRead") is True)
+        reads.append(params["RequestItems"][settings.revoked_tokens_table])
 
+    event = "before-parameter-build.dynamodb.BatchGetItem"
     client = connection(Revocation).client
-    client.meta.events.register("before-parameter-build.dynamodb.Query", record)
+    client.meta.events.register(event, record)
     try:
         with counting() as calls:
             assert alice.request("GET", "/users/me").status_code == 200
     finally:
-        client.meta.events.unregister("before-parameter-build.dynamodb.Query", record)
+        client.meta.events.unregister(event, record)
 
     assert calls == Counter({("GetItem", settings.users_table): 1}) + revocation_check
-    assert consistent == [True]
+    (read,) = reads
+    assert read["ConsistentRead"] is True
+    assert len(read["Keys"]) == 2
 
 
 def _full_flow(alice: Account, admin: Account) -> Iterator[int]:
@@ -284,15 +288,16 @@ def test_sign_in_adds_the_email_reservation_given_back_on_success(
     assert calls == address_check + address_check + address_check
 
 
-def test_password_change_is_the_revocation_check_its_limit_and_the_mark(
+def test_password_change_is_the_revocation_check_its_limit_and_two_marks(
     alice: Account,
     counting: Counting,
     settings: Settings,
     revocation_check: Counter[Call],
     address_check: Counter[Call],
 ) -> None:
+    """One mark before Cognito changes the password, one after (api/users/service.py)."""
     with counting() as calls:
         assert alice.request("POST", "/auth/password/change", json=CHANGE).status_code == 204
 
-    mark = Counter({("UpdateItem", settings.revoked_tokens_table): 1})
-    assert calls == revocation_check + address_check + mark
+    marks = Counter({("UpdateItem", settings.revoked_tokens_table): 2})
+    assert calls == revocation_check + address_check + marks

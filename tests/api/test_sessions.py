@@ -7,11 +7,13 @@ and that a sign-in afterwards works (or, for a disabled or deleted account, does
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 from flask.testing import FlaskClient
 
+from api.auth.revocation import SESSION, SESSION_MAX_SECONDS, Revocation
 from tests.api.conftest import PASSWORD, Account
 
 NEW_PASSWORD = "Battery-Staple-7"
@@ -53,6 +55,35 @@ def test_tokens_refreshed_after_logout_are_refused(client: FlaskClient, alice: A
     assert not works(client, late.json["access_token"])
 
 
+def test_logout_refuses_the_refresh_token_of_another_session(
+    client: FlaskClient, alice: Account
+) -> None:
+    other = sign_in(client, alice.email).json
+
+    response = alice.request("POST", "/auth/logout", json={"refresh_token": other["refresh_token"]})
+
+    assert response.status_code == 422
+    assert "refresh_token" in response.json["errors"]["json"]
+    assert works(client, other["access_token"])
+    assert works(client, refreshed(client, other["refresh_token"]).json["access_token"])
+    assert works(client, alice.tokens["access_token"])  # refused, so nothing ended
+
+
+def test_logout_with_the_refresh_token_refuses_the_session_for_its_whole_life(
+    client: FlaskClient, alice: Account
+) -> None:
+    """Were the row to expire with the access token, a refresh token Cognito failed to revoke
+    would work again; the row must outlive every token the session can mint."""
+    claims = jwt.decode(alice.tokens["access_token"], options={"verify_signature": False})
+    body = {"refresh_token": alice.tokens["refresh_token"]}
+
+    assert alice.request("POST", "/auth/logout", json=body).status_code == 204
+
+    row = Revocation.get(alice.id, SESSION + claims["origin_jti"], consistent_read=True)
+    assert row.expires_at == datetime.fromtimestamp(claims["auth_time"] + SESSION_MAX_SECONDS, UTC)
+    assert not works(client, alice.tokens["access_token"])
+
+
 def test_logout_all_ends_every_session(client: FlaskClient, alice: Account) -> None:
     other = sign_in(client, alice.email).json
 
@@ -80,19 +111,29 @@ def test_password_change_ends_earlier_sessions_and_swaps_the_password(
     assert works(client, after.json["access_token"])
 
 
-def test_password_change_needs_the_current_password_and_a_strong_new_one(
-    alice: Account,
-) -> None:
-    wrong = {"current_password": "Wrong-pass-1", "new_password": NEW_PASSWORD}
+def test_password_change_needs_a_strong_new_password(alice: Account) -> None:
     weak = {"current_password": PASSWORD, "new_password": "weak"}
 
-    response = alice.request("POST", "/auth/password/change", json=wrong)
-    assert response.status_code == 422
-    assert "current_password" in response.json["errors"]["json"]
     response = alice.request("POST", "/auth/password/change", json=weak)
+
     assert response.status_code == 422
     assert "new_password" in response.json["errors"]["json"]
-    assert alice.request("GET", "/users/me").status_code == 200  # nothing ended
+    assert alice.request("GET", "/users/me").status_code == 200  # refused before any step
+
+
+def test_password_change_needs_the_current_password_and_ends_sessions_all_the_same(
+    client: FlaskClient, alice: Account
+) -> None:
+    """The sessions end before Cognito is asked (so no failure can leave them alive beside a
+    changed password): a wrong current password ends them too, and changes nothing else."""
+    wrong = {"current_password": "Wrong-pass-1", "new_password": NEW_PASSWORD}
+
+    response = alice.request("POST", "/auth/password/change", json=wrong)
+
+    assert response.status_code == 422
+    assert "current_password" in response.json["errors"]["json"]
+    assert not works(client, alice.tokens["access_token"])
+    assert works(client, sign_in(client, alice.email).json["access_token"])
 
 
 def test_password_change_needs_a_token(client: FlaskClient) -> None:

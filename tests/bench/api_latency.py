@@ -1,6 +1,6 @@
 """API latency beside the raw PynamoDB call, and DynamoDB calls per request.
 
-    python -m tests.bench.api_latency [--requests 500]
+    python -m tests.bench.api_latency [--requests 500] [--ended-sessions 0]
 
 For create/get/list/patch: the API through Flask's test client (real Cognito
 token, real DynamoDB Local, the same process) against the one PynamoDB call
@@ -8,8 +8,10 @@ that does the same work, with no HTTP, auth or validation around it. The
 difference is what the API adds: the revocation check (one more DynamoDB
 call, timed on its own too), then routing, JWT verification, marshmallow,
 ETags and logging ("API's own"). Samples alternate API/raw/revocation so that
-a busy machine slows all three alike. Numbers, not
-pass/fail: tests/api/test_dynamodb_calls.py holds the call counts.
+a busy machine slows all three alike. `--ended-sessions N` first writes N ended
+sessions of the bench user (logouts within the last 30 days): the check reads
+two items by key, so its time should not move. Numbers, not pass/fail:
+tests/api/test_dynamodb_calls.py holds the call counts.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import jwt
 from flask import Flask
 
 from api.app import create_app, tables
-from api.auth.revocation import is_revoked
+from api.auth.revocation import SESSION, SESSION_MAX_SECONDS, Revocation, is_revoked
 from api.config import Settings
 from api.storage import utcnow
 from api.tasks.models import Task, status_key
@@ -179,6 +181,14 @@ class Bench:
         return Row(operation, api, raw, revocation, calls)
 
 
+def end_sessions(user_id: str, count: int) -> None:
+    """Rows as `count` logouts of other sign-ins would leave, straight to the table (fast)."""
+    expires_at = datetime.fromtimestamp(time.time() + SESSION_MAX_SECONDS, UTC)
+    with Revocation.batch_write() as batch:
+        for _ in range(count):
+            batch.save(Revocation(user_id, SESSION + str(uuid.uuid4()), expires_at=expires_at))
+
+
 def format_calls(calls: Counter[Call]) -> str:
     return ", ".join(
         f"{count} {operation} {table.rsplit('-', 1)[-1]}"
@@ -210,6 +220,9 @@ def table(rows: list[Row], requests: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.api_latency")
     parser.add_argument("--requests", type=int, default=500, help="timed requests per row")
+    parser.add_argument(
+        "--ended-sessions", type=int, default=0, help="ended sessions of the user, written first"
+    )
     args = parser.parse_args(argv)
 
     with (
@@ -226,12 +239,14 @@ def main(argv: list[str] | None = None) -> int:
             .get("/users/me", headers={"Authorization": f"Bearer {token}"})
             .json["id"]
         )
+        end_sessions(user_id, args.ended_sessions)
         bench = Bench(app, token, user_id)
         operations = ("create", "get", "list", "patch")
         # A round is one API request, one raw call and one revocation check.
         progress = Progress("rounds", len(operations) * (WARMUP + args.requests))
         rows = [bench.row(operation, args.requests, progress) for operation in operations]
     print(table(rows, args.requests))
+    print(f"\nThe user had {args.ended_sessions} ended sessions.")
     return 0
 
 

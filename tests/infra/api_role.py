@@ -52,8 +52,8 @@ def grants_of_call(prefix: str, operation: str, params: dict[str, Any], region: 
             for item in params["TransactItems"]
             for kind, body in item.items()
         }
-    if prefix == "dynamodb" and operation == "BatchWriteItem":
-        return {("dynamodb:BatchWriteItem", _table_arn(region, t)) for t in params["RequestItems"]}
+    if prefix == "dynamodb" and operation in ("BatchWriteItem", "BatchGetItem"):
+        return {(f"dynamodb:{operation}", _table_arn(region, t)) for t in params["RequestItems"]}
     if prefix == "dynamodb" and "TableName" in params:
         arn = _table_arn(region, params["TableName"], params.get("IndexName"))
         return {(f"dynamodb:{operation}", arn)}
