@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
         # Expected outcomes (conditions, missing items) are handled where they happen;
         # what reaches here is DynamoDB itself failing: unreachable, throttled, erroring.
         problem = upstream.answer(error, "task store")
-        cause = {"problem": problem.detail, "cause": error.cause_response_code}
+        cause = {"problem": problem.detail, "cause": upstream.error_code(error)}
         if problem.status >= 500:
             log.error("dynamodb call failed", exc_info=error, extra=cause)
         else:

@@ -28,7 +28,7 @@ from flask import request
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
-from api import dependencies
+from api import dependencies, upstream
 from api.problems import ApiProblem, TooManyRequests, Unauthorized
 from api.smorest import Blueprint
 from api.storage import BaseModel
@@ -76,7 +76,7 @@ class Limit:
                 | (RateLimitCounter.hits < self.max_hits),
             )
         except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not upstream.condition_failed(error):
                 raise
             raise TooManyRequests(
                 "Too many requests; retry after the time Retry-After gives",
@@ -88,7 +88,7 @@ class Limit:
         try:
             counter.update([RateLimitCounter.hits.add(-1)], condition=RateLimitCounter.hits > 0)
         except UpdateError as error:  # the window's item is already gone: nothing to give back
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not upstream.condition_failed(error):
                 raise
 
 

@@ -71,6 +71,23 @@ def _codes(error: BaseException) -> set[str]:
     return set()
 
 
+def error_code(error: PynamoDBException) -> str | None:
+    """The DynamoDB error code behind a PynamoDB error; None when DynamoDB never answered.
+
+    PynamoDB's own `cause_response_code` raises AttributeError when the cause is a timeout
+    (botocore sets its `response` to None): a hung table must still be answered 503.
+    """
+    cause = error.cause
+    if not isinstance(cause, ClientError):
+        return None
+    return str(cause.response.get("Error", {}).get("Code", ""))
+
+
+def condition_failed(error: PynamoDBException) -> bool:
+    """A conditional write refused by its condition: an expected outcome, not a failure."""
+    return error_code(error) == "ConditionalCheckFailedException"
+
+
 def answer(error: BaseException, what: str) -> ApiProblem:
     """The problem that answers a failed call to `what` ("task store", "identity provider"…)."""
     codes = _codes(error)

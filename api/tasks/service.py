@@ -27,7 +27,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from api import deadline, metrics
+from api import deadline, metrics, upstream
 from api.idempotency import IdempotencyRecord
 from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
 from api.storage import Page, connection, filled_page, utcnow
@@ -57,10 +57,6 @@ class TaskFilters:
 
 def _not_found(task_id: str) -> NotFound:
     return NotFound(f"Task {task_id} was not found")
-
-
-def _condition_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def request_fingerprint(fields: Mapping[str, Any]) -> str:
@@ -262,7 +258,7 @@ def update_task(
             add_version_condition=expected_version is not None,
         )
     except UpdateError as error:
-        if not _condition_failed(error):
+        if not upstream.condition_failed(error):
             raise
         _raise_missing_or_stale(user_id, task_id)
     # completed_at keeps the first completion, so it is `now` only if the task was not done.
@@ -280,7 +276,7 @@ def delete_task(user_id: str, task_id: str, *, expected_version: int | None) -> 
             condition=Task.task_id.exists(), add_version_condition=expected_version is not None
         )
     except DeleteError as error:
-        if not _condition_failed(error):
+        if not upstream.condition_failed(error):
             raise
         _raise_missing_or_stale(user_id, task_id)
 
