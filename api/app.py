@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from pynamodb.exceptions import PynamoDBException
 
 from api import deadline, dependencies, upstream
@@ -76,6 +76,14 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     def _no_sniffing(response: Response) -> Response:
         # Browsers must take JSON for JSON, whatever a hostile field value looks like.
         response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @app.after_request
+    def _no_store_when_authenticated(response: Response) -> Response:
+        # What a bearer token opens (profiles, tasks, user lists) is one person's data: no
+        # shared or browser cache may keep it, and ETags still serve If-None-Match (304).
+        if "Authorization" in request.headers:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     init_jwt(app, settings)
