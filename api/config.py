@@ -46,10 +46,11 @@ class Settings:
     cursor_secret_arn: str = ""
     cursor_secret: str = ""
     idempotency_ttl_seconds: int = 24 * 3600
-    # Unauthenticated endpoints (api/rate_limits.py): requests per client address and minute,
-    # and wrong passwords per email and window.
+    # Unauthenticated endpoints (api/rate_limits.py): requests per client address and minute;
+    # wrong passwords per window for an email from one address, and from all addresses.
     rate_limit_per_address: int = 30
     sign_in_failure_limit: int = 10
+    sign_in_failure_ceiling: int = 100
     sign_in_failure_window_seconds: int = 15 * 60
     max_body_bytes: int = 64 * 1024
     # Below the Lambda timeout (zappa_settings.json), so the API answers before API Gateway does.
@@ -91,6 +92,7 @@ class Settings:
             idempotency_ttl_seconds=int(environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
             rate_limit_per_address=int(environ.get("RATE_LIMIT_PER_ADDRESS", 30)),
             sign_in_failure_limit=int(environ.get("SIGN_IN_FAILURE_LIMIT", 10)),
+            sign_in_failure_ceiling=int(environ.get("SIGN_IN_FAILURE_CEILING", 100)),
             sign_in_failure_window_seconds=int(
                 environ.get("SIGN_IN_FAILURE_WINDOW_SECONDS", 15 * 60)
             ),
