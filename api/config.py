@@ -40,6 +40,8 @@ class Settings:
     cognito_client_id: str = ""
     # Issuer of the pool's tokens; empty means the real Cognito issuer for the pool.
     cognito_issuer: str = ""
+    # How long the pool's signing keys are trusted without fetching them again (api/auth/tokens.py).
+    jwks_cache_seconds: int = 6 * 3600
     # Sign-up leaves the account unconfirmed until the emailed code comes back (ADR 0003).
     require_email_verification: bool = True
     # In AWS the cursor key is a Secrets Manager secret (api/cursor_secret.py); locally a value.
@@ -86,6 +88,7 @@ class Settings:
             cognito_user_pool_id=environ.get("COGNITO_USER_POOL_ID", ""),
             cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
             cognito_issuer=environ.get("COGNITO_ISSUER", ""),
+            jwks_cache_seconds=int(environ.get("JWKS_CACHE_SECONDS", 6 * 3600)),
             require_email_verification=_flag(environ.get("REQUIRE_EMAIL_VERIFICATION", "true")),
             cursor_secret_arn=environ.get("CURSOR_SECRET_ARN", ""),
             cursor_secret=environ.get("CURSOR_SECRET", ""),
