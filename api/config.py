@@ -48,6 +48,8 @@ class Settings:
     cursor_secret_arn: str = ""
     cursor_secret: str = ""
     idempotency_ttl_seconds: int = 24 * 3600
+    # Tasks one account may hold (any status): one user must not become an unbounded lake bucket.
+    max_tasks_per_user: int = 10_000
     # Unauthenticated endpoints (api/rate_limits.py): requests per client address and minute;
     # wrong passwords per window for an email from one address, and from all addresses.
     rate_limit_per_address: int = 30
@@ -93,6 +95,7 @@ class Settings:
             cursor_secret_arn=environ.get("CURSOR_SECRET_ARN", ""),
             cursor_secret=environ.get("CURSOR_SECRET", ""),
             idempotency_ttl_seconds=int(environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
+            max_tasks_per_user=int(environ.get("MAX_TASKS_PER_USER", 10_000)),
             rate_limit_per_address=int(environ.get("RATE_LIMIT_PER_ADDRESS", 30)),
             sign_in_failure_limit=int(environ.get("SIGN_IN_FAILURE_LIMIT", 10)),
             sign_in_failure_ceiling=int(environ.get("SIGN_IN_FAILURE_CEILING", 100)),
