@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from pynamodb.exceptions import PynamoDBException
 
 from api import deadline, dependencies, upstream
@@ -78,6 +78,14 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
+    @app.after_request
+    def _no_store_when_authenticated(response: Response) -> Response:
+        # What a bearer token opens (profiles, tasks, user lists) is one person's data: no
+        # shared or browser cache may keep it, and ETags still serve If-None-Match (304).
+        if "Authorization" in request.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
     init_jwt(app, settings)
 
     api = Api(app)
@@ -99,7 +107,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
         # Expected outcomes (conditions, missing items) are handled where they happen;
         # what reaches here is DynamoDB itself failing: unreachable, throttled, erroring.
         problem = upstream.answer(error, "task store")
-        cause = {"problem": problem.detail, "cause": error.cause_response_code}
+        cause = {"problem": problem.detail, "cause": upstream.error_code(error)}
         if problem.status >= 500:
             log.error("dynamodb call failed", exc_info=error, extra=cause)
         else:

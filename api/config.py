@@ -46,16 +46,22 @@ class Settings:
     cognito_client_id: str = ""
     # Issuer of the pool's tokens; empty means the real Cognito issuer for the pool.
     cognito_issuer: str = ""
+    # How long the pool's signing keys are trusted without fetching them again (api/auth/tokens.py).
+    jwks_cache_seconds: int = 6 * 3600
     # Sign-up leaves the account unconfirmed until the emailed code comes back (ADR 0003).
     require_email_verification: bool = True
     # In AWS the cursor key is a Secrets Manager secret (api/cursor_secret.py); locally a value.
     cursor_secret_arn: str = ""
     cursor_secret: str = ""
     idempotency_ttl_seconds: int = 24 * 3600
-    # Unauthenticated endpoints (api/rate_limits.py): requests per client address and minute,
-    # wrong passwords per email and window, and code mails a day for everyone together.
+    # Tasks one account may hold (any status): one user must not become an unbounded lake bucket.
+    max_tasks_per_user: int = 10_000
+    # Unauthenticated endpoints (api/rate_limits.py): requests per client address and minute;
+    # wrong passwords per window for an email from one address, and from all addresses; and
+    # code mails a day for everyone together.
     rate_limit_per_address: int = 30
     sign_in_failure_limit: int = 10
+    sign_in_failure_ceiling: int = 100
     sign_in_failure_window_seconds: int = 15 * 60
     code_email_limit: int = CODE_EMAIL_LIMITS["dev"]
     max_body_bytes: int = 64 * 1024
@@ -92,12 +98,15 @@ class Settings:
             cognito_user_pool_id=environ.get("COGNITO_USER_POOL_ID", ""),
             cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
             cognito_issuer=environ.get("COGNITO_ISSUER", ""),
+            jwks_cache_seconds=int(environ.get("JWKS_CACHE_SECONDS", 6 * 3600)),
             require_email_verification=_flag(environ.get("REQUIRE_EMAIL_VERIFICATION", "true")),
             cursor_secret_arn=environ.get("CURSOR_SECRET_ARN", ""),
             cursor_secret=environ.get("CURSOR_SECRET", ""),
             idempotency_ttl_seconds=int(environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
+            max_tasks_per_user=int(environ.get("MAX_TASKS_PER_USER", 10_000)),
             rate_limit_per_address=int(environ.get("RATE_LIMIT_PER_ADDRESS", 30)),
             sign_in_failure_limit=int(environ.get("SIGN_IN_FAILURE_LIMIT", 10)),
+            sign_in_failure_ceiling=int(environ.get("SIGN_IN_FAILURE_CEILING", 100)),
             sign_in_failure_window_seconds=int(
                 environ.get("SIGN_IN_FAILURE_WINDOW_SECONDS", 15 * 60)
             ),

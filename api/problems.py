@@ -67,6 +67,12 @@ class Conflict(ApiProblem):
     type = "urn:tasklake:problem:conflict"
 
 
+class TaskLimitReached(Conflict):
+    """The account holds as many tasks as one may (MAX_TASKS_PER_USER)."""
+
+    type = "urn:tasklake:problem:task-limit-reached"
+
+
 class PreconditionFailed(ApiProblem):
     status = 412
     type = "urn:tasklake:problem:stale-etag"

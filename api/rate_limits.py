@@ -4,20 +4,25 @@ Fixed windows: one item per (rule, subject, window), bumped by one atomic Update
 (`ADD hits 1` on the condition that the window's budget is not spent) and removed by
 TTL once the window has passed. Subjects (client addresses, emails) are stored hashed.
 
-| rule                    | subject         | default                  |
-|-------------------------|-----------------|--------------------------|
-| `<endpoint>`            | client address  | 30 requests per minute   |
-| `sign-in-failures`      | email           | 10 failures per 15 min   |
-| `code-emails`           | everyone        | CODE_EMAIL_LIMITS a day  |
+| rule                     | subject                  | default                  |
+|--------------------------|--------------------------|--------------------------|
+| `<endpoint>`             | client address           | 30 requests per minute   |
+| `sign-in-failures`       | email and client address | 10 failures per 15 min   |
+| `sign-in-failures-email` | email                    | 100 failures per 15 min  |
+| `code-emails`            | everyone                 | CODE_EMAIL_LIMITS a day  |
 
-A sign-in reserves one of its email's failure slots before asking Cognito, so concurrent
-guesses cannot overshoot the limit, and gives it back when the password was right.
+A client address is an IPv4 address, or an IPv6 address's /64: one subscriber usually holds
+a whole /64 and can rotate through it. Wrong passwords from one address lock the email for
+that address only; the higher per-email ceiling still stops a botnet guessing one password
+(docs/adr/0004-api-conventions.md). A sign-in reserves a slot of both before asking Cognito,
+so concurrent guesses cannot overshoot, and gives them back when the password was right.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +34,7 @@ from flask import request
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
-from api import dependencies
+from api import dependencies, upstream
 from api.problems import ApiProblem, TooManyRequests, Unauthorized
 from api.smorest import Blueprint
 from api.storage import BaseModel
@@ -41,6 +46,8 @@ CODE_EMAIL_WINDOW_SECONDS = 24 * 3600
 # The subject of a limit all callers share.
 EVERYONE = "everyone"
 TOO_MANY = "Too many requests; retry after the time Retry-After gives"
+SIGN_IN_FAILURES_PER_EMAIL = "sign-in-failures-email"
+IPV6_SUBSCRIBER_PREFIX = 64
 
 
 def _now() -> float:
@@ -83,7 +90,7 @@ class Limit:
                 | (RateLimitCounter.hits < self.max_hits),
             )
         except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not upstream.condition_failed(error):
                 raise
             raise TooManyRequests(self.refusal, retry_after=int(ends - now) + 1) from None
 
@@ -92,18 +99,32 @@ class Limit:
         try:
             counter.update([RateLimitCounter.hits.add(-1)], condition=RateLimitCounter.hits > 0)
         except UpdateError as error:  # the window's item is already gone: nothing to give back
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not upstream.condition_failed(error):
                 raise
 
 
 def client_address() -> str:
-    """API Gateway's view of the caller under Zappa, else the socket's peer.
+    """API Gateway's view of the caller under Zappa, else the socket's peer, as the subject
+    its limits count (`address_subject`).
 
     Never X-Forwarded-For: a client can write anything there.
     """
     event = request.environ.get("lambda.event") or {}
     source = ((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp")
-    return str(source or request.remote_addr or "unknown")
+    return address_subject(str(source or request.remote_addr or "unknown"))
+
+
+def address_subject(address: str) -> str:
+    """What one client controls: an IPv4 address, or the /64 an IPv6 address is in."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/{IPV6_SUBSCRIBER_PREFIX}", strict=False))
+    return str(ip)
 
 
 def per_client_address(blp: Blueprint, endpoint: str) -> Callable[[F], F]:
@@ -147,18 +168,34 @@ def sends_code_email[F: Callable[..., Any]](view: F) -> F:
 
 @contextmanager
 def counting_sign_in_failures(email: str) -> Iterator[None]:
-    """Allow at most SIGN_IN_FAILURE_LIMIT wrong passwords per email and window; 429 after."""
+    """Allow SIGN_IN_FAILURE_LIMIT wrong passwords per email from one client address, and
+    SIGN_IN_FAILURE_CEILING from all of them, per window; 429 after."""
     settings = dependencies.settings()
-    limit = Limit(
-        SIGN_IN_FAILURES, settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds
-    )
+    window = settings.sign_in_failure_window_seconds
+    from_this_address = f"{email}#{client_address()}"
+    reservations = [
+        (Limit(SIGN_IN_FAILURES, settings.sign_in_failure_limit, window), from_this_address),
+        (Limit(SIGN_IN_FAILURES_PER_EMAIL, settings.sign_in_failure_ceiling, window), email),
+    ]
     now = _now()
-    limit.consume(email, now=now)
+    taken: list[tuple[Limit, str]] = []
+
+    def give_back() -> None:
+        for limit, subject in taken:
+            limit.give_back(subject, now=now)
+
+    try:
+        for limit, subject in reservations:
+            limit.consume(subject, now=now)
+            taken.append((limit, subject))
+    except TooManyRequests:
+        give_back()  # the attempt is not made: the slots already taken are not spent
+        raise
     try:
         yield
     except Unauthorized:
-        raise  # a wrong password: the slot stays taken
+        raise  # a wrong password: the slots stay taken
     except ApiProblem:
-        limit.give_back(email, now=now)  # not the caller's failure (Cognito down, a reset...)
+        give_back()  # not the caller's failure (Cognito down, a reset...)
         raise
-    limit.give_back(email, now=now)
+    give_back()

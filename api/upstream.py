@@ -6,6 +6,7 @@
 | unreachable, timed out, erroring, tx conflict     | 503 + Retry-After                       |
 | denied, unknown table/pool, no credentials        | 500 misconfigured (an operator's fix)   |
 | request rejected as malformed                     | 500 (our bug), logged with its trace    |
+| the caller's details rejected (Cognito)           | 422, naming the error code              |
 
 Expected outcomes (conditions, missing items, wrong passwords) are handled where
 they happen; only what is left reaches `answer`.
@@ -28,6 +29,7 @@ from api.problems import (
     InternalError,
     ServiceUnavailable,
     TooManyRequests,
+    Unprocessable,
 )
 
 THROTTLED = frozenset(
@@ -56,6 +58,16 @@ MISCONFIGURED = frozenset(
     }
 )
 MALFORMED = frozenset({"ValidationException", "SerializationException", "ValidationError"})
+# Cognito refusing what the caller sent (a value its limits or triggers refuse) where the
+# caller did not expect it: the caller's to fix, never "try again later".
+REJECTED = frozenset(
+    {
+        "InvalidParameterException",
+        "PasswordHistoryPolicyViolationException",
+        "UserLambdaValidationException",
+        "UnsupportedUserStateException",
+    }
+)
 THROTTLED_RETRY_AFTER_SECONDS = 1
 
 
@@ -71,6 +83,23 @@ def _codes(error: BaseException) -> set[str]:
     return set()
 
 
+def error_code(error: PynamoDBException) -> str | None:
+    """The DynamoDB error code behind a PynamoDB error; None when DynamoDB never answered.
+
+    PynamoDB's own `cause_response_code` raises AttributeError when the cause is a timeout
+    (botocore sets its `response` to None): a hung table must still be answered 503.
+    """
+    cause = error.cause
+    if not isinstance(cause, ClientError):
+        return None
+    return str(cause.response.get("Error", {}).get("Code", ""))
+
+
+def condition_failed(error: PynamoDBException) -> bool:
+    """A conditional write refused by its condition: an expected outcome, not a failure."""
+    return error_code(error) == "ConditionalCheckFailedException"
+
+
 def answer(error: BaseException, what: str) -> ApiProblem:
     """The problem that answers a failed call to `what` ("task store", "identity provider"…)."""
     codes = _codes(error)
@@ -84,6 +113,9 @@ def answer(error: BaseException, what: str) -> ApiProblem:
         return ConfigurationError(f"The {what} refused this deployment's credentials or names")
     if codes & MALFORMED:
         return InternalError("An unexpected error occurred; it has been logged")
+    if codes & REJECTED:
+        code = min(codes & REJECTED)
+        return Unprocessable(f"The {what} rejected the details sent ({code}); check them")
     reached_aws = isinstance(error, ClientError | BotoCoreError) or (
         isinstance(error, PynamoDBException) and error.cause is not None
     )

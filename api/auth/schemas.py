@@ -10,6 +10,15 @@ from marshmallow import validate
 from api.auth.identity import PASSWORD_MIN_LENGTH, PASSWORD_PATTERN, password_problems
 from api.smorest import Schema
 
+# The email is the Cognito username, which Cognito caps at 128 characters (passwords at 256):
+# longer ones must be our clear 422, not the identity provider's refusal.
+EMAIL_MAX_LENGTH = 128
+PASSWORD_MAX_LENGTH = 256
+
+
+def email_field() -> ma.fields.Email:
+    return ma.fields.Email(required=True, validate=validate.Length(max=EMAIL_MAX_LENGTH))
+
 
 def _meets_policy(value: str) -> None:
     problems = password_problems(value)
@@ -22,7 +31,7 @@ def new_password_field() -> ma.fields.String:
     return ma.fields.String(
         required=True,
         load_only=True,
-        validate=[validate.Length(max=256), _meets_policy],
+        validate=[validate.Length(max=PASSWORD_MAX_LENGTH), _meets_policy],
         metadata={
             "description": "8+ characters with a lowercase, an uppercase letter and a digit",
             "minLength": PASSWORD_MIN_LENGTH,
@@ -32,8 +41,10 @@ def new_password_field() -> ma.fields.String:
 
 
 class CredentialsSchema(Schema):
-    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
-    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(1, 256))
+    email = email_field()
+    password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(1, PASSWORD_MAX_LENGTH)
+    )
 
 
 class RefreshSchema(Schema):
@@ -65,7 +76,7 @@ class LogoutArgsSchema(Schema):
 
 
 class EmailSchema(Schema):
-    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    email = email_field()
 
     @ma.post_load
     def _normalise_email(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -88,6 +99,6 @@ class PasswordResetSchema(EmailSchema):
 
 class PasswordChangeSchema(Schema):
     current_password = ma.fields.String(
-        required=True, load_only=True, validate=validate.Length(1, 256)
+        required=True, load_only=True, validate=validate.Length(1, PASSWORD_MAX_LENGTH)
     )
     new_password = new_password_field()

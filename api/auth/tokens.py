@@ -1,8 +1,9 @@
 """Verifying Cognito access tokens with flask-jwt-extended.
 
 Cognito signs with RS256 and publishes its keys as a JWKS. The JWKS is fetched
-on the first authenticated request, not at import (cold starts), and cached;
-an unknown `kid` triggers one refetch (key rotation). Access tokens carry
+on the first authenticated request, not at import (cold starts), and cached for
+JWKS_CACHE_SECONDS (6 h): after that it is fetched again, so a key Cognito withdrew
+stops verifying. An unknown `kid` triggers one refetch (key rotation). Access tokens carry
 `client_id` instead of `aud`, so the audience check is done by hand, together
 with `token_use == "access"` (an id token must not open the API).
 """
@@ -26,7 +27,11 @@ ADMIN_GROUP = "admin"
 
 
 class SigningKeys:
-    """The pool's public keys, fetched lazily and cached for the life of the process."""
+    """The pool's public keys, fetched lazily and cached as one set for `jwks_cache_seconds`.
+
+    Never per key (PyJWKClient's `cache_keys`): a key cached on its own outlives the set's
+    lifespan, and stays trusted for the container's life after Cognito withdrew it.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -38,8 +43,9 @@ class SigningKeys:
             if self._client is None:
                 self._client = jwt.PyJWKClient(
                     self._settings.jwks_url,
-                    cache_keys=True,
-                    lifespan=6 * 3600,
+                    cache_keys=False,
+                    cache_jwk_set=True,
+                    lifespan=self._settings.jwks_cache_seconds,
                     timeout=deadline.JWKS_TIMEOUT_SECONDS,
                 )
             return self._client

@@ -5,6 +5,7 @@ Access patterns (one request = one DynamoDB call; see docs/adr/0002):
 | pattern                               | operation     | key / index                           |
 |---------------------------------------|---------------|---------------------------------------|
 | create a task                         | PutItem       | user_id + task_id (ULID), new only    |
+| (create, delete: the owner's count)   | UpdateItem    | users: user_id (api/tasks/quota.py)   |
 | get / update / delete one task        | Get/Update/Delete | user_id + task_id, version check  |
 | list my tasks, newest first           | Query         | table: user_id, task_id descending    |
 | list my tasks with status S           | Query         | status-index: status_key = user_id#S  |

@@ -61,15 +61,20 @@ class Tasks(MethodView):
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.arguments(TaskCreateSchema)
     @blp.response(201, TaskSchema, headers={"Location": {"schema": {"type": "string"}}})
+    @blp.alt_response(
+        409, description="The account holds MAX_TASKS_PER_USER tasks, or a twin request is running"
+    )
     def post(
         self, headers: dict[str, str], body: dict[str, Any]
     ) -> tuple[Task, int, dict[str, str]]:
         """Create a task (send `Idempotency-Key` to make retries safe)"""
+        settings = dependencies.settings()
         task, created = service.create_task(
             current_user_id(),
             body,
             idempotency_key=headers.get("idempotency_key"),
-            idempotency_ttl=dependencies.settings().idempotency_ttl_seconds,
+            idempotency_ttl=settings.idempotency_ttl_seconds,
+            max_tasks=settings.max_tasks_per_user,
         )
         response_headers = {"Location": url_for("tasks.TaskById", task_id=task.task_id)}
         if created:

@@ -27,10 +27,12 @@ from pynamodb.expressions.update import Action
 from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from api import deadline, metrics
+from api import deadline, metrics, upstream
+from api.config import Settings
 from api.idempotency import IdempotencyRecord
-from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
+from api.problems import Conflict, NotFound, PreconditionFailed, TaskLimitReached, Unprocessable
 from api.storage import Page, connection, filled_page, utcnow
+from api.tasks import quota
 from api.tasks.models import Task, status_key
 
 log = logging.getLogger(__name__)
@@ -59,10 +61,6 @@ def _not_found(task_id: str) -> NotFound:
     return NotFound(f"Task {task_id} was not found")
 
 
-def _condition_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 def request_fingerprint(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -73,16 +71,50 @@ def create_task(
     *,
     idempotency_key: str | None = None,
     idempotency_ttl: int = 24 * 3600,
+    max_tasks: int = Settings.max_tasks_per_user,
     now: datetime | None = None,
 ) -> tuple[Task, bool]:
-    """Store a new task; returns it and whether it was created now (False: a replay).
+    """Store a new task within the user's cap; returns it and whether it was created now
+    (False: a replay).
 
     `now` is for seeding history; requests always use the current time.
     """
+    now = now or utcnow()
+    try:
+        quota.reserve(user_id, cap=max_tasks)
+    except TaskLimitReached:
+        # A retry of a create that succeeded is still answered with its task, even at the cap.
+        if idempotency_key is not None and _recorded(user_id, idempotency_key, now):
+            return _replay(user_id, idempotency_key, request_fingerprint(fields)), False
+        raise
+    try:
+        task, created = _store_task(user_id, fields, idempotency_key, idempotency_ttl, now)
+    except Exception:
+        quota.give_back(user_id)
+        raise
+    if not created:
+        quota.give_back(user_id)
+    return task, created
+
+
+def _recorded(user_id: str, idempotency_key: str, now: datetime) -> bool:
+    try:
+        record = IdempotencyRecord.get(f"{user_id}#{idempotency_key}", consistent_read=True)
+    except DoesNotExist:
+        return False
+    return bool(record.expires_at > now)
+
+
+def _store_task(
+    user_id: str,
+    fields: Mapping[str, Any],
+    idempotency_key: str | None,
+    idempotency_ttl: int,
+    now: datetime,
+) -> tuple[Task, bool]:
     # Only creating a task needs python-ulid, whose import costs ~4 ms of every cold start.
     from ulid import ULID  # noqa: PLC0415
 
-    now = now or utcnow()
     task = Task(
         user_id,
         str(ULID.from_datetime(now)),
@@ -262,7 +294,7 @@ def update_task(
             add_version_condition=expected_version is not None,
         )
     except UpdateError as error:
-        if not _condition_failed(error):
+        if not upstream.condition_failed(error):
             raise
         _raise_missing_or_stale(user_id, task_id)
     # completed_at keeps the first completion, so it is `now` only if the task was not done.
@@ -280,9 +312,10 @@ def delete_task(user_id: str, task_id: str, *, expected_version: int | None) -> 
             condition=Task.task_id.exists(), add_version_condition=expected_version is not None
         )
     except DeleteError as error:
-        if not _condition_failed(error):
+        if not upstream.condition_failed(error):
             raise
         _raise_missing_or_stale(user_id, task_id)
+    quota.give_back(user_id)
 
 
 def _raise_missing_or_stale(user_id: str, task_id: str) -> None:

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from api.storage import BaseModel, IsoDateTimeAttribute
@@ -46,5 +46,7 @@ class User(BaseModel):
     # Set when the account's deletion begins: from then on the profile is gone to every
     # request but the DELETE that finishes the job (api/users/service.py).
     deleting_since = IsoDateTimeAttribute(null=True)
+    # How many tasks the user holds, for the per-user cap (api/tasks/quota.py).
+    task_count = NumberAttribute(null=True)
 
     directory = DirectoryIndex()

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import validate
 
-from api.auth.schemas import EmailSchema, code_field, new_password_field
+from api.auth.schemas import EmailSchema, code_field, email_field, new_password_field
 from api.smorest import Schema, Timestamp
 
 
@@ -16,7 +16,7 @@ def name_field(**kwargs: Any) -> ma.fields.String:
 
 
 class SignUpSchema(Schema):
-    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    email = email_field()
     password = new_password_field()
     name = name_field(required=True)
 

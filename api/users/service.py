@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from api import deadline, metrics
+from api import deadline, metrics, upstream
 from api.auth import revocation
 from api.auth.identity import IdentityProvider
 from api.compensation import undone_on_failure
@@ -138,7 +138,7 @@ def update(identity: IdentityProvider, user_id: str, changes: dict[str, Any]) ->
             condition=User.user_id.exists() & User.deleting_since.does_not_exist(),
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if upstream.condition_failed(error):
             raise NotFound(f"User {user_id} was not found") from None
         raise
     return user

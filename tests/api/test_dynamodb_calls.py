@@ -1,6 +1,7 @@
 """How many DynamoDB calls each request makes: the cost model of docs/adr/0002, held.
 
-One call on the task table per single-task request, one Query per list page
+One call on the task table per single-task request, plus one UpdateItem of the owner's task
+count when a task is created or deleted (api/tasks/quota.py), one Query per list page
 selected by keys alone (a filtered page may take up to MAX_QUERIES_PER_PAGE to fill),
 plus the revocation check every authenticated request makes (exactly one strongly
 consistent BatchGetItem of two keyed items); one UpdateItem per rate-limit check, made on
@@ -46,21 +47,33 @@ def revocation_check(settings: Settings) -> Counter[Call]:
     return Counter({("BatchGetItem", settings.revoked_tokens_table): 1})
 
 
+@pytest.fixture
+def task_count(settings: Settings) -> Counter[Call]:
+    return Counter({("UpdateItem", settings.users_table): 1})
+
+
 def on_tasks(settings: Settings, operation: str) -> Counter[Call]:
     return Counter({(operation, settings.tasks_table): 1})
 
 
-def test_create_is_one_put(
-    alice: Account, counting: Counting, settings: Settings, revocation_check: Counter[Call]
+def test_create_is_one_put_and_the_count(
+    alice: Account,
+    counting: Counting,
+    settings: Settings,
+    revocation_check: Counter[Call],
+    task_count: Counter[Call],
 ) -> None:
     with counting() as calls:
         alice.create_task(title="counted")
 
-    assert calls == on_tasks(settings, "PutItem") + revocation_check
+    assert calls == on_tasks(settings, "PutItem") + task_count + revocation_check
 
 
-def test_create_with_idempotency_key_is_one_transaction(
-    alice: Account, counting: Counting, revocation_check: Counter[Call]
+def test_create_with_idempotency_key_is_one_transaction_and_the_count(
+    alice: Account,
+    counting: Counting,
+    revocation_check: Counter[Call],
+    task_count: Counter[Call],
 ) -> None:
     with counting() as calls:
         response = alice.request(
@@ -68,7 +81,8 @@ def test_create_with_idempotency_key_is_one_transaction(
         )
 
     assert response.status_code == 201
-    assert calls == Counter({("TransactWriteItems", "(transaction)"): 1}) + revocation_check
+    transaction = Counter({("TransactWriteItems", "(transaction)"): 1})
+    assert calls == transaction + task_count + revocation_check
 
 
 @pytest.mark.parametrize(
@@ -95,7 +109,8 @@ def test_one_task_is_one_call(
         response = alice.request(method, f"/tasks/{task['id']}", **extra)
 
     assert response.status_code < 300, response.json
-    assert calls == on_tasks(settings, operation) + revocation_check
+    counted = Counter({("UpdateItem", settings.users_table): 1 if method == "DELETE" else 0})
+    assert calls == on_tasks(settings, operation) + counted + revocation_check
 
 
 @pytest.mark.parametrize(
@@ -277,15 +292,16 @@ def test_sign_up_is_its_two_limit_checks_and_the_profile_write(
     assert calls == limits + Counter({("PutItem", settings.users_table): 1})
 
 
-def test_sign_in_adds_the_email_reservation_given_back_on_success(
+def test_sign_in_adds_the_email_reservations_given_back_on_success(
     alice: Account, counting: Counting, address_check: Counter[Call]
 ) -> None:
     credentials = {"email": alice.email, "password": PASSWORD}
     with counting() as calls:
         assert alice.client.post("/auth/token", json=credentials).status_code == 200
 
-    # The address check, the failure slot reserved for the email, and its return.
-    assert calls == address_check + address_check + address_check
+    # The address check; the failure slots reserved for the email from this address and for
+    # the email from all addresses, and their return.
+    assert calls == Counter(dict.fromkeys(address_check, 1 + 2 + 2))
 
 
 def test_password_change_is_the_revocation_check_its_limit_and_two_marks(

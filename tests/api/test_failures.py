@@ -8,6 +8,7 @@ all of the API's own code exactly as a real service failure would.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import boto3
@@ -255,3 +256,56 @@ def test_the_code_flows_answer_cognitos_limits_with_429(
 
     _problem(response, 429, "urn:tasklake:problem:too-many-requests")
     assert "injected" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["InvalidParameterException", "UserLambdaValidationException", "UnsupportedUserStateException"],
+)
+def test_cognito_refusing_the_callers_details_is_422_naming_why(
+    client: FlaskClient, cognito: Any, code: str
+) -> None:
+    with injected(cognito, COGNITO, "InitiateAuth", error=client_error(code, "InitiateAuth")):
+        response = client.post("/auth/token", json={"email": unique_email(), "password": "p"})
+
+    body = _problem(response, 422)
+    assert code in body["detail"]
+    assert "injected" not in response.get_data(as_text=True)
+
+
+def test_a_refused_new_password_is_422_when_changing_it(alice: Account, cognito: Any) -> None:
+    error = client_error("PasswordHistoryPolicyViolationException", "ChangePassword")
+    with injected(cognito, COGNITO, "ChangePassword", error=error):
+        response = alice.request(
+            "POST",
+            "/auth/password/change",
+            json={"current_password": PASSWORD, "new_password": "Battery-Staple-7"},
+        )
+
+    _problem(response, 422)
+
+
+def _email(length: int) -> str:
+    local = uuid.uuid4().hex + "a" * 32  # 64, the longest local part
+    return f"{local}@{'b' * (length - len(local) - len('@.com'))}.com"
+
+
+def test_an_email_over_cognitos_username_limit_is_refused_before_cognito(
+    client: FlaskClient, cognito: Any
+) -> None:
+    too_long, longest = _email(129), _email(128)
+    with injected(cognito, COGNITO, "SignUp", error=client_error("InvalidParameterException", "x")):
+        refused = [
+            client.post(path, json=body)
+            for path, body in [
+                ("/users", {"email": too_long, "password": PASSWORD, "name": "Long"}),
+                ("/auth/token", {"email": too_long, "password": PASSWORD}),
+                ("/auth/password/forgot", {"email": too_long}),
+            ]
+        ]
+
+    for response in refused:
+        assert _problem(response, 422)["errors"]["json"]["email"]
+    created = client.post("/users", json={"email": longest, "password": PASSWORD, "name": "Long"})
+    assert len(longest) == 128
+    assert created.status_code == 201, created.json

@@ -26,3 +26,23 @@ def test_token_responses_are_never_cached(client: FlaskClient, alice: Account) -
     for response in (login, refreshed):
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/tasks"), ("POST", "/tasks"), ("GET", "/users/me"), ("GET", "/users")],
+)
+def test_authenticated_responses_are_never_cached(admin: Account, method: str, path: str) -> None:
+    response = admin.request(method, path, json={"title": "private"} if method == "POST" else None)
+
+    assert response.status_code < 300, response.json
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_task_is_never_cached_even_unchanged(alice: Account) -> None:
+    path = f"/tasks/{alice.create_task()['id']}"
+    task = alice.request("GET", path)
+    unchanged = alice.request("GET", path, headers={"If-None-Match": task.headers["ETag"]})
+
+    assert unchanged.status_code == 304
+    assert task.headers["Cache-Control"] == unchanged.headers["Cache-Control"] == "no-store"

@@ -1,5 +1,5 @@
-"""Limits on the unauthenticated endpoints: per client address, wrong passwords per email, and
-code mails for everyone together."""
+"""Limits on the unauthenticated endpoints: per client address, wrong passwords per email from
+one address and from all, and code mails for everyone together."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from tests.api.conftest import PASSWORD, Account
 
 PER_ADDRESS = 3
 FAILURES = 2
+CEILING = 4
 
 
 NOW = time.time()
@@ -40,7 +41,12 @@ def _seconds_left(window: int) -> int:
 def strict(engines: dict[str, str]) -> Flask:
     settings = Settings.from_env(engines)
     return create_app(
-        replace(settings, rate_limit_per_address=PER_ADDRESS, sign_in_failure_limit=FAILURES)
+        replace(
+            settings,
+            rate_limit_per_address=PER_ADDRESS,
+            sign_in_failure_limit=FAILURES,
+            sign_in_failure_ceiling=CEILING,
+        )
     )
 
 
@@ -63,6 +69,7 @@ def test_the_defaults_are_the_documented_ones_and_make_run_keeps_them() -> None:
         api_environment("http://127.0.0.1:1", "http://127.0.0.1:2", "pool", "client", "s")
     )
     assert (settings.rate_limit_per_address, settings.sign_in_failure_limit) == (30, 10)
+    assert settings.sign_in_failure_ceiling == 100
     assert settings.sign_in_failure_window_seconds == 15 * 60
     assert settings.code_email_limit == 40  # under Cognito's own sender's 50 a day
 
@@ -164,7 +171,49 @@ def test_the_count_lives_in_dynamodb_so_every_container_shares_it(
     assert _refresh(other_container.test_client(), address) == 429
 
 
-def test_wrong_passwords_lock_only_that_email_for_the_window(
+def test_an_ipv6_client_is_counted_by_its_64_so_rotating_addresses_does_not_help(
+    strict: Flask,
+) -> None:
+    client, prefix = strict.test_client(), f"2001:db8:{uuid.uuid4().int % 0xFFFF:x}:1"
+
+    statuses = [_refresh(client, f"{prefix}::{n + 1:x}") for n in range(PER_ADDRESS + 1)]
+
+    assert statuses == [401] * PER_ADDRESS + [429]
+    assert _refresh(client, f"{prefix[:-1]}2::1") == 401  # the neighbouring /64
+
+
+@pytest.mark.parametrize(
+    ("address", "subject"),
+    [
+        ("2001:db8:0:1:ffff:ffff:ffff:ffff", "2001:db8:0:1::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("198.51.100.7", "198.51.100.7"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_an_address_is_counted_as_what_one_client_holds(address: str, subject: str) -> None:
+    assert rate_limits.address_subject(address) == subject
+
+
+def test_wrong_passwords_from_one_address_lock_the_email_for_that_address_only(
+    strict: Flask, alice: Account
+) -> None:
+    client, attacker = strict.test_client(), _address()
+
+    def sign_in(address: str, password: str) -> int:
+        body = {"email": alice.email, "password": password}
+        return client.post("/auth/token", json=body, environ_base={"REMOTE_ADDR": address})
+
+    guesses = [sign_in(attacker, "Wrong-Guess-1").status_code for _ in range(FAILURES)]
+    locked = sign_in(attacker, PASSWORD)
+
+    assert guesses == [401] * FAILURES
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) == _seconds_left(15 * 60)
+    assert sign_in(_address(), PASSWORD).status_code == 200  # the owner, elsewhere
+
+
+def test_wrong_passwords_from_many_addresses_lock_only_that_email_at_the_ceiling(
     strict: Flask, alice: Account, bob: Account
 ) -> None:
     client = strict.test_client()
@@ -174,7 +223,7 @@ def test_wrong_passwords_lock_only_that_email_for_the_window(
         body = {"email": account.email, "password": password}
         return client.post("/auth/token", json=body, environ_base=environ).status_code
 
-    assert [sign_in(alice, "Wrong-Guess-1") for _ in range(FAILURES)] == [401] * FAILURES
+    assert [sign_in(alice, "Wrong-Guess-1") for _ in range(CEILING)] == [401] * CEILING
     locked = client.post(
         "/auth/token",
         json={"email": alice.email, "password": PASSWORD},
