@@ -49,3 +49,32 @@ def test_the_glue_catalog_is_retained_when_its_stack_deletes_or_replaces_it() ->
     # The database, each lake table and its `<table>_latest`.
     assert len(catalog) == 1 + len(TABLES) + len(LATEST_TABLES)
     assert set(catalog.values()) == {("Retain", "Retain")}
+
+
+def glue_tables() -> dict[str, dict[str, Any]]:
+    resources = load_template(INFRA / "analytics.yaml")["Resources"]
+    return {
+        r["Properties"]["TableInput"]["Name"]: r["Properties"]["TableInput"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Glue::Table"
+    }
+
+
+def column_comments(table: str) -> dict[str, str]:
+    columns = glue_tables()[table]["StorageDescriptor"]["Columns"]
+    return {column["Name"]: column.get("Comment", "") for column in columns}
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_every_column_says_what_it_means_in_the_catalog(table: str) -> None:
+    """Athena's and Glue's consoles show these comments next to each column; an analyst reads
+    there what a count includes without finding this repository."""
+    comments = column_comments(table)
+
+    assert set(comments) == set(TABLES[table].names)
+    assert [name for name, comment in comments.items() if not comment.strip()] == []
+
+
+@pytest.mark.parametrize("latest", list(LATEST_TABLES))
+def test_a_latest_table_explains_its_columns_as_its_table_does(latest: str) -> None:
+    assert column_comments(latest) == column_comments(LATEST_TABLES[latest])
