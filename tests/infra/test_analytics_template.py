@@ -1,11 +1,13 @@
-"""The analysts' saved queries in infra/analytics.yaml are the files under docs/queries/.
+"""What analysts see in infra/analytics.yaml: saved queries, column comments, and their docs.
 
 `make query FILE=docs/queries/x.sql` runs the file on the local lake; Athena users pick the named
-query of the same name. Both must be the same text, so neither copy can drift.
+query of the same name. Both must be the same text, so neither copy can drift. Likewise the
+column meanings in docs/analysts.md are the Glue column comments.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +80,27 @@ def test_every_column_says_what_it_means_in_the_catalog(table: str) -> None:
 @pytest.mark.parametrize("latest", list(LATEST_TABLES))
 def test_a_latest_table_explains_its_columns_as_its_table_does(latest: str) -> None:
     assert column_comments(latest) == column_comments(LATEST_TABLES[latest])
+
+
+def documented_columns() -> dict[str, dict[str, tuple[str, str]]]:
+    """`docs/analysts.md`'s column tables: table -> column -> (type, meaning)."""
+    tables: dict[str, dict[str, tuple[str, str]]] = {}
+    current: dict[str, tuple[str, str]] = {}
+    for line in (INFRA.parent / "docs" / "analysts.md").read_text().splitlines():
+        if heading := re.fullmatch(r"### `(\w+)`", line):
+            current = tables.setdefault(heading[1], {})
+        elif row := re.fullmatch(r"\| `(\w+)` \| `([^`]+)` \| (.+) \|", line):
+            current[row[1]] = (row[2], row[3])
+    return tables
+
+
+def test_the_analysts_page_describes_each_column_as_the_catalog_does() -> None:
+    in_catalog = {
+        table: {
+            column["Name"]: (column["Type"], column["Comment"])
+            for column in glue_tables()[table]["StorageDescriptor"]["Columns"]
+        }
+        for table in TABLES
+    }
+
+    assert documented_columns() == in_catalog
