@@ -19,6 +19,8 @@ TASKS = pa.schema(
         # Derived as of the snapshot date: analysts need no date arithmetic for the usual questions.
         pa.field("is_overdue", pa.bool_()),
         pa.field("hours_to_complete", pa.float64()),
+        # The partition's day as a column: `tasks_latest` has no year/month/day to say which day.
+        pa.field("snapshot_date", pa.date32()),
     ]
 )
 
@@ -59,7 +61,15 @@ LATEST_TABLES: dict[str, str] = {f"{table}_latest": table for table in TABLES}
 
 # Columns with few distinct values, worth dictionary encoding in Parquet.
 DICTIONARY_COLUMNS: dict[str, list[str]] = {
-    "tasks": ["user_id", "status", "priority", "due_date", "tags.list.element", "version"],
+    "tasks": [
+        "user_id",
+        "status",
+        "priority",
+        "due_date",
+        "tags.list.element",
+        "version",
+        "snapshot_date",
+    ],
     "user_daily_stats": [column for column in USER_DAILY_STATS.names if column != "user_id"],
     "tag_daily_stats": TAG_DAILY_STATS.names,
 }

@@ -53,6 +53,7 @@ def to_tasks_rows(items: pa.StructArray, snapshot_date: date) -> pa.Table:
             pc.cast(_value(items, "version", "N"), pa.int64()),
             is_overdue,
             hours_to_complete,
+            pa.repeat(pa.scalar(snapshot_date, pa.date32()), len(items)),
         ],
         schema=TASKS,
     )

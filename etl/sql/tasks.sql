@@ -19,7 +19,8 @@ SELECT
     ) AS is_overdue,
     -- Whole microseconds between the two moments, in hours: exactly the pyarrow arithmetic.
     (round(to_unixtime(completed_at) * 1e6) - round(to_unixtime(created_at) * 1e6)) / 3.6e9
-        AS hours_to_complete
+        AS hours_to_complete,
+    CAST('${snapshot_date}' AS date) AS snapshot_date
 FROM (
     SELECT
         item.user_id.s AS user_id,

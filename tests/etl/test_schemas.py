@@ -20,6 +20,7 @@ def test_tasks_columns_in_glue_terms() -> None:
         ("version", "bigint"),
         ("is_overdue", "boolean"),
         ("hours_to_complete", "double"),
+        ("snapshot_date", "date"),
     ]
 
 

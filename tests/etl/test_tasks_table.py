@@ -1,13 +1,15 @@
 """Silver `tasks`: typed columns, tolerated input variations, derived columns."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 
+from etl.dynamodb_export import find_export_files
 from etl.schemas import TASKS
-from etl.synthetic import SyntheticTask
-from tests.etl.conftest import RunTransform, read_partition
+from etl.synthetic import SyntheticTask, write_export
+from etl.transform import transform_export
+from tests.etl.conftest import SNAPSHOT, RunTransform, read_partition
 from tests.etl.items import task_item
 
 
@@ -128,6 +130,29 @@ def test_overdue_means_not_done_and_due_before_the_snapshot(
         "late-but-done": False,
         "no-due-date": False,
     }
+
+
+def test_a_task_due_on_the_snapshot_day_is_overdue_from_the_next_day_on(
+    tmp_path: Path, lake: Path
+) -> None:
+    """Partition D is the table as of D+1 00:00 UTC: a task due on D had all of D to be done."""
+    next_day = SNAPSHOT + timedelta(days=1)
+    write_export([task_item("u1", "due", status="todo", due_date=SNAPSHOT.isoformat())], tmp_path)
+
+    for day in (SNAPSHOT, next_day):
+        transform_export(find_export_files(tmp_path), lake, day)
+
+    assert read_partition(lake, "tasks", SNAPSHOT)["is_overdue"].to_pylist() == [False]
+    assert read_partition(lake, "tasks", next_day)["is_overdue"].to_pylist() == [True]
+
+
+def test_every_row_names_the_snapshot_day_of_its_partition(
+    run_transform: RunTransform, lake: Path
+) -> None:
+    """`tasks_latest` has no year/month/day: this column is how its reader knows the day."""
+    run_transform([task_item("u1", "t1"), task_item("u2", "t2", status="done")])
+
+    assert read_partition(lake, "tasks")["snapshot_date"].to_pylist() == [SNAPSHOT, SNAPSHOT]
 
 
 def test_rows_are_one_per_task_sorted_by_user_then_task(

@@ -1,11 +1,13 @@
-"""The analysts' saved queries in infra/analytics.yaml are the files under docs/queries/.
+"""What analysts see in infra/analytics.yaml: saved queries, column comments, and their docs.
 
 `make query FILE=docs/queries/x.sql` runs the file on the local lake; Athena users pick the named
-query of the same name. Both must be the same text, so neither copy can drift.
+query of the same name. Both must be the same text, so neither copy can drift. Likewise the
+column meanings in docs/analysts.md are the Glue column comments.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +51,56 @@ def test_the_glue_catalog_is_retained_when_its_stack_deletes_or_replaces_it() ->
     # The database, each lake table and its `<table>_latest`.
     assert len(catalog) == 1 + len(TABLES) + len(LATEST_TABLES)
     assert set(catalog.values()) == {("RetainExceptOnCreate", "Retain")}
+
+
+def glue_tables() -> dict[str, dict[str, Any]]:
+    resources = load_template(INFRA / "analytics.yaml")["Resources"]
+    return {
+        r["Properties"]["TableInput"]["Name"]: r["Properties"]["TableInput"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Glue::Table"
+    }
+
+
+def column_comments(table: str) -> dict[str, str]:
+    columns = glue_tables()[table]["StorageDescriptor"]["Columns"]
+    return {column["Name"]: column.get("Comment", "") for column in columns}
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_every_column_says_what_it_means_in_the_catalog(table: str) -> None:
+    """Athena's and Glue's consoles show these comments next to each column; an analyst reads
+    there what a count includes without finding this repository."""
+    comments = column_comments(table)
+
+    assert set(comments) == set(TABLES[table].names)
+    assert [name for name, comment in comments.items() if not comment.strip()] == []
+
+
+@pytest.mark.parametrize("latest", list(LATEST_TABLES))
+def test_a_latest_table_explains_its_columns_as_its_table_does(latest: str) -> None:
+    assert column_comments(latest) == column_comments(LATEST_TABLES[latest])
+
+
+def documented_columns() -> dict[str, dict[str, tuple[str, str]]]:
+    """`docs/analysts.md`'s column tables: table -> column -> (type, meaning)."""
+    tables: dict[str, dict[str, tuple[str, str]]] = {}
+    current: dict[str, tuple[str, str]] = {}
+    for line in (INFRA.parent / "docs" / "analysts.md").read_text().splitlines():
+        if heading := re.fullmatch(r"### `(\w+)`", line):
+            current = tables.setdefault(heading[1], {})
+        elif row := re.fullmatch(r"\| `(\w+)` \| `([^`]+)` \| (.+) \|", line):
+            current[row[1]] = (row[2], row[3])
+    return tables
+
+
+def test_the_analysts_page_describes_each_column_as_the_catalog_does() -> None:
+    in_catalog = {
+        table: {
+            column["Name"]: (column["Type"], column["Comment"])
+            for column in glue_tables()[table]["StorageDescriptor"]["Columns"]
+        }
+        for table in TABLES
+    }
+
+    assert documented_columns() == in_catalog
