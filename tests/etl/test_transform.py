@@ -78,7 +78,7 @@ def test_failure_mid_write_leaves_no_partial_partition(
     # The tasks and user stats files are already written when the tag stats are computed.
     monkeypatch.setattr(transform, "tag_daily_stats", crash)
     with pytest.raises(RuntimeError, match="worker lost"):
-        run_transform([task_item("u1", "t1"), task_item("u2", "t2")])
+        run_transform([task_item("u1", "t1", tags=["home"]), task_item("u2", "t2")])
 
     assert _lake_files(lake) == before
     assert sorted(path.name for path in lake.iterdir()) == [
@@ -150,3 +150,26 @@ def test_output_does_not_depend_on_how_user_ids_look(
     assert read_partition(tmp_path / distribution, "tag_daily_stats").equals(
         read_partition(tmp_path / "uuid", "tag_daily_stats")
     )
+
+
+def test_a_giant_user_cut_into_parts_and_free_form_tags_give_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half the tasks one user's, nearly every tag new: cut into parts, nothing changes."""
+    tasks = list(generate_tasks(3000, SNAPSHOT, seed=7, tags="freeform", giant_user_share=0.5))
+    giant = max({task.user_id for task in tasks}, key=[task.user_id for task in tasks].count)
+    export_dir = tmp_path / "export"
+    write_export((to_dynamodb_item(task) for task in tasks), export_dir)
+    files = find_export_files(export_dir)
+    transform_export(files, tmp_path / "whole", SNAPSHOT)
+
+    monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", 100)
+    transform_export(files, tmp_path / "parts", SNAPSHOT)
+
+    assert _lake_files(tmp_path / "parts") == _lake_files(tmp_path / "whole")
+    stats = read_partition(tmp_path / "parts", "user_daily_stats").to_pylist()
+    giant_stats = next(row for row in stats if row["user_id"] == giant)
+    assert giant_stats["tasks_total"] > 1400, "one user with about half the tasks"
+    assert giant_stats["tasks_completed"] >= 2, "a median over several parts"
+    tags = read_partition(tmp_path / "parts", "tag_daily_stats")
+    assert tags.num_rows > 2000, "about one tag row per tagged task"
