@@ -58,7 +58,10 @@ def transform_export(
         spill = BucketSpill(staging / "spill" / "tasks", TASKS)
         export_items = _spill_export(export_files, spill, snapshot_date)
         staged_files = {table: staging / partitions[table] / PARQUET_FILE_NAME for table in TABLES}
-        rows = _write_tables(spill, staged_files, snapshot_date)
+        tag_spill = BucketSpill(
+            staging / "spill" / "tags", PARTIAL_TAG_COUNTS, key="tag", part_key=None
+        )
+        rows = _write_tables(spill, tag_spill, staged_files, snapshot_date)
         for partition in partitions.values():
             publish_partition(staging, out_root, partition)
     return TransformResult(
@@ -137,14 +140,17 @@ class _SplitUserMerge:
 
 
 def _write_tables(
-    spill: BucketSpill, files: dict[str, Path], snapshot_date: date
+    spill: BucketSpill, tag_spill: BucketSpill, files: dict[str, Path], snapshot_date: date
 ) -> dict[str, int]:
-    """Write every table's file from the sorted buckets; returns the rows written per table."""
+    """Write every table's file from the sorted buckets; returns the rows written per table.
+
+    The partial tag counts go to their own spill, sorted by tag, and are added up a range of tags
+    at a time: with free-form tags they are nearly as many as the tasks.
+    """
     writers = {
         table: LakeFileWriter(files[table], table, min_rows=ROW_GROUP_ROWS) for table in TABLES
     }
     try:
-        partial_tag_counts: list[pa.Table] = [PARTIAL_TAG_COUNTS.empty_table()]
         split_user = _SplitUserMerge()
         for bucket in spill.map_sorted_buckets(partial(_summarize_bucket, snapshot_date)):
             writers["tasks"].write(bucket.tasks)
@@ -154,9 +160,10 @@ def _write_tables(
                 writers["user_daily_stats"].write(bucket.user_daily_stats)
             else:
                 split_user.add(bucket)
-            partial_tag_counts.append(bucket.tag_counts)
+            tag_spill.add(bucket.tag_counts)
         _write_if_any(writers["user_daily_stats"], split_user.pop())
-        writers["tag_daily_stats"].write(tag_daily_stats(pa.concat_tables(partial_tag_counts)))
+        for totals in tag_spill.map_sorted_buckets(lambda tags: tag_daily_stats(tags.rows)):
+            writers["tag_daily_stats"].write(totals)
     except BaseException:
         for writer in writers.values():
             writer.discard()

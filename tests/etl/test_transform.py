@@ -9,6 +9,7 @@ import pytest
 from etl import transform, user_buckets
 from etl.dynamodb_export import find_export_files
 from etl.synthetic import SyntheticTask, generate_tasks, to_dynamodb_item, write_export
+from etl.tag_daily_stats import tag_daily_stats
 from etl.transform import transform_export
 from tests.etl.conftest import SNAPSHOT, SYNTHETIC_TASKS, RunTransform, read_partition
 from tests.etl.items import task_item
@@ -173,3 +174,23 @@ def test_a_giant_user_cut_into_parts_and_free_form_tags_give_the_same_files(
     assert giant_stats["tasks_completed"] >= 2, "a median over several parts"
     tags = read_partition(tmp_path / "parts", "tag_daily_stats")
     assert tags.num_rows > 2000, "about one tag row per tagged task"
+
+
+def test_partial_tag_counts_are_added_up_a_range_of_tags_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Free-form tags give nearly as many partial rows as tasks: never all in memory at once."""
+    tasks = generate_tasks(3000, SNAPSHOT, seed=7, tags="freeform")
+    write_export((to_dynamodb_item(task) for task in tasks), tmp_path / "export")
+    monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", 200)
+    partial_rows: list[int] = []
+
+    def add_up(partials: pa.Table) -> pa.Table:
+        partial_rows.append(partials.num_rows)
+        return tag_daily_stats(partials)
+
+    monkeypatch.setattr(transform, "tag_daily_stats", add_up)
+    result = transform_export(find_export_files(tmp_path / "export"), tmp_path / "lake", SNAPSHOT)
+
+    assert sum(partial_rows) >= result.rows["tag_daily_stats"] > 2000
+    assert max(partial_rows) <= 200
