@@ -254,7 +254,7 @@ DATE ?= $(shell date -u +%F)
 N ?= 1000000
 REPEAT ?= 1
 SCALE ?= 1000000 4000000 10000000
-USER_IDS ?= uuid sequential
+CASES ?= uuid sequential freeform-tags giant-user
 
 .PHONY: transform bench-etl bench-etl-scale query
 
@@ -264,9 +264,9 @@ transform: venv ## transform a DynamoDB export folder into lake partitions: EXPO
 bench-etl: venv ## the transform vs naive pandas vs DuckDB on N synthetic tasks: make bench-etl [N=1000000]
 	$(PY) -m tests.bench.etl_transform --tasks $(N) --repeat $(REPEAT)
 
-bench-etl-scale: venv ## the transform alone per export size and id distribution: wall, peak RSS, spill, output [SCALE="1000000 4000000" USER_IDS="uuid sequential"]
+bench-etl-scale: venv ## the transform alone per export size and shape: wall, peak RSS, spill, output [SCALE="1000000 4000000" CASES="uuid sequential skewed freeform-tags giant-user"]
 	$(PY) -m tests.bench.etl_scaling $(foreach n,$(SCALE),--tasks $(n)) \
-		$(foreach ids,$(USER_IDS),--user-ids $(ids))
+		$(foreach case,$(CASES),--case $(case))
 
 query: venv ## SQL over the local lake (DuckDB, like Athena): SQL='…' or FILE=docs/queries/x.sql
 	@if [ -n "$(FILE)" ]; then $(PY) -m etl.query --file "$(FILE)"; \

@@ -1,7 +1,8 @@
 """Realistic synthetic tasks written as a DynamoDB export, for tests, seeding and the benchmark.
 
 Run `python -m etl.synthetic --tasks 1000 --date 2026-11-25 --out .local/export` to make one.
-`--user-ids sequential` or `skewed` gives the same tasks owned by ids that are not random UUIDs.
+`--user-ids sequential` or `skewed` gives the same tasks owned by ids that are not random UUIDs;
+`--tags freeform` and `--giant-user-share` give the shapes that stress the transform's memory.
 """
 
 import argparse
@@ -37,6 +38,9 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # written as UUIDs that share a 31-character prefix. skewed: nine users in ten sequential, the
 # rest random.
 USER_ID_DISTRIBUTIONS = ("uuid", "sequential", "skewed")
+# fixed: the 26 TAGS. freeform: each tag one of them with a random suffix, as users type them,
+# so nearly every tag is new and the tag table has about as many rows as tasks have tags.
+TAG_VOCABULARIES = ("fixed", "freeform")
 
 
 @dataclass(frozen=True)
@@ -74,13 +78,33 @@ def _user_ids(rng: random.Random, count: int, distribution: str) -> list[str]:
     ]
 
 
+def _tags(rng: random.Random, count: int, vocabulary: str) -> list[str] | None:
+    if not count:
+        return None
+    tags = rng.sample(TAGS, count)
+    if vocabulary == "freeform":
+        return [f"{tag}-{rng.getrandbits(40):010x}" for tag in tags]
+    return tags
+
+
 def generate_tasks(
-    count: int, snapshot_date: date, seed: int = 0, user_ids: str = "uuid"
+    count: int,
+    snapshot_date: date,
+    seed: int = 0,
+    user_ids: str = "uuid",
+    *,
+    tags: str = "fixed",
+    giant_user_share: float = 0.0,
 ) -> Iterator[SyntheticTask]:
     """`count` tasks of ~count/40 users, created in the 180 days up to the end of the snapshot.
 
-    `user_ids` (one of USER_ID_DISTRIBUTIONS) changes the users' ids and nothing else.
+    `user_ids` (one of USER_ID_DISTRIBUTIONS) changes the users' ids and nothing else. `tags` is
+    one of TAG_VOCABULARIES; `giant_user_share` of the tasks go to the first user.
     """
+    if tags not in TAG_VOCABULARIES:
+        raise ValueError(f"tag vocabulary {tags!r} not in {TAG_VOCABULARIES}")
+    if not 0.0 <= giant_user_share <= 1.0:
+        raise ValueError(f"giant user share {giant_user_share} not between 0 and 1")
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     owners = _user_ids(rng, max(1, count // TASKS_PER_USER), user_ids)
     day_end = datetime.combine(snapshot_date + timedelta(days=1), time(), tzinfo=UTC)
@@ -99,8 +123,10 @@ def generate_tasks(
             (created_at + timedelta(days=rng.randint(-2, 30))).date() if has_due_date else None
         )
         tag_count = rng.choices((0, 1, 2, 3), (25, 40, 25, 10))[0]
+        # Drawn only for a giant user, so the other exports stay as they were.
+        to_giant = giant_user_share > 0 and rng.random() < giant_user_share
         yield SyntheticTask(
-            user_id=rng.choice(owners),
+            user_id=owners[0] if to_giant else rng.choice(owners),
             task_id=_ulid(rng, created_at),
             title=f"{rng.choice(TITLE_VERBS)} {rng.choice(TITLE_OBJECTS)}",
             description=(
@@ -112,7 +138,7 @@ def generate_tasks(
             status=status,
             priority=rng.choices(PRIORITIES, PRIORITY_WEIGHTS)[0],
             due_date=due_date,
-            tags=rng.sample(TAGS, tag_count) if tag_count else None,
+            tags=_tags(rng, tag_count, tags),
             created_at=created_at,
             updated_at=updated_at,
             completed_at=completed_at,
@@ -166,6 +192,14 @@ def write_export(
     return paths
 
 
+def share(text: str) -> float:
+    """An argparse type: a fraction between 0 and 1."""
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Write a synthetic DynamoDB export of tasks.")
     parser.add_argument("--tasks", type=int, default=1000)
@@ -173,8 +207,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--user-ids", choices=USER_ID_DISTRIBUTIONS, default="uuid")
+    parser.add_argument("--tags", choices=TAG_VOCABULARIES, default="fixed")
+    parser.add_argument("--giant-user-share", type=share, default=0.0, metavar="0..1")
     args = parser.parse_args()
-    tasks = generate_tasks(args.tasks, args.date, args.seed, args.user_ids)
+    tasks = generate_tasks(
+        args.tasks,
+        args.date,
+        args.seed,
+        args.user_ids,
+        tags=args.tags,
+        giant_user_share=args.giant_user_share,
+    )
     paths = write_export((to_dynamodb_item(task) for task in tasks), args.out)
     print(f"wrote {args.tasks} tasks to {len(paths)} files under {args.out / 'data'}")
 

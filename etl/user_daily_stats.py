@@ -1,11 +1,18 @@
-"""Gold `user_daily_stats`: one row per user with their task counts as of the snapshot day."""
+"""Gold `user_daily_stats`: one row per user with their task counts as of the snapshot day.
 
+A user whose tasks come in several parts (too many for one batch) gets one row from the rows of
+the parts: the counts add up, and the median is taken again over every part's completion hours.
+"""
+
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.schemas import USER_DAILY_STATS, UTC_MICROS
+
+_COUNT_COLUMNS = USER_DAILY_STATS.names[1:-1]
 
 
 def _on_day(timestamps: pa.ChunkedArray, day: date) -> pa.ChunkedArray:
@@ -40,6 +47,39 @@ def _exact_medians(user_ids: pa.ChunkedArray, values: pa.ChunkedArray) -> pa.Tab
     return pa.table({"user_id": runs.values, "median_hours_to_complete": median})
 
 
+def _completed_on_day(tasks: pa.Table, snapshot_date: date) -> pa.Table:
+    """The tasks completed on the snapshot day with a known duration: the median's input."""
+    completed_today = _on_day(tasks["completed_at"], snapshot_date)
+    return tasks.filter(pc.and_(completed_today, tasks["hours_to_complete"].is_valid()))
+
+
+def completed_hours(tasks: pa.Table, snapshot_date: date) -> pa.ChunkedArray:
+    """`hours_to_complete` of the tasks completed on the snapshot day, for `merge_user_parts`."""
+    return _completed_on_day(tasks, snapshot_date)["hours_to_complete"]
+
+
+def merge_user_parts(
+    part_stats: Sequence[pa.Table], part_hours: Sequence[pa.ChunkedArray]
+) -> pa.Table:
+    """One user's row from `user_daily_stats` and `completed_hours` of disjoint parts of their
+    tasks: the same row as from all their tasks at once."""
+    stats = pa.concat_tables(part_stats)
+    hours = pa.chunked_array([chunk for part in part_hours for chunk in part.chunks], pa.float64())
+    ordered = hours.sort()
+    count = len(ordered)
+    median = None
+    if count:
+        # As `_exact_medians`: the mean of the two middle values, computed the same way.
+        lower, upper = ordered[(count - 1) // 2], ordered[count // 2]
+        median = pc.divide(pc.add(lower, upper), pa.scalar(2.0)).as_py()
+    row = {
+        "user_id": stats["user_id"][0].as_py(),
+        **{column: pc.sum(stats[column]).as_py() for column in _COUNT_COLUMNS},
+        "median_hours_to_complete": median,
+    }
+    return pa.Table.from_pylist([row], schema=USER_DAILY_STATS)
+
+
 def user_daily_stats(tasks: pa.Table, snapshot_date: date) -> pa.Table:
     """Stats of every user present in `tasks` (all of that user's rows), sorted by user_id."""
     status = tasks["status"]
@@ -68,7 +108,7 @@ def user_daily_stats(tasks: pa.Table, snapshot_date: date) -> pa.Table:
             ("overdue", "sum"),
         ]
     )
-    completed = tasks.filter(pc.and_(completed_today, tasks["hours_to_complete"].is_valid()))
+    completed = _completed_on_day(tasks, snapshot_date)
     medians = _exact_medians(completed["user_id"], completed["hours_to_complete"])
     stats = counts.join(medians, "user_id", join_type="left outer")
     return pa.Table.from_arrays(

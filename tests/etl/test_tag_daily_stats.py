@@ -2,12 +2,20 @@
 
 from pathlib import Path
 
+import pytest
+
+from etl import user_buckets
 from etl.synthetic import SyntheticTask
 from tests.etl.conftest import SNAPSHOT, RunTransform, read_partition
 from tests.etl.items import task_item
 
 
-def test_counts_per_tag(run_transform: RunTransform, lake: Path) -> None:
+@pytest.mark.parametrize("bucket_rows", [200_000, 1], ids=["whole users", "users cut into parts"])
+def test_counts_per_tag(
+    run_transform: RunTransform, lake: Path, monkeypatch: pytest.MonkeyPatch, bucket_rows: int
+) -> None:
+    """Cut into one-task parts, each user still counts once per tag."""
+    monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", bucket_rows)
     run_transform(
         [
             task_item("u1", "t1", tags=["home", "errand"], due_date="2026-11-01"),

@@ -9,6 +9,7 @@ import pytest
 from etl import transform, user_buckets
 from etl.dynamodb_export import find_export_files
 from etl.synthetic import SyntheticTask, generate_tasks, to_dynamodb_item, write_export
+from etl.tag_daily_stats import tag_daily_stats
 from etl.transform import transform_export
 from tests.etl.conftest import SNAPSHOT, SYNTHETIC_TASKS, RunTransform, read_partition
 from tests.etl.items import task_item
@@ -78,7 +79,7 @@ def test_failure_mid_write_leaves_no_partial_partition(
     # The tasks and user stats files are already written when the tag stats are computed.
     monkeypatch.setattr(transform, "tag_daily_stats", crash)
     with pytest.raises(RuntimeError, match="worker lost"):
-        run_transform([task_item("u1", "t1"), task_item("u2", "t2")])
+        run_transform([task_item("u1", "t1", tags=["home"]), task_item("u2", "t2")])
 
     assert _lake_files(lake) == before
     assert sorted(path.name for path in lake.iterdir()) == [
@@ -150,3 +151,46 @@ def test_output_does_not_depend_on_how_user_ids_look(
     assert read_partition(tmp_path / distribution, "tag_daily_stats").equals(
         read_partition(tmp_path / "uuid", "tag_daily_stats")
     )
+
+
+def test_a_giant_user_cut_into_parts_and_free_form_tags_give_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half the tasks one user's, nearly every tag new: cut into parts, nothing changes."""
+    tasks = list(generate_tasks(3000, SNAPSHOT, seed=7, tags="freeform", giant_user_share=0.5))
+    giant = max({task.user_id for task in tasks}, key=[task.user_id for task in tasks].count)
+    export_dir = tmp_path / "export"
+    write_export((to_dynamodb_item(task) for task in tasks), export_dir)
+    files = find_export_files(export_dir)
+    transform_export(files, tmp_path / "whole", SNAPSHOT)
+
+    monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", 100)
+    transform_export(files, tmp_path / "parts", SNAPSHOT)
+
+    assert _lake_files(tmp_path / "parts") == _lake_files(tmp_path / "whole")
+    stats = read_partition(tmp_path / "parts", "user_daily_stats").to_pylist()
+    giant_stats = next(row for row in stats if row["user_id"] == giant)
+    assert giant_stats["tasks_total"] > 1400, "one user with about half the tasks"
+    assert giant_stats["tasks_completed"] >= 2, "a median over several parts"
+    tags = read_partition(tmp_path / "parts", "tag_daily_stats")
+    assert tags.num_rows > 2000, "about one tag row per tagged task"
+
+
+def test_partial_tag_counts_are_added_up_a_range_of_tags_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Free-form tags give nearly as many partial rows as tasks: never all in memory at once."""
+    tasks = generate_tasks(3000, SNAPSHOT, seed=7, tags="freeform")
+    write_export((to_dynamodb_item(task) for task in tasks), tmp_path / "export")
+    monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", 200)
+    partial_rows: list[int] = []
+
+    def add_up(partials: pa.Table) -> pa.Table:
+        partial_rows.append(partials.num_rows)
+        return tag_daily_stats(partials)
+
+    monkeypatch.setattr(transform, "tag_daily_stats", add_up)
+    result = transform_export(find_export_files(tmp_path / "export"), tmp_path / "lake", SNAPSHOT)
+
+    assert sum(partial_rows) >= result.rows["tag_daily_stats"] > 2000
+    assert max(partial_rows) <= 200

@@ -4,14 +4,23 @@ from pathlib import Path
 
 import pytest
 
+from etl import user_buckets
 from tests.etl.conftest import RunTransform, read_partition
 from tests.etl.items import task_item
 
 TODAY = "2026-11-25"
 
 
-@pytest.fixture
-def stats(run_transform: RunTransform, lake: Path) -> dict[str, dict[str, object]]:
+@pytest.fixture(params=["whole users", "users cut into parts"])
+def stats(
+    request: pytest.FixtureRequest,
+    run_transform: RunTransform,
+    lake: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, dict[str, object]]:
+    if request.param == "users cut into parts":
+        # Two tasks a bucket: alice and bob come in parts, whose counts and medians are merged.
+        monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", 2)
     run_transform(
         [
             # alice: created 2 today, completed 3 today after 1 h, 2 h and 6 h → median 2 h.
