@@ -231,7 +231,8 @@ def test_rerun_under_the_same_run_id_leaves_readers_on_the_old_data_until_it_val
     failed = dag.test(logical_date=logical_date, run_after=logical_date)
 
     assert (failed.run_id, failed.state) == (first_run_id, "failed")
-    assert seen_when_validating, "the injected validation never ran"
+    # A mismatch is deterministic: validate fails on its first try, without spending retries.
+    assert len(seen_when_validating) == 1, "validate retried a ValidationError"
     for visible, staged_at in seen_when_validating:
         assert visible == held
         assert not set(staged_at) & set(held.values())
