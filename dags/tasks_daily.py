@@ -389,6 +389,7 @@ def report() -> None:
     did not succeed. On the Athena path the line names each query id and its bytes scanned."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from etl.missing_partitions import describe, missing_days, missing_partitions
     from etl.publish import newest_published_day
     from etl.run_metrics import (
         RunReport,
@@ -401,12 +402,15 @@ def report() -> None:
     from etl.validation import ITEM_TABLE
 
     ti = get_current_context()["ti"]
+    snapshot_date, _ = _run_identity()
     staged = _staged_run()
     rows: dict[str, int] | None = ti.xcom_pull(task_ids="publish")
     started_at: float | None = ti.xcom_pull(task_ids="choose_export_mode", key="started_at")
-    newest = newest_published_day(
-        GlueCatalogHook().get_conn(), setting("glue_database"), ITEM_TABLE
-    )
+    glue = GlueCatalogHook().get_conn()
+    newest = newest_published_day(glue, setting("glue_database"), ITEM_TABLE)
+    # Up to the run's own day, not today: a catchup run does not count the days after it.
+    missing = missing_partitions(glue, setting("glue_database"), LAKE_TABLES, snapshot_date)
+    print(describe(missing))
     run = RunReport(
         dag_id=ti.dag_id,
         succeeded=rows is not None,
@@ -417,6 +421,7 @@ def report() -> None:
         # Freshness is wall-clock by definition: how old readers' newest day is right now.
         freshness_seconds=data_freshness_seconds(newest, pendulum.now("UTC")),
         athena_queries=tuple(_athena_queries()),
+        missing_partitions=len(missing_days(missing)),
     )
     print(summary_line(run))
     data = run_metric_data(run)

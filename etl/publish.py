@@ -162,16 +162,20 @@ def published_location(glue: GlueClient, database: str, table: str, snapshot_dat
     return partition.location if partition is not None else ""
 
 
-def newest_published_day(glue: GlueClient, database: str, table: str) -> date | None:
-    """The latest snapshot day the catalog publishes for `table` (None when it has none)."""
-    days = [
+def published_days(glue: GlueClient, database: str, table: str) -> set[date]:
+    """Every snapshot day the catalog publishes for `table`."""
+    return {
         date(*(int(value) for value in partition["Values"]))
         for page in glue.get_paginator("get_partitions").paginate(
             DatabaseName=database, TableName=table
         )
         for partition in page["Partitions"]
-    ]
-    return max(days, default=None)
+    }
+
+
+def newest_published_day(glue: GlueClient, database: str, table: str) -> date | None:
+    """The latest snapshot day the catalog publishes for `table` (None when it has none)."""
+    return max(published_days(glue, database, table), default=None)
 
 
 def publish_partition(glue: GlueClient, database: str, partition: StagedPartition) -> None:

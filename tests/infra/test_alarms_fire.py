@@ -205,6 +205,27 @@ def test_silence_and_an_empty_lake_count_as_stale() -> None:
     assert alarm_state(alarm, nothing_published, later) == "ALARM"
 
 
+def test_a_day_missing_from_the_lake_fires_the_missing_partitions_alarm_until_filled() -> None:
+    """Freshness is fine (yesterday is published); a day in the window before it is not."""
+    alarm = stage_alarm("EtlMissingPartitionsAlarm")
+    later = REPORTED_AT + timedelta(minutes=5)
+
+    def reported(missing: int) -> list[Datapoint]:
+        report = RunReport(
+            "tasks_daily",
+            succeeded=True,
+            duration_seconds=240.0,
+            freshness_seconds=data_freshness_seconds(date(2026, 11, 29), REPORTED_AT),
+            missing_partitions=missing,
+        )
+        return from_metric_data(ETL_NAMESPACE, run_metric_data(report, REPORTED_AT))
+
+    assert alarm_state(stage_alarm("EtlDataFreshnessAlarm"), reported(1), later) == "OK"
+    assert alarm_state(alarm, reported(1), later) == "ALARM"
+    assert alarm_state(alarm, reported(0), later) == "OK"
+    assert alarm_state(alarm, [], later) == "OK"  # no run reported: the freshness alarm's case
+
+
 # --- the Metrics Insights subset the evaluator knows ---
 
 
