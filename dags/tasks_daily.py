@@ -383,6 +383,24 @@ def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
     return {partition.table: partition.rows for partition in staged}
 
 
+@task(trigger_rule="all_done", execution_timeout=QUICK_TASK_TIMEOUT)
+def tag_unpublished() -> list[str]:
+    """Tag the folders this attempt staged but did not publish, for the lifecycle to expire.
+
+    After a failed validate or publish nothing points at them, and a retry or a cleared run
+    stages new ones. A folder a partition points at (the publish flipped, then failed) is live
+    and left alone; the publish retry tags what it replaced.
+    """
+    from etl.publish import StagedPartition, tag_superseded, unpublished
+
+    run = _staged_run()
+    if run is None or get_current_context()["ti"].xcom_pull(task_ids="publish") is not None:
+        return []
+    staged = [StagedPartition.from_dict(data) for data in run["partitions"]]
+    glue = GlueCatalogHook().get_conn()
+    return tag_superseded(S3Hook().get_conn(), unpublished(glue, setting("glue_database"), staged))
+
+
 @task(trigger_rule="all_done", retries=1, execution_timeout=QUICK_TASK_TIMEOUT)
 def report() -> None:
     """Send the run's metrics and log its summary line whether it succeeded or not; fail if it
@@ -479,7 +497,8 @@ def tasks_daily() -> None:
     chain(plan, create_bronze, ctas, staged_by_athena, checked)
     chain(ctas, drop.as_teardown(setups=create_bronze))
     chain(staged_by_pyarrow, checked)
-    chain(publish(checked), report())
+    published = publish(checked)
+    chain(published, [report(), tag_unpublished()])
 
 
 tasks_daily()

@@ -72,6 +72,7 @@ def test_pipeline_runs_export_transform_validate_publish_report_without_cycles(d
         "validate": {"transform", "stage_athena_output"},
         "publish": {"validate"},
         "report": {"publish"},
+        "tag_unpublished": {"publish"},
     }
     assert dag.get_task("report").trigger_rule == "all_done"
 
