@@ -71,6 +71,33 @@ ATHENA_POKE_SECONDS = int(os.environ.get("TASKLAKE_ATHENA_POKE_SECONDS", "30"))
 # The native export's waits are sensors in reschedule mode: a check, then the worker slot is free
 # until the next one. DynamoDB trails by minutes; an export takes minutes to hours.
 EXPORT_POKE_SECONDS = float(os.environ.get("TASKLAKE_EXPORT_POKE_SECONDS", "60"))
+# A run's day can be exported natively only within DynamoDB's point-in-time window (35 days,
+# infra/data.yaml), so catchup goes back no further: older days fail at the export.
+CATCHUP_DAYS = 35
+LAKE_START = pendulum.datetime(2026, 11, 1, tz="UTC")
+"""The first day the lake holds; catchup never schedules a day before it."""
+# Each task's limit is generous against its measured or expected time (ADR 0007): it exists to
+# free a worker slot a hung call would hold forever, not to police a slow day.
+QUICK_TASK_TIMEOUT = timedelta(minutes=10)
+"""A handful of AWS calls: choosing a branch, starting an export, planning, reporting."""
+TRANSFORM_TIMEOUT = timedelta(hours=1)
+"""pyarrow transforms 10M tasks in about 35 s on a laptop (ADR 0016); a worker is slower."""
+ATHENA_QUERY_TIMEOUT = timedelta(hours=1)
+VALIDATE_TIMEOUT = timedelta(minutes=30)
+"""Reads one Parquet footer per staged file."""
+DAGRUN_TIMEOUT = timedelta(hours=12)
+"""The export's two waits (2 h + 3 h), a transform, their retries, and a run queued behind a
+publish: a run still going after this is hung, and the next day's run should not wait on it."""
+
+
+def catchup_start(today: pendulum.Date) -> pendulum.DateTime:
+    """The first day the scheduler may still create a run for: at most `CATCHUP_DAYS` back.
+
+    Missed days (MWAA down, the DAG paused) are caught up when the scheduler returns, oldest
+    first, as long as DynamoDB can still export them. Moved once a day, at midnight UTC.
+    """
+    window_start = pendulum.datetime(today.year, today.month, today.day, tz="UTC")
+    return max(LAKE_START, window_start.subtract(days=CATCHUP_DAYS))
 
 
 def setting(name: str) -> str:
@@ -87,7 +114,7 @@ def _run_identity() -> tuple[pendulum.Date, str]:
     return start.date(), context["run_id"]
 
 
-@task.branch
+@task.branch(execution_timeout=QUICK_TASK_TIMEOUT)
 def choose_export_mode() -> str:
     """`native` in AWS; `scan` where the table has no export API (DynamoDB Local)."""
     get_current_context()["ti"].xcom_push(key="started_at", value=time.time())
@@ -98,7 +125,12 @@ def choose_export_mode() -> str:
     return first_task[mode]
 
 
-@task.sensor(mode="reschedule", poke_interval=EXPORT_POKE_SECONDS, timeout=2 * 3600)
+@task.sensor(
+    mode="reschedule",
+    poke_interval=EXPORT_POKE_SECONDS,
+    timeout=2 * 3600,
+    execution_timeout=QUICK_TASK_TIMEOUT,
+)
 def wait_until_exportable() -> bool:
     """Until DynamoDB's latest restorable time has passed the end of the run's day."""
     from etl.native_export import wait_before_export
@@ -111,7 +143,7 @@ def wait_until_exportable() -> bool:
     return wait == 0
 
 
-@task
+@task(execution_timeout=QUICK_TASK_TIMEOUT)
 def export_native() -> str:
     """Start DynamoDB's export of the table as of the end of the run's day; returns its ARN."""
     from etl.native_export import start_export
@@ -127,7 +159,12 @@ def export_native() -> str:
     )
 
 
-@task.sensor(mode="reschedule", poke_interval=EXPORT_POKE_SECONDS, timeout=3 * 3600)
+@task.sensor(
+    mode="reschedule",
+    poke_interval=EXPORT_POKE_SECONDS,
+    timeout=3 * 3600,
+    execution_timeout=QUICK_TASK_TIMEOUT,
+)
 def wait_for_export(export_arn: str) -> bool:
     """Until the export has completed; a failed export fails the run (clear export_native)."""
     from airflow.sdk.exceptions import AirflowFailException
@@ -140,7 +177,7 @@ def wait_for_export(export_arn: str) -> bool:
         raise AirflowFailException(str(error)) from error
 
 
-@task.branch(trigger_rule="none_failed_min_one_success")
+@task.branch(trigger_rule="none_failed_min_one_success", execution_timeout=QUICK_TASK_TIMEOUT)
 def choose_transform_engine() -> str:
     """`transform` (pyarrow, on this worker) or `plan_athena`, by `tasklake_transform_engine`."""
     from etl.bronze import export_item_count, find_export
@@ -156,7 +193,9 @@ def choose_transform_engine() -> str:
     return {"pyarrow": "transform", "athena": "plan_athena"}[engine]
 
 
-@task
+# One transform at a time across every run: a worker (mw1.small, 2 GB) holds one near-10M
+# transform (~0.5 GB RSS, GBs of spill disk), not several (ADR 0007).
+@task(max_active_tis_per_dag=1, execution_timeout=TRANSFORM_TIMEOUT)
 def transform() -> dict[str, Any]:
     """Transform the export to Parquet, staged under this attempt's own folders (not yet visible).
 
@@ -192,7 +231,7 @@ def transform() -> dict[str, Any]:
     }
 
 
-@task(multiple_outputs=True)
+@task(multiple_outputs=True, execution_timeout=QUICK_TASK_TIMEOUT)
 def plan_athena() -> dict[str, Any]:
     """The attempt's Athena statements, its staging folders and the export's item count.
 
@@ -233,10 +272,14 @@ def athena_query(task_id: str, query: Any) -> AthenaOperator:
         deferrable=True,
         sleep_time=ATHENA_POKE_SECONDS,
         retries=0,
+        # The triggerer's wait ends after this many checks: a deferred task has no running
+        # worker for `execution_timeout` to stop.
+        max_polling_attempts=int(ATHENA_QUERY_TIMEOUT.total_seconds() // ATHENA_POKE_SECONDS),
+        execution_timeout=ATHENA_QUERY_TIMEOUT,
     )
 
 
-@task
+@task(execution_timeout=QUICK_TASK_TIMEOUT)
 def stage_athena_output(plan: dict[str, Any]) -> dict[str, Any]:
     """Describe what the CTAS queries wrote exactly as `transform` describes its uploads."""
     from etl.athena_output import staged_ctas_partitions
@@ -251,7 +294,7 @@ def stage_athena_output(plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@task(retries=3)
+@task(retries=3, execution_timeout=QUICK_TASK_TIMEOUT)
 def drop_athena_tables(plan: dict[str, Any]) -> None:
     """Drop the attempt's tables (their files stay): the run's teardown, even after a failure."""
     hook = AthenaHook()
@@ -291,27 +334,35 @@ def _staged_run() -> dict[str, Any] | None:
     return None
 
 
-@task(trigger_rule="none_failed_min_one_success")
+@task(trigger_rule="none_failed_min_one_success", execution_timeout=VALIDATE_TIMEOUT)
 def validate() -> list[dict[str, Any]]:
-    """Fail the run, before anything is visible, if rows were lost or the schema drifted."""
+    """Fail the run, before anything is visible, if rows were lost or the schema drifted.
+
+    A mismatch fails at once, without retries: the staged files do not change between tries.
+    """
+    from airflow.sdk.exceptions import AirflowFailException
+
     from etl.publish import StagedPartition
-    from etl.validation import check_row_counts, check_staged_files
+    from etl.validation import ValidationError, check_row_counts, check_staged_files
 
     run = _staged_run()
     if run is None:
         raise ValueError("neither engine staged this run's partitions")
     staged = [StagedPartition.from_dict(data) for data in run["partitions"]]
-    check_row_counts(run["export_items"], run["transformed_items"], staged)
-    check_staged_files(
-        S3Hook().get_conn(), GlueCatalogHook().get_conn(), setting("glue_database"), staged
-    )
+    try:
+        check_row_counts(run["export_items"], run["transformed_items"], staged)
+        check_staged_files(
+            S3Hook().get_conn(), GlueCatalogHook().get_conn(), setting("glue_database"), staged
+        )
+    except ValidationError as error:
+        raise AirflowFailException(str(error)) from error
     partitions: list[dict[str, Any]] = run["partitions"]
     return partitions
 
 
 # One publish at a time across every run of the DAG, whatever its date: a task-level limit the
 # scheduler enforces, so MWAA needs no pool created by hand.
-@task(max_active_tis_per_dag=1)
+@task(max_active_tis_per_dag=1, execution_timeout=QUICK_TASK_TIMEOUT)
 def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
     """Point each table's Glue partition at the validated folders; returns rows per table.
 
@@ -333,12 +384,31 @@ def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
     return {partition.table: partition.rows for partition in staged}
 
 
-@task(trigger_rule="all_done", retries=1)
+@task(trigger_rule="all_done", execution_timeout=QUICK_TASK_TIMEOUT)
+def tag_unpublished() -> list[str]:
+    """Tag the folders this attempt staged but did not publish, for the lifecycle to expire.
+
+    After a failed validate or publish nothing points at them, and a retry or a cleared run
+    stages new ones. A folder a partition points at (the publish flipped, then failed) is live
+    and left alone; the publish retry tags what it replaced.
+    """
+    from etl.publish import StagedPartition, tag_superseded, unpublished
+
+    run = _staged_run()
+    if run is None or get_current_context()["ti"].xcom_pull(task_ids="publish") is not None:
+        return []
+    staged = [StagedPartition.from_dict(data) for data in run["partitions"]]
+    glue = GlueCatalogHook().get_conn()
+    return tag_superseded(S3Hook().get_conn(), unpublished(glue, setting("glue_database"), staged))
+
+
+@task(trigger_rule="all_done", retries=1, execution_timeout=QUICK_TASK_TIMEOUT)
 def report() -> None:
     """Send the run's metrics and log its summary line whether it succeeded or not; fail if it
     did not succeed. On the Athena path the line names each query id and its bytes scanned."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from etl.missing_partitions import describe, missing_days, missing_partitions
     from etl.publish import newest_published_day
     from etl.run_metrics import (
         RunReport,
@@ -351,12 +421,15 @@ def report() -> None:
     from etl.validation import ITEM_TABLE
 
     ti = get_current_context()["ti"]
+    snapshot_date, _ = _run_identity()
     staged = _staged_run()
     rows: dict[str, int] | None = ti.xcom_pull(task_ids="publish")
     started_at: float | None = ti.xcom_pull(task_ids="choose_export_mode", key="started_at")
-    newest = newest_published_day(
-        GlueCatalogHook().get_conn(), setting("glue_database"), ITEM_TABLE
-    )
+    glue = GlueCatalogHook().get_conn()
+    newest = newest_published_day(glue, setting("glue_database"), ITEM_TABLE)
+    # Up to the run's own day, not today: a catchup run does not count the days after it.
+    missing = missing_partitions(glue, setting("glue_database"), LAKE_TABLES, snapshot_date)
+    print(describe(missing))
     run = RunReport(
         dag_id=ti.dag_id,
         succeeded=rows is not None,
@@ -367,6 +440,7 @@ def report() -> None:
         # Freshness is wall-clock by definition: how old readers' newest day is right now.
         freshness_seconds=data_freshness_seconds(newest, pendulum.now("UTC")),
         athena_queries=tuple(_athena_queries()),
+        missing_partitions=len(missing_days(missing)),
     )
     print(summary_line(run))
     data = run_metric_data(run)
@@ -380,9 +454,14 @@ def report() -> None:
 @dag(
     dag_id="tasks_daily",
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=4,
+    start_date=catchup_start(pendulum.today("UTC").date()),
+    catchup=True,
+    # Two runs overlap an export wait with a transform; the transform and publish themselves run
+    # one at a time, so a catchup never puts two transforms on the worker.
+    max_active_runs=2,
+    dagrun_timeout=DAGRUN_TIMEOUT,
+    # Unpaused as soon as MWAA parses it: a new stage needs no manual step to start running.
+    is_paused_upon_creation=False,
     default_args=DEFAULT_ARGS,
     render_template_as_native_obj=True,
     user_defined_macros={"setting": setting, "bronze_attempt_prefix": bronze_attempt_prefix},
@@ -399,6 +478,7 @@ def tasks_daily() -> None:
         process_func=scan_item_to_export_line,
         file_size=EXPORT_FILE_BYTES,
         dynamodb_scan_kwargs={"ConsistentRead": True},
+        execution_timeout=TRANSFORM_TIMEOUT,
     )
     exportable = wait_until_exportable()
     export_started = export_native()
@@ -418,7 +498,8 @@ def tasks_daily() -> None:
     chain(plan, create_bronze, ctas, staged_by_athena, checked)
     chain(ctas, drop.as_teardown(setups=create_bronze))
     chain(staged_by_pyarrow, checked)
-    chain(publish(checked), report())
+    published = publish(checked)
+    chain(published, [report(), tag_unpublished()])
 
 
 tasks_daily()

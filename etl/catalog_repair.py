@@ -3,8 +3,11 @@
 The catalog is the only thing readers follow, and replacing a Glue table drops its partitions;
 crawling cannot rebuild them (it would register every `run=` folder). Each publish writes
 `<table location>_published/year=/month=/day=/pointer.json` naming the folder it made live, so
-the partitions can be put back exactly. Clients are boto3's defaults: the same command repairs
-AWS with an operator's credentials, or the local stack with `AWS_ENDPOINT_URL_*` set.
+the partitions can be put back exactly. Then each `<table>_latest` is pointed at its table's
+newest partition again: a stack update that changes one of those tables resets its location to
+the template's empty folder (`infra/analytics.yaml`). Clients are boto3's defaults: the same
+command repairs AWS with an operator's credentials, or the local stack with
+`AWS_ENDPOINT_URL_*` set.
 
     python -m etl.catalog_repair --database tasklake_dev
 """
@@ -20,6 +23,7 @@ from urllib.parse import urlparse
 import boto3
 
 from etl.lake_layout import POINTER_FOLDER, POINTER_NAME
+from etl.latest_snapshot import point_latest_tables
 from etl.publish import StagedPartition, publish_partition, published_location, table_location
 from etl.schemas import TABLES
 
@@ -65,12 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", required=True, help="Glue database, e.g. tasklake_dev")
     parser.add_argument("--table", action="append", choices=sorted(TABLES), help="default: all")
     args = parser.parse_args(argv)
-    repaired = repair_catalog(
-        boto3.client("s3"), boto3.client("glue"), args.database, args.table or TABLES
-    )
+    glue = boto3.client("glue")
+    tables = args.table or TABLES
+    repaired = repair_catalog(boto3.client("s3"), glue, args.database, tables)
     for partition in repaired:
         print(f"repaired {partition.table:<18} {partition.snapshot_date}  {partition.location}")
     print(f"{len(repaired)} partitions repaired in {args.database}")
+    for latest, location in point_latest_tables(glue, args.database, tables).items():
+        print(f"{latest} reads {location or '(nothing published)'}")
     return 0
 
 

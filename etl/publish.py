@@ -11,7 +11,7 @@ exactly one set of rows and the published files are never rewritten.
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 KEYS_PARAMETER = "tasklake:keys"
 """Glue partition parameter listing the objects of the folder it points at, as JSON: what to tag
 superseded when the partition is re-pointed, with no need to list the bucket."""
+REPLACED_PARAMETER = "tasklake:replaced"
+"""Glue partition parameter naming the folder (location and keys, as JSON) the publish that
+pointed the partition here replaced: a retry after the flip finds it here, as the partition it
+reads before flipping is already its own."""
 SUPERSEDED_TAG = ("tasklake:lake-state", "superseded")
 """Expired by the lake bucket's `expire-superseded-runs` lifecycle rule (infra/analytics.yaml)."""
 
@@ -118,7 +122,9 @@ def stage_partitions(
     return staged
 
 
-def _partition_input(glue: GlueClient, database: str, partition: StagedPartition) -> Any:
+def _partition_input(
+    glue: GlueClient, database: str, partition: StagedPartition, replaced: StagedPartition | None
+) -> Any:
     descriptor = glue.get_table(DatabaseName=database, Name=partition.table)["Table"][
         "StorageDescriptor"
     ]
@@ -128,11 +134,42 @@ def _partition_input(glue: GlueClient, database: str, partition: StagedPartition
         if key in {"Columns", "InputFormat", "OutputFormat", "SerdeInfo", "Compressed"}
     }
     values = partition_values(date.fromisoformat(partition.snapshot_date))
+    parameters = {KEYS_PARAMETER: json.dumps(partition.keys)}
+    if replaced is not None:
+        parameters[REPLACED_PARAMETER] = json.dumps(
+            {"location": replaced.location, "keys": replaced.keys}
+        )
     return {
         "Values": values,
         "StorageDescriptor": {**storage, "Location": partition.location},
-        "Parameters": {KEYS_PARAMETER: json.dumps(partition.keys)},
+        "Parameters": parameters,
     }
+
+
+Published = tuple[StagedPartition, StagedPartition | None]
+"""A partition as `_published` reads it: its folder, and the folder its publish replaced."""
+
+
+def _published(
+    glue: GlueClient, database: str, table: str, snapshot_date: date
+) -> Published | None:
+    """The published partition and the folder its publish replaced (None: none recorded)."""
+    try:
+        found = glue.get_partition(
+            DatabaseName=database,
+            TableName=table,
+            PartitionValues=partition_values(snapshot_date),
+        )["Partition"]
+    except glue.exceptions.EntityNotFoundException:
+        return None
+    parameters = found.get("Parameters", {})
+    keys = json.loads(parameters.get(KEYS_PARAMETER, "[]"))
+    location = found["StorageDescriptor"]["Location"]
+    partition = StagedPartition(table, snapshot_date.isoformat(), location, keys, 0)
+    if REPLACED_PARAMETER not in parameters:
+        return partition, None
+    replaced = json.loads(parameters[REPLACED_PARAMETER])
+    return partition, replace(partition, location=replaced["location"], keys=replaced["keys"])
 
 
 def published_partition(
@@ -143,17 +180,8 @@ def published_partition(
     `keys` is empty for a partition published before the catalog recorded them; rows are not
     recorded in the catalog (0).
     """
-    try:
-        found = glue.get_partition(
-            DatabaseName=database,
-            TableName=table,
-            PartitionValues=partition_values(snapshot_date),
-        )["Partition"]
-    except glue.exceptions.EntityNotFoundException:
-        return None
-    keys = json.loads(found.get("Parameters", {}).get(KEYS_PARAMETER, "[]"))
-    location = found["StorageDescriptor"]["Location"]
-    return StagedPartition(table, snapshot_date.isoformat(), location, keys, 0)
+    found = _published(glue, database, table, snapshot_date)
+    return found[0] if found is not None else None
 
 
 def published_location(glue: GlueClient, database: str, table: str, snapshot_date: date) -> str:
@@ -162,21 +190,34 @@ def published_location(glue: GlueClient, database: str, table: str, snapshot_dat
     return partition.location if partition is not None else ""
 
 
-def newest_published_day(glue: GlueClient, database: str, table: str) -> date | None:
-    """The latest snapshot day the catalog publishes for `table` (None when it has none)."""
-    days = [
+def published_days(glue: GlueClient, database: str, table: str) -> set[date]:
+    """Every snapshot day the catalog publishes for `table`."""
+    return {
         date(*(int(value) for value in partition["Values"]))
         for page in glue.get_paginator("get_partitions").paginate(
             DatabaseName=database, TableName=table
         )
         for partition in page["Partitions"]
-    ]
-    return max(days, default=None)
+    }
 
 
-def publish_partition(glue: GlueClient, database: str, partition: StagedPartition) -> None:
-    """Point the table's partition at the staged run folder, creating it on a date's first run."""
-    partition_input = _partition_input(glue, database, partition)
+def newest_published_day(glue: GlueClient, database: str, table: str) -> date | None:
+    """The latest snapshot day the catalog publishes for `table` (None when it has none)."""
+    return max(published_days(glue, database, table), default=None)
+
+
+def publish_partition(
+    glue: GlueClient,
+    database: str,
+    partition: StagedPartition,
+    *,
+    replaced: StagedPartition | None = None,
+) -> None:
+    """Point the table's partition at the staged run folder, creating it on a date's first run.
+
+    `replaced`, the folder it pointed at before, is recorded in the partition for a retry.
+    """
+    partition_input = _partition_input(glue, database, partition, replaced)
     try:
         glue.create_partition(
             DatabaseName=database, TableName=partition.table, PartitionInput=partition_input
@@ -191,7 +232,7 @@ def publish_partition(glue: GlueClient, database: str, partition: StagedPartitio
 
 
 def _restore(
-    glue: GlueClient, database: str, partition: StagedPartition, before: StagedPartition | None
+    glue: GlueClient, database: str, partition: StagedPartition, before: Published | None
 ) -> None:
     """Put a partition back as it was before this run (None: it did not exist).
 
@@ -202,7 +243,7 @@ def _restore(
     if published_location(glue, database, partition.table, snapshot_date) != partition.location:
         return
     if before is not None:
-        publish_partition(glue, database, before)
+        publish_partition(glue, database, before[0], replaced=before[1])
     else:
         glue.delete_partition(
             DatabaseName=database,
@@ -214,7 +255,7 @@ def _restore(
 def _restore_all(
     glue: GlueClient,
     database: str,
-    previous: list[tuple[StagedPartition, StagedPartition | None]],
+    previous: list[tuple[StagedPartition, Published | None]],
     error: Exception,
 ) -> None:
     """Restore every table, logging (not raising) a failed restore so `error` stays the cause."""
@@ -226,10 +267,19 @@ def _restore_all(
                 "publish failed and %s %s could not be restored to %r; it may still point at %s",
                 partition.table,
                 partition.snapshot_date,
-                before.location if before is not None else "(no partition)",
+                before[0].location if before is not None else "(no partition)",
                 partition.location,
             )
             error.add_note(f"restoring {partition.table} failed: tables may be mixed, see the log")
+
+
+def _replaced_by(partition: StagedPartition, before: Published | None) -> StagedPartition | None:
+    """The folder publishing `partition` replaces: the one published before it or, on a retry
+    whose earlier flip landed (the partition is already its own), the one that flip recorded."""
+    if before is None:
+        return None
+    published, recorded = before
+    return recorded if published.location == partition.location else published
 
 
 def publish_partitions(
@@ -242,23 +292,24 @@ def publish_partitions(
     have landed on the server before the call raised. A failed publish leaves the date as readers
     knew it, and the retry publishes the whole run again. Callers run one publish at a time (the
     DAG's publish task allows one instance across all runs), so a restore cannot race another
-    run's flip of the same partition.
+    run's flip of the same partition. A retry returns the folders the earlier try replaced, so a
+    failure after the flips (pointers, tagging) still gets them tagged.
     """
-    previous: list[tuple[StagedPartition, StagedPartition | None]] = []
+    previous: list[tuple[StagedPartition, Published | None]] = []
+    replaced: list[StagedPartition] = []
     try:
         for partition in partitions:
             snapshot_date = date.fromisoformat(partition.snapshot_date)
-            before = published_partition(glue, database, partition.table, snapshot_date)
+            before = _published(glue, database, partition.table, snapshot_date)
             previous.append((partition, before))
-            publish_partition(glue, database, partition)
+            folder = _replaced_by(partition, before)
+            publish_partition(glue, database, partition, replaced=folder)
+            if folder is not None:
+                replaced.append(folder)
     except Exception as error:
         _restore_all(glue, database, previous, error)
         raise
-    return [
-        before
-        for partition, before in previous
-        if before is not None and before.location != partition.location
-    ]
+    return replaced
 
 
 def write_pointers(s3: S3Client, partitions: Iterable[StagedPartition]) -> None:
@@ -271,6 +322,20 @@ def write_pointers(s3: S3Client, partitions: Iterable[StagedPartition]) -> None:
             Body=body,
             ContentType="application/json",
         )
+
+
+def unpublished(
+    glue: GlueClient, database: str, staged: Iterable[StagedPartition]
+) -> list[StagedPartition]:
+    """The staged partitions no Glue partition points at: a failed attempt's folders."""
+    return [
+        partition
+        for partition in staged
+        if published_location(
+            glue, database, partition.table, date.fromisoformat(partition.snapshot_date)
+        )
+        != partition.location
+    ]
 
 
 def tag_superseded(s3: S3Client, replaced: Iterable[StagedPartition]) -> list[str]:

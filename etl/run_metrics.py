@@ -53,6 +53,12 @@ ATHENA_BYTES_SCANNED = MetricDefinition(
     (DAG,),
     "bytes the run's finished Athena queries scanned (what Athena bills); Athena runs only",
 )
+MISSING_PARTITIONS = MetricDefinition(
+    "MissingPartitions",
+    "Count",
+    (DAG,),
+    "days of the 35 ending at the run's day that some lake table does not publish",
+)
 METRICS: tuple[MetricDefinition, ...] = (
     RUN_SUCCEEDED,
     RUN_FAILED,
@@ -62,6 +68,7 @@ METRICS: tuple[MetricDefinition, ...] = (
     PARTITIONS_PUBLISHED,
     DATA_FRESHNESS_SECONDS,
     ATHENA_BYTES_SCANNED,
+    MISSING_PARTITIONS,
 )
 
 
@@ -87,6 +94,8 @@ class RunReport:
     freshness_seconds: float | None = None
     athena_queries: tuple[AthenaQuery, ...] = ()
     """Empty when the run did not transform with Athena (or no Athena query finished)."""
+    missing_partitions: int | None = None
+    """Days of the window ending at the run's day with no partition (etl/missing_partitions.py)."""
 
     @property
     def athena_bytes_scanned(self) -> int | None:
@@ -140,6 +149,8 @@ def run_metric_data(report: RunReport, timestamp: datetime | None = None) -> lis
         data.append(_datum(DATA_FRESHNESS_SECONDS, report.freshness_seconds, at, dag))
     if report.athena_bytes_scanned is not None:
         data.append(_datum(ATHENA_BYTES_SCANNED, report.athena_bytes_scanned, at, dag))
+    if report.missing_partitions is not None:
+        data.append(_datum(MISSING_PARTITIONS, report.missing_partitions, at, dag))
     return data
 
 

@@ -3,12 +3,17 @@
 import asyncio
 import subprocess
 import sys
+import uuid
 from datetime import date
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pendulum
 import pytest
-from airflow.models import DagBag
+from airflow.dag_processing.bundles.manager import DagBundlesManager
+from airflow.dag_processing.dagbag import sync_bag_to_db
+from airflow.models import DagBag, DagModel
 from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 from airflow.serialization.encoders import coerce_to_core_timetable
 from airflow.utils.dag_cycle_tester import check_cycle
@@ -67,6 +72,7 @@ def test_pipeline_runs_export_transform_validate_publish_report_without_cycles(d
         "validate": {"transform", "stage_athena_output"},
         "publish": {"validate"},
         "report": {"publish"},
+        "tag_unpublished": {"publish"},
     }
     assert dag.get_task("report").trigger_rule == "all_done"
 
@@ -134,6 +140,84 @@ def test_every_task_retries_with_exponential_backoff(dag) -> None:  # type: igno
 
 def test_publish_runs_one_instance_at_a_time_across_runs(dag) -> None:  # type: ignore[no-untyped-def]
     assert dag.get_task("publish").max_active_tis_per_dag == 1
+
+
+def test_one_transform_at_a_time_so_a_catchup_fits_one_worker(dag) -> None:  # type: ignore[no-untyped-def]
+    """Runs may overlap (an export wait beside a transform), their transforms may not."""
+    assert dag.get_task("transform").max_active_tis_per_dag == 1
+    assert 1 <= dag.max_active_runs <= 2
+
+
+def _dag_module(dag: Any) -> ModuleType:
+    return sys.modules[dag.get_task("report").python_callable.__module__]
+
+
+@pytest.mark.parametrize(
+    ("today", "first_day"),
+    [(date(2027, 3, 10), date(2027, 2, 3)), (date(2026, 11, 20), date(2026, 11, 1))],
+    ids=["35-days-back", "not-before-the-lake"],
+)
+def test_catchup_reaches_back_35_days_and_no_further(dag, today: date, first_day: date) -> None:  # type: ignore[no-untyped-def]
+    """After an outage the scheduler creates the missed days' runs, as far as PITR reaches."""
+    module = _dag_module(dag)
+    timetable = coerce_to_core_timetable(dag.timetable)
+    outage_start = pendulum.datetime(2026, 10, 1, tz="UTC")
+    earliest = module.catchup_start(pendulum.Date(today.year, today.month, today.day))
+    restriction = type(
+        "Restriction", (), {"earliest": earliest, "latest": None, "catchup": dag.catchup}
+    )()
+
+    first = timetable.next_dagrun_info(
+        last_automated_data_interval=type(
+            "Interval", (), {"start": outage_start.subtract(days=1), "end": outage_start}
+        )(),
+        restriction=restriction,
+    )
+
+    assert dag.catchup is True
+    assert first is not None
+    assert first.data_interval.start.date() == first_day
+
+
+def test_the_dag_starts_within_the_catchup_window_of_today(dag) -> None:  # type: ignore[no-untyped-def]
+    today = pendulum.today("UTC").date()
+
+    assert dag.start_date == _dag_module(dag).catchup_start(today)
+    assert (today - dag.start_date.date()).days <= 35
+
+
+def test_every_task_and_the_run_have_a_time_limit(dag) -> None:  # type: ignore[no-untyped-def]
+    """A hung call fails its task (and retries) instead of holding a worker slot for ever."""
+    for task in dag.tasks:
+        assert task.execution_timeout is not None, task.task_id
+    longest_path = (
+        dag.get_task("wait_until_exportable").timeout
+        + dag.get_task("wait_for_export").timeout
+        + dag.get_task("transform").execution_timeout.total_seconds()
+    )
+    assert dag.dagrun_timeout.total_seconds() > longest_path
+
+
+def test_the_athena_wait_in_the_triggerer_ends_with_the_task_timeout(dag) -> None:  # type: ignore[no-untyped-def]
+    for task_id in ATHENA_TASKS:
+        operator = dag.get_task(task_id)
+        waited = operator.max_polling_attempts * operator.sleep_time
+        assert 0 < waited <= operator.execution_timeout.total_seconds(), task_id
+
+
+def test_the_dag_is_created_unpaused(local_stack) -> None:  # type: ignore[no-untyped-def]
+    """Recorded as the DAG processor records a DAG it sees for the first time: on MWAA, nobody
+    has to unpause it. Under a fresh id, as other tests' runs already created `tasks_daily`."""
+    bag = DagBag(dag_folder=str(DAGS))
+    new_id = f"tasks_daily_{uuid.uuid4().hex[:8]}"
+    bag.dags = {new_id: bag.dags["tasks_daily"]}
+    bag.dags[new_id].dag_id = new_id
+    DagBundlesManager().sync_bundles_to_db()  # type: ignore[no-untyped-call]
+    sync_bag_to_db(bag, "dags-folder", None)
+
+    created = DagModel.get_dagmodel(new_id)
+    assert created is not None
+    assert created.is_paused is False
 
 
 @pytest.mark.parametrize("snapshot_date", [date(2026, 11, 25), date(2024, 2, 29)])

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from etl.catalog_repair import main
 from etl.latest_snapshot import point_latest_table, point_latest_tables
 from etl.publish import StagedPartition, publish_partition
 from infra.local.analytics_catalog import create_analytics_catalog
@@ -90,3 +91,21 @@ def test_nothing_published_leaves_latest_empty(local_stack: LocalStack) -> None:
 
     assert point_latest_tables(glue, empty, ["tasks"]) == {"tasks_latest": ""}
     assert latest(glue, empty, "tasks") == (f"s3://{BUCKET}/latest/tasks_latest/", None)
+
+
+def test_after_a_stack_update_resets_latest_the_repair_command_points_it_back(
+    local_stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s3, glue = boto3.client("s3"), boto3.client("glue")
+    stage = {"Environment": "repair", "LakeBucketName": BUCKET}
+    database = create_analytics_catalog(s3, glue, stage)
+    newest = publish(glue, database, "tasks", date(2026, 9, 20), "before-update")
+    point_latest_tables(glue, database, ["tasks"])
+    # The stack update, as CloudFormation applies it: the template's TableInput, again.
+    create_analytics_catalog(s3, glue, stage)
+    assert latest(glue, database, "tasks") == (f"s3://{BUCKET}/latest/tasks_latest/", None)
+
+    assert main(["--database", database, "--table", "tasks"]) == 0
+
+    assert latest(glue, database, "tasks") == (newest, "2026-09-20")
+    assert f"tasks_latest reads {newest}" in capsys.readouterr().out

@@ -28,6 +28,7 @@ from etl.publish import (
     stage_partitions,
     table_location,
     tag_superseded,
+    unpublished,
     write_pointers,
 )
 from etl.schemas import TABLES
@@ -182,6 +183,56 @@ def test_replaced_folders_are_tagged_for_the_lifecycle_rule_and_nothing_live_is(
     assert _expiring_rules(bronze, []) == {"expire-bronze"}
 
 
+def _tags(stack: LocalStack, keys: list[str]) -> dict[str, list[dict[str, str]]]:
+    s3 = stack.client("s3")
+    return {key: s3.get_object_tagging(Bucket=LAKE_BUCKET, Key=key)["TagSet"] for key in keys}
+
+
+SUPERSEDED = [{"Key": "tasklake:lake-state", "Value": "superseded"}]
+
+
+def test_a_retry_after_the_flip_still_tags_the_folders_it_replaced(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    """The flips landed, then the task failed before tagging (pointers, S3): the retry finds
+    the partitions already at its folders, and must still tag the folders they replaced."""
+    s3, glue, database, day = (
+        local_stack.client("s3"),
+        local_stack.client("glue"),
+        local_stack.database,
+        date(2026, 10, 8),
+    )
+    first, second = (_stage_day(local_stack, tmp_path / run, run, day) for run in ("a", "b"))
+    tag_superseded(s3, publish_partitions(glue, database, first))
+    publish_partitions(glue, database, second)  # the try that failed after its flips
+
+    retried = publish_partitions(glue, database, second)
+    tag_superseded(s3, retried)
+
+    assert sorted(_keys(retried)) == sorted(_keys(first))
+    assert list(_tags(local_stack, _keys(first)).values()) == [SUPERSEDED] * len(_keys(first))
+    assert list(_tags(local_stack, _keys(second)).values()) == [[]] * len(_keys(second))
+
+
+def test_a_failed_attempts_staged_folders_are_tagged_and_a_live_one_is_not(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    s3, glue, database, day = (
+        local_stack.client("s3"),
+        local_stack.client("glue"),
+        local_stack.database,
+        date(2026, 10, 10),
+    )
+    live = _stage_day(local_stack, tmp_path / "live", "live", day)
+    publish_partitions(glue, database, live)
+    failed = _stage_day(local_stack, tmp_path / "failed", "failed", day)
+
+    tag_superseded(s3, unpublished(glue, database, [*live, *failed]))
+
+    assert list(_tags(local_stack, _keys(failed)).values()) == [SUPERSEDED] * len(_keys(failed))
+    assert list(_tags(local_stack, _keys(live)).values()) == [[]] * len(_keys(live))
+
+
 def test_a_partition_that_cannot_flip_puts_the_others_back(
     local_stack: LocalStack, tmp_path: Path
 ) -> None:
@@ -228,8 +279,10 @@ def test_a_flip_that_lands_but_raises_is_put_back_too(
     before = _locations(local_stack, day)
     real_flip = etl.publish.publish_partition
 
-    def flip_then_time_out(glue: Any, database: str, partition: StagedPartition) -> None:
-        real_flip(glue, database, partition)
+    def flip_then_time_out(
+        glue: Any, database: str, partition: StagedPartition, **kwargs: Any
+    ) -> None:
+        real_flip(glue, database, partition, **kwargs)
         if partition.table == "tasks" and "run=new" in partition.location:
             raise ConnectionError("injected: the update landed, the response was lost")
 
@@ -248,12 +301,14 @@ def test_a_failed_restore_is_logged_and_the_publish_error_is_raised(
     publish_partitions(glue, local_stack.database, _two_tables(day, "old"))
     real_flip = etl.publish.publish_partition
 
-    def flip_fails_then_restore_fails(glue: Any, database: str, partition: Any) -> None:
+    def flip_fails_then_restore_fails(
+        glue: Any, database: str, partition: Any, **kwargs: Any
+    ) -> None:
         if partition.table == "tasks":
             raise ConnectionError("injected: publish")
         if "run=old" in partition.location:
             raise TimeoutError("injected: restore")
-        real_flip(glue, database, partition)
+        real_flip(glue, database, partition, **kwargs)
 
     monkeypatch.setattr(etl.publish, "publish_partition", flip_fails_then_restore_fails)
 
@@ -275,11 +330,13 @@ def test_a_restore_leaves_a_partition_another_publish_has_re_pointed(
     other_run = _two_tables(day, "other")[0]
     real_flip = etl.publish.publish_partition
 
-    def other_publish_wins_then_flip_fails(glue: Any, database: str, partition: Any) -> None:
+    def other_publish_wins_then_flip_fails(
+        glue: Any, database: str, partition: Any, **kwargs: Any
+    ) -> None:
         if partition.table == "tasks" and "run=mine" in partition.location:
             real_flip(glue, database, other_run)
             raise ConnectionError("injected")
-        real_flip(glue, database, partition)
+        real_flip(glue, database, partition, **kwargs)
 
     monkeypatch.setattr(etl.publish, "publish_partition", other_publish_wins_then_flip_fails)
 

@@ -203,6 +203,7 @@ DIAGRAM_RESOURCES: dict[str, InStack | ByZappa | NotAws] = {
             "DynamoDbThrottlesAlarm",
             "EtlRunFailedAlarm",
             "EtlDataFreshnessAlarm",
+            "EtlMissingPartitionsAlarm",
         ),
         every_of_its_types=True,
     ),

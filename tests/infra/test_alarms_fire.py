@@ -243,6 +243,27 @@ def test_the_next_fresh_run_clears_the_alarm_of_a_stopped_pipeline() -> None:
     assert set(states[24 * 3 :]) == {"OK"}  # from the resumed run's report on
 
 
+def test_a_day_missing_from_the_lake_fires_the_missing_partitions_alarm_until_filled() -> None:
+    """Freshness is fine (yesterday is published); a day in the window before it is not."""
+    alarm = stage_alarm("EtlMissingPartitionsAlarm")
+    later = REPORTED_AT + timedelta(minutes=5)
+
+    def reported(missing: int) -> list[Datapoint]:
+        report = RunReport(
+            "tasks_daily",
+            succeeded=True,
+            duration_seconds=240.0,
+            freshness_seconds=data_freshness_seconds(date(2026, 11, 29), REPORTED_AT),
+            missing_partitions=missing,
+        )
+        return from_metric_data(ETL_NAMESPACE, run_metric_data(report, REPORTED_AT))
+
+    assert alarm_state(stage_alarm("EtlDataFreshnessAlarm"), reported(1), later) == "OK"
+    assert alarm_state(alarm, reported(1), later) == "ALARM"
+    assert alarm_state(alarm, reported(0), later) == "OK"
+    assert alarm_state(alarm, [], later) == "OK"  # no run reported: the freshness alarm's case
+
+
 # --- the Metrics Insights subset the evaluator knows ---
 
 

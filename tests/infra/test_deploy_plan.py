@@ -336,7 +336,7 @@ def test_an_orchestration_switch_other_than_on_or_off_is_refused() -> None:
 @pytest.mark.parametrize("switch", ["on", "off"])
 def test_monitoring_has_etl_alarms_only_where_orchestration_runs(switch: str) -> None:
     """Without MWAA nothing reports ETL runs: its alarms would only page about that."""
-    etl = {"EtlRunFailedAlarm", "EtlDataFreshnessAlarm"}
+    etl = {"EtlRunFailedAlarm", "EtlDataFreshnessAlarm", "EtlMissingPartitionsAlarm"}
 
     found = monitoring_template.alarms({"Orchestration": switch})
     widget = monitoring_template.dashboard({"Orchestration": switch})["widgets"][0]
