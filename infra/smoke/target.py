@@ -66,7 +66,9 @@ def stage_exports(stage: str) -> dict[str, str]:
     pages = boto3.client("cloudformation").get_paginator("list_exports").paginate()
     for page in pages:
         for export in page["Exports"]:
-            if export["Name"].startswith(prefix):
+            # An export without a value (moto lists those of resources it did not create)
+            # counts as not exported, so the check that needs it says so on its own line.
+            if export["Name"].startswith(prefix) and export.get("Value"):
                 found[export["Name"].removeprefix(prefix)] = export["Value"]
     return found
 

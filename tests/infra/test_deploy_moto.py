@@ -25,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +43,7 @@ from infra.deploy import plan, stacks, zappa_settings
 from infra.deploy.plan import package_file
 from infra.local import services
 from infra.local.stack import confirmation_code
+from tests.harness import serving
 from tests.infra.deploy_moto import (
     ACCOUNT,
     MOTO_CAN,
@@ -50,6 +53,7 @@ from tests.infra.deploy_moto import (
     deploy_cli,
     stand_in,
 )
+from tests.infra.mwaa_stand_in import mwaa_stand_in
 
 PASSWORD = "Correct-Horse-9"
 REQUIREMENTS = ROOT / "dags" / "requirements.txt"
@@ -439,14 +443,11 @@ def fresh_cognito_client() -> Iterator[None]:
     cognito_client.cache_clear()
 
 
-@pytest.mark.usefixtures("fresh_cognito_client")
-def test_the_api_serves_a_round_trip_with_the_settings_the_deploy_derives(
-    stage: Stage, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def deployed_api_environment(stage: Stage) -> dict[str, str]:
+    """The function's environment as the deploy derives it, its AWS endpoints on the stand-ins."""
     exports = stage.exports()
     settings = zappa_settings.derive("dev", REGION, exports, stacks.tags("dev"), touch=False)
     environment = dict(settings["aws_environment_variables"])
-    # Where the deployed function reaches AWS, the test reaches the stand-ins.
     environment.update(
         AWS_ENDPOINT_URL_DYNAMODB=stage.moto_url,
         AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=stage.cognito_url,
@@ -458,6 +459,15 @@ def test_the_api_serves_a_round_trip_with_the_settings_the_deploy_derives(
         # stand-in created in moto's Secrets Manager.
         AWS_ENDPOINT_URL_SECRETS_MANAGER=stage.moto_url,
     )
+    return environment
+
+
+@pytest.mark.usefixtures("fresh_cognito_client")
+def test_the_api_serves_a_round_trip_with_the_settings_the_deploy_derives(
+    stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exports = stage.exports()
+    environment = deployed_api_environment(stage)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     app = create_app(Settings.from_env()).test_client()
@@ -479,6 +489,52 @@ def test_the_api_serves_a_round_trip_with_the_settings_the_deploy_derives(
     assert [t["title"] for t in json.loads(listed.get_data(True))["items"]] == ["ship the stage"]
     stored = client("dynamodb", stage.moto_url).scan(TableName=exports["tasks-table"])
     assert stored["Count"] == 1
+
+
+@pytest.mark.usefixtures("fresh_cognito_client")
+def test_make_smoke_checks_the_deployed_stage(
+    stage: Stage, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`make smoke` finds the stage from what `make deploy` left in moto's CloudFormation.
+
+    Stand-ins, as moto cannot be them: the API is served here with the derived settings (moto
+    does not run the Lambda), and MWAA's CLI endpoint is tests/infra/mwaa_stand_in.py. moto's
+    CloudFormation creates no Athena workgroup or Glue database and exports them without a
+    value, so the query check must fail by naming the missing export (a real query runs
+    against a stand-in workgroup in tests/infra/test_smoke.py).
+    """
+    exports = stage.exports()
+    for name, value in deployed_api_environment(stage).items():
+        monkeypatch.setenv(name, value)
+    mwaa_name = exports.get("mwaa-environment-name")
+    with (
+        serving(create_app(Settings.from_env())) as api_url,
+        mwaa_stand_in(tmp_path, mwaa_name or "none") as mwaa,
+    ):
+        environment = {
+            **stage.environment,
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": stage.cognito_url,
+            "AWS_ENDPOINT_URL_MWAA": mwaa.url,
+            "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
+            "AWS_CA_BUNDLE": str(mwaa.certificate),
+        }
+        command = [sys.executable, "-m", "infra.smoke", "--stage", "dev", "--api-url", api_url]
+        done = subprocess.run(
+            command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
+            check=False,
+        )  # fmt: skip
+
+    checks = [line.split(maxsplit=2) for line in done.stdout.splitlines()[1:]]
+    statuses = {check: status for status, check, _ in checks}
+    details = {check: detail for _, check, detail in checks}
+    api_steps = ["signup", "confirm", "token", "create-task", "list-tasks", "delete-task"]
+    assert [statuses.get(step) for step in [*api_steps, "delete-user"]] == ["ok"] * 7, done.stdout
+    assert (statuses["dashboard"], statuses["alarms"]) == ("ok", "ok")
+    # Without an MWAA environment to name (moto's choice), orchestration reads as off.
+    assert statuses["dag-run"] == ("ok" if mwaa_name else "off")
+    assert statuses["query"] == "FAIL"
+    assert "exports no athena-workgroup" in details["query"], details["query"]
+    assert done.returncode == 1
 
 
 def test_destroy_without_the_stage_name_deletes_nothing(stage: Stage) -> None:
