@@ -1,8 +1,10 @@
 """Every ADR follows docs/adr/template.md, so a reviewer finds the same parts in the same place.
 
-The headings are checked in order; the Evidence section must hold a table whose rows each say
-how to reproduce the claim (a command, a source, or an admission that it was not measured), so
-no number in a decision record stands without its evidence.
+A live ADR records one decision in at most MAX_WORDS words: Context, Options (a table with the
+numbers that decided it), Decision, Consequences, Evidence (a table whose rows each say how to
+reproduce the claim: a command, a source, or an admission that it was not measured). An ADR
+whose decision moved into another keeps its number as a stub: title, status, date and one line
+pointing at where the decision now lives.
 """
 
 import re
@@ -12,18 +14,27 @@ import pytest
 
 ADR_DIR = Path(__file__).resolve().parents[2] / "docs" / "adr"
 ADRS = sorted(p for p in ADR_DIR.glob("[0-9][0-9][0-9][0-9]-*.md"))
-SECTIONS = [
-    "Context",
-    "Decision",
-    "Alternatives considered",
-    "Consequences",
-    "Evidence",
-]
+SECTIONS = ["Context", "Options", "Decision", "Consequences", "Evidence"]
+MAX_WORDS = 700
+MAX_LIVE = 14
+MAX_STUB_WORDS = 80
+SUPERSEDED = re.compile(r"^- Status: Superseded by \[(\d{4})\]\((\d{4})-[^)]+\.md\)$")
 STATUS = re.compile(
-    r"^- Status: (Accepted|Proposed|Superseded by \[\d{4}\]\(\d{4}-[^)]+\.md\)"
-    r"|Accepted, partly superseded by .+)$"
+    r"^- Status: (Accepted|Proposed|Accepted, partly superseded by .+)$|" + SUPERSEDED.pattern
 )
 DATE = re.compile(r"^- Date: \d{4}-\d{2}-\d{2}$")
+
+
+def _lines(adr: Path) -> list[str]:
+    return adr.read_text(encoding="utf-8").splitlines()
+
+
+def _is_stub(adr: Path) -> bool:
+    return any(SUPERSEDED.match(line) for line in _lines(adr)[:6])
+
+
+LIVE = [adr for adr in ADRS if not _is_stub(adr)]
+STUBS = [adr for adr in ADRS if _is_stub(adr)]
 
 
 def test_the_adrs_are_numbered_without_gaps() -> None:
@@ -31,20 +42,39 @@ def test_the_adrs_are_numbered_without_gaps() -> None:
     assert numbers == list(range(len(numbers))), numbers
 
 
+def test_one_decision_one_adr_at_most_fourteen_live() -> None:
+    assert len(LIVE) <= MAX_LIVE, [adr.name for adr in LIVE]
+
+
 @pytest.mark.parametrize("adr", ADRS, ids=lambda p: p.name[:4])
-def test_adr_follows_the_template(adr: Path) -> None:
-    lines = adr.read_text(encoding="utf-8").splitlines()
-    number = adr.name[:4]
-    assert lines[0].startswith(f"# {number}. "), f"{adr.name}: title must be '# {number}. …'"
+def test_adr_has_a_title_status_and_date(adr: Path) -> None:
+    lines = _lines(adr)
+    assert lines[0].startswith(f"# {adr.name[:4]}. "), f"{adr.name}: title must be '# NNNN. …'"
     assert any(STATUS.match(line) for line in lines[:6]), f"{adr.name}: no '- Status: …' line"
     assert any(DATE.match(line) for line in lines[:6]), f"{adr.name}: no '- Date: YYYY-MM-DD' line"
+
+
+@pytest.mark.parametrize("adr", LIVE, ids=lambda p: p.name[:4])
+def test_a_live_adr_follows_the_template_within_its_word_budget(adr: Path) -> None:
+    lines = _lines(adr)
     headings = [line[3:].strip() for line in lines if line.startswith("## ")]
     assert headings == SECTIONS, f"{adr.name}: sections {headings}, expected {SECTIONS}"
-    alternatives = lines[lines.index("## Alternatives considered") : lines.index("## Consequences")]
-    assert any(line.startswith("### ") for line in alternatives), f"{adr.name}: no alternative"
+    options = lines[lines.index("## Options") : lines.index("## Decision")]
+    assert any(line.startswith("|") for line in options), f"{adr.name}: Options has no table"
+    words = len(adr.read_text(encoding="utf-8").split())
+    assert words <= MAX_WORDS, f"{adr.name}: {words} words, more than {MAX_WORDS}"
 
 
-@pytest.mark.parametrize("adr", ADRS, ids=lambda p: p.name[:4])
+@pytest.mark.parametrize("adr", STUBS, ids=lambda p: p.name[:4])
+def test_a_superseded_adr_is_a_pointer_to_a_live_one(adr: Path) -> None:
+    text = adr.read_text(encoding="utf-8")
+    (target,) = {m[1] for line in _lines(adr) if (m := SUPERSEDED.match(line))}
+    assert target in {live.name[:4] for live in LIVE}, f"{adr.name}: points at a stub"
+    assert f"]({target}-" in text.split("\n- Date:", 1)[1], f"{adr.name}: no pointer line"
+    assert len(text.split()) <= MAX_STUB_WORDS, f"{adr.name}: a stub says one line"
+
+
+@pytest.mark.parametrize("adr", LIVE, ids=lambda p: p.name[:4])
 def test_every_evidence_row_says_how_to_reproduce_it(adr: Path) -> None:
     evidence = adr.read_text(encoding="utf-8").split("\n## Evidence\n", 1)[1]
     rows = [
