@@ -75,7 +75,7 @@ checkov-venv: $(CHECKOV_VENV)/.installed-$(PYTHON_VERSION) ## checkov in its own
 run: venv local-deps ## start the local stack and serve the API on http://127.0.0.1:$(PORT)
 	$(PY) -m infra.local.stack run --port $(PORT)
 
-test: venv local-deps browser airflow-venv $(PACKAGE) ## run every test against the real local engines
+test: venv local-deps browser airflow-venv $(PACKAGE) ## run every test against the real local engines (apt-installs chromium and binutils if missing)
 	$(PY) -m pytest tests/api tests/infra tests/package tests/etl tests/docs
 	$(MAKE) --no-print-directory test-dags
 
@@ -156,7 +156,7 @@ $(PACKAGE): $(PKG_VENV)/.installed-$(PYTHON_VERSION) $(PACKAGE_INPUTS)
 
 .PHONY: package-venv package bench-cold
 package-venv: $(PKG_VENV)/.installed-$(PYTHON_VERSION) ## the clean build virtualenv for the Lambda package
-package: $(PACKAGE) ## build the Lambda zip for STAGE (default dev) into build/, print its size
+package: $(PACKAGE) ## build the Lambda zip for STAGE (default dev) into build/, print its size (apt-installs binutils if missing)
 	@echo "$(PACKAGE): $$(stat -c %s $(PACKAGE) | awk '{printf "%.2f MiB (%d bytes)", $$1/1048576, $$1}')"
 
 # The cold-start baseline: a Flask hello-world, packaged by the same Zappa and settings.
@@ -264,7 +264,7 @@ transform: venv ## transform a DynamoDB export folder into lake partitions: EXPO
 bench-etl: venv ## the transform vs naive pandas vs DuckDB on N synthetic tasks: make bench-etl [N=1000000]
 	$(PY) -m tests.bench.etl_transform --tasks $(N) --repeat $(REPEAT)
 
-bench-etl-scale: venv ## the transform alone per export size and shape: wall, peak RSS, spill, output [SCALE="1000000 4000000" CASES="uuid sequential skewed freeform-tags giant-user"]
+bench-etl-scale: venv ## the transform alone per export size and shape: wall, peak RSS, spill, output [SCALE="1000000 4000000 10000000" CASES="uuid sequential freeform-tags giant-user"; skewed also exists]
 	$(PY) -m tests.bench.etl_scaling $(foreach n,$(SCALE),--tasks $(n)) \
 		$(foreach case,$(CASES),--case $(case))
 
