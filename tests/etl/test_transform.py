@@ -1,6 +1,9 @@
 """The transform run as a whole: result, reruns, determinism, atomic publication."""
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -194,3 +197,17 @@ def test_partial_tag_counts_are_added_up_a_range_of_tags_at_a_time(
 
     assert sum(partial_rows) >= result.rows["tag_daily_stats"] > 2000
     assert max(partial_rows) <= 200
+
+
+def test_the_lake_code_allocates_from_arrows_jemalloc_pool() -> None:
+    """The pool that keeps the free-form-tags case under its memory budget (docs/benchmarks.md).
+
+    In a fresh interpreter: the pool is chosen at the process's first Arrow allocation.
+    """
+    probe = "import etl.transform, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    environment = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True
+    )
+
+    assert done.stdout.strip() == "jemalloc"
