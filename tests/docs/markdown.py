@@ -75,6 +75,17 @@ def relative(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
+def current_documents() -> list[Path]:
+    """The documents that describe the project as it is now: README, docs/ and the `.cursor`
+    context and rules (not the changelog or prompt records, which keep what was true then)."""
+    return [
+        path
+        for path in documents()
+        if relative(path) in {"README.md", ".cursor/context.md"}
+        or relative(path).startswith(("docs/", ".cursor/rules/"))
+    ]
+
+
 @dataclass(frozen=True)
 class Fence:
     info: str  # the whole info string, e.g. "sql no-run"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.markdown import ROOT, documents, relative
+from tests.docs.markdown import ROOT, current_documents, relative
 
 MAKEFILE = ROOT / "Makefile"
 DEFAULT_LINE = re.compile(r"^(?P<name>[A-Z][A-Z0-9_]*)\s*\?=[ \t]*(?P<value>.*?)[ \t]*$", re.M)
@@ -33,14 +33,7 @@ NEAR_DEFAULT = (
 )
 NAMED_DEFAULT = re.compile(r"\b(?P<name>[A-Z][A-Z0-9_]*)\s+\(default\s+(?P<value>[^)\s]+)\)")
 PLACEHOLDER = re.compile(r"…|\.\.\.|<|YYYY|\$")
-DOCUMENTS = [
-    path
-    for path in documents()
-    if relative(path) == "README.md"
-    or relative(path).startswith("docs/")
-    or relative(path) == ".cursor/context.md"
-    or relative(path).startswith(".cursor/rules/")
-]
+DOCUMENTS = current_documents()
 
 
 @cache

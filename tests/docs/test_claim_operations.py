@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.docs.markdown import ROOT, documents, relative, without_fences
+from tests.docs.markdown import ROOT, current_documents, relative, without_fences
 
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 _UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -35,14 +35,7 @@ OPERATION_CLAIM = re.compile(
     r"|(?:API|HTTP|REST|OpenAPI)\s+(?:endpoints|routes))\b",
     re.IGNORECASE,
 )
-DOCUMENTS = [
-    path
-    for path in documents()
-    if relative(path) == "README.md"
-    or relative(path).startswith("docs/")
-    or relative(path) == ".cursor/context.md"
-    or relative(path).startswith(".cursor/rules/")
-]
+DOCUMENTS = current_documents()
 
 
 # In a child process: create_app() binds the PynamoDB models to its tables and sets up logging,
