@@ -16,6 +16,7 @@ from typing import NamedTuple
 import boto3
 
 from infra.deploy import preflight
+from infra.deploy.exports import stage_exports
 from infra.deploy.stacks import PROJECT, stack_name
 from infra.local import stack as local_stack
 from infra.smoke.absent import Missing, Off
@@ -57,20 +58,6 @@ class Target:
     monitoring: Monitoring | Off | Missing
     mwaa_environment: str | Off
     lake: QueryEngine | Missing
-
-
-def stage_exports(stage: str) -> dict[str, str]:
-    """The stage's exports by short name (`user-pool-id`), as the stacks published them."""
-    prefix = f"{PROJECT}-{stage}-"
-    found: dict[str, str] = {}
-    pages = boto3.client("cloudformation").get_paginator("list_exports").paginate()
-    for page in pages:
-        for export in page["Exports"]:
-            # An export without a value (moto lists those of resources it did not create)
-            # counts as not exported, so the check that needs it says so on its own line.
-            if export["Name"].startswith(prefix) and export.get("Value"):
-                found[export["Name"].removeprefix(prefix)] = export["Value"]
-    return found
 
 
 def deployed_api_url(stage: str, region: str) -> str:
