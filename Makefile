@@ -294,11 +294,16 @@ $(AIRFLOW_STAMP): dags/requirements.txt tests/dags/requirements.txt $(AIRFLOW_CO
 	  -c $(AIRFLOW_CONSTRAINTS)
 	@touch $@
 
-.PHONY: airflow-venv etl airflow test-dags report lake-repair
+.PHONY: airflow-venv etl etl-stage airflow test-dags report lake-repair
 airflow-venv: $(AIRFLOW_STAMP) ## Airflow 3.3.1 + amazon provider on Python 3.12 in .venv-airflow (MWAA's runtime)
 
 etl: airflow-venv ## run the tasks_daily DAG once for DATE (default today UTC) on the local stack
 	LAKE_ROOT=$(LAKE_ROOT) $(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local etl --date $(DATE) --stage $(STAGE)
+
+# A stage deployed without orchestration (dev by default) has no MWAA: its DAG runs from here, with
+# your AWS credentials, against the stage's table, lake and catalog.
+etl-stage: airflow-venv ## run tasks_daily once for DATE on a deployed STAGE without MWAA: make etl-stage STAGE=dev
+	$(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local etl-stage --date $(DATE) --stage $(STAGE)
 
 # On AWS the same code runs as: python -m etl.catalog_repair --database tasklake_<stage>
 lake-repair: venv ## rebuild the local Glue partitions from the pointers publish wrote (moto running)

@@ -6,6 +6,7 @@ same Airflow Variables as in AWS, here given as AIRFLOW_VAR_* environment variab
 export in scan mode because DynamoDB Local has no export API.
 
     python -m infra.local.airflow_local etl [--date YYYY-MM-DD]
+    python -m infra.local.airflow_local etl-stage --stage dev [--date YYYY-MM-DD]  (AWS)
     python -m infra.local.airflow_local standalone
     python -m infra.local.airflow_local repair
     python -m infra.local.airflow_local cli backfill create --dag-id tasks_daily ...
@@ -26,6 +27,8 @@ import boto3
 
 from etl import catalog_repair
 from etl.lake_mirror import mirror_published
+from infra.deploy import preflight
+from infra.deploy.exports import stage_exports
 from infra.local.analytics_catalog import create_analytics_catalog
 from infra.local.services import DUMMY_AWS_ENV, port_in_use, start_moto
 
@@ -51,13 +54,28 @@ def airflow_env(
     `metrics_log` names a file that keeps every run's metrics as JSON lines, besides moto's
     CloudWatch, which holds them only while it runs: the history `make report` charts.
     """
-    python_path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))
-    # `airflow standalone` starts its components as `airflow …` subprocesses found on PATH.
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     settings = {"AIRFLOW_VAR_TASKLAKE_METRICS_LOG": str(metrics_log)} if metrics_log else {}
     return {
         **DUMMY_AWS_ENV,
         **settings,
+        **airflow_process_env(airflow_home),
+        "AWS_ENDPOINT_URL_S3": moto_url,
+        "AWS_ENDPOINT_URL_GLUE": moto_url,
+        "AWS_ENDPOINT_URL_CLOUDWATCH": moto_url,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        "AIRFLOW_VAR_TASKLAKE_EXPORT_MODE": "scan",
+        "AIRFLOW_VAR_TASKLAKE_TASKS_TABLE": tasks_table,
+        "AIRFLOW_VAR_TASKLAKE_LAKE_BUCKET": lake_bucket,
+        "AIRFLOW_VAR_TASKLAKE_GLUE_DATABASE": glue_database,
+    }
+
+
+def airflow_process_env(airflow_home: Path) -> dict[str, str]:
+    """What any Airflow process of ours needs: its home, the DAGs folder, this repository."""
+    python_path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))
+    # `airflow standalone` starts its components as `airflow …` subprocesses found on PATH.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -69,15 +87,64 @@ def airflow_env(
         "AIRFLOW_CONN_AWS_DEFAULT": '{"conn_type": "aws"}',
         "PYTHONPATH": python_path,
         "PATH": path,
-        "AWS_ENDPOINT_URL_S3": moto_url,
-        "AWS_ENDPOINT_URL_GLUE": moto_url,
-        "AWS_ENDPOINT_URL_CLOUDWATCH": moto_url,
-        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
-        "AIRFLOW_VAR_TASKLAKE_EXPORT_MODE": "scan",
-        "AIRFLOW_VAR_TASKLAKE_TASKS_TABLE": tasks_table,
-        "AIRFLOW_VAR_TASKLAKE_LAKE_BUCKET": lake_bucket,
-        "AIRFLOW_VAR_TASKLAKE_GLUE_DATABASE": glue_database,
     }
+
+
+def stage_env(stage: str, airflow_home: Path) -> dict[str, str]:
+    """An Airflow process that runs the DAG against a deployed stage with the caller's AWS access.
+
+    A stage without orchestration (dev by default, ADR 0007) has no MWAA and so none of the
+    Variables its orchestration stack writes to SSM: they come from the stage's exports instead.
+    The export is a scan: dev's table is small, and the scan reads it as the run starts.
+    """
+    preflight.check()
+    exports = stage_exports(stage)
+    needed = {
+        "TASKS_TABLE": "tasks-table",
+        "LAKE_BUCKET": "lake-bucket",
+        "GLUE_DATABASE": "glue-database",
+        "ATHENA_WORKGROUP": "athena-etl-workgroup",
+    }
+    missing = [name for name in needed.values() if name not in exports]
+    if missing:
+        raise preflight.PreflightError(
+            f"stage {stage} exports no {', '.join(missing)}: deploy it first "
+            f"(make deploy STAGE={stage})"
+        )
+    return {
+        **airflow_process_env(airflow_home),
+        **{f"AIRFLOW_VAR_TASKLAKE_{name}": exports[short] for name, short in needed.items()},
+        "AIRFLOW_VAR_TASKLAKE_EXPORT_MODE": "scan",
+    }
+
+
+def run_etl_on_stage(snapshot_date: date, stage: str, airflow_home: Path) -> int:
+    """`make etl-stage`: one run of the DAG for `snapshot_date`, reading and writing the stage."""
+    try:
+        env = stage_env(stage, airflow_home)
+    except preflight.PreflightError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not (airflow_home / "airflow.db").exists():
+        airflow(env, "db", "migrate", log=airflow_home / "logs" / "db-migrate.log")
+    log = airflow_home / "logs" / f"etl-{snapshot_date}.log"
+    print(f"running {DAG_ID} for {snapshot_date} on stage {stage} (log: {log})")
+    code = airflow(env, "dags", "test", DAG_ID, logical_date_for(snapshot_date), log=log)
+    if code != 0:
+        print(f"{DAG_ID} failed for {snapshot_date}; last lines of {log}:", file=sys.stderr)
+        print("\n".join(log.read_text().splitlines()[-15:]), file=sys.stderr)
+        return code
+    database = env["AIRFLOW_VAR_TASKLAKE_GLUE_DATABASE"]
+    day = [f"{snapshot_date:%Y}", f"{snapshot_date:%m}", f"{snapshot_date:%d}"]
+    glue = boto3.client("glue")
+    try:
+        glue.get_partition(DatabaseName=database, TableName="tasks", PartitionValues=day)
+    except glue.exceptions.EntityNotFoundException:
+        # `airflow dags test` exits 0 for a date the DAG does not schedule (before its start).
+        print(f"error: no tasks partition for {snapshot_date} in {database}", file=sys.stderr)
+        return 1
+    print(f"published {snapshot_date} to Glue {database}")
+    return 0
 
 
 def logical_date_for(snapshot_date: date) -> str:
@@ -185,12 +252,13 @@ def repair(stage: str) -> int:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["etl", "standalone", "repair"])
+    parser.add_argument("command", choices=["etl", "etl-stage", "standalone", "repair"])
     parser.add_argument("--date", type=date.fromisoformat, default=datetime.now(UTC).date())
     parser.add_argument("--stage", default="dev")
     parser.add_argument(
         "--lake-root", type=Path, default=Path(os.environ.get("LAKE_ROOT", LOCAL / "lake"))
     )
+    parser.add_argument("--airflow-home", type=Path, help="etl-stage: default .local/airflow-STAGE")
     return parser.parse_args(argv)
 
 
@@ -201,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "etl":
         return run_etl(args.date, args.stage, args.lake_root.resolve())
+    if args.command == "etl-stage":
+        home = args.airflow_home or LOCAL / f"airflow-{args.stage}"
+        return run_etl_on_stage(args.date, args.stage, home.resolve())
     if args.command == "repair":
         return repair(args.stage)
     env = prepare(args.stage)
