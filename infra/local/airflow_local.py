@@ -131,12 +131,7 @@ def run_etl_on_stage(snapshot_date: date, stage: str, airflow_home: Path) -> int
         airflow(env, "db", "migrate", log=airflow_home / "logs" / "db-migrate.log")
     log = airflow_home / "logs" / f"etl-{snapshot_date}.log"
     print(f"running {DAG_ID} for {snapshot_date} on stage {stage} (log: {log})")
-    code = airflow(
-        {**env, **BY_HAND}, "dags", "test", DAG_ID, logical_date_for(snapshot_date), log=log
-    )
-    if code != 0:
-        print(f"{DAG_ID} failed for {snapshot_date}; last lines of {log}:", file=sys.stderr)
-        print("\n".join(log.read_text().splitlines()[-15:]), file=sys.stderr)
+    if code := run_by_hand(env, snapshot_date, log):
         return code
     database = env["AIRFLOW_VAR_TASKLAKE_GLUE_DATABASE"]
     day = [f"{snapshot_date:%Y}", f"{snapshot_date:%m}", f"{snapshot_date:%d}"]
@@ -149,6 +144,17 @@ def run_etl_on_stage(snapshot_date: date, stage: str, airflow_home: Path) -> int
         return 1
     print(f"published {snapshot_date} to Glue {database}")
     return 0
+
+
+def run_by_hand(env: dict[str, str], snapshot_date: date, log: Path) -> int:
+    """`airflow dags test` of the run that owns `snapshot_date`; its log's tail if it fails."""
+    code = airflow(
+        {**env, **BY_HAND}, "dags", "test", DAG_ID, logical_date_for(snapshot_date), log=log
+    )
+    if code != 0:
+        print(f"{DAG_ID} failed for {snapshot_date}; last lines of {log}:", file=sys.stderr)
+        print("\n".join(log.read_text().splitlines()[-15:]), file=sys.stderr)
+    return code
 
 
 def logical_date_for(snapshot_date: date) -> str:
@@ -222,12 +228,7 @@ def run_etl(snapshot_date: date, stage: str, lake_root: Path) -> int:
     env = prepare(stage)
     log = LOCAL / "logs" / f"etl-{snapshot_date}.log"
     print(f"running {DAG_ID} for {snapshot_date} (log: {log.relative_to(REPO)})")
-    code = airflow(
-        {**env, **BY_HAND}, "dags", "test", DAG_ID, logical_date_for(snapshot_date), log=log
-    )
-    if code != 0:
-        print(f"{DAG_ID} failed for {snapshot_date}; last lines of {log}:", file=sys.stderr)
-        print("\n".join(log.read_text().splitlines()[-15:]), file=sys.stderr)
+    if code := run_by_hand(env, snapshot_date, log):
         return code
     moto_url = env["AWS_ENDPOINT_URL_S3"]
     mirrored = mirror_published(
