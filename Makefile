@@ -71,13 +71,19 @@ checkov-venv: $(CHECKOV_VENV)/.installed-$(PYTHON_VERSION) ## checkov in its own
 
 # --- the two commands ---
 
-.PHONY: run test
+.PHONY: run test test-fast
 run: venv local-deps ## start the local stack and serve the API on http://127.0.0.1:$(PORT)
 	$(PY) -m infra.local.stack run --port $(PORT)
 
 test: venv local-deps browser airflow-venv $(PACKAGE) ## run every test against the real local engines (apt-installs chromium and binutils if missing)
 	$(PY) -m pytest tests/api tests/infra tests/package tests/etl tests/docs
 	$(MAKE) --no-print-directory test-dags
+
+# The tests that need nothing but the dev venv: no engine, moto, browser, Lambda zip or Airflow.
+# Each test's needs are marked from the fixtures and helpers it uses (tests/needs.py).
+FAST := not engines and not moto and not browser and not package
+test-fast: venv ## the tests that need no engine, moto, browser, package or Airflow (under a minute)
+	$(PY) -m pytest tests --ignore=tests/dags -m "$(FAST)" -q
 
 # --- quality ---
 

@@ -3,6 +3,9 @@
 DynamoDB Local runs in memory and cognito-local in a temporary folder, so a
 test session never touches the developer's `.local/` state, and two sessions
 (or a running `make run`) can share the machine.
+
+Every collected test is also marked with what it needs (engines, moto, browser, package,
+airflow; see tests/needs.py), so `make test-fast` can leave those out.
 """
 
 from __future__ import annotations
@@ -16,6 +19,24 @@ import pytest
 from infra.local import services
 from infra.local.stack import confirmation_code
 from tests.harness import COGNITO_STATE, local_engines
+from tests.needs import needs_of_item
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with what it needs, read from the fixtures and helpers it uses."""
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        # pytest has no public way to reach a fixture's function at collection time;
+        # `_fixtureinfo.name2fixturedefs` is pinned by tests/api/test_private_api_pins.py.
+        fixture_functions = [
+            definition.func
+            for definitions in item._fixtureinfo.name2fixturedefs.values()
+            for definition in definitions
+        ]
+        needs = needs_of_item(item.path, item.fixturenames, [item.function, *fixture_functions])
+        for need in sorted(needs):
+            item.add_marker(need)
 
 
 @pytest.fixture(scope="session")
