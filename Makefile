@@ -39,10 +39,12 @@ help: ## list the targets
 # --- installs (each re-runs only when its inputs change) ---
 
 # Each stamp names the Python version, so a venv left on another interpreter is rebuilt.
+# The venvs install from the locks (requirements*.txt, every file's hash; `make lock` writes
+# them from requirements*.in), so a rebuild months later gets the same bytes.
 $(VENV)/.installed-$(PYTHON_VERSION): requirements.txt requirements-dev.txt
 	$(call fresh-venv,$(VENV))
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	@touch $@
 
 $(LOCAL_NODE)/.installed: infra/local/package.json infra/local/package-lock.json
@@ -68,6 +70,29 @@ $(CHECKOV_VENV)/.installed-$(PYTHON_VERSION): requirements-checkov.txt
 	@touch $@
 
 checkov-venv: $(CHECKOV_VENV)/.installed-$(PYTHON_VERSION) ## checkov in its own virtualenv (it pins an older boto3)
+
+# --- dependency locks ---
+# requirements*.in name what the project uses; `make lock` resolves them with uv into the
+# requirements*.txt locks, every package pinned with its files' hashes. Pins already in a lock
+# are kept: UPGRADE=<package> moves one, UPGRADE=all every one. The runtime lock is resolved
+# for the Lambda package's platform (the manylinux2014 wheels of LAMBDA_WHEELS); the dev and
+# build locks for any platform (--universal). uv lives in its own venv, .venv-lock.
+LOCK_VENV := .venv-lock
+UV_VERSION := 0.13.9
+UV_COMPILE = UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/uv pip compile --quiet \
+  --generate-hashes --python-version $(PYTHON_VERSION) \
+  $(if $(filter all,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE)))
+
+$(LOCK_VENV)/.installed-$(PYTHON_VERSION):
+	$(call fresh-venv,$(LOCK_VENV))
+	$(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+	@touch $@
+
+.PHONY: lock
+lock: $(LOCK_VENV)/.installed-$(PYTHON_VERSION) ## re-resolve requirements*.in into the hashed locks [UPGRADE=package|all]
+	$(UV_COMPILE) --python-platform x86_64-manylinux2014 requirements.in -o requirements.txt
+	$(UV_COMPILE) --universal requirements-dev.in -o requirements-dev.txt
+	$(UV_COMPILE) --universal requirements-package.in -o requirements-package.txt
 
 # --- the two commands ---
 
@@ -145,8 +170,9 @@ PACKAGE_INPUTS := zappa_settings.json infra/package/artifact.py $(shell find api
 $(PKG_VENV)/.installed-$(PYTHON_VERSION): requirements.txt requirements-package.txt
 	rm -rf $(PKG_VENV)
 	$(call fresh-venv,$(PKG_VENV))
-	$(PKG_PY) -m pip install --quiet -r requirements-package.txt
-	$(PKG_PY) -m pip install --quiet --upgrade $(LAMBDA_WHEELS) --target $(PKG_SITE) -r requirements.txt
+	$(PKG_PY) -m pip install --quiet --require-hashes -r requirements-package.txt
+	$(PKG_PY) -m pip install --quiet --upgrade --require-hashes $(LAMBDA_WHEELS) --target $(PKG_SITE) \
+	  -r requirements.txt
 	@touch $@
 
 $(PACKAGE): $(PKG_VENV)/.installed-$(PYTHON_VERSION) $(PACKAGE_INPUTS)
@@ -173,7 +199,9 @@ $(HELLO_VENV)/.installed-$(PYTHON_VERSION): requirements.txt requirements-packag
 	rm -rf $(HELLO_VENV)
 	$(call fresh-venv,$(HELLO_VENV))
 	@mkdir -p build
-	cat requirements.txt requirements-package.txt | sed -E '/^-r/d; s/\[[^]]*\]//' > build/hello-constraints.txt
+	@# The locks' name==version lines, without their hashes: the baseline is not the lock's set.
+	sed -nE 's/^([A-Za-z0-9_.-]+==[^ ;]+).*/\1/p' requirements.txt requirements-package.txt \
+	  | sort -u > build/hello-constraints.txt
 	$(HELLO_VENV)/bin/python -m pip install --quiet -c build/hello-constraints.txt flask zappa
 	$(HELLO_VENV)/bin/python -m pip install --quiet --upgrade $(LAMBDA_WHEELS) \
 	  --target $(HELLO_VENV)/lib/python$(PYTHON_VERSION)/site-packages -c build/hello-constraints.txt flask

@@ -3,7 +3,7 @@
 tests/infra/moto_server.py fills gaps of moto 5.2.5; infra/local/cognito-local-gaps.js fills
 gaps of cognito-local 5.3.0. Private APIs change without notice, so these fail on any upgrade:
 re-check each gap the patch lists against the new version (drop what it no longer needs), then
-move the pin here and in requirements-dev.txt / infra/local/package.json together.
+move the pin here and in requirements-dev.in (then `make lock`) / infra/local/package.json together.
 """
 
 import json
