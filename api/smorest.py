@@ -89,6 +89,8 @@ class ItemVersion:
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+    # flask-smorest's private ETag hook: it offers no public way to choose an ETag's value.
+    # Its name, signature and use are pinned by tests/api/test_private_api_pins.py.
     @staticmethod
     def _generate_etag(etag_data: Any, extra_data: Any = None) -> str:
         if isinstance(etag_data, ItemVersion):
@@ -106,6 +108,8 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
             if required:
                 raise PreconditionRequired
             return None
+        # flask-smorest warns of an ETag view that never checked If-Match; DynamoDB checks it
+        # here, and only its private per-request context can say so (pinned, as above).
         _get_etag_ctx()["etag_checked"] = True
         if request.if_match.star_tag:
             return None
@@ -152,15 +156,16 @@ class SchemaPlugin(MarshmallowPlugin):
 class Api(flask_smorest.Api):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
 
-    def init_app(self, app: Any, *args: Any, **kwargs: Any) -> None:
+    def init_app(self, app: Any, *, spec_kwargs: dict[str, Any] | None = None) -> None:
         app.url_map.converters.update(PATH_CONVERTERS)
-        super().init_app(app, *args, **kwargs)
+        # `spec_kwargs` and `register_field` are flask-smorest's documented ways to set the
+        # marshmallow plugin and a field's OpenAPI type (no override of its `_init_spec`).
+        super().init_app(
+            app, spec_kwargs={"marshmallow_plugin": SchemaPlugin(), **(spec_kwargs or {})}
+        )
+        self.register_field(Timestamp, "string", "date-time")
         for converter in PATH_CONVERTERS.values():
             self.register_converter(converter, _path_schema)
-
-    def _init_spec(self, **options: Any) -> None:
-        super()._init_spec(marshmallow_plugin=SchemaPlugin(), **options)
-        self.ma_plugin.map_to_openapi_type(Timestamp, "string", "date-time")
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500
@@ -177,6 +182,9 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
         headers.update(data.get("headers") or {})
         return problem_response(status, detail, type_=type_, errors=errors, headers=headers)
 
+    # flask-smorest's private hook registering the standard error responses, which it types
+    # application/json with no public option to change that; ours are problem+json. Pinned by
+    # tests/api/test_private_api_pins.py.
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
