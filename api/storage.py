@@ -82,7 +82,8 @@ def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
     for model, table_name in tables:
         model.Meta.table_name = table_name
         model.Meta.region = region
-        # A cached connection remembers the old table; drop it.
+        # A cached connection remembers the old table; drop it. PynamoDB keeps it in a private
+        # class attribute and offers no public rebinding (tests/api/test_private_api_pins.py).
         model._connection = None
         table = model._get_connection()
         if shared is None:
@@ -98,6 +99,7 @@ def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
 
 def connection(model: type[Model]) -> Connection:
     """The DynamoDB connection the models share (for transactions across tables)."""
+    # Private in PynamoDB, which has no public handle on a model's connection (pinned).
     shared: Connection = model._get_connection().connection
     return shared
 
@@ -132,6 +134,8 @@ def filled_page[M: Model](
     The cursor continues exactly after the last item returned: DynamoDB's LastEvaluatedKey
     when every item read was returned or filtered out, else the key of the last item kept.
     """
+    # `page_iter` (PynamoDB's raw pages, undocumented) gives one Query's items and its own
+    # LastEvaluatedKey; the public iterator would fetch on. Pinned by test_private_api_pins.py.
     raw_items: list[dict[str, Any]] = []
     last_key = start_key
     for _ in range(max_queries):

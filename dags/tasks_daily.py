@@ -490,6 +490,8 @@ def tasks_daily() -> None:
     exported = wait_for_export(export_started)
     engine = choose_transform_engine()
     # A task with multiple_outputs: each statement is its own XCom, indexed by its key.
+    # airflow.sdk's public XComArg types no indexing; the concrete class does (pinned by
+    # tests/dags/test_private_api_pins.py, which says when the public one can replace it).
     plan = cast(PlainXComArg, plan_athena())
     create_bronze = athena_query("athena_create_bronze", plan["create_bronze"])
     ctas = [athena_query(f"athena_{table}", plan[table]) for table in LAKE_TABLES]
