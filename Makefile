@@ -113,9 +113,10 @@ test-fast: venv ## the tests that need no engine, moto, browser, package or Airf
 # --- quality ---
 
 .PHONY: lint fuzz
-lint: venv airflow-venv checkov-venv ## ruff check, ruff format --check, mypy (strict), cfn-lint, checkov
+lint: venv airflow-venv checkov-venv ## ruff check, ruff format --check, vulture (dead code), mypy (strict), cfn-lint, checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/vulture
 	$(VENV)/bin/mypy api infra etl
 	$(AIRFLOW_VENV)/bin/mypy --python-version 3.12 dags tests/dags
 	$(VENV)/bin/cfn-lint infra/*.yaml
