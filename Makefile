@@ -107,7 +107,7 @@ test: venv local-deps browser airflow-venv $(PACKAGE) ## run every test against 
 # The tests that need nothing but the dev venv: no engine, moto, browser, Lambda zip or Airflow.
 # Each test's needs are marked from the fixtures and helpers it uses (tests/needs.py).
 FAST := not engines and not moto and not browser and not package
-test-fast: venv ## the tests that need no engine, moto, browser, package or Airflow (under a minute)
+test-fast: venv ## the quick loop: the tests that need no engine, moto, browser, package or Airflow
 	$(PY) -m pytest tests --ignore=tests/dags -m "$(FAST)" -q
 
 # --- quality ---
