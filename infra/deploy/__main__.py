@@ -18,8 +18,8 @@ Deploy (or destroy) one stage of tasklake, step by step. Each step is one comman
 run by hand, printed before it runs:
 
   0. a check that nothing is in the way: a stack a failed first create left in
-     ROLLBACK_COMPLETE (--force deletes it), or data an earlier destroy kept under a name
-     a stack would create (refused, with the commands that remove it)
+     ROLLBACK_COMPLETE or ROLLBACK_FAILED (--force clears it), or data an earlier destroy
+     kept under a name a stack would create (refused, with the commands that remove it)
   1. aws cloudformation deploy, one stack at a time, in dependency order:
      keys, data, identity, analytics, network, orchestration, api, monitoring
      (a re-run reports "No changes to deploy" per stack); with --orchestration off
@@ -91,16 +91,19 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument(
         "--force",
         action="store_true",
-        help="delete a stack a failed first create left in ROLLBACK_COMPLETE, then go on",
+        help="clear a stack a failed first create left in ROLLBACK_COMPLETE or ROLLBACK_FAILED "
+        "(what its rollback could not delete goes with it), then go on",
     )
     check = stage_command(
         "check-stage",
-        "refuse, with the commands that fix it, a stack in ROLLBACK_COMPLETE (--force deletes "
-        "it) or data an earlier destroy kept under a name the deploy would create",
+        "refuse, with the commands that fix it, a stack in ROLLBACK_COMPLETE or ROLLBACK_FAILED "
+        "(--force clears it) or data an earlier destroy kept under a name the deploy would create",
     )
     check.add_argument("--account", required=True, help="the account id (bucket names)")
     check.add_argument("--templates", type=Path, default=stacks.ROOT / "infra")
-    check.add_argument("--force", action="store_true", help="delete ROLLBACK_COMPLETE stacks")
+    check.add_argument(
+        "--force", action="store_true", help="clear ROLLBACK_COMPLETE and ROLLBACK_FAILED stacks"
+    )
     check.add_argument(
         "--orchestration", choices=("on", "off"), default="on", help="check its stacks too"
     )
