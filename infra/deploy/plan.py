@@ -273,8 +273,35 @@ def let_api_gateway_log(options: Options) -> Step:
     )
 
 
+def _zappa_stack_exists(function: str) -> Step:
+    """Ask CloudFormation for the stack Zappa makes the API Gateway in (named as the function)."""
+    return Step(
+        f"does Zappa's API stack {function} exist?",
+        _aws(
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            function,
+            "--query",
+            "Stacks[0].StackStatus",
+            "--output",
+            "text",
+        ),
+        probe="api-stack-exists",
+        # Only asked about a function that exists: a half-created one is the case to find.
+        only_if=("function-exists", "yes"),
+    )
+
+
 def deploy_function(options: Options) -> list[Step]:
-    """Zappa: `deploy` the first time, `update` after; then the WAF and throttling on its stage."""
+    """Zappa: `deploy` the first time, `update` after; then the WAF and throttling on its stage.
+
+    Zappa's deploy creates the function, then reserves its concurrency, then creates the API's
+    stack. A deploy that stops in between (a reservation the account cannot give) leaves the
+    function without that stack: `zappa update` never creates it and `zappa deploy` refuses a
+    function that exists. Such a function serves nothing yet, so it is undeployed first and
+    the first deploy runs again (ADR 0010).
+    """
     stage = options.stage
     function = f"{stacks.PROJECT}-{stage}"
     settings = str(zappa_settings_file(stage))
@@ -289,10 +316,17 @@ def deploy_function(options: Options) -> list[Step]:
     )
     return [
         _function_exists(f"does the function {function} exist yet?", function),
+        _zappa_stack_exists(function),
         Step(
             f"write {settings} from the stack outputs",
             _args(*write_settings),
         ),
+        Step(
+            "half-created (a function without its API stack): undeploy it to deploy it whole",
+            _args(ZAPPA, "undeploy", stage, "-s", settings, "--yes"),
+            only_if=("api-stack-exists", "no"),
+        ),
+        _function_exists(f"does the function {function} exist now?", function),
         Step(
             "first deploy: create the function and its API Gateway",
             _args(ZAPPA, "deploy", stage, "-s", settings, "-z", zip_file),
