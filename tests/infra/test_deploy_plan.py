@@ -256,7 +256,11 @@ def test_destroy_dry_run_goes_in_reverse_and_names_what_it_keeps() -> None:
 
 @pytest.mark.parametrize(
     ("stage", "reserved", "snap_start"),
-    [("dev", None, None), ("staging", 20, None), ("prod", 100, "PublishedVersions")],
+    # No stage reserves concurrency by default: Lambda keeps 100 unreserved, so a new account
+    # (10 concurrent executions) can reserve none. Docs, read 2026-12-07:
+    # https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html
+    # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+    [("dev", None, None), ("staging", None, None), ("prod", None, "PublishedVersions")],
 )
 def test_zappa_settings_carry_the_stage_concurrency_and_the_stack_values(
     stage: str, reserved: int | None, snap_start: str | None
