@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from infra.deploy import blockers, buckets, outputs
+from infra.deploy import account_checks, blockers, buckets, outputs
 
 RECORDED = Path(__file__).parent / "recorded"
 
@@ -100,7 +100,7 @@ def recorded_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RecordedAws
         + SCRIPT.format(answers=str(directory / "answers.json"), log=str(directory / "calls.jsonl"))
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    for module in (outputs, blockers, buckets):
+    for module in (outputs, blockers, buckets, account_checks):
         monkeypatch.setattr(module, "aws_executable", lambda: str(script))
     for variable in [v for v in os.environ if v.startswith("AWS_")]:
         monkeypatch.delenv(variable)

@@ -177,7 +177,8 @@ class Stage:
         """A deploy of dev; after the first, with orchestration on, as staging and prod run."""
         switch = ["--orchestration", orchestration] if orchestration else []
         return [
-            "deploy", "--stage", "dev", "--no-touch", "--templates", str(self.templates), *switch,
+            "deploy", "--stage", "dev", "--no-touch", "--no-preflight",
+            "--templates", str(self.templates), *switch,
         ]  # fmt: skip
 
     def stacks(self) -> list[dict[str, Any]]:
