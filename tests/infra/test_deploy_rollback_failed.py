@@ -8,8 +8,8 @@ the AWS CLI is stubbed at its process boundary (tests/infra/recorded_aws.py); th
 `python -m infra.deploy check-stage` code runs in this process.
 
 Docs, read 2026-12-07:
-- Stack status ROLLBACK_FAILED ("delete the stack or view the stack events"):
-  https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html
+- Stack status codes, ROLLBACK_FAILED among them:
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html
 - DeleteStack's RetainResources applies to DELETE_FAILED stacks only, hence the resources are
   removed first: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeleteStack.html
 - RetainExceptOnCreate: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html
