@@ -302,7 +302,7 @@ def half_created_function(stage: Stage) -> list[Finding]:
             raise
         return [ok(check, f"{stage.function} not deployed yet: the deploy creates it")]
     try:
-        read("cloudformation", "describe-stacks", "--stack-name", stage.function)
+        described = read("cloudformation", "describe-stacks", "--stack-name", stage.function)
     except ReadFailed as error:
         if not absent(error):
             raise
@@ -312,6 +312,19 @@ def half_created_function(stage: Stage) -> list[Finding]:
                 "warn",
                 f"{stage.function} exists without its API stack (a first deploy stopped "
                 "half-way): the deploy undeploys it, then deploys it whole",
+            )
+        ]
+    status = described["Stacks"][0]["StackStatus"]
+    if status.startswith("ROLLBACK_"):
+        # Zappa's own create of the API stack failed: `zappa update` cannot update it.
+        settings = f"build/zappa_settings.{stage.name}.json"
+        return [
+            fail(
+                check,
+                f"{stage.function}'s API stack is {status} (Zappa's create of it failed)",
+                f".venv/bin/python -m infra.deploy zappa-settings --stage {stage.name} && "
+                f".venv-package/bin/zappa undeploy {stage.name} -s {settings} --yes, "
+                "then make deploy",
             )
         ]
     return [ok(check, f"{stage.function} and its API stack exist: the deploy updates them")]

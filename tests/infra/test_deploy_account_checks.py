@@ -82,6 +82,12 @@ def preflight(
         # Nothing in the way.
         ((), (), "leftovers", "ok    leftovers: no failed stack, no kept data"),
         ((), (), "function", "ok    function: tasklake-staging not deployed yet"),
+        (
+            ("function_deployed",),
+            (),
+            "function",
+            "ok    function: tasklake-staging and its API stack exist: the deploy updates them",
+        ),
     ],
 )
 def test_a_check_passes_on_an_account_that_has_it(
@@ -147,6 +153,14 @@ def test_a_check_passes_on_an_account_that_has_it(
             "FAIL  leftovers: AWS::DynamoDB::Table tasklake-staging-tasks (kept by an earlier "
             "destroy) is in the way of tasklake-staging-data",
             "aws dynamodb delete-table --table-name tasklake-staging-tasks",
+        ),
+        (
+            ("ses_production_access", "zappa_stack_rolled_back"),
+            (),
+            "function",
+            "FAIL  function: tasklake-staging's API stack is ROLLBACK_COMPLETE (Zappa's create "
+            "of it failed)",
+            ".venv-package/bin/zappa undeploy staging -s build/zappa_settings.staging.json --yes",
         ),
     ],
 )
