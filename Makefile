@@ -232,10 +232,22 @@ FORCE ?=
 ORCHESTRATION ?=
 dry_run := $(filter 1 yes true,$(DRY_RUN))
 
-.PHONY: deploy destroy
-deploy: venv $(if $(dry_run),,$(PACKAGE)) ## deploy every stack, the DAG and the API: make deploy STAGE=dev [DRY_RUN=1] [ORCHESTRATION=on] [FORCE=1]
+# The function's reserved concurrency; empty: none (a new account can reserve none).
+RESERVED_CONCURRENCY ?=
+REGION ?=
+
+.PHONY: deploy destroy preflight
+preflight: venv ## read-only: what the account lacks for STAGE, one line per check with its fix: make preflight STAGE=prod [REGION=eu-west-1]
+	$(if $(REGION),AWS_REGION=$(REGION)) $(PY) -m infra.deploy preflight --stage $(STAGE) \
+	  $(if $(ORCHESTRATION),--orchestration $(ORCHESTRATION)) \
+	  $(if $(RESERVED_CONCURRENCY),--reserved-concurrency $(RESERVED_CONCURRENCY)) \
+	  $(if $(filter 1 yes true,$(FORCE)),--force)
+
+# Its first steps run `make preflight`'s check, then check-stage, before anything is created.
+deploy: venv $(if $(dry_run),,$(PACKAGE)) ## deploy every stack, the DAG and the API: make deploy STAGE=dev [DRY_RUN=1] [ORCHESTRATION=on] [FORCE=1] [RESERVED_CONCURRENCY=N]
 	$(PY) -m infra.deploy deploy --stage $(STAGE) $(if $(dry_run),--dry-run) \
 	  $(if $(ORCHESTRATION),--orchestration $(ORCHESTRATION)) \
+	  $(if $(RESERVED_CONCURRENCY),--reserved-concurrency $(RESERVED_CONCURRENCY)) \
 	  $(if $(filter 1 yes true,$(FORCE)),--force)
 
 destroy: venv ## undeploy STAGE in reverse order (asks; FORCE=1 skips), print what it keeps

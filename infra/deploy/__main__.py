@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from infra.deploy import blockers, plan, preflight, requirements, stacks
+from infra.deploy import account_checks, blockers, plan, preflight, requirements, stacks
 from infra.deploy.buckets import empty_bucket
 from infra.deploy.outputs import CommandFailed
 from infra.deploy.run import StepFailed, print_plan, run_plan
@@ -17,9 +17,10 @@ DESCRIPTION = """\
 Deploy (or destroy) one stage of tasklake, step by step. Each step is one command you could
 run by hand, printed before it runs:
 
-  0. a check that nothing is in the way: a stack a failed first create left in
-     ROLLBACK_COMPLETE (--force deletes it), or data an earlier destroy kept under a name
-     a stack would create (refused, with the commands that remove it)
+  0. preflight: what the account lacks for the stage (read-only; make preflight runs it
+     alone), then a check that nothing is in the way: a stack a failed first create left in
+     ROLLBACK_COMPLETE or ROLLBACK_FAILED (--force clears it), or data an earlier destroy
+     kept under a name a stack would create (refused, with the commands that remove it)
   1. aws cloudformation deploy, one stack at a time, in dependency order:
      keys, data, identity, analytics, network, orchestration, api, monitoring
      (a re-run reports "No changes to deploy" per stack); with --orchestration off
@@ -65,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
         "--no-touch", action="store_true", help="skip Zappa's final request to the new URL (moto)"
     )
     deploy.add_argument(
+        "--no-preflight",
+        action="store_true",
+        help="skip the account check (moto, which has no quotas, SES sandbox or MWAA to check)",
+    )
+    deploy.add_argument(
         "--alarm-email",
         default=os.environ.get("ALARM_EMAIL"),
         help="e-mail the alarms here (default: $ALARM_EMAIL)",
@@ -81,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     destroy.add_argument("--force", action="store_true", help="do not ask for confirmation")
     deploy.add_argument(
+        "--reserved-concurrency",
+        type=int,
+        default=os.environ.get("RESERVED_CONCURRENCY") or None,
+        help="reserve this much Lambda concurrency for the function (default: "
+        "$RESERVED_CONCURRENCY, else none; make preflight says what the account can give)",
+    )
+    deploy.add_argument(
         "--orchestration",
         choices=("on", "off"),
         default=os.environ.get("ORCHESTRATION") or None,
@@ -91,23 +104,47 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument(
         "--force",
         action="store_true",
-        help="delete a stack a failed first create left in ROLLBACK_COMPLETE, then go on",
+        help="clear a stack a failed first create left in ROLLBACK_COMPLETE or ROLLBACK_FAILED "
+        "(what its rollback could not delete goes with it), then go on",
     )
     check = stage_command(
         "check-stage",
-        "refuse, with the commands that fix it, a stack in ROLLBACK_COMPLETE (--force deletes "
-        "it) or data an earlier destroy kept under a name the deploy would create",
+        "refuse, with the commands that fix it, a stack in ROLLBACK_COMPLETE or ROLLBACK_FAILED "
+        "(--force clears it) or data an earlier destroy kept under a name the deploy would create",
     )
     check.add_argument("--account", required=True, help="the account id (bucket names)")
     check.add_argument("--templates", type=Path, default=stacks.ROOT / "infra")
-    check.add_argument("--force", action="store_true", help="delete ROLLBACK_COMPLETE stacks")
+    check.add_argument(
+        "--force", action="store_true", help="clear ROLLBACK_COMPLETE and ROLLBACK_FAILED stacks"
+    )
     check.add_argument(
         "--orchestration", choices=("on", "off"), default="on", help="check its stacks too"
+    )
+    check_account = stage_command(
+        "preflight",
+        "read-only: one line per thing the account must have for the stage (credentials, "
+        "Lambda concurrency, SES production access, MWAA and Cognito in the region, stacks and "
+        "data in the way), each failure with its fix; exit 3 on a failure",
+    )
+    check_account.add_argument("--region", help="the region to check (default: AWS_REGION, …)")
+    check_account.add_argument("--templates", type=Path, default=stacks.ROOT / "infra")
+    check_account.add_argument(
+        "--orchestration", choices=("on", "off"), default=os.environ.get("ORCHESTRATION") or None
+    )
+    check_account.add_argument(
+        "--reserved-concurrency", type=int, default=os.environ.get("RESERVED_CONCURRENCY") or None
+    )
+    check_account.add_argument(
+        "--ses-identity-arn", default=os.environ.get("SES_IDENTITY_ARN") or None
+    )
+    check_account.add_argument(
+        "--force", action="store_true", help="failed first creates will be cleared (FORCE=1)"
     )
     settings = stage_command(
         "zappa-settings", "write build/zappa_settings.<stage>.json from the stacks"
     )
     settings.add_argument("--no-touch", action="store_true", help="set Zappa's touch to false")
+    settings.add_argument("--reserved-concurrency", type=int, help="the function's reservation")
     empty = commands.add_parser("empty-bucket", help="delete every object version in a bucket")
     empty.add_argument("bucket")
     copy = commands.add_parser(
@@ -145,6 +182,8 @@ def _plan_command(args: argparse.Namespace) -> int:
         orchestration=_switch(getattr(args, "orchestration", None)),
         ses_identity_arn=getattr(args, "ses_identity_arn", None),
         ses_from_address=getattr(args, "ses_from", None),
+        reserved_concurrency=getattr(args, "reserved_concurrency", None),
+        preflight=not getattr(args, "no_preflight", False),
     )
     build = plan.deploy_plan if args.command == "deploy" else plan.destroy_plan
     chosen = build(options)
@@ -163,15 +202,57 @@ def _tool_command(args: argparse.Namespace) -> int:
     if args.command == "copy-requirements":
         print(requirements.copy_for_upload(args.source, args.destination))
         return 0
+    if args.command == "preflight":
+        return _preflight_command(args)
     region = preflight.check()
     if args.command == "check-stage":
         parts = list(stacks.parts(args.orchestration == "on"))
         blockers.check(args.stage, args.account, region, args.templates, parts, force=args.force)
     elif args.command == "zappa-settings":
         path = stacks.ROOT / plan.zappa_settings_file(args.stage)
-        print(write_from_stacks(args.stage, region, path, touch=not args.no_touch))
+        print(
+            write_from_stacks(
+                args.stage,
+                region,
+                path,
+                touch=not args.no_touch,
+                reserved_concurrency=args.reserved_concurrency,
+            )
+        )
     else:
         print(f"{args.bucket}: {empty_bucket(args.bucket)} object versions deleted")
+    return 0
+
+
+def _preflight_command(args: argparse.Namespace) -> int:
+    """make preflight: one line per check; 3 when any fails, 2 without credentials or region."""
+    if args.region:
+        os.environ["AWS_REGION"] = args.region
+    region = preflight.check()
+    try:
+        caller = account_checks.read("sts", "get-caller-identity")
+    except account_checks.ReadFailed as error:
+        raise preflight.PreflightError(f"AWS credentials: {error}") from None
+    orchestration = _switch(args.orchestration)
+    stage = account_checks.Stage(
+        name=args.stage,
+        region=region,
+        account=caller["Account"],
+        orchestration=(
+            stacks.STAGES[args.stage].orchestration if orchestration is None else orchestration
+        ),
+        reserved_concurrency=args.reserved_concurrency,
+        ses_identity_arn=args.ses_identity_arn,
+        force=args.force,
+        templates=args.templates,
+    )
+    findings = account_checks.run(stage)
+    for finding in findings:
+        print(finding.line(), flush=True)
+    failed = [f for f in findings if f.state == "FAIL"]
+    if failed:
+        print(f"error: {len(failed)} of the checks above failed", file=sys.stderr)
+        return 3
     return 0
 
 

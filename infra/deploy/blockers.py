@@ -1,18 +1,24 @@
 """What stops a stage's stacks from being created, found before the first stack is deployed.
 
-Two things moto never enforces and CloudFormation always does:
+Things moto never enforces and CloudFormation always does:
 - a stack whose first create rolled back (ROLLBACK_COMPLETE) can only be deleted, not updated,
   so `aws cloudformation deploy` fails on it until it is gone;
+- in prod that rollback itself fails (ROLLBACK_FAILED): RetainExceptOnCreate deletes what the
+  failed create made, but the tables and the user pool have deletion protection on and refuse.
+  What is left was made by that create and holds nothing yet: it is removed (protection off,
+  then deleted) and the stack deleted after it;
 - `destroy` keeps the data (DeletionPolicy RetainExceptOnCreate), and tables, buckets and the
   Glue database have fixed names, so re-creating their stack fails with "already exists".
 
-The first is fixed by deleting the empty stack (with --force, the deploy does it). The second
+The first two are fixed by the commands printed (with --force, the deploy runs them). The last
 is refused with the commands that remove what is in the way (ADR 0010: why not import it).
 """
 
 from __future__ import annotations
 
+import shlex
 import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +27,18 @@ from typing import Any
 from infra.cfn import Tag
 from infra.deploy import stacks
 from infra.deploy.outputs import CommandFailed, aws_executable, aws_json
-from infra.deploy.retained import DELETE_COMMANDS
+from infra.deploy.retained import DELETE_COMMANDS, PYTHON
 from infra.deploy.templates import parameters, resources, retained
 
 ROLLED_BACK = "ROLLBACK_COMPLETE"
+ROLLBACK_FAILED = "ROLLBACK_FAILED"
+WHY = {
+    ROLLED_BACK: "a first create failed and rolled back; CloudFormation can only delete such a "
+    "stack. Delete it and deploy again:",
+    ROLLBACK_FAILED: "a first create failed and its rollback could not delete what it made "
+    "(deletion protection refuses). Made by that create, it holds no data yet. Remove what is "
+    "left, then the stack, and deploy again:",
+}
 
 
 class Blocked(RuntimeError):
@@ -77,15 +91,38 @@ def delete_commands(stack: str) -> list[list[str]]:
     ]
 
 
-def delete_rolled_back(stack: str) -> None:
-    """Delete a stack its first create left empty in ROLLBACK_COMPLETE, printing each command."""
-    for command in delete_commands(stack):
-        print(f"    $ {' '.join(command)}", flush=True)
-        done = subprocess.run(  # noqa: S603 (our fixed command)
-            [aws_executable(), *command[1:]], capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            raise CommandFailed(command, done.returncode, done.stderr)
+def left_by_rollback(stack: str) -> list[Leftover]:
+    """What a failed rollback could not delete: still there, under its physical id."""
+    found = aws_json("cloudformation", "describe-stack-resources", "--stack-name", stack)
+    return [
+        Leftover(stack, r["LogicalResourceId"], r["ResourceType"], r["PhysicalResourceId"])
+        for r in found["StackResources"]
+        if r.get("PhysicalResourceId") and r["ResourceStatus"] != "DELETE_COMPLETE"
+    ]
+
+
+def clearing_commands(stack: str, status: str) -> list[list[str]]:
+    """The commands that clear a stack a failed first create left behind, in order."""
+    commands = []
+    if status == ROLLBACK_FAILED:
+        for leftover in left_by_rollback(stack):
+            if leftover.kind in DELETE_COMMANDS:
+                commands += [shlex.split(command) for command in leftover.commands()]
+    return commands + delete_commands(stack)
+
+
+def run_printed(command: list[str]) -> None:
+    """Run one command of a refusal, printed first, as an operator would type it."""
+    print(f"    $ {shlex.join(command)}", flush=True)
+    program = {"aws": aws_executable(), PYTHON: sys.executable}
+    done = subprocess.run(  # noqa: S603 (our fixed commands)
+        [program.get(command[0], command[0]), *command[1:]],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CommandFailed(command, done.returncode, done.stderr)
 
 
 def _resolve(value: Any, names: dict[str, str]) -> str | None:
@@ -151,15 +188,13 @@ def leftovers(
     return found
 
 
-def describe(rolled_back: list[str], kept: list[Leftover], stage: str) -> str:
+def describe(failed: dict[str, str], kept: list[Leftover], stage: str) -> str:
     """The refusal: what is in the way, and the exact commands that clear it."""
     lines = []
-    if rolled_back:
-        lines.append(
-            f"{', '.join(rolled_back)}: {ROLLED_BACK} (a first create failed and rolled back); "
-            "CloudFormation can only delete such a stack. Delete it and deploy again:"
-        )
-        lines += [f"    $ {' '.join(c)}" for stack in rolled_back for c in delete_commands(stack)]
+    for stack, status in failed.items():
+        lines.append(f"{stack}: {status} ({WHY[status]}")
+        lines += [f"    $ {shlex.join(c)}" for c in clearing_commands(stack, status)]
+    if failed:
         lines.append(f"  or let the deploy do it: make deploy STAGE={stage} FORCE=1")
     if kept:
         lines.append(
@@ -173,24 +208,27 @@ def describe(rolled_back: list[str], kept: list[Leftover], stage: str) -> str:
     return "\n".join(lines)
 
 
+def failed_creates(stage: str, parts: Iterable[str], found: dict[str, str]) -> dict[str, str]:
+    """The stage's stacks a failed first create left behind, with their status."""
+    names = [stacks.stack_name(stage, part) for part in parts]
+    return {n: found[n] for n in names if found.get(n) in (ROLLED_BACK, ROLLBACK_FAILED)}
+
+
 def check(
     stage: str, account: str, region: str, templates: Path, parts: list[str], *, force: bool
 ) -> None:
     """Clear what a deploy may clear (with `force`), refuse the rest; raises Blocked."""
     found = statuses(stage)
-    rolled_back = [
-        stacks.stack_name(stage, part)
-        for part in parts
-        if found.get(stacks.stack_name(stage, part)) == ROLLED_BACK
-    ]
-    if rolled_back and force:
-        for stack in rolled_back:
-            print(f"{stack} is {ROLLED_BACK}: deleting it (--force)", flush=True)
-            delete_rolled_back(stack)
+    failed = failed_creates(stage, parts, found)
+    if failed and force:
+        for stack, status in failed.items():
+            print(f"{stack} is {status}: deleting it (--force)", flush=True)
+            for command in clearing_commands(stack, status):
+                run_printed(command)
             found.pop(stack)
-        rolled_back = []
+        failed = {}
     absent = [part for part in parts if stacks.stack_name(stage, part) not in found]
     kept = leftovers(stage, account, region, templates, absent)
-    if rolled_back or kept:
-        raise Blocked(describe(rolled_back, kept, stage))
+    if failed or kept:
+        raise Blocked(describe(failed, kept, stage))
     print(f"nothing in the way of {', '.join(stacks.stack_name(stage, p) for p in parts)}")

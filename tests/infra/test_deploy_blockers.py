@@ -56,7 +56,7 @@ class Moto:
 
     def deploy(self, *options: str) -> subprocess.CompletedProcess[str]:
         return deploy_cli(
-            self.environment, "deploy", "--stage", "dev", "--no-touch",
+            self.environment, "deploy", "--stage", "dev", "--no-touch", "--no-preflight",
             "--templates", str(self.templates), *options,
         )  # fmt: skip
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -256,7 +257,11 @@ def test_destroy_dry_run_goes_in_reverse_and_names_what_it_keeps() -> None:
 
 @pytest.mark.parametrize(
     ("stage", "reserved", "snap_start"),
-    [("dev", None, None), ("staging", 20, None), ("prod", 100, "PublishedVersions")],
+    # No stage reserves concurrency by default: Lambda keeps 100 unreserved, so a new account
+    # (10 concurrent executions) can reserve none. Docs, read 2026-12-07:
+    # https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html
+    # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+    [("dev", None, None), ("staging", None, None), ("prod", None, "PublishedVersions")],
 )
 def test_zappa_settings_carry_the_stage_concurrency_and_the_stack_values(
     stage: str, reserved: int | None, snap_start: str | None
@@ -282,6 +287,35 @@ def test_zappa_settings_carry_the_stage_concurrency_and_the_stack_values(
     assert variables["STAGE"] == stage
     assert "CURSOR_SECRET" not in variables  # the key itself never reaches Lambda's settings
     assert settings["tags"]["Environment"] == stage
+
+
+def test_a_reservation_is_asked_for_explicitly_and_reaches_zappa_and_preflight() -> None:
+    steps = plan.deploy_plan(plan.Options(stage="prod", reserved_concurrency=100)).steps
+    settings = next(s for s in steps if "zappa-settings" in s.command())
+    check = next(s for s in steps if " preflight " in s.command())
+
+    assert option(settings, "--reserved-concurrency") == ["100"]
+    assert option(check, "--reserved-concurrency") == ["100"]
+    limits = replace(stacks.STAGES["prod"], reserved_concurrency=100)
+    exported = {name: f"<{name}>" for names in zappa_settings.EXPORTS.values() for name in names}
+    derived = zappa_settings.derive("prod", "eu-west-1", exported, {}, limits=limits)
+    assert derived["lambda_concurrency"] == 100
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_preflight_runs_first_read_only_and_knows_what_the_deploy_will_clear(
+    force: bool,
+) -> None:
+    steps = plan.deploy_plan(plan.Options(stage="staging", force=force)).steps
+    titles = [s.title for s in steps]
+    check = next(s for s in steps if " preflight " in s.command())
+
+    assert steps.index(check) == 1  # after the account is known, before anything else
+    assert titles[2].startswith("is anything in the way?")
+    assert option(check, "--orchestration") == ["on"]
+    assert ("--force" in check.command()) is force
+    skipped = plan.deploy_plan(plan.Options(stage="staging", preflight=False)).steps
+    assert len(skipped) == len(steps) - 1
 
 
 def test_every_deployable_stage_has_a_zappa_block() -> None:
