@@ -12,6 +12,10 @@ zappa_settings.json. This step makes the rest deterministic and quick to start:
   `importlib.metadata` reads at run time) and loses the long description, the
   README each project ships there (~56 KB zipped of an 8 MiB budget);
 - `package_info.json` loses Zappa's random uuid, build time and user;
+- `zappa_settings.py` loses the region: Zappa writes the stage's `aws_region` into
+  ENVIRONMENT_VARIABLES, and its handler copies those over the environment at start, so a zip
+  built for one region would call DynamoDB and Cognito there wherever it runs. Lambda sets
+  AWS_REGION itself, to the region the function runs in;
 - entries are sorted, dated 1980-01-01 and given fixed modes, so the same
   inputs give the same bytes.
 
@@ -24,6 +28,7 @@ of ours.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -38,6 +43,9 @@ RUNTIME = (3, 12)
 TASK_ROOT = "/var/task"
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024
+# Variables Lambda sets for the region the function runs in; none may come from the build.
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+ZAPPA_ENVIRONMENT = "ENVIRONMENT_VARIABLES="
 
 
 def _files(root: Path) -> Iterator[Path]:
@@ -75,6 +83,18 @@ def _trim_distribution_metadata(root: Path) -> None:
         metadata.write_text(headers.rstrip("\n") + "\n", encoding="utf-8")
 
 
+def _drop_build_region(root: Path) -> None:
+    settings = root / "zappa_settings.py"
+    lines = settings.read_text(encoding="utf-8").splitlines()
+    found = [i for i, line in enumerate(lines) if line.startswith(ZAPPA_ENVIRONMENT)]
+    if len(found) != 1:
+        raise SystemExit(f"error: {settings.name} has no single {ZAPPA_ENVIRONMENT} line")
+    variables = ast.literal_eval(lines[found[0]].removeprefix(ZAPPA_ENVIRONMENT))
+    kept = {name: value for name, value in variables.items() if name not in REGION_VARIABLES}
+    lines[found[0]] = f"{ZAPPA_ENVIRONMENT}{kept!r}"
+    settings.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _write_package_info(root: Path, source_commit: str) -> None:
     info = {"build_platform": "linux", "source_commit": source_commit}
     (root / "package_info.json").write_text(json.dumps(info, indent=4, sort_keys=True) + "\n")
@@ -106,6 +126,7 @@ def finalize(raw: Path, out: Path, source_commit: str = "unknown") -> int:
             shutil.rmtree(stale)
         _strip_shared_libraries(root)
         _trim_distribution_metadata(root)
+        _drop_build_region(root)
         _write_package_info(root, source_commit)
         _compile(root)
         _zip(root, out)
