@@ -12,6 +12,15 @@ zappa_settings.json. This step makes the rest deterministic and quick to start:
   `importlib.metadata` reads at run time) and loses the long description, the
   README each project ships there (~56 KB zipped of an 8 MiB budget);
 - `package_info.json` loses Zappa's random uuid, build time and user;
+- `zappa_settings.py` loses the region: Zappa writes the stage's `aws_region` into
+  ENVIRONMENT_VARIABLES, and its handler copies those over the environment at start, so a zip
+  built for one region would call DynamoDB and Cognito there wherever it runs. Lambda sets
+  AWS_REGION itself, to the region the function runs in;
+- Cognito's API model from the pinned botocore goes in `botocore-models/`, without its
+  documentation strings (~21 KB zipped). AWS does not say which SDK a Lambda runtime ships
+  ("depends on the runtime version and your AWS Region"), and GetTokensFromRefreshToken
+  only exists in botocore from 2025-04-22 on. AWS_DATA_PATH (zappa_settings.json) puts the
+  folder before the runtime's own models, so its botocore calls the operations ours knows;
 - entries are sorted, dated 1980-01-01 and given fixed modes, so the same
   inputs give the same bytes.
 
@@ -24,6 +33,9 @@ of ours.
 from __future__ import annotations
 
 import argparse
+import ast
+import gzip
+import importlib.util
 import json
 import os
 import shutil
@@ -38,6 +50,12 @@ RUNTIME = (3, 12)
 TASK_ROOT = "/var/task"
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024
+# Variables Lambda sets for the region the function runs in; none may come from the build.
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+ZAPPA_ENVIRONMENT = "ENVIRONMENT_VARIABLES="
+# Services whose API model the package carries, and where (AWS_DATA_PATH names it on Lambda).
+SHIPPED_MODELS = ("cognito-idp",)
+MODELS_DIR = "botocore-models"
 
 
 def _files(root: Path) -> Iterator[Path]:
@@ -75,6 +93,45 @@ def _trim_distribution_metadata(root: Path) -> None:
         metadata.write_text(headers.rstrip("\n") + "\n", encoding="utf-8")
 
 
+def _drop_build_region(root: Path) -> None:
+    settings = root / "zappa_settings.py"
+    lines = settings.read_text(encoding="utf-8").splitlines()
+    found = [i for i, line in enumerate(lines) if line.startswith(ZAPPA_ENVIRONMENT)]
+    if len(found) != 1:
+        raise SystemExit(f"error: {settings.name} has no single {ZAPPA_ENVIRONMENT} line")
+    variables = ast.literal_eval(lines[found[0]].removeprefix(ZAPPA_ENVIRONMENT))
+    kept = {name: value for name, value in variables.items() if name not in REGION_VARIABLES}
+    lines[found[0]] = f"{ZAPPA_ENVIRONMENT}{kept!r}"
+    settings.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _without_documentation(value: object) -> object:
+    if isinstance(value, dict):
+        return {
+            key: _without_documentation(item)
+            for key, item in value.items()
+            if key not in {"documentation", "documentationUrl"}
+        }
+    if isinstance(value, list):
+        return [_without_documentation(item) for item in value]
+    return value
+
+
+def _ship_service_models(root: Path) -> None:
+    """Write each SHIPPED_MODELS service's newest API model from the build's botocore."""
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or spec.origin is None:
+        raise SystemExit("error: botocore is not installed in the build virtualenv")
+    data = Path(spec.origin).parent / "data"
+    for service in SHIPPED_MODELS:
+        newest = max((data / service).iterdir())  # API versions are dates: YYYY-MM-DD
+        model = json.loads(gzip.decompress((newest / "service-2.json.gz").read_bytes()))
+        target = root / MODELS_DIR / service / newest.name / "service-2.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        compact = json.dumps(_without_documentation(model), separators=(",", ":"), sort_keys=True)
+        target.write_text(compact + "\n", encoding="utf-8")
+
+
 def _write_package_info(root: Path, source_commit: str) -> None:
     info = {"build_platform": "linux", "source_commit": source_commit}
     (root / "package_info.json").write_text(json.dumps(info, indent=4, sort_keys=True) + "\n")
@@ -106,6 +163,8 @@ def finalize(raw: Path, out: Path, source_commit: str = "unknown") -> int:
             shutil.rmtree(stale)
         _strip_shared_libraries(root)
         _trim_distribution_metadata(root)
+        _drop_build_region(root)
+        _ship_service_models(root)
         _write_package_info(root, source_commit)
         _compile(root)
         _zip(root, out)

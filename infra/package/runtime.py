@@ -27,6 +27,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
+# Where Lambda extracts the zip; variables naming a path under it point at the local copy here.
+LAMBDA_TASK_ROOT = "/var/task"
 # What the Lambda Python runtime puts on the path besides the task root.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
@@ -119,6 +121,16 @@ def stage_environment(settings_file: Path, stage: str) -> dict[str, str]:
     }
 
 
+def on_this_machine(environment: Mapping[str, str], task_root: Path) -> dict[str, str]:
+    """`environment` with paths under Lambda's /var/task moved to the zip extracted here."""
+    moved = {
+        name: str(task_root) + value.removeprefix(LAMBDA_TASK_ROOT)
+        for name, value in environment.items()
+        if value == LAMBDA_TASK_ROOT or value.startswith(LAMBDA_TASK_ROOT + "/")
+    }
+    return {**environment, **moved, "LAMBDA_TASK_ROOT": str(task_root)}
+
+
 class LambdaProcess:
     """One execution environment: a fresh interpreter that has imported the handler."""
 
@@ -130,6 +142,7 @@ class LambdaProcess:
         log_path: Path,
     ) -> None:
         self.log_path = log_path
+        environment = on_this_machine(environment, task_root)
         reply_read, reply_write = os.pipe()
         self._log = log_path.open("w")
         arguments = [str(task_root), str(sdk_dir), str(reply_write)]

@@ -198,7 +198,9 @@ DIAGRAM_RESOURCES: dict[str, InStack | ByZappa | NotAws] = {
         _same_type(
             "AWS::CloudWatch::Alarm",
             "ApiErrorRateAlarm",
+            "ApiGateway5xxAlarm",
             "ApiLatencyAlarm",
+            "LambdaErrorsAlarm",
             "LambdaThrottlesAlarm",
             "DynamoDbThrottlesAlarm",
             "EtlRunFailedAlarm",

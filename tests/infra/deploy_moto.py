@@ -51,13 +51,13 @@ def offline_environment(endpoint: str) -> dict[str, str]:
     return environment
 
 
-def aws_environment(endpoint: str) -> dict[str, str]:
+def aws_environment(endpoint: str, region: str = REGION) -> dict[str, str]:
     """The process environment with only moto's endpoint and dummy credentials for AWS."""
     return {
         **offline_environment(endpoint),
         "AWS_ACCESS_KEY_ID": "moto",
         "AWS_SECRET_ACCESS_KEY": "moto",
-        "AWS_REGION": REGION,
+        "AWS_REGION": region,
     }
 
 

@@ -23,6 +23,11 @@ moto 5.2.5 (checked against its source):
   RetainExceptOnCreate too once its create succeeded. Here, as there.
 - Lambda's ListFunctionUrlConfigs (`GET …/functions/<name>/urls`) has no route, and
   `zappa update` calls it on every update. Here it answers with the function's URL config.
+- a published version is numbered one more than the versions left, so once `zappa update`
+  has pruned old ones (`num_retained_versions`) the next number is a live version's again,
+  and deleting the function then fails (500). Lambda numbers each new version one past the
+  highest ever published (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html);
+  here too.
 
 Everything else is moto as shipped; nothing here changes what a resource looks like.
 """
@@ -35,6 +40,7 @@ from urllib.parse import unquote
 
 import yaml
 from moto.awslambda import urls as lambda_urls
+from moto.awslambda.models import LambdaFunction, LambdaStorage
 from moto.awslambda.responses import LambdaResponse
 from moto.cloudformation import models as cloudformation_models
 from moto.cloudformation.models import CloudFormationBackend, Stack
@@ -53,6 +59,7 @@ _delete_resources = ResourceMap.delete
 _create_key = Key.create_from_cloudformation_json
 _create_bucket = FakeBucket.create_from_cloudformation_json
 _create_table = Table.create_from_cloudformation_json
+_publish_version = LambdaStorage.publish_version
 
 
 def create_change_set(self: Any, *args: Any, **kwargs: Any) -> tuple[str, str]:
@@ -155,6 +162,24 @@ def list_function_url_configs(self: Any) -> tuple[int, dict[str, Any], str]:
     return 200, {}, json.dumps({"FunctionUrlConfigs": configs})
 
 
+def publish_version(self: Any, name_or_arn: str, description: str = "") -> LambdaFunction | None:
+    name = self.get_function_by_name_or_arn_forbid_qualifier(name_or_arn).function_name
+    versions = self._functions[name]["versions"] if name in self._functions else []
+    before = [int(version.version) for version in versions]
+    published: LambdaFunction | None = _publish_version(self, name_or_arn, description)
+    if published is None or len(versions) == len(before):
+        return published  # nothing changed since the last version: moto returned that one
+    highest: dict[str, int] = self.__dict__.setdefault("highest_published", {})
+    number = max([highest.get(name, 0), *before]) + 1
+    if number != int(published.version):
+        published.set_version(number)
+        self._arns[published.function_arn] = published
+        for version in versions[:-1]:  # the live version whose number (and ARN) moto reused
+            self._arns[version.function_arn] = version
+    highest[name] = number
+    return published
+
+
 cloudformation_models.yaml_tag_constructor = intrinsic  # type: ignore[attr-defined]
 CloudFormationResponse._validate_different_update = validate_different_update  # type: ignore[method-assign,assignment]
 Stack.has_parameters = has_parameters  # type: ignore[method-assign,assignment]
@@ -165,6 +190,7 @@ Key.create_from_cloudformation_json = classmethod(create_key)  # type: ignore[as
 FakeBucket.create_from_cloudformation_json = classmethod(create_bucket)  # type: ignore[assignment]
 Table.create_from_cloudformation_json = classmethod(create_table)  # type: ignore[assignment]
 LambdaResponse.list_function_url_configs = list_function_url_configs  # type: ignore[attr-defined]
+LambdaStorage.publish_version = publish_version  # type: ignore[method-assign]
 lambda_urls.url_paths[
     r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/urls/?$"
 ] = LambdaResponse.dispatch

@@ -441,3 +441,77 @@ def test_a_throttle_on_a_global_secondary_index_reaches_the_alarm_through_the_ta
     assert query_values(alarm, alarm.returned, as_published, [CHECKED_AT]) == [1.0]
     assert alarm_state(alarm, as_published, CHECKED_AT) == "ALARM"
     assert alarm_state(alarm, with_index, CHECKED_AT) == "OK"
+
+
+# --- A package that fails at import: only AWS's own metrics see it ---
+#
+# The handler never runs, so nothing writes a Tasklake/API datapoint. Lambda counts each failed
+# invocation in `Errors` (1 per invocation, by FunctionName; "function errors include exceptions
+# that the Lambda runtime throws", https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html),
+# and API Gateway answers 502 and counts the request in `Count` and `5XXError` (by ApiName and
+# Stage; Zappa names the REST API `<project_name>-<stage>` like the function,
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html).
+# One datapoint per request here, as the raw values those statistics aggregate.
+
+API_ALARMS = ("ApiErrorRateAlarm", "ApiGateway5xxAlarm", "ApiLatencyAlarm", "LambdaErrorsAlarm")
+
+
+def gateway_requests(
+    requests: int, failing: int, *, function_errors: bool, stage: str = STAGE
+) -> list[Datapoint]:
+    """`requests` requests through API Gateway, the first `failing` answered 5xx."""
+    api = (("ApiName", f"tasklake-{stage}"), ("Stage", stage))
+    function = (("FunctionName", f"tasklake-{stage}"),)
+    points = []
+    for number in range(requests):
+        failed = number < failing
+        points.append(Datapoint("AWS/ApiGateway", "Count", api, 1.0, THROTTLED_AT))
+        points.append(Datapoint("AWS/ApiGateway", "5XXError", api, float(failed), THROTTLED_AT))
+        if failed and function_errors:
+            points.append(Datapoint("AWS/Lambda", "Errors", function, 1.0, THROTTLED_AT))
+    return points
+
+
+def api_alarm_states(points: list[Datapoint]) -> dict[str, str]:
+    return {name: alarm_state(stage_alarm(name), points, CHECKED_AT) for name in API_ALARMS}
+
+
+def test_an_import_failure_fires_the_lambda_and_api_gateway_alarms_the_app_cannot() -> None:
+    import_failure = gateway_requests(30, 30, function_errors=True)
+
+    assert api_alarm_states(import_failure) == {
+        "ApiErrorRateAlarm": "OK",  # no Tasklake/API data: blind, as the issue said
+        "ApiGateway5xxAlarm": "ALARM",
+        "ApiLatencyAlarm": "OK",
+        "LambdaErrorsAlarm": "ALARM",
+    }
+
+
+def test_an_import_failure_on_a_quiet_stage_fires_the_lambda_errors_alarm() -> None:
+    """Below 20 requests the rate alarms stay quiet by design; any function error still pages."""
+    import_failure = gateway_requests(3, 3, function_errors=True)
+
+    states = api_alarm_states(import_failure)
+
+    assert (states["LambdaErrorsAlarm"], states["ApiGateway5xxAlarm"]) == ("ALARM", "OK")
+
+
+def test_the_api_gateway_alarm_fires_on_5xx_without_a_function_error() -> None:
+    """API Gateway answers 500 itself when it may not invoke the function: no Lambda error."""
+    cannot_invoke = gateway_requests(40, 4, function_errors=False)
+
+    states = api_alarm_states(cannot_invoke)
+
+    assert (states["ApiGateway5xxAlarm"], states["LambdaErrorsAlarm"]) == ("ALARM", "OK")
+
+
+def test_healthy_traffic_one_error_in_forty_or_another_stage_leaves_api_gateway_ok() -> None:
+    assert api_alarm_states(gateway_requests(40, 0, function_errors=False)) == dict.fromkeys(
+        API_ALARMS, "OK"
+    )
+    assert (
+        api_alarm_states(gateway_requests(40, 1, function_errors=True))["ApiGateway5xxAlarm"]
+        == "OK"
+    )
+    other_stage = gateway_requests(30, 30, function_errors=True, stage="prod")
+    assert api_alarm_states(other_stage) == dict.fromkeys(API_ALARMS, "OK")

@@ -104,3 +104,21 @@ def test_the_analysts_page_describes_each_column_as_the_catalog_does() -> None:
     }
 
     assert documented_columns() == in_catalog
+
+
+def test_every_workgroup_is_deleted_with_its_queries_and_history() -> None:
+    """`make destroy` after `make smoke` must not leave the analytics stack DELETE_FAILED.
+
+    RecursiveDeleteOption defaults to false, and then Athena refuses to delete a workgroup that
+    holds named queries or query executions (the smoke's query, the DAG's CTAS):
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-athena-workgroup.html
+    https://docs.aws.amazon.com/cli/v1/reference/athena/delete-work-group.html
+    """
+    resources = load_template(INFRA / "analytics.yaml")["Resources"]
+    workgroups = {
+        logical_id: resource["Properties"].get("RecursiveDeleteOption", False)
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::Athena::WorkGroup"
+    }
+
+    assert workgroups == {"AthenaWorkGroup": True, "EtlAthenaWorkGroup": True}

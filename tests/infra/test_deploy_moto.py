@@ -59,9 +59,9 @@ PASSWORD = "Correct-Horse-9"
 REQUIREMENTS = ROOT / "dags" / "requirements.txt"
 
 
-def client(service: str, endpoint: str) -> Any:
+def client(service: str, endpoint: str, region: str = REGION) -> Any:
     return boto3.client(
-        service, endpoint_url=endpoint, region_name=REGION,
+        service, endpoint_url=endpoint, region_name=region,
         aws_access_key_id="moto", aws_secret_access_key="moto",
     )  # fmt: skip
 
@@ -110,12 +110,12 @@ def network(moto_url: str) -> dict[str, str]:
     }
 
 
-def api_values(moto_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def api_values(moto_url: str, region: str = REGION) -> tuple[dict[str, Any], dict[str, Any]]:
     """Exports and resources of the api stand-in: secret and web ACL made through their APIs."""
-    secret = client("secretsmanager", moto_url).create_secret(
+    secret = client("secretsmanager", moto_url, region).create_secret(
         Name="tasklake/dev/cursor-secret", SecretString="moto-cursor-signing-key"
     )["ARN"]
-    acl = client("wafv2", moto_url).create_web_acl(
+    acl = client("wafv2", moto_url, region).create_web_acl(
         Name="tasklake-dev", Scope="REGIONAL", DefaultAction={"Allow": {}},
         VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False,
                           "MetricName": "tasklake-dev"},

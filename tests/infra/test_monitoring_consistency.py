@@ -23,16 +23,24 @@ from tests.infra.monitoring_template import TEMPLATE, MetricRef, referenced_metr
 Emitted = dict[tuple[str, str], set[frozenset[str]]]
 DAG_FILE = INFRA.parent / "dags" / "tasks_daily.py"
 
-# Dimension names under which AWS publishes the metrics the stack reads (Lambda and DynamoDB
-# metric references in the AWS documentation).
-AWS_DIMENSIONS: Emitted = {
-    ("AWS/Lambda", name): {frozenset({"FunctionName"})}
-    for name in ("Errors", "Throttles", "Duration", "ConcurrentExecutions", "Invocations")
-} | {
-    ("AWS/DynamoDB", "ConsumedReadCapacityUnits"): {frozenset({"TableName"})},
-    ("AWS/DynamoDB", "ConsumedWriteCapacityUnits"): {frozenset({"TableName"})},
-    ("AWS/DynamoDB", "ThrottledRequests"): {frozenset({"TableName", "Operation"})},
-}
+# Dimension names under which AWS publishes the metrics the stack reads (Lambda, API Gateway and
+# DynamoDB metric references in the AWS documentation; API Gateway's, for a REST API stage:
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html).
+AWS_DIMENSIONS: Emitted = (
+    {
+        ("AWS/Lambda", name): {frozenset({"FunctionName"})}
+        for name in ("Errors", "Throttles", "Duration", "ConcurrentExecutions", "Invocations")
+    }
+    | {
+        ("AWS/ApiGateway", name): {frozenset({"ApiName", "Stage"})}
+        for name in ("Count", "5XXError", "Latency")
+    }
+    | {
+        ("AWS/DynamoDB", "ConsumedReadCapacityUnits"): {frozenset({"TableName"})},
+        ("AWS/DynamoDB", "ConsumedWriteCapacityUnits"): {frozenset({"TableName"})},
+        ("AWS/DynamoDB", "ThrottledRequests"): {frozenset({"TableName", "Operation"})},
+    }
+)
 
 
 def emitted() -> Emitted:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import re
+import runpy
 import zipfile
 from pathlib import Path
 
@@ -34,6 +36,10 @@ NEVER_PACKAGED = (
 )
 
 
+# An AWS region's name: us-east-1, eu-west-1, ap-southeast-2, us-gov-west-1...
+REGION_NAME = re.compile(r"\b[a-z]{2}(?:-gov)?-[a-z]+-\d\b")
+
+
 @pytest.fixture(scope="module")
 def names(package_zip: Path) -> list[str]:
     with zipfile.ZipFile(package_zip) as archive:
@@ -52,6 +58,18 @@ def test_package_leaves_out_what_lambda_provides_and_build_tools(names: list[str
 def test_package_holds_the_handler_settings_and_precompiled_app(names: list[str]) -> None:
     assert {"handler.py", "zappa_settings.py", "api/wsgi.py"} <= set(names)
     assert f"api/__pycache__/wsgi.{PYC_TAG}.pyc" in names
+
+
+def test_the_package_names_no_region(task_root: Path) -> None:
+    """One zip runs in any region: Lambda sets AWS_REGION to the one the function runs in
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+    and Zappa's handler copies ENVIRONMENT_VARIABLES over the environment at start, so a region
+    written there at build time would win over Lambda's."""
+    settings_file = task_root / "zappa_settings.py"
+    settings = runpy.run_path(str(settings_file))
+
+    assert settings["ENVIRONMENT_VARIABLES"] == {}
+    assert REGION_NAME.findall(settings_file.read_text()) == []
 
 
 def test_only_the_served_swagger_ui_assets_are_shipped(names: list[str]) -> None:
