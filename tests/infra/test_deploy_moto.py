@@ -73,8 +73,9 @@ def of_type(template: dict[str, Any], kind: str) -> dict[str, Any]:
 def user_pool_from_identity_template(cognito_url: str) -> dict[str, str]:
     """The pool identity.yaml describes, made in cognito-local."""
     template = load_template(ROOT / "infra" / "identity.yaml")
-    pool, app_client = of_type(template, "AWS::Cognito::UserPool"), of_type(
-        template, "AWS::Cognito::UserPoolClient"
+    pool, app_client = (
+        of_type(template, "AWS::Cognito::UserPool"),
+        of_type(template, "AWS::Cognito::UserPoolClient"),
     )
     cognito = client("cognito-idp", cognito_url)
     pool_id = cognito.create_user_pool(

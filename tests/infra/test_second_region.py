@@ -72,7 +72,8 @@ class SecondRegionStage:
             (templates / f"{part}.yaml").write_text(stand_in(part, values, resources))
         self.deployed = deploy_cli(
             aws_environment(moto_url, REGION),
-            "deploy", "--stage", "dev", "--no-touch", "--no-preflight", "--templates", str(templates),
+            "deploy", "--stage", "dev", "--no-touch", "--no-preflight",
+            "--templates", str(templates),
         )  # fmt: skip
 
     def aws(self, service: str, region: str = REGION) -> Any:
