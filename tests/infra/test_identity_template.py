@@ -276,3 +276,13 @@ def test_the_web_acl_blocks_no_call_the_api_makes() -> None:
 
     assert {"SignUp", "InitiateAuth", "ChangePassword", "AdminDeleteUser"} <= calls
     assert {operation for operation in calls if any(blocked(operation).values())} == set()
+
+
+def test_the_client_lets_the_api_pass_on_the_callers_address() -> None:
+    # https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_UserPoolClientType.html:
+    # with EnablePropagateAdditionalUserContextData, Cognito accepts the IpAddress sent in
+    # UserContextData; it can only be activated on an app client that has a client secret.
+    (client,) = [r for r in _resources().values() if r["Type"] == "AWS::Cognito::UserPoolClient"]
+
+    assert client["Properties"]["EnablePropagateAdditionalUserContextData"] is True
+    assert client["Properties"]["GenerateSecret"] is True
