@@ -130,6 +130,13 @@ def api_values(moto_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
             "Type": "AWS::IAM::Role",
             "Properties": {"RoleName": "tasklake-dev-api", "AssumeRolePolicyDocument": trust},
         },
+        "ApiGatewayInvokeRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": "tasklake-dev-api-invoke",
+                "AssumeRolePolicyDocument": trust,
+            },
+        },
         "ApiGatewayLogsRole": {
             "Type": "AWS::IAM::Role",
             "Properties": {"AssumeRolePolicyDocument": trust},
@@ -148,6 +155,7 @@ def api_values(moto_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
         "web-acl-arn": acl,
         "artifacts-bucket": {"Ref": "ArtifactsBucket"},
         "api-gateway-logs-role-arn": {"Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]},
+        "api-gateway-invoke-role-arn": {"Fn::GetAtt": ["ApiGatewayInvokeRole", "Arn"]},
     }
     return values, resources
 
