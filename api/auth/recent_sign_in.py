@@ -6,6 +6,9 @@ session's password sign-in happened (a refresh keeps it), so a token whose `auth
 older than REAUTHENTICATION_MAX_AGE_SECONDS must first be replaced by a new sign-in
 (POST /auth/token). The answer follows RFC 9470 (OAuth 2.0 Step Up Authentication Challenge):
 401 with `error="insufficient_user_authentication"` and the `max_age` the call accepts.
+
+The current password in the DELETE itself is not offered instead: it would let a token's thief
+guess the password at an endpoint outside the sign-in limits; /auth/token has them.
 """
 
 from __future__ import annotations
