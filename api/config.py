@@ -65,6 +65,8 @@ class Settings:
     sign_in_failure_window_seconds: int = 15 * 60
     code_email_limit: int = CODE_EMAIL_LIMITS["dev"]
     max_body_bytes: int = 64 * 1024
+    # Deleting an account needs a password sign-in at most this old (api/auth/recent_sign_in.py).
+    reauthentication_max_age_seconds: int = 5 * 60
     # Below the Lambda timeout (zappa_settings.json), so the API answers before API Gateway does.
     request_deadline_seconds: float = 12.0
     log_level: str = "INFO"
@@ -114,6 +116,9 @@ class Settings:
                 environ.get("CODE_EMAIL_LIMIT", CODE_EMAIL_LIMITS.get(stage, _SMALLEST_CODE_LIMIT))
             ),
             max_body_bytes=int(environ.get("MAX_BODY_BYTES", 64 * 1024)),
+            reauthentication_max_age_seconds=int(
+                environ.get("REAUTHENTICATION_MAX_AGE_SECONDS", 5 * 60)
+            ),
             request_deadline_seconds=float(environ.get("REQUEST_DEADLINE_SECONDS", 12.0)),
             log_level=environ.get("LOG_LEVEL", "INFO"),
         )

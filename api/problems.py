@@ -97,10 +97,18 @@ class InternalError(ApiProblem):
 
 
 class ConfigurationError(ApiProblem):
-    """A setting the request needs is missing: an operator problem, not the caller's."""
+    """A setting the request needs is missing: an operator problem, not the caller's.
+
+    `detail` names the setting for the operator's log line; the caller gets only
+    `PUBLIC_DETAIL`, which tells an outsider nothing about how the deployment is configured.
+    """
 
     status = 500
     type = "urn:tasklake:problem:misconfigured"
+    PUBLIC_DETAIL: ClassVar[str] = "The service is not configured correctly; it has been logged"
+
+    def to_response(self) -> Response:
+        return problem_response(self.status, self.PUBLIC_DETAIL, type_=self.type)
 
 
 class ServiceUnavailable(ApiProblem):

@@ -26,6 +26,7 @@ import jwt
 from botocore.exceptions import BotoCoreError, ClientError
 
 from api import deadline, metrics, upstream
+from api.caller import caller_ip
 from api.compensation import undone_on_failure
 from api.config import Settings
 from api.problems import (
@@ -98,11 +99,38 @@ class Tokens:
     expires_in: int
 
 
+# The calls made for a caller who has no token yet. Cognito's threat protection scores them
+# by the address in UserContextData (the app client sets EnablePropagateAdditionalUserContextData,
+# infra/identity.yaml); without it, every sign-in would come from Lambda's own address.
+USER_CONTEXT_OPERATIONS = (
+    "SignUp",
+    "ConfirmSignUp",
+    "ResendConfirmationCode",
+    "InitiateAuth",
+    "ForgotPassword",
+    "ConfirmForgotPassword",
+)
+
+
+def _add_user_context(params: dict[str, Any], **_: Any) -> None:
+    """botocore's provide-client-params hook: name the caller's address on the call."""
+    ip = caller_ip()
+    if ip is not None:
+        params.setdefault("UserContextData", {"IpAddress": ip})
+
+
 @functools.cache
 def _client(region: str) -> Any:
     client = boto3.client(
         "cognito-idp", region_name=region, config=deadline.COGNITO.botocore_config()
     )
+    service = client.meta.service_model.service_id.hyphenize()
+    for operation in USER_CONTEXT_OPERATIONS:
+        client.meta.events.register(
+            f"provide-client-params.{service}.{operation}",
+            _add_user_context,
+            unique_id=f"tasklake-user-context-{operation}",
+        )
     return deadline.guard(client, deadline.COGNITO)
 
 

@@ -85,7 +85,7 @@ def create_task(
     except TaskLimitReached:
         # A retry of a create that succeeded is still answered with its task, even at the cap.
         if idempotency_key is not None and _recorded(user_id, idempotency_key, now):
-            return _replay(user_id, idempotency_key, request_fingerprint(fields)), False
+            return _replay(user_id, idempotency_key, fields), False
         raise
     try:
         task, created = _store_task(user_id, fields, idempotency_key, idempotency_ttl, now)
@@ -115,31 +115,19 @@ def _store_task(
     # Only creating a task needs python-ulid, whose import costs ~4 ms of every cold start.
     from ulid import ULID  # noqa: PLC0415
 
-    task = Task(
-        user_id,
-        str(ULID.from_datetime(now)),
-        title=fields["title"],
-        description=fields.get("description"),
-        status=fields["status"],
-        priority=fields["priority"],
-        due_date=fields["due_date"].isoformat() if fields.get("due_date") else None,
-        tags=fields.get("tags") or None,
-        created_at=now,
-        updated_at=now,
-        completed_at=now if fields["status"] == DONE else None,
-        status_key=status_key(user_id, fields["status"]),
-    )
+    task = _new_task(user_id, str(ULID.from_datetime(now)), fields, now)
     if idempotency_key is None:
         task.save()
         return task, True
 
     fingerprint = request_fingerprint(fields)
+    # No copy of the task: a replay carries the same body (same fingerprint), from which the
+    # task is built again, so the record holds nothing of the task's content (ADR 0019).
     record = IdempotencyRecord(
         f"{user_id}#{idempotency_key}",
         task_id=task.task_id,
         request_hash=fingerprint,
-        # The task as this request created it: what a replay answers, however it changes later.
-        response=json.dumps(task.serialize()),
+        created_at=now,
         expires_at=timedelta(seconds=idempotency_ttl),
     )
     # DynamoDB's TTL removes expired records within days, not at once: until then one may
@@ -153,30 +141,49 @@ def _store_task(
     except TransactWriteError as error:
         reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
         if reasons and reasons[0] == "ConditionalCheckFailed":  # the key was used before
-            return _replay(user_id, idempotency_key, fingerprint), False
+            return _replay(user_id, idempotency_key, fields), False
         if "TransactionConflict" in reasons:  # a twin request is writing the same key now
             raise _in_progress() from None
         raise
     return task, True
 
 
+def _new_task(user_id: str, task_id: str, fields: Mapping[str, Any], now: datetime) -> Task:
+    """The task a create request makes, as first stored (and as a replay answers it)."""
+    return Task(
+        user_id,
+        task_id,
+        title=fields["title"],
+        description=fields.get("description"),
+        status=fields["status"],
+        priority=fields["priority"],
+        due_date=fields["due_date"].isoformat() if fields.get("due_date") else None,
+        tags=fields.get("tags") or None,
+        created_at=now,
+        updated_at=now,
+        completed_at=now if fields["status"] == DONE else None,
+        status_key=status_key(user_id, fields["status"]),
+    )
+
+
 def _in_progress() -> Conflict:
     return Conflict("A request with this Idempotency-Key is in progress; retry")
 
 
-def _replay(user_id: str, idempotency_key: str, fingerprint: str) -> Task:
+def _replay(user_id: str, idempotency_key: str, fields: Mapping[str, Any]) -> Task:
+    """The task as the key's first request created it, however it changed since."""
     try:
         record = IdempotencyRecord.get(f"{user_id}#{idempotency_key}", consistent_read=True)
     except DoesNotExist:
         # The transaction lost to a concurrent one that has not committed yet.
         raise _in_progress() from None
-    if record.request_hash != fingerprint:
+    if record.request_hash != request_fingerprint(fields):
         raise Unprocessable(
             "This Idempotency-Key was already used with a different request body",
             errors={"headers": {"Idempotency-Key": ["Reused with a different body"]}},
         )
-    task = Task.from_raw_data(json.loads(record.response))
-    task.version = 1  # serialize() ran before the save that set it
+    task = _new_task(user_id, record.task_id, fields, record.created_at)
+    task.version = 1  # the first save's version
     return task
 
 

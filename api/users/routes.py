@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_jwt_extended import jwt_required
 
 from api import dependencies, rate_limits
+from api.auth.recent_sign_in import require_recent_sign_in
 from api.auth.schemas import EmailSchema
 from api.auth.tokens import current_user_id, is_admin, require_admin
 from api.problems import Forbidden, NotFound
@@ -113,13 +114,25 @@ class UserById(MethodView):
     @blp.doc(security=BEARER_AUTH)
     @blp.response(204)
     @blp.alt_response(202, description="Deletion begun, not finished: send the DELETE again")
+    @blp.alt_response(
+        401,
+        description=(
+            "Missing or invalid bearer token; or `urn:tasklake:problem:reauthentication-required`:"
+            " the token's sign-in is older than REAUTHENTICATION_MAX_AGE_SECONDS (5 minutes),"
+            " so sign in again (POST /auth/token) and retry; `WWW-Authenticate` carries"
+            ' `error="insufficient_user_authentication"` and `max_age` (RFC 9470)'
+        ),
+    )
     def delete(self, user_id: str) -> tuple[str, int]:
         """Delete an account with all its tasks; every token of it stops working at once
 
-        Its earlier tokens still pass on this DELETE while the deletion is unfinished (202),
-        so the account can finish deleting itself; once it answers 204 they are refused too.
+        Beginning a deletion needs a recent sign-in (a stolen token alone cannot delete for
+        good). Its earlier tokens still pass on this DELETE while the deletion is unfinished
+        (202), so the account can finish deleting itself; once it answers 204 they are refused.
         """
         user = service.get_user(_target(user_id), being_deleted=True)
+        if not user.deleting_since:
+            require_recent_sign_in(dependencies.settings().reauthentication_max_age_seconds)
         if not service.delete_account(dependencies.identity(), user):
             return "", 202
         return "", 204

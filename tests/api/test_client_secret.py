@@ -21,7 +21,9 @@ from flask import Flask
 from api.app import create_app
 from api.auth.identity import secret_hash
 from api.config import Settings
+from api.problems import ConfigurationError
 from tests.api.conftest import PASSWORD, Account, unique_email
+from tests.logged_problems import logged_problems
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +116,10 @@ def test_an_app_client_without_a_secret_is_a_configuration_error(
     settings = dataclasses.replace(Settings.from_env(engines), cognito_client_id=public)
     app: Flask = create_app(settings)
 
-    answer = app.test_client().post("/auth/password/forgot", json={"email": unique_email()})
+    with logged_problems() as logged:
+        answer = app.test_client().post("/auth/password/forgot", json={"email": unique_email()})
 
     assert answer.status_code == 500
     assert answer.content_type == "application/problem+json"
-    assert "has no secret" in answer.json["detail"]
+    assert answer.json["detail"] == ConfigurationError.PUBLIC_DETAIL  # names no setting
+    assert any("has no secret" in problem for problem in logged)

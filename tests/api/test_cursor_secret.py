@@ -16,9 +16,11 @@ from api import cursor_secret
 from api.app import create_app
 from api.config import Settings
 from api.pagination import CursorCodec
+from api.problems import ConfigurationError
 from api.tasks.service import TaskFilters
 from infra.local import services
 from tests.api.conftest import Account
+from tests.logged_problems import logged_problems
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +100,12 @@ def test_cursors_are_signed_with_the_secret_read_once_for_many_requests(
 def test_an_unreadable_or_missing_secret_is_a_problem_not_a_traceback(
     engines: dict[str, str], secrets_endpoint: Any, alice: Account, arn: str, detail: str
 ) -> None:
-    response = app_client(engines, cursor_secret_arn=arn).get("/tasks", headers=alice.auth)
+    client = app_client(engines, cursor_secret_arn=arn)
+    with logged_problems() as logged:
+        response = client.get("/tasks", headers=alice.auth)
 
     assert response.status_code == 500
     assert response.content_type == "application/problem+json"
     assert response.json["type"] == "urn:tasklake:problem:misconfigured"
-    assert detail in response.json["detail"]
+    assert response.json["detail"] == ConfigurationError.PUBLIC_DETAIL  # names no setting
+    assert any(detail in problem for problem in logged)  # the operator's log line does

@@ -47,6 +47,9 @@ CHROMIUM_FLAGS = [
     # local port (loopback itself is never proxied).
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     "--proxy-server=http://127.0.0.1:9",
+    # The page's console (CSP refusals included) on stderr.
+    "--enable-logging=stderr",
+    "--v=0",
 ]
 EXPECTED_PATHS = {
     "/tasks",
@@ -114,7 +117,9 @@ def started_requests(net_log: Path) -> list[Request]:
 
 
 @pytest.fixture(scope="module")
-def rendered(base_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[Request]]:
+def rendered(
+    base_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, list[Request], str]:
     browser = chromium()
     workdir = tmp_path_factory.mktemp("chromium")
     net_log = workdir / "net-log.json"
@@ -134,11 +139,11 @@ def rendered(base_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[s
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
-    return completed.stdout, started_requests(net_log)
+    return completed.stdout, started_requests(net_log), completed.stderr
 
 
-def test_docs_render_every_operation(rendered: tuple[str, list[Request]]) -> None:
-    dom, _ = rendered
+def test_docs_render_every_operation(rendered: tuple[str, list[Request], str]) -> None:
+    dom, _, _ = rendered
     operations = Operations()
     operations.feed(dom)
 
@@ -148,11 +153,27 @@ def test_docs_render_every_operation(rendered: tuple[str, list[Request]]) -> Non
 
 
 def test_the_page_asks_nothing_of_any_server_but_ours(
-    rendered: tuple[str, list[Request]], base_url: str
+    rendered: tuple[str, list[Request], str], base_url: str
 ) -> None:
-    _, requests = rendered
+    _, requests, _ = rendered
     page = {request.url for request in requests if request.initiator == base_url}
 
     assert f"{base_url}/openapi.json" in page
     assert f"{base_url}/docs/assets/swagger-ui-bundle.js" in page
     assert {url for url in page if urlsplit(url).netloc != urlsplit(base_url).netloc} == set()
+
+
+def test_the_page_runs_within_its_content_security_policy(
+    rendered: tuple[str, list[Request], str], app: Flask
+) -> None:
+    # https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Content-Security-Policy
+    policy = app.test_client().get("/docs").headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    _, _, console = rendered
+
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["default-src"] == "'none'"
+    assert "'unsafe-inline'" not in directives["script-src"]
+    assert "'unsafe-eval'" not in directives["script-src"]
+    assert directives["connect-src"] == "'self'"
+    assert "Content Security Policy" not in console  # Chromium logs every refusal

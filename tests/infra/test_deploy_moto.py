@@ -131,6 +131,13 @@ def api_values(moto_url: str, region: str = REGION) -> tuple[dict[str, Any], dic
             "Type": "AWS::IAM::Role",
             "Properties": {"RoleName": "tasklake-dev-api", "AssumeRolePolicyDocument": trust},
         },
+        "ApiGatewayInvokeRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": "tasklake-dev-api-invoke",
+                "AssumeRolePolicyDocument": trust,
+            },
+        },
         "ApiGatewayLogsRole": {
             "Type": "AWS::IAM::Role",
             "Properties": {"AssumeRolePolicyDocument": trust},
@@ -149,6 +156,7 @@ def api_values(moto_url: str, region: str = REGION) -> tuple[dict[str, Any], dic
         "web-acl-arn": acl,
         "artifacts-bucket": {"Ref": "ArtifactsBucket"},
         "api-gateway-logs-role-arn": {"Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]},
+        "api-gateway-invoke-role-arn": {"Fn::GetAtt": ["ApiGatewayInvokeRole", "Arn"]},
     }
     return values, resources
 

@@ -211,18 +211,35 @@ def test_only_dev_may_use_cognitos_own_sender() -> None:
         ]
 
 
-def _blocked_targets() -> tuple[dict[str, Any], re.Pattern[str]]:
+# Cognito forwards selected headers to WAF and names a native API call in
+# x-amzn-cognito-operation-name (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-waf.html,
+# "x-amzn-cognito-operation-name header values of AssociateSoftwareToken and
+# VerifySoftwareToken"); x-amz-target is the SDK's header. Each header is written its own way.
+HEADER_VALUES: dict[str, Callable[[str], str]] = {
+    "x-amzn-cognito-operation-name": lambda operation: operation,
+    "x-amz-target": lambda operation: f"AWSCognitoIdentityProviderService.{operation}",
+}
+
+
+def _blocked_targets() -> tuple[dict[str, Any], Callable[[str], dict[str, bool]]]:
+    """The pool's web ACL, and per operation: which header's rule would block it."""
     resources = _resources()
     (acl_name,) = [n for n, r in resources.items() if r["Type"] == "AWS::WAFv2::WebACL"]
     (rule,) = resources[acl_name]["Properties"]["Rules"]
-    statement = rule["Statement"]["RegexMatchStatement"]
     assert rule["Action"] == {"Block": {}}
-    assert statement["FieldToMatch"] == {"SingleHeader": {"Name": "x-amz-target"}}
-    return resources, re.compile(statement["RegexString"])
+    statements = [s["RegexMatchStatement"] for s in rule["Statement"]["OrStatement"]["Statements"]]
+    patterns = {
+        s["FieldToMatch"]["SingleHeader"]["Name"]: re.compile(s["RegexString"]) for s in statements
+    }
+    assert set(patterns) == set(HEADER_VALUES)
 
+    def blocked(operation: str) -> dict[str, bool]:
+        return {
+            header: bool(pattern.fullmatch(HEADER_VALUES[header](operation)))
+            for header, pattern in patterns.items()
+        }
 
-def _target(operation: str) -> str:
-    return f"AWSCognitoIdentityProviderService.{operation}"
+    return resources, blocked
 
 
 def _operations_the_api_calls() -> set[str]:
@@ -241,8 +258,16 @@ def test_the_pool_refuses_account_changes_made_around_the_api() -> None:
 
     assert association["ResourceArn"] == Tag("GetAtt", "UserPool.Arn")
     for operation in ("DeleteUser", "UpdateUserAttributes", "GetUserAttributeVerificationCode"):
-        assert blocked.fullmatch(_target(operation)), operation
-    assert not blocked.fullmatch(_target("DeleteUserPool"))  # whole names only
+        assert blocked(operation) == dict.fromkeys(HEADER_VALUES, True), operation
+    assert not any(blocked("DeleteUserPool").values())  # whole names only
+
+
+def test_both_headers_block_the_same_operations() -> None:
+    _, blocked = _blocked_targets()
+    operations = boto3.client("cognito-idp", region_name="us-east-1").meta.method_to_api_mapping
+
+    for operation in operations.values():
+        assert len(set(blocked(operation).values())) == 1, (operation, blocked(operation))
 
 
 def test_the_web_acl_blocks_no_call_the_api_makes() -> None:
@@ -250,4 +275,14 @@ def test_the_web_acl_blocks_no_call_the_api_makes() -> None:
     calls = _operations_the_api_calls()
 
     assert {"SignUp", "InitiateAuth", "ChangePassword", "AdminDeleteUser"} <= calls
-    assert {operation for operation in calls if blocked.fullmatch(_target(operation))} == set()
+    assert {operation for operation in calls if any(blocked(operation).values())} == set()
+
+
+def test_the_client_lets_the_api_pass_on_the_callers_address() -> None:
+    # https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_UserPoolClientType.html:
+    # with EnablePropagateAdditionalUserContextData, Cognito accepts the IpAddress sent in
+    # UserContextData; it can only be activated on an app client that has a client secret.
+    (client,) = [r for r in _resources().values() if r["Type"] == "AWS::Cognito::UserPoolClient"]
+
+    assert client["Properties"]["EnablePropagateAdditionalUserContextData"] is True
+    assert client["Properties"]["GenerateSecret"] is True

@@ -33,10 +33,12 @@ from tests.infra.policy_eval import Request, decide, kms_decision
 STAGE = Stage("dev")
 DEPLOYER = f"arn:aws:iam::{ACCOUNT}:role/tasklake-deployer"  # whoever runs `make deploy`
 API = STAGE.role_arn("api", "ApiRole")
+API_GATEWAY = STAGE.role_arn("api", "ApiGatewayInvokeRole")
 MWAA = STAGE.role_arn("orchestration", "ExecutionRole")
 FLOW_LOGS = STAGE.role_arn("network", "FlowLogRole")
 ROLE_POLICIES = {
     API: STAGE.role_policy("api", "ApiRole"),
+    API_GATEWAY: STAGE.role_policy("api", "ApiGatewayInvokeRole"),
     MWAA: STAGE.role_policy("orchestration", "ExecutionRole"),
     FLOW_LOGS: STAGE.role_policy("network", "FlowLogRole"),
 }
@@ -331,8 +333,8 @@ CALLS = [
         [("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")],
     ),
     Call(
-        "API Gateway invokes the function with the role",
-        API,
+        "API Gateway invokes the function with its own role",
+        API_GATEWAY,
         [("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:tasklake-dev")],
     ),
     Call(
@@ -598,6 +600,20 @@ def test_a_bucket_policy_denies_the_same_call_over_plain_http() -> None:
         (MWAA, "cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "Other"}),
         # The API never decrypts directly.
         (API, "kms:Decrypt", STAGE.key_arn, {}),
+        # API Gateway's role invokes the function and touches no data.
+        (API_GATEWAY, "dynamodb:PutItem", STAGE.export("tasklake-dev-tasks-table-arn"), {}),
+        (
+            API_GATEWAY,
+            "cognito-idp:AdminDeleteUser",
+            STAGE.export("tasklake-dev-user-pool-arn"),
+            {},
+        ),
+        (
+            API_GATEWAY,
+            "lambda:InvokeFunction",
+            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:tasklake-prod",
+            {},
+        ),
     ],
     ids=[
         "analysts-workgroup",
@@ -606,6 +622,9 @@ def test_a_bucket_policy_denies_the_same_call_over_plain_http() -> None:
         "list-all-buckets",
         "other-namespace",
         "direct-decrypt",
+        "api-gateway-writes-a-table",
+        "api-gateway-deletes-a-user",
+        "api-gateway-invokes-another-stage",
     ],
 )
 def test_the_roles_refuse_what_their_components_do_not_do(
@@ -614,3 +633,46 @@ def test_the_roles_refuse_what_their_components_do_not_do(
     assert (
         decide(ROLE_POLICIES[principal], Request(principal, action, resource, context)) != "Allow"
     )
+
+
+# The trust policies: who may assume each API role. API Gateway passes the calling API's ARN and
+# account as aws:SourceArn / aws:SourceAccount (confused-deputy prevention:
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn).
+OUR_API = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:a1b2c3d4e5/dev/POST/auth/token"
+OUR_CALLER = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": OUR_API}
+
+
+def _may_assume(logical: str, service: str, context: dict[str, str]) -> bool:
+    role = STAGE.role_arn("api", logical)
+    trust = STAGE.property("api", logical, "AssumeRolePolicyDocument")["Statement"]
+    statements = [{**statement, "Resource": role} for statement in trust]
+    return decide(statements, Request(service, "sts:AssumeRole", role, context)) == "Allow"
+
+
+def test_only_lambda_assumes_the_functions_role() -> None:
+    assert _may_assume("ApiRole", "lambda.amazonaws.com", {})
+    assert not _may_assume("ApiRole", "apigateway.amazonaws.com", OUR_CALLER)
+
+
+@pytest.mark.parametrize(
+    ("context", "allowed"),
+    [
+        (OUR_CALLER, True),
+        ({}, False),  # no source named
+        ({**OUR_CALLER, "aws:SourceAccount": "444455556666"}, False),
+        (
+            {
+                "aws:SourceAccount": "444455556666",
+                "aws:SourceArn": f"arn:aws:execute-api:{REGION}:444455556666:evil/dev/GET/x",
+            },
+            False,
+        ),  # another account's API
+    ],
+    ids=["our-api", "no-source", "other-account", "other-accounts-api"],
+)
+def test_api_gateway_assumes_its_role_only_for_our_apis(
+    context: dict[str, str], allowed: bool
+) -> None:
+    assert _may_assume("ApiGatewayInvokeRole", "apigateway.amazonaws.com", context) is allowed
+    assert not _may_assume("ApiGatewayInvokeRole", "lambda.amazonaws.com", {})

@@ -9,6 +9,7 @@ from pathlib import Path
 import jwt
 import pytest
 
+from api.problems import ConfigurationError
 from infra.local.services import free_port
 from infra.package.runtime import LambdaProcess
 from tests.package.conftest import call
@@ -58,7 +59,7 @@ def test_a_missing_setting_fails_the_request_that_needs_it_not_the_import(
     assert response["statusCode"] == 500
     assert response["headers"]["Content-Type"] == "application/problem+json"
     assert response["json"]["type"] == "urn:tasklake:problem:misconfigured"
-    assert response["json"]["detail"] == "COGNITO_USER_POOL_ID is not set"
+    assert response["json"]["detail"] == ConfigurationError.PUBLIC_DETAIL  # names no setting
     entries = [
         json.loads(line)
         for line in unconfigured_process.output().splitlines()
