@@ -128,6 +128,12 @@ FUZZ_SECONDS ?= 120
 fuzz: venv local-deps ## property-based run of the OpenAPI spec (schemathesis)
 	$(PY) -m tests.fuzz --seconds $(FUZZ_SECONDS)
 
+# --- the API's description ---
+
+.PHONY: openapi
+openapi: venv ## rewrite docs/openapi.json and docs/README.md's endpoint table from the app
+	$(PY) -m infra.openapi
+
 # --- local operations ---
 
 .PHONY: admin code clean-local
