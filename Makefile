@@ -53,14 +53,32 @@ $(LOCAL_NODE)/.installed: infra/local/package.json infra/local/package-lock.json
 	npm ci --prefix infra/local --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.PHONY: venv local-deps browser checkov-venv
-venv: $(VENV)/.installed-$(PYTHON_VERSION) ## create the dev virtualenv
+# The commit-msg hook: gitlint (from the dev venv) refuses a subject that is not a Conventional
+# Commit or runs over 72 characters (.gitlint; merges, reverts, fixup!/squash! pass). Installed
+# into this checkout's hooks folder, never over a commit-msg hook that is not ours; outside a
+# git checkout (an exported tarball) there is nothing to install. GIT_HOOKS= skips it.
+ifeq ($(origin GIT_HOOKS),undefined)
+GIT_HOOKS := $(shell git rev-parse --git-path hooks 2>/dev/null)
+endif
+COMMIT_MSG_HOOK := $(if $(GIT_HOOKS),$(GIT_HOOKS)/commit-msg)
+HOOK_MARK := tasklake commit-msg hook
+
+.PHONY: venv local-deps browser checkov-venv commit-msg-hook
+venv: $(VENV)/.installed-$(PYTHON_VERSION) $(COMMIT_MSG_HOOK) ## create the dev virtualenv (and, in a git checkout, the commit-msg hook)
 local-deps: $(LOCAL_NODE)/.installed ## install DynamoDB Local and cognito-local
 
 browser: ## install headless Chromium (Debian) for the Swagger UI test
 	@command -v chromium >/dev/null || { \
 	  echo "installing chromium (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+commit-msg-hook: $(COMMIT_MSG_HOOK) ## install the commit-msg hook that checks subjects with gitlint
+
+$(COMMIT_MSG_HOOK): .githooks/commit-msg
+	@mkdir -p $(@D)
+	@if [ -e $@ ] && ! grep -q '$(HOOK_MARK)' $@; then \
+	  echo "note: $@ is not tasklake's; left as it is (.githooks/commit-msg is)" >&2; \
+	else install -m 755 $< $@ && echo "installed $@ (gitlint: Conventional Commits, subject <= 72)"; fi
 
 CHECKOV_VENV := .venv-checkov
 
@@ -127,6 +145,12 @@ lint: venv airflow-venv checkov-venv ## ruff check, ruff format --check, vulture
 FUZZ_SECONDS ?= 120
 fuzz: venv local-deps ## property-based run of the OpenAPI spec (schemathesis)
 	$(PY) -m tests.fuzz --seconds $(FUZZ_SECONDS)
+
+# --- the API's description ---
+
+.PHONY: openapi
+openapi: venv ## rewrite docs/openapi.json and docs/README.md's endpoint table from the app
+	$(PY) -m infra.openapi
 
 # --- local operations ---
 
