@@ -15,12 +15,13 @@ from typing import Any
 
 import jwt
 from flask import Flask, Response, current_app, g, request
-from flask_jwt_extended import JWTManager, get_jwt, get_jwt_identity
+from flask_jwt_extended import get_jwt, get_jwt_identity
 
 from api import deadline
 from api.auth import session_check
 from api.auth.identity import IdentityProvider
 from api.auth.revocation import has_session_claims, is_revoked
+from api.auth.verified_tokens import VerifyingOnceJWTManager
 from api.config import Settings
 from api.problems import Forbidden, ServiceUnavailable, Unauthorized, Unprocessable
 
@@ -94,7 +95,9 @@ def init_jwt(app: Flask, settings: Settings) -> None:
     )
     if settings.cognito_issuer or settings.cognito_user_pool_id:
         app.config["JWT_DECODE_ISSUER"] = settings.issuer
-    manager = JWTManager(app)
+    manager = VerifyingOnceJWTManager(
+        app, trust_seconds=settings.jwks_cache_seconds, leeway=app.config["JWT_DECODE_LEEWAY"]
+    )
     keys = SigningKeys(settings)
 
     @manager.decode_key_loader
