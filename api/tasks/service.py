@@ -83,9 +83,10 @@ def create_task(
     `now` is for seeding history; requests always use the current time.
     """
     task = _new_task(user_id, fields, now or utcnow())
-    fingerprint = request_fingerprint(fields)
+    fingerprint = ""
     record = None
     if idempotency_key is not None:
+        fingerprint = request_fingerprint(fields)
         record = IdempotencyRecord(
             f"{user_id}#{idempotency_key}",
             task_id=task.task_id,
@@ -113,7 +114,9 @@ def create_task(
     # is answered with its task, even at the cap).
     if record is not None and reasons[0] == CONDITION_FAILED:
         return _replay(user_id, idempotency_key or "", fingerprint), False
-    raise quota.limit_reached(max_tasks)
+    if reasons[-1] == CONDITION_FAILED:
+        raise quota.limit_reached(max_tasks)
+    raise Conflict("The task could not be stored; retry")  # a ULID taken: as good as never
 
 
 def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> Task:
