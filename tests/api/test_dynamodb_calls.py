@@ -30,6 +30,7 @@ from api.tasks.models import Task
 from api.tasks.service import FILTERED_READ_ITEMS, MAX_QUERIES_PER_PAGE
 from tests.api.conftest import PASSWORD, Account, seed_tasks, unique_email
 from tests.dynamodb_calls import Call, counting_dynamodb_calls
+from tests.faults import injected
 
 Counting = Callable[[], AbstractContextManager[Counter[Call]]]
 CHANGE = {"current_password": PASSWORD, "new_password": "Battery-Staple-7"}
@@ -406,3 +407,27 @@ def test_password_change_is_the_revocation_check_its_limit_and_two_marks(
 
     marks = Counter({("UpdateItem", settings.revoked_tokens_table): 2})
     assert calls == revocation_check + address_check + marks
+
+
+def test_keys_a_batch_left_unprocessed_are_sent_again(
+    alice: Account, counting: Counting, settings: Settings
+) -> None:
+    """BatchGetItem may leave keys unprocessed when a table throttles; they are read again.
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html"""
+    task = alice.create_task(title="asked twice")
+    client = connection(Task).client
+    with sent("BatchGetItem") as batches:
+        assert alice.request("GET", f"/tasks/{task['id']}").status_code == 200
+    (asked,) = batches
+    unprocessed = {"Responses": {}, "UnprocessedKeys": asked["RequestItems"]}
+
+    with (
+        counting() as calls,
+        injected(client, "dynamodb", "BatchGetItem", response=unprocessed, times=1),
+    ):
+        response = alice.request("GET", f"/tasks/{task['id']}")
+
+    assert response.status_code == 200
+    assert response.json["title"] == "asked twice"
+    tables = "+".join(sorted([settings.revoked_tokens_table, settings.tasks_table]))
+    assert calls == Counter({("BatchGetItem", tables): 2})
