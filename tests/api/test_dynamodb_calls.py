@@ -30,7 +30,7 @@ from api.tasks.models import Task
 from api.tasks.service import FILTERED_READ_ITEMS, MAX_QUERIES_PER_PAGE
 from tests.api.conftest import PASSWORD, Account, seed_tasks, unique_email
 from tests.dynamodb_calls import Call, counting_dynamodb_calls
-from tests.faults import injected
+from tests.faults import client_error, injected
 
 Counting = Callable[[], AbstractContextManager[Counter[Call]]]
 CHANGE = {"current_password": PASSWORD, "new_password": "Battery-Staple-7"}
@@ -431,3 +431,29 @@ def test_keys_a_batch_left_unprocessed_are_sent_again(
     assert response.json["title"] == "asked twice"
     tables = "+".join(sorted([settings.revoked_tokens_table, settings.tasks_table]))
     assert calls == Counter({("BatchGetItem", tables): 2})
+
+
+def test_a_write_that_conflicts_is_sent_again(
+    alice: Account, counting: Counting, settings: Settings
+) -> None:
+    """A user's writes share the mark items, so two at once may conflict: the loser is sent
+    again, not answered 503.
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling
+    """
+    conflict = client_error(
+        "TransactionCanceledException",
+        "TransactWriteItems",
+        CancellationReasons=[{"Code": "None"}, {"Code": "TransactionConflict"}]
+        + [{"Code": "None"}] * 2,
+    )
+    client = connection(Task).client
+    with (
+        counting() as calls,
+        injected(client, "dynamodb", "TransactWriteItems", error=conflict, times=1),
+    ):
+        created = alice.request("POST", "/tasks", json={"title": "second try"})
+
+    assert created.status_code == 201, created.json
+    assert calls == TRANSACTION + TRANSACTION
+    stored = alice.request("GET", f"/tasks/{created.json['id']}")
+    assert stored.json["title"] == "second try"
