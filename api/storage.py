@@ -6,14 +6,19 @@ itself, so the same code talks to DynamoDB Local and to AWS.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextvars
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
+from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.constants import STRING
+from pynamodb.exceptions import GetError
 from pynamodb.models import Model
 from pynamodb.pagination import ResultIterator
 
@@ -102,6 +107,51 @@ def connection(model: type[Model]) -> Connection:
     # Private in PynamoDB, which has no public handle on a model's connection (pinned).
     shared: Connection = model._get_connection().connection
     return shared
+
+
+def key_of(*parts: tuple[Attribute[str], str]) -> dict[str, Any]:
+    """A DynamoDB key from (key attribute, string value) pairs, for calls PynamoDB lacks."""
+    return {attribute.attr_name: {STRING: value} for attribute, value in parts}
+
+
+# BatchGetItem may leave keys unprocessed when a table throttles; they are sent again after
+# this backoff (doubling), within the request's deadline (api/deadline.py).
+UNPROCESSED_BACKOFF_SECONDS = 0.025
+
+
+def get_together(keys: Mapping[type[Model], list[dict[str, Any]]]) -> dict[str, list[Any]]:
+    """Items of several tables by key in ONE strongly consistent BatchGetItem (raw items by
+    table name): one round trip where a GetItem per table would take one each."""
+    request_items = {
+        model.Meta.table_name: {"Keys": model_keys, "ConsistentRead": True}
+        for model, model_keys in keys.items()
+    }
+    found: dict[str, list[Any]] = {table: [] for table in request_items}
+    shared = connection(next(iter(keys)))
+    backoff = UNPROCESSED_BACKOFF_SECONDS
+    while True:
+        try:
+            data = shared.dispatch("BatchGetItem", {"RequestItems": request_items})
+        except BOTOCORE_EXCEPTIONS as error:
+            raise GetError(f"Failed to batch get items: {error}", error) from error
+        for table, items in data.get("Responses", {}).items():
+            found[table] += items
+        request_items = data.get("UnprocessedKeys") or {}
+        if not request_items:
+            return found
+        time.sleep(backoff)
+        backoff *= 2
+
+
+# Threads for a second call sent while the request's thread makes its first: Lambda runs one
+# request at a time per process, so a few cover the test servers' concurrency too.
+_alongside = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dynamodb-alongside")
+
+
+def alongside[T](call: Callable[[], T]) -> Future[T]:
+    """Start `call` on another thread now, in this request's context (its deadline included):
+    two independent calls in flight together cost one round trip of waiting, not two."""
+    return _alongside.submit(contextvars.copy_context().run, call)
 
 
 def create_missing_tables(models: Iterable[type[Model]], **table_options: Any) -> list[str]:

@@ -1,4 +1,5 @@
-"""Count the DynamoDB calls PynamoDB makes, with botocore's event hooks.
+"""Count the DynamoDB calls PynamoDB makes, and the round trips they cost, with botocore's
+event hooks.
 
 The models share one Connection (`api.storage.bind_tables`), transactions included;
 a handler registered on the `before-parameter-build.dynamodb.*` event of each
@@ -9,6 +10,8 @@ parameters, so calls are counted per operation and table:
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -50,3 +53,53 @@ def counting_dynamodb_calls(models: Iterable[type[Model]]) -> Iterator[Counter[C
     finally:
         for client in clients:
             client.meta.events.unregister(EVENT, unique_id=HANDLER_ID)
+
+
+Span = tuple[float, float]
+
+
+def round_trips(spans: Iterable[Span]) -> int:
+    """How many round trips one waits for: calls in flight together are one wait, so a call
+    begins a new one only when it starts after every earlier call has answered."""
+    waits = 0
+    answered = float("-inf")
+    for start, end in sorted(spans):
+        if start > answered:
+            waits += 1
+            answered = end
+        else:
+            answered = max(answered, end)
+    return waits
+
+
+@contextmanager
+def timing_dynamodb_calls(models: Iterable[type[Model]]) -> Iterator[list[Span]]:
+    """Yields the (sent, answered) perf_counter times of each call made while the block runs."""
+    spans: list[Span] = []
+    started: dict[int, float] = {}
+    lock = threading.Lock()
+
+    def sent(**_: Any) -> None:
+        started[threading.get_ident()] = time.perf_counter()
+
+    def answered(**_: Any) -> None:
+        start = started.pop(threading.get_ident(), None)
+        if start is not None:
+            with lock:
+                spans.append((start, time.perf_counter()))
+
+    hooks = [
+        ("before-parameter-build.dynamodb.*", sent),
+        ("after-call.dynamodb.*", answered),
+        ("after-call-error.dynamodb.*", answered),
+    ]
+    clients = _clients(models)
+    for client in clients:
+        for event, handler in hooks:
+            client.meta.events.register(event, handler, unique_id=f"{HANDLER_ID}-{event}")
+    try:
+        yield spans
+    finally:
+        for client in clients:
+            for event, _ in hooks:
+                client.meta.events.unregister(event, unique_id=f"{HANDLER_ID}-{event}")

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -124,20 +126,59 @@ def has_session_claims(claims: Mapping[str, Any]) -> bool:
     return all(claims.get(name) for name in SESSION_CLAIMS)
 
 
-def is_revoked(claims: Mapping[str, Any], *, finishing_own_deletion: bool = False) -> bool:
-    """The one consistent read: is this token's session ended, or its user's sign-ins?
+@dataclass(frozen=True)
+class SessionCheck:
+    """The marks that can refuse one token: read with, or conditioned on inside, a request's
+    own DynamoDB call, so the check costs no round trip of its own (ADR 0003).
 
-    Two items by key (the user's mark, this session's row), so its cost does not grow with
-    the sessions a user ended. `finishing_own_deletion`: the request is a DELETE of the
-    token's own account, which passes the mark while that deletion is under way (and only then).
+    The same two items by key however it is done: the user's mark and this session's row.
     """
-    user_id = str(claims["sub"])
-    keys = [(user_id, USER), (user_id, SESSION + str(claims["origin_jti"]))]
-    for row in Revocation.batch_get(keys, consistent_read=True):
-        if row.entry != USER:
-            return True
-        if row.deleting and finishing_own_deletion:
-            continue
-        if row.disabled or int(claims["auth_time"]) < (row.not_before or 0):
-            return True
-    return False
+
+    user_id: str
+    origin_jti: str
+    auth_time: int
+
+    @classmethod
+    def of(cls, claims: Mapping[str, Any]) -> SessionCheck:
+        return cls(str(claims["sub"]), str(claims["origin_jti"]), int(claims["auth_time"]))
+
+    def mark_keys(self) -> list[tuple[str, str]]:
+        return [(self.user_id, USER), (self.user_id, SESSION + self.origin_jti)]
+
+    def refuses(self, rows: Iterable[Revocation], *, finishing_own_deletion: bool = False) -> bool:
+        """Do these rows (what exists of `mark_keys()`) refuse the token?
+
+        `finishing_own_deletion`: the request is a DELETE of the token's own account, which
+        passes the mark while that deletion is under way (and only then).
+        """
+        for row in rows:
+            if row.entry != USER:
+                return True
+            if row.deleting and finishing_own_deletion:
+                continue
+            if row.disabled or self.auth_time < (row.not_before or 0):
+                return True
+        return False
+
+    def conditions(self) -> list[tuple[tuple[str, str], Condition]]:
+        """Per key, the condition under which it lets the token pass: `refuses` as conditions,
+        for the ConditionChecks of a write's transaction (no write passes a deletion's mark)."""
+        mark_passes = Revocation.user_id.does_not_exist() | (
+            (Revocation.disabled.does_not_exist() | (Revocation.disabled == False))  # noqa: E712
+            & (Revocation.not_before.does_not_exist() | (Revocation.not_before <= self.auth_time))
+        )
+        user_key, session_key = self.mark_keys()
+        return [(user_key, mark_passes), (session_key, Revocation.entry.does_not_exist())]
+
+
+def refused(check: SessionCheck, *, finishing_own_deletion: bool = False) -> bool:
+    """The check as a call of its own: two items by key in one strongly consistent
+    BatchGetItem, so its cost does not grow with the sessions a user ended."""
+    rows = Revocation.batch_get(check.mark_keys(), consistent_read=True)
+    return check.refuses(rows, finishing_own_deletion=finishing_own_deletion)
+
+
+def is_revoked(claims: Mapping[str, Any], *, finishing_own_deletion: bool = False) -> bool:
+    """Is this token's session ended, or its user's sign-ins? (Requests whose own call carries
+    the check skip this one: api/auth/session_check.py.)"""
+    return refused(SessionCheck.of(claims), finishing_own_deletion=finishing_own_deletion)

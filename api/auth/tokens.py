@@ -15,11 +15,13 @@ from typing import Any
 
 import jwt
 from flask import Flask, Response, current_app, g, request
-from flask_jwt_extended import JWTManager, get_jwt, get_jwt_identity
+from flask_jwt_extended import get_jwt, get_jwt_identity
 
 from api import deadline
+from api.auth import session_check
 from api.auth.identity import IdentityProvider
 from api.auth.revocation import has_session_claims, is_revoked
+from api.auth.verified_tokens import VerifyingOnceJWTManager
 from api.config import Settings
 from api.problems import Forbidden, ServiceUnavailable, Unauthorized, Unprocessable
 
@@ -93,7 +95,9 @@ def init_jwt(app: Flask, settings: Settings) -> None:
     )
     if settings.cognito_issuer or settings.cognito_user_pool_id:
         app.config["JWT_DECODE_ISSUER"] = settings.issuer
-    manager = JWTManager(app)
+    manager = VerifyingOnceJWTManager(
+        app, trust_seconds=settings.jwks_cache_seconds, leeway=app.config["JWT_DECODE_LEEWAY"]
+    )
     keys = SigningKeys(settings)
 
     @manager.decode_key_loader
@@ -119,16 +123,18 @@ def init_jwt(app: Flask, settings: Settings) -> None:
         return ok
 
     # Runs before `_verify`: a token that is not ours is refused there, without a read here.
+    # The task endpoints carry the check in their own DynamoDB call (api/auth/session_check.py).
     @manager.token_in_blocklist_loader
     def _is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
-        return is_access_token_for_us(claims) and is_revoked(
-            claims, finishing_own_deletion=_deletes_own_account(claims)
-        )
+        if not is_access_token_for_us(claims) or session_check.defer(claims):
+            return False
+        return is_revoked(claims, finishing_own_deletion=_deletes_own_account(claims))
 
     manager.unauthorized_loader(lambda reason: _unauthorized(f"Missing bearer token: {reason}"))
     manager.invalid_token_loader(lambda reason: _unauthorized(f"Invalid token: {reason}"))
     manager.expired_token_loader(lambda _h, _c: _unauthorized("The token has expired"))
-    manager.revoked_token_loader(lambda _h, _c: _unauthorized("The token has been revoked"))
+    manager.revoked_token_loader(lambda _h, _c: session_check.revoked().to_response())
+    session_check.init_app(app)
     manager.token_verification_failed_loader(
         lambda _h, _c: _unauthorized("Not an access token issued for this API")
     )

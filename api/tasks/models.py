@@ -1,16 +1,17 @@
 """The tasks table.
 
-Access patterns (one request = one DynamoDB call; see docs/adr/0002):
+Access patterns (one round trip per request, the session check included; docs/adr/0002):
 
-| pattern                               | operation     | key / index                           |
-|---------------------------------------|---------------|---------------------------------------|
-| create a task                         | PutItem       | user_id + task_id (ULID), new only    |
-| (create, delete: the owner's count)   | UpdateItem    | users: user_id (api/tasks/quota.py)   |
-| get / update / delete one task        | Get/Update/Delete | user_id + task_id, version check  |
-| list my tasks, newest first           | Query         | table: user_id, task_id descending    |
-| list my tasks with status S           | Query         | status-index: status_key = user_id#S  |
-| list my tasks due in a date range     | Query         | due-date-index: user_id, due_date     |
-| delete all my tasks (account removal) | Query + Batch | table: user_id                        |
+| pattern                            | operation          | key / index                        |
+|------------------------------------|--------------------|------------------------------------|
+| create a task                      | TransactWriteItems | + users' task_count, session marks |
+| get one task                       | BatchGetItem       | user_id + task_id, + session marks |
+| update one task                    | TransactWriteItems | version check; GetItem alongside   |
+| delete one task                    | TransactWriteItems | version check, + users' task_count |
+| list my tasks, newest first        | Query              | table: user_id, task_id descending |
+| list my tasks with status S        | Query              | status-index: user_id#S            |
+| list my tasks due in a date range  | Query              | due-date-index: user_id, due_date  |
+| delete all my tasks (account gone) | Query + Batch      | table: user_id                     |
 """
 
 from __future__ import annotations

@@ -1,42 +1,36 @@
-"""How many tasks each user holds: a counter on their profile, so the cap costs one UpdateItem.
+"""How many tasks each user holds: a counter on their profile, changed in the task's own write.
 
-A create reserves a slot (`ADD task_count 1` on the condition that the count is under the cap)
-before the task is written, and gives it back when the write fails or was a replay; a delete
-gives its slot back once the task is gone. A crash between the two calls can only over-count,
-never let a user past the cap. Not one transaction with the task: concurrent creates of one
-user would then conflict on the counter item (TransactionConflict) instead of queueing.
+A create counts one more task (`ADD task_count 1` on the condition that the count is under
+the cap) in the same TransactWriteItems that writes the task, and a delete one fewer in the
+one that removes it, so the count and the tasks cannot drift apart and the cap costs no
+round trip of its own. The price: concurrent writes of one user conflict on the counter
+(TransactionConflict) instead of queueing; they are retried (api/tasks/writes.py).
 """
 
 from __future__ import annotations
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.transactions import TransactWrite
 
-from api import upstream
 from api.problems import TaskLimitReached
 from api.users.models import User
 
 
-def reserve(user_id: str, *, cap: int) -> None:
-    """Count one more task for the user, or raise TaskLimitReached at the cap."""
-    try:
-        User(user_id).update(
-            [User.task_count.add(1)],
-            # Only a profile holds a count: no half-made user item for an unknown id.
-            condition=User.user_id.exists()
-            & (User.task_count.does_not_exist() | (User.task_count < cap)),
-        )
-    except UpdateError as error:
-        if not upstream.condition_failed(error):
-            raise
-        raise TaskLimitReached(
-            f"An account holds at most {cap} tasks; delete some to add more"
-        ) from None
+def count_one_more(transaction: TransactWrite, user_id: str, *, cap: int) -> None:
+    """Count one more task for the user; the transaction fails at the cap."""
+    transaction.update(
+        User(user_id),
+        [User.task_count.add(1)],
+        # Only a profile holds a count: no half-made user item for an unknown id.
+        condition=User.user_id.exists()
+        & (User.task_count.does_not_exist() | (User.task_count < cap)),
+    )
 
 
-def give_back(user_id: str) -> None:
-    """Count one task fewer (never below zero: tasks from before the counter were not counted)."""
-    try:
-        User(user_id).update([User.task_count.add(-1)], condition=User.task_count > 0)
-    except UpdateError as error:
-        if not upstream.condition_failed(error):
-            raise
+def count_one_fewer(transaction: TransactWrite, user_id: str) -> None:
+    """Count one task fewer (the transaction fails at zero: tasks from before the counter were
+    not counted, and such a delete is sent again without the count)."""
+    transaction.update(User(user_id), [User.task_count.add(-1)], condition=User.task_count > 0)
+
+
+def limit_reached(cap: int) -> TaskLimitReached:
+    return TaskLimitReached(f"An account holds at most {cap} tasks; delete some to add more")

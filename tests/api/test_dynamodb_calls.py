@@ -1,19 +1,22 @@
 """How many DynamoDB calls each request makes: the cost model of docs/adr/0002, held.
 
-One call on the task table per single-task request, plus one UpdateItem of the owner's task
-count when a task is created or deleted (api/tasks/quota.py), one Query per list page
-selected by keys alone (a filtered page may take up to MAX_QUERIES_PER_PAGE to fill),
-plus the revocation check every authenticated request makes (exactly one strongly
-consistent BatchGetItem of two keyed items); one UpdateItem per rate-limit check, made on
-the sign-up, sign-in, refresh, confirmation and password endpoints and on no other; never
-a Scan.
+A task request waits for ONE round trip, its session check included (ADR 0003): create and
+delete are one TransactWriteItems (the session's marks as ConditionChecks, the task, the
+owner's task count); get is one BatchGetItem of the task and the marks; patch is one
+TransactWriteItems with the task read alongside it, and a list page's Query has the marks
+read alongside it (both pairs in flight together). A filtered page may take up to
+MAX_QUERIES_PER_PAGE Queries to fill. Other authenticated requests make the check as one
+strongly consistent BatchGetItem of two keyed items; one UpdateItem per rate-limit check,
+made on the sign-up, sign-in, refresh, confirmation and password endpoints and on no other;
+never a Scan.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
@@ -23,9 +26,11 @@ from api.app import tables
 from api.auth.revocation import Revocation
 from api.config import Settings
 from api.storage import connection
+from api.tasks.models import Task
 from api.tasks.service import FILTERED_READ_ITEMS, MAX_QUERIES_PER_PAGE
 from tests.api.conftest import PASSWORD, Account, seed_tasks, unique_email
 from tests.dynamodb_calls import Call, counting_dynamodb_calls
+from tests.faults import client_error, injected
 
 Counting = Callable[[], AbstractContextManager[Counter[Call]]]
 CHANGE = {"current_password": PASSWORD, "new_password": "Battery-Staple-7"}
@@ -47,70 +52,154 @@ def revocation_check(settings: Settings) -> Counter[Call]:
     return Counter({("BatchGetItem", settings.revoked_tokens_table): 1})
 
 
-@pytest.fixture
-def task_count(settings: Settings) -> Counter[Call]:
-    return Counter({("UpdateItem", settings.users_table): 1})
+TRANSACTION = Counter({("TransactWriteItems", "(transaction)"): 1})
 
 
 def on_tasks(settings: Settings, operation: str) -> Counter[Call]:
     return Counter({(operation, settings.tasks_table): 1})
 
 
-def test_create_is_one_put_and_the_count(
-    alice: Account,
-    counting: Counting,
-    settings: Settings,
-    revocation_check: Counter[Call],
-    task_count: Counter[Call],
+@contextmanager
+def sent(operation: str) -> Iterator[list[dict[str, Any]]]:
+    """The parameters of each `operation` call made while the block runs."""
+    recorded: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        recorded.append(params)
+
+    event = f"before-parameter-build.dynamodb.{operation}"
+    client = connection(Task).client
+    client.meta.events.register(event, record)
+    try:
+        yield recorded
+    finally:
+        client.meta.events.unregister(event, record)
+
+
+@contextmanager
+def in_flight_together() -> Iterator[list[bool]]:
+    """Each call made while the block runs waits (up to 5 s) until a second one is sent too:
+    the list says, per call, whether one was (True: the two were in flight together)."""
+    barrier = threading.Barrier(2, timeout=5)
+    met: list[bool] = []
+
+    def wait(**_: Any) -> None:
+        try:
+            barrier.wait()
+            met.append(True)
+        except threading.BrokenBarrierError:
+            met.append(False)
+
+    client = connection(Task).client
+    client.meta.events.register("before-send.dynamodb.*", wait, unique_id="tasklake-together")
+    try:
+        yield met
+    finally:
+        client.meta.events.unregister("before-send.dynamodb.*", unique_id="tasklake-together")
+
+
+def _items(transaction: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (kind, item["TableName"])
+        for entry in transaction["TransactItems"]
+        for kind, item in entry.items()
+    ]
+
+
+def test_create_is_one_transaction_with_the_count_and_the_session_check(
+    alice: Account, counting: Counting, settings: Settings
 ) -> None:
-    with counting() as calls:
+    with counting() as calls, sent("TransactWriteItems") as transactions:
         alice.create_task(title="counted")
 
-    assert calls == on_tasks(settings, "PutItem") + task_count + revocation_check
+    assert calls == TRANSACTION
+    (transaction,) = transactions
+    marks = ("ConditionCheck", settings.revoked_tokens_table)
+    assert _items(transaction) == [
+        marks,
+        marks,
+        ("Put", settings.tasks_table),
+        ("Update", settings.users_table),
+    ]
 
 
-def test_create_with_idempotency_key_is_one_transaction_and_the_count(
-    alice: Account,
-    counting: Counting,
-    revocation_check: Counter[Call],
-    task_count: Counter[Call],
+def test_create_with_idempotency_key_is_one_transaction_with_the_record(
+    alice: Account, counting: Counting, settings: Settings
 ) -> None:
-    with counting() as calls:
+    with counting() as calls, sent("TransactWriteItems") as transactions:
         response = alice.request(
             "POST", "/tasks", json={"title": "once"}, headers={"Idempotency-Key": "k-1"}
         )
 
     assert response.status_code == 201
-    transaction = Counter({("TransactWriteItems", "(transaction)"): 1})
-    assert calls == transaction + task_count + revocation_check
+    assert calls == TRANSACTION
+    (transaction,) = transactions
+    assert ("Put", settings.idempotency_table) in _items(transaction)
 
 
-@pytest.mark.parametrize(
-    ("method", "operation", "extra"),
-    [
-        ("GET", "GetItem", {}),
-        ("PATCH", "UpdateItem", {"json": {"title": "new"}, "headers": {"If-Match": '"v1"'}}),
-        ("DELETE", "DeleteItem", {}),
-    ],
-)
-def test_one_task_is_one_call(
-    alice: Account,
-    *,
-    counting: Counting,
-    settings: Settings,
-    revocation_check: Counter[Call],
-    method: str,
-    operation: str,
-    extra: dict[str, Any],
+def test_get_one_task_is_one_batch_of_the_task_and_the_marks(
+    alice: Account, counting: Counting, settings: Settings
 ) -> None:
     task = alice.create_task()
 
-    with counting() as calls:
-        response = alice.request(method, f"/tasks/{task['id']}", **extra)
+    with counting() as calls, sent("BatchGetItem") as batches:
+        assert alice.request("GET", f"/tasks/{task['id']}").status_code == 200
 
-    assert response.status_code < 300, response.json
-    counted = Counter({("UpdateItem", settings.users_table): 1 if method == "DELETE" else 0})
-    assert calls == on_tasks(settings, operation) + counted + revocation_check
+    tables = "+".join(sorted([settings.revoked_tokens_table, settings.tasks_table]))
+    assert calls == Counter({("BatchGetItem", tables): 1})
+    (batch,) = batches
+    assert all(request["ConsistentRead"] for request in batch["RequestItems"].values())
+    assert len(batch["RequestItems"][settings.revoked_tokens_table]["Keys"]) == 2
+
+
+def test_delete_is_one_transaction_with_the_count_and_the_session_check(
+    alice: Account, counting: Counting, settings: Settings
+) -> None:
+    task = alice.create_task()
+
+    with counting() as calls, sent("TransactWriteItems") as transactions:
+        assert alice.request("DELETE", f"/tasks/{task['id']}").status_code == 204
+
+    assert calls == TRANSACTION
+    (transaction,) = transactions
+    assert ("Delete", settings.tasks_table) in _items(transaction)
+    assert ("Update", settings.users_table) in _items(transaction)
+
+
+def test_patch_is_one_transaction_with_the_task_read_alongside(
+    alice: Account, counting: Counting, settings: Settings
+) -> None:
+    task = alice.create_task(title="old", tags=["a"])
+    path = f"/tasks/{task['id']}"
+
+    with counting() as calls, in_flight_together() as met:
+        response = alice.request(
+            "PATCH", path, json={"title": "new", "status": "done"}, headers={"If-Match": '"v1"'}
+        )
+
+    assert response.status_code == 200, response.json
+    assert calls == TRANSACTION + on_tasks(settings, "GetItem")
+    assert met == [True, True]
+    # The answer is the task as stored, though the transaction returned none of it.
+    stored = alice.request("GET", path)
+    assert response.json == stored.json
+    assert response.headers["ETag"] == stored.headers["ETag"] == '"v2"'
+
+
+def test_patch_with_if_match_star_checks_first_then_updates(
+    alice: Account, counting: Counting, settings: Settings, revocation_check: Counter[Call]
+) -> None:
+    """`*` names no version a read alongside could be matched to: two calls, one after the
+    other (ADR 0002)."""
+    task = alice.create_task()
+
+    with counting() as calls:
+        response = alice.request(
+            "PATCH", f"/tasks/{task['id']}", json={"title": "any"}, headers={"If-Match": "*"}
+        )
+
+    assert response.status_code == 200
+    assert calls == on_tasks(settings, "UpdateItem") + revocation_check
 
 
 @pytest.mark.parametrize(
@@ -123,7 +212,7 @@ def test_one_task_is_one_call(
         "?tag=x&limit=1",
     ],
 )
-def test_a_list_page_is_one_query_when_it_fills_or_the_data_ends(
+def test_a_list_page_is_one_query_with_the_marks_read_alongside(
     alice: Account,
     *,
     counting: Counting,
@@ -134,11 +223,12 @@ def test_a_list_page_is_one_query_when_it_fills_or_the_data_ends(
     for day in ("2026-03-01", "2026-06-01", None):
         alice.create_task(due_date=day, tags=["x"])
 
-    with counting() as calls:
+    with counting() as calls, in_flight_together() as met:
         response = alice.request("GET", f"/tasks{query}")
 
     assert response.status_code == 200
     assert calls == on_tasks(settings, "Query") + revocation_check
+    assert met == [True, True]
 
 
 def test_the_revocation_check_reads_two_items_by_key_however_many_sessions_ended(
@@ -317,3 +407,53 @@ def test_password_change_is_the_revocation_check_its_limit_and_two_marks(
 
     marks = Counter({("UpdateItem", settings.revoked_tokens_table): 2})
     assert calls == revocation_check + address_check + marks
+
+
+def test_keys_a_batch_left_unprocessed_are_sent_again(
+    alice: Account, counting: Counting, settings: Settings
+) -> None:
+    """BatchGetItem may leave keys unprocessed when a table throttles; they are read again.
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html"""
+    task = alice.create_task(title="asked twice")
+    client = connection(Task).client
+    with sent("BatchGetItem") as batches:
+        assert alice.request("GET", f"/tasks/{task['id']}").status_code == 200
+    (asked,) = batches
+    unprocessed = {"Responses": {}, "UnprocessedKeys": asked["RequestItems"]}
+
+    with (
+        counting() as calls,
+        injected(client, "dynamodb", "BatchGetItem", response=unprocessed, times=1),
+    ):
+        response = alice.request("GET", f"/tasks/{task['id']}")
+
+    assert response.status_code == 200
+    assert response.json["title"] == "asked twice"
+    tables = "+".join(sorted([settings.revoked_tokens_table, settings.tasks_table]))
+    assert calls == Counter({("BatchGetItem", tables): 2})
+
+
+def test_a_write_that_conflicts_is_sent_again(
+    alice: Account, counting: Counting, settings: Settings
+) -> None:
+    """A user's writes share the mark items, so two at once may conflict: the loser is sent
+    again, not answered 503.
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling
+    """
+    conflict = client_error(
+        "TransactionCanceledException",
+        "TransactWriteItems",
+        CancellationReasons=[{"Code": "None"}, {"Code": "TransactionConflict"}]
+        + [{"Code": "None"}] * 2,
+    )
+    client = connection(Task).client
+    with (
+        counting() as calls,
+        injected(client, "dynamodb", "TransactWriteItems", error=conflict, times=1),
+    ):
+        created = alice.request("POST", "/tasks", json={"title": "second try"})
+
+    assert created.status_code == 201, created.json
+    assert calls == TRANSACTION + TRANSACTION
+    stored = alice.request("GET", f"/tasks/{created.json['id']}")
+    assert stored.json["title"] == "second try"

@@ -54,7 +54,8 @@ def test_dynamodb_throttling_is_429_with_retry_after(
     alice: Account, dynamodb: Any, code: str
 ) -> None:
     task = alice.create_task()
-    with injected(dynamodb, DYNAMODB, "GetItem", error=client_error(code, "GetItem")):
+    # Reading one task is one BatchGetItem of the task and its session's marks (ADR 0003).
+    with injected(dynamodb, DYNAMODB, "BatchGetItem", error=client_error(code, "BatchGetItem")):
         response = alice.request("GET", f"/tasks/{task['id']}")
 
     _problem(response, 429, "urn:tasklake:problem:too-many-requests")
@@ -103,7 +104,9 @@ def test_a_rejected_request_is_our_bug_500_logged_once_with_its_trace(
     task = alice.create_task()
     with (
         caplog.at_level(logging.ERROR),
-        injected(dynamodb, DYNAMODB, "GetItem", error=client_error("ValidationException", "x")),
+        injected(
+            dynamodb, DYNAMODB, "BatchGetItem", error=client_error("ValidationException", "x")
+        ),
     ):
         response = alice.request("GET", f"/tasks/{task['id']}")
 

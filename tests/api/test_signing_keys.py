@@ -118,3 +118,53 @@ def test_a_withdrawn_key_stops_verifying_once_the_cache_expires(
 def test_keys_are_trusted_for_six_hours_by_default() -> None:
     assert Settings().jwks_cache_seconds == Settings.from_env({"STAGE": "dev"}).jwks_cache_seconds
     assert Settings().jwks_cache_seconds == 6 * 3600
+
+
+def test_a_token_seen_before_its_key_was_withdrawn_stops_verifying_too(
+    app_trusting: Flask, pool: Pool
+) -> None:
+    """A token is verified once per container, but never trusted longer than its key set."""
+    pool.publish("old")
+    token = _token(pool, "old", pool.published["old"])
+    assert _get_tasks(app_trusting, token) == 200
+
+    pool.publish("new")
+    pool.withdraw("old")
+    time.sleep(CACHE_SECONDS + 0.2)
+
+    assert _get_tasks(app_trusting, token) == 401
+
+
+@pytest.fixture
+def signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each RS256 signature check PyJWT makes (a spy around the real one)."""
+    checks: list[str] = []
+    verify = jwt.algorithms.RSAAlgorithm.verify
+
+    def counted(self: Any, msg: bytes, key: Any, sig: bytes) -> bool:
+        checks.append("RS256")
+        return verify(self, msg, key, sig)
+
+    monkeypatch.setattr(jwt.algorithms.RSAAlgorithm, "verify", counted)
+    return checks
+
+
+def test_a_token_is_verified_once_then_trusted_until_it_expires(
+    engines: dict[str, str],
+    pool: Pool,
+    signature_checks: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = create_app(replace(Settings.from_env(engines), cognito_issuer=pool.url))
+    pool.publish("key")
+    token = _token(pool, "key", pool.published["key"])
+
+    assert [_get_tasks(app, token) for _ in range(3)] == [200] * 3
+    assert signature_checks == ["RS256"]
+
+    # Past the token's `exp` by the cache's clock: the entry is not used, the token takes the
+    # full path again (whose own clock, PyJWT's, decides; here it still finds it valid).
+    later = time.time() + 700
+    monkeypatch.setattr("api.auth.verified_tokens.time.time", lambda: later)
+    assert _get_tasks(app, token) == 200
+    assert signature_checks == ["RS256", "RS256"]

@@ -1,17 +1,20 @@
-"""API latency beside the raw PynamoDB call, and DynamoDB calls per request.
+"""API latency beside the raw PynamoDB call, DynamoDB calls and round trips per request.
 
     python -m tests.bench.api_latency [--requests 500] [--ended-sessions 0]
 
 For create/get/list/patch: the API through Flask's test client (real Cognito
 token, real DynamoDB Local, the same process) against the one PynamoDB call
-that does the same work, with no HTTP, auth or validation around it. The
-difference is what the API adds: the revocation check (one more DynamoDB
-call, timed on its own too), then routing, JWT verification, marshmallow,
-ETags and logging ("API's own"). Samples alternate API/raw/revocation so that
-a busy machine slows all three alike. `--ended-sessions N` first writes N ended
-sessions of the bench user (logouts within the last 30 days): the check reads
-two items by key, so its time should not move. Numbers, not pass/fail:
-tests/api/test_dynamodb_calls.py holds the call counts.
+that does the same work, with no HTTP, auth or validation around it. "API's
+own" is each API request's time minus the time it spent waiting for DynamoDB
+(botocore hooks time every call; calls in flight together count once): routing,
+JWT verification, marshmallow, ETags, metrics and logging. Samples alternate
+API/raw so that a busy machine slows both alike. `--ended-sessions N` first
+writes N ended sessions of the bench user (logouts within the last 30 days):
+the check reads two items by key, so its time should not move.
+
+Times are numbers, not pass/fail; the round trips are: the run exits 1, loudly,
+when any task request (delete included, counted once) waits for more than one
+DynamoDB round trip (tests/api/test_dynamodb_calls.py holds the exact calls).
 """
 
 from __future__ import annotations
@@ -29,20 +32,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jwt
 from flask import Flask
 
 from api.app import create_app, tables
-from api.auth.revocation import SESSION, SESSION_MAX_SECONDS, Revocation, is_revoked
+from api.auth.revocation import SESSION, SESSION_MAX_SECONDS, Revocation
 from api.config import Settings
 from api.storage import utcnow
 from api.tasks.models import Task, status_key
 from infra.local.progress import Progress
-from tests.dynamodb_calls import Call, counting_dynamodb_calls
+from tests.dynamodb_calls import (
+    Call,
+    Span,
+    counting_dynamodb_calls,
+    round_trips,
+    timing_dynamodb_calls,
+)
 from tests.harness import local_engines, sign_up, signed_in_token
 
 # DynamoDB Local is a JVM: its first few hundred calls of a kind run interpreted.
 WARMUP = 300
+MAX_ROUND_TRIPS = 1
 
 
 @dataclass(frozen=True)
@@ -54,19 +63,11 @@ class Timing:
 @dataclass(frozen=True)
 class Row:
     operation: str
-    api: Timing
-    raw: Timing
-    revocation_check: Timing
+    api: Timing | None
+    raw: Timing | None
+    own: Timing | None  # the API request's time outside DynamoDB calls
     calls: Counter[Call]
-
-    @property
-    def overhead_ms(self) -> float:
-        return self.api.median_ms - self.raw.median_ms
-
-    @property
-    def own_overhead_ms(self) -> float:
-        """What the API's Python adds once its second DynamoDB call is set aside."""
-        return self.overhead_ms - self.revocation_check.median_ms
+    round_trips: int
 
 
 def _timing(samples: list[float]) -> Timing:
@@ -81,26 +82,44 @@ def _elapsed_ms(action: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def waiting_ms(spans: list[Span]) -> float:
+    """Time spent with at least one DynamoDB call in flight (overlapping calls count once)."""
+    total = 0.0
+    reach = float("-inf")
+    for start, end in sorted(spans):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total * 1000
+
+
 def measure_alternating(
-    actions: list[Callable[[], object]], requests: int, progress: Progress
-) -> list[Timing]:
-    """Time each action in turn, round after round, so drift (JIT, other load) weighs alike."""
+    api: Callable[[], object],
+    raw: Callable[[], object],
+    requests: int,
+    progress: Progress,
+    models: list[type[Any]],
+) -> tuple[Timing, Timing, Timing]:
+    """Time the API request and the raw call in turn, round after round, so drift (JIT,
+    other load) weighs alike; and each API request's own time, outside DynamoDB."""
     for _ in range(WARMUP):
-        for action in actions:
-            action()
+        api()
+        raw()
         progress.advance()
-    samples: list[list[float]] = [[] for _ in actions]
+    api_ms: list[float] = []
+    own_ms: list[float] = []
+    raw_ms: list[float] = []
     for _ in range(requests):
-        for action, timings in zip(actions, samples, strict=True):
-            timings.append(_elapsed_ms(action))
+        with timing_dynamodb_calls(models) as spans:
+            api_ms.append(_elapsed_ms(api))
+        own_ms.append(api_ms[-1] - waiting_ms(spans))
+        raw_ms.append(_elapsed_ms(raw))
         progress.advance()
-    return [_timing(timings) for timings in samples]
+    return _timing(api_ms), _timing(raw_ms), _timing(own_ms)
 
 
 class Bench:
     def __init__(self, app: Flask, token: str, user_id: str) -> None:
-        # The check reads the session (origin_jti), the user (sub) and the sign-in (auth_time).
-        self.claims = jwt.decode(token, options={"verify_signature": False})
         self.client = app.test_client()
         self.headers = {"Authorization": f"Bearer {token}"}
         self.user_id = user_id
@@ -167,18 +186,28 @@ class Bench:
             condition=Task.task_id.exists(),
         )
 
-    def revocation_check(self) -> None:
-        is_revoked(self.claims)
+    def counted(self, action: Callable[[], object]) -> tuple[Counter[Call], int]:
+        with (
+            counting_dynamodb_calls(self.models) as calls,
+            timing_dynamodb_calls(self.models) as spans,
+        ):
+            action()
+        return calls, round_trips(spans)
 
     def row(self, operation: str, requests: int, progress: Progress) -> Row:
         api_action: Callable[[], object] = getattr(self, f"api_{operation}", self._api_create)
         raw_action: Callable[[], object] = getattr(self, f"raw_{operation}")
-        with counting_dynamodb_calls(self.models) as calls:
-            api_action()
-        api, raw, revocation = measure_alternating(
-            [api_action, raw_action, self.revocation_check], requests, progress
+        calls, trips = self.counted(api_action)
+        api, raw, own = measure_alternating(api_action, raw_action, requests, progress, self.models)
+        return Row(operation, api, raw, own, calls, trips)
+
+    def delete_row(self) -> Row:
+        """Counted, not timed: each sample would need a task made for it first."""
+        task_id = self._api_create()["id"]
+        calls, trips = self.counted(
+            lambda: self._check(self.client.delete(f"/tasks/{task_id}", headers=self.headers), 204)
         )
-        return Row(operation, api, raw, revocation, calls)
+        return Row("delete", None, None, None, calls, trips)
 
 
 def end_sessions(user_id: str, count: int) -> None:
@@ -190,10 +219,16 @@ def end_sessions(user_id: str, count: int) -> None:
 
 
 def format_calls(calls: Counter[Call]) -> str:
+    def short(tables: str) -> str:
+        return "+".join(table.rsplit("-", 1)[-1] for table in tables.split("+"))
+
     return ", ".join(
-        f"{count} {operation} {table.rsplit('-', 1)[-1]}"
-        for (operation, table), count in sorted(calls.items())
+        f"{count} {operation} {short(table)}" for (operation, table), count in sorted(calls.items())
     )
+
+
+def _ms(timing: Timing | None, which: str) -> str:
+    return "—" if timing is None else f"{getattr(timing, which):.2f} ms"
 
 
 def table(rows: list[Row], requests: int) -> str:
@@ -202,19 +237,27 @@ def table(rows: list[Row], requests: int) -> str:
         " warm-up pairs"
         f" ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {sys.version.split()[0]})",
         "",
-        "| operation | API median | API p99 | raw median | raw p99 | overhead (median)"
-        " | of which revocation check | API's own | DynamoDB calls per API request | Scans |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| operation | API median | API p99 | raw median | raw p99 | API's own (median)"
+        " | API's own p99 | DynamoDB calls per API request | round trips | Scans |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for row in rows:
         scans = sum(n for (operation, _), n in row.calls.items() if operation == "Scan")
         lines.append(
-            f"| {row.operation} | {row.api.median_ms:.2f} ms | {row.api.p99_ms:.2f} ms"
-            f" | {row.raw.median_ms:.2f} ms | {row.raw.p99_ms:.2f} ms"
-            f" | {row.overhead_ms:+.2f} ms | {row.revocation_check.median_ms:.2f} ms"
-            f" | {row.own_overhead_ms:+.2f} ms | {format_calls(row.calls)} | {scans} |"
+            f"| {row.operation} | {_ms(row.api, 'median_ms')} | {_ms(row.api, 'p99_ms')}"
+            f" | {_ms(row.raw, 'median_ms')} | {_ms(row.raw, 'p99_ms')}"
+            f" | {_ms(row.own, 'median_ms')} | {_ms(row.own, 'p99_ms')}"
+            f" | {format_calls(row.calls)} | {row.round_trips} | {scans} |"
         )
     return "\n".join(lines)
+
+
+def over_budget(rows: list[Row]) -> list[str]:
+    return [
+        f"{row.operation}: {row.round_trips} round trips ({format_calls(row.calls)})"
+        for row in rows
+        if row.round_trips > MAX_ROUND_TRIPS
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,12 +285,16 @@ def main(argv: list[str] | None = None) -> int:
         end_sessions(user_id, args.ended_sessions)
         bench = Bench(app, token, user_id)
         operations = ("create", "get", "list", "patch")
-        # A round is one API request, one raw call and one revocation check.
+        # A round is one API request and one raw call.
         progress = Progress("rounds", len(operations) * (WARMUP + args.requests))
         rows = [bench.row(operation, args.requests, progress) for operation in operations]
+        rows.append(bench.delete_row())
     print(table(rows, args.requests))
     print(f"\nThe user had {args.ended_sessions} ended sessions.")
-    return 0
+    failures = over_budget(rows)
+    for failure in failures:
+        print(f"FAIL: more than {MAX_ROUND_TRIPS} DynamoDB round trip: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
