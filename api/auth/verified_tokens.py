@@ -34,6 +34,9 @@ class VerifyingOnceJWTManager(JWTManager):
         self._verified: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         self._lock = threading.Lock()
 
+    # Private: flask-jwt-extended has no public hook between reading a token and verifying it;
+    # every verification (utils.decode_token, the view decorators) goes through this method.
+    # Pinned in tests/api/test_private_api_pins.py.
     def _decode_jwt_from_config(
         self, encoded_token: str, csrf_value: Any = None, allow_expired: bool = False
     ) -> dict[str, Any]:

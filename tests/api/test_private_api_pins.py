@@ -20,6 +20,8 @@ from typing import Any
 import flask_smorest
 import pytest
 from flask import Flask
+from flask_jwt_extended import JWTManager
+from flask_jwt_extended import utils as jwt_utils
 from flask_smorest import etag as smorest_etag
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection.table import TableConnection
@@ -27,6 +29,7 @@ from pynamodb.models import Model
 from pynamodb.pagination import PageIterator, ResultIterator
 
 from api.app import create_app
+from api.auth.verified_tokens import VerifyingOnceJWTManager
 from api.config import Settings
 from api.problems import PROBLEM_CONTENT_TYPE
 from api.smorest import Api, Blueprint, ItemVersion, SchemaPlugin
@@ -162,3 +165,21 @@ def test_pytest_names_each_fixtures_function_in_fixtureinfo(
     definitions = request.node._fixtureinfo.name2fixturedefs
     assert tmp_path.exists()
     assert definitions["tmp_path"][-1].func.__name__ == "tmp_path"
+
+
+# --- flask-jwt-extended (api/auth/verified_tokens.py) ---
+
+
+def test_flask_jwt_extended_is_the_version_its_decode_hook_was_checked_against() -> None:
+    assert metadata.version("flask-jwt-extended") == "4.7.4"
+
+
+def test_every_token_is_decoded_through_the_manager_method_we_override() -> None:
+    assert parameters(JWTManager._decode_jwt_from_config) == [
+        "self", "encoded_token", "csrf_value", "allow_expired",
+    ]  # fmt: skip
+    assert parameters(VerifyingOnceJWTManager._decode_jwt_from_config) == parameters(
+        JWTManager._decode_jwt_from_config
+    )
+    # decode_token, which the view decorators call, reaches the manager through this method.
+    assert "jwt_manager._decode_jwt_from_config(" in inspect.getsource(jwt_utils.decode_token)
