@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from flask import request
+from flask_jwt_extended import get_jwt_identity
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
@@ -141,6 +142,22 @@ def per_client_address(blp: Blueprint, endpoint: str) -> Callable[[F], F]:
             limited
         )
         return documented
+
+    return decorate
+
+
+def per_signed_in_user[F: Callable[..., Any]](endpoint: str) -> Callable[[F], F]:
+    """Limit each signed-in user on this endpoint (RATE_LIMIT_PER_ADDRESS a minute), however
+    many addresses their token is used from; 429 after. Below `jwt_required`."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            per_minute = dependencies.settings().rate_limit_per_address
+            Limit(f"{endpoint}-user", per_minute, 60).consume(str(get_jwt_identity()))
+            return view(*args, **kwargs)
+
+        return cast(F, limited)
 
     return decorate
 

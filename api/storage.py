@@ -7,6 +7,7 @@ itself, so the same code talks to DynamoDB Local and to AWS.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -92,7 +93,9 @@ def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
             # (tests/api/test_deadline.py pins that the client is lazy and guarded).
             shared.__class__ = _DeadlineConnection
         else:
-            shared.add_meta_table(table.get_meta_table())
+            # A table two models share (api/auth/refresh_tokens.py) is described once.
+            with suppress(ValueError):
+                shared.add_meta_table(table.get_meta_table())
             table.connection = shared
 
 

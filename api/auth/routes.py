@@ -8,7 +8,8 @@ from flask import request
 from flask_jwt_extended import get_jwt, jwt_required
 
 from api import dependencies, rate_limits
-from api.auth.identity import Tokens
+from api.auth import refresh_tokens
+from api.auth.identity import IdentityProvider, Tokens
 from api.auth.revocation import SESSION_MAX_SECONDS, end_session
 from api.auth.schemas import (
     CredentialsSchema,
@@ -47,6 +48,7 @@ def issue_token(credentials: dict[str, str]) -> tuple[dict[str, Any], int, dict[
     email = credentials["email"].strip().lower()
     with rate_limits.counting_sign_in_failures(email):
         tokens = dependencies.identity().authenticate(email, credentials["password"])
+    refresh_tokens.bind(tokens)
     return _token_body(tokens)
 
 
@@ -57,7 +59,10 @@ def issue_token(credentials: dict[str, str]) -> tuple[dict[str, Any], int, dict[
 @rate_limits.per_client_address(blp, "refresh")
 def refresh_token(body: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Trade a refresh token for a new access token"""
-    return _token_body(dependencies.identity().refresh(body["refresh_token"]))
+    tokens = dependencies.identity().refresh(body["refresh_token"])
+    if tokens.refresh_token != body["refresh_token"]:  # rotated: logout must know the new one
+        refresh_tokens.bind(tokens)
+    return _token_body(tokens)
 
 
 @blp.post("/logout")
@@ -68,6 +73,8 @@ def refresh_token(body: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, 
 @blp.response(204)
 @blp.alt_response(401, description="Missing or invalid bearer token")
 @blp.alt_response(422, description="The refresh token is not this session's")
+@rate_limits.per_client_address(blp, "logout")
+@rate_limits.per_signed_in_user("logout")
 def logout(args: dict[str, bool], body: dict[str, str]) -> None:
     """End this session (every token of this sign-in), or with `all=true` every session"""
     identity = dependencies.identity()
@@ -79,7 +86,7 @@ def logout(args: dict[str, bool], body: dict[str, str]) -> None:
     refresh_token = body.get("refresh_token")
     # Only this session's refresh token: another one would end a session the caller did not
     # present, while this one's refresh token outlived its row.
-    if refresh_token and session_of_refresh_token(identity, refresh_token) != session:
+    if refresh_token and not _belongs_to(identity, refresh_token, session):
         raise Unprocessable(
             "That refresh token belongs to another session",
             errors={"json": {"refresh_token": ["Not a refresh token of this session"]}},
@@ -88,6 +95,15 @@ def logout(args: dict[str, bool], body: dict[str, str]) -> None:
     end_session(current_user_id(), session, until=int(claims["auth_time"]) + SESSION_MAX_SECONDS)
     if refresh_token:
         identity.revoke_refresh_token(refresh_token)
+
+
+def _belongs_to(identity: IdentityProvider, refresh_token: str, session: str) -> bool:
+    """Compared with the hash stored at sign-in; only a session signed in before those were
+    stored costs a Cognito call (api/auth/refresh_tokens.py)."""
+    bound = refresh_tokens.is_bound_to(refresh_token, session)
+    if bound is None:
+        return session_of_refresh_token(identity, refresh_token) == session
+    return bound
 
 
 @blp.post("/password/change")

@@ -293,15 +293,16 @@ def test_sign_up_is_its_two_limit_checks_and_the_profile_write(
 
 
 def test_sign_in_adds_the_email_reservations_given_back_on_success(
-    alice: Account, counting: Counting, address_check: Counter[Call]
+    alice: Account, counting: Counting, settings: Settings, address_check: Counter[Call]
 ) -> None:
     credentials = {"email": alice.email, "password": PASSWORD}
     with counting() as calls:
         assert alice.client.post("/auth/token", json=credentials).status_code == 200
 
     # The address check; the failure slots reserved for the email from this address and for
-    # the email from all addresses, and their return.
-    assert calls == Counter(dict.fromkeys(address_check, 1 + 2 + 2))
+    # the email from all addresses, and their return; the refresh token's hash for logout.
+    binding = Counter({("PutItem", settings.rate_limits_table): 1})
+    assert calls == Counter(dict.fromkeys(address_check, 1 + 2 + 2)) + binding
 
 
 def test_password_change_is_the_revocation_check_its_limit_and_two_marks(

@@ -126,6 +126,7 @@ LIMITED_PATHS = (
     "/auth/password/forgot",
     "/auth/password/reset",
     "/auth/password/change",
+    "/auth/logout",
 )
 
 
