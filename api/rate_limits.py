@@ -8,13 +8,17 @@ TTL once the window has passed. Subjects (client addresses, emails) are stored h
 |--------------------------|--------------------------|--------------------------|
 | `<endpoint>`             | client address           | 30 requests per minute   |
 | `sign-in-failures`       | email and client address | 10 failures per 15 min   |
+| `sign-in-failures-56`    | email and IPv6 /56       | 20 failures per 15 min   |
+| `sign-in-failures-48`    | email and IPv6 /48       | 40 failures per 15 min   |
 | `sign-in-failures-email` | email                    | 100 failures per 15 min  |
 | `code-emails`            | everyone                 | CODE_EMAIL_LIMITS a day  |
 
 A client address is an IPv4 address, or an IPv6 address's /64: one subscriber usually holds
-a whole /64 and can rotate through it. Wrong passwords from one address lock the email for
-that address only; the higher per-email ceiling still stops a botnet guessing one password
-(docs/adr/0004-api-conventions.md). A sign-in reserves a slot of both before asking Cognito,
+a whole /64 and can rotate through it, and often a /56 or /48 too. Wrong passwords from one
+address lock the email for that address only; the wider budgets and the per-email ceiling
+stop a botnet guessing one password, but never at an address the email signed in from before
+(api/auth/known_addresses.py): strangers' failures cannot lock the owner out there
+(docs/adr/0004-api-conventions.md). A sign-in reserves a slot of each before asking Cognito,
 so concurrent guesses cannot overshoot, and gives them back when the password was right.
 """
 
@@ -36,6 +40,7 @@ from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
 from api import dependencies, upstream
+from api.auth import known_addresses
 from api.problems import ApiProblem, TooManyRequests, Unauthorized
 from api.smorest import Blueprint
 from api.storage import BaseModel
@@ -49,6 +54,8 @@ EVERYONE = "everyone"
 TOO_MANY = "Too many requests; retry after the time Retry-After gives"
 SIGN_IN_FAILURES_PER_EMAIL = "sign-in-failures-email"
 IPV6_SUBSCRIBER_PREFIX = 64
+# Wider IPv6 blocks one party often holds: a subscriber's /56, a site's /48.
+WIDER_IPV6_PREFIXES = (56, 48)
 
 
 def _now() -> float:
@@ -183,17 +190,47 @@ def sends_code_email[F: Callable[..., Any]](view: F) -> F:
     return cast(F, limited)
 
 
-@contextmanager
-def counting_sign_in_failures(email: str) -> Iterator[None]:
-    """Allow SIGN_IN_FAILURE_LIMIT wrong passwords per email from one client address, and
-    SIGN_IN_FAILURE_CEILING from all of them, per window; 429 after."""
+def _failure_reservations(email: str, address: str) -> list[tuple[Limit, str]]:
+    """The failure budgets a sign-in of `email` from `address` must find room in.
+
+    From an address the email signed in from before, only that address's own: other people's
+    failures must not lock the owner out where they always sign in. From any other address,
+    also the email's budget per /56 and /48 (one subscriber's and one site's usual IPv6
+    allocation) and its ceiling over all addresses.
+    """
     settings = dependencies.settings()
     window = settings.sign_in_failure_window_seconds
-    from_this_address = f"{email}#{client_address()}"
-    reservations = [
-        (Limit(SIGN_IN_FAILURES, settings.sign_in_failure_limit, window), from_this_address),
-        (Limit(SIGN_IN_FAILURES_PER_EMAIL, settings.sign_in_failure_ceiling, window), email),
-    ]
+    per_address = settings.sign_in_failure_limit
+    reservations = [(Limit(SIGN_IN_FAILURES, per_address, window), f"{email}#{address}")]
+    if known_addresses.is_known(email, address):
+        return reservations
+    for prefix, times in zip(WIDER_IPV6_PREFIXES, (2, 4), strict=True):
+        network = _wider_network(address, prefix)
+        if network:
+            limit = Limit(f"{SIGN_IN_FAILURES}-{prefix}", per_address * times, window)
+            reservations.append((limit, f"{email}#{network}"))
+    ceiling = Limit(SIGN_IN_FAILURES_PER_EMAIL, settings.sign_in_failure_ceiling, window)
+    return [*reservations, (ceiling, email)]
+
+
+def _wider_network(subject: str, prefix: int) -> str | None:
+    """The /`prefix` an IPv6 client's /64 lies in; None for an IPv4 client."""
+    try:
+        network = ipaddress.ip_network(subject)
+    except ValueError:
+        return None
+    if network.version != 6:
+        return None
+    return str(network.supernet(new_prefix=prefix))
+
+
+@contextmanager
+def counting_sign_in_failures(email: str) -> Iterator[None]:
+    """Reserve a failure in each of the sign-in's budgets (`_failure_reservations`), 429 when
+    one is spent; a wrong password keeps them, anything else gives them back. A right
+    password also makes this address one the email is known at."""
+    address = client_address()
+    reservations = _failure_reservations(email, address)
     now = _now()
     taken: list[tuple[Limit, str]] = []
 
@@ -213,6 +250,7 @@ def counting_sign_in_failures(email: str) -> Iterator[None]:
     except Unauthorized:
         raise  # a wrong password: the slots stay taken
     except ApiProblem:
-        give_back()  # not the caller's failure (Cognito down, a reset...)
+        give_back()  # not the caller's failure (Cognito down, its own lockout, a reset...)
         raise
     give_back()
+    known_addresses.remember(email, address)

@@ -34,6 +34,7 @@ from api.problems import (
     Conflict,
     Forbidden,
     NotFound,
+    TooManyRequests,
     Unauthorized,
     Unprocessable,
 )
@@ -56,6 +57,11 @@ COGNITO_PASSWORD_FLAGS = (
 # The same rules as one ECMA-262 pattern for the OpenAPI spec ([\s\S]: newlines too).
 PASSWORD_PATTERN = "^" + "".join(f"(?=[\\s\\S]*{rule})" for _, rule, _ in PASSWORD_RULES)
 BAD_CREDENTIALS = "Incorrect email or password"
+# Cognito's lockout answers NotAuthorizedException with this message; its lockout lasts
+# 2^(failures - 5) seconds, up to about 15 minutes, and ends after 15 quiet minutes
+# (https://docs.aws.amazon.com/cognito/latest/developerguide/authentication.html#authentication-flow-lockout-behavior).
+COGNITO_LOCKOUT_MESSAGE = "password attempts exceeded"
+LOCKOUT_RETRY_AFTER_SECONDS = 60
 # A wrong, expired or already used code, or an unknown email: one answer, no enumeration.
 BAD_CODE = "The code is wrong or has expired"
 CODE_ERRORS = (
@@ -68,6 +74,12 @@ CODE_ERRORS = (
 
 class PasswordResetRequired(Forbidden):
     type = "urn:tasklake:problem:password-reset-required"
+
+
+class PasswordAttemptsExceeded(TooManyRequests):
+    """Cognito's own lockout of the account after repeated wrong passwords, from anywhere."""
+
+    type = "urn:tasklake:problem:password-attempts-exceeded"
 
 
 class ChallengeRequired(Forbidden):
@@ -142,6 +154,12 @@ def _refuses_our_secret(error: ClientError) -> bool:
     """Cognito's answer to a missing or wrong SECRET_HASH: our configuration, not the caller."""
     message = str(error.response.get("Error", {}).get("Message", "")).lower()
     return _error_code(error) == "NotAuthorizedException" and "secret" in message
+
+
+def _is_cognito_lockout(error: ClientError) -> bool:
+    """Not a wrong password: the password was not even checked."""
+    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    return _error_code(error) == "NotAuthorizedException" and COGNITO_LOCKOUT_MESSAGE in message
 
 
 def _unavailable(error: Exception) -> NoReturn:
@@ -254,6 +272,12 @@ class IdentityProvider:
                 },
             )
         except ClientError as error:
+            if _is_cognito_lockout(error):
+                raise PasswordAttemptsExceeded(
+                    "Too many wrong passwords for this account: sign-ins are paused for up to"
+                    " 15 minutes. Reset the password (POST /auth/password/forgot) to stop them",
+                    retry_after=LOCKOUT_RETRY_AFTER_SECONDS,
+                ) from None
             # One answer for unknown user and wrong password: no account enumeration.
             if _error_code(error) in (
                 "NotAuthorizedException",

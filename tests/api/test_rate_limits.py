@@ -9,15 +9,20 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from flask import Flask
 from flask.testing import FlaskClient
 
 from api import rate_limits
 from api.app import create_app
+from api.auth.identity import _client as cognito_client
 from api.config import Settings
 from api.rate_limits import Limit, RateLimitCounter
 from infra.local.stack import api_environment
 from tests.api.conftest import PASSWORD, Account
+from tests.faults import injected
+
+COGNITO = "cognito-identity-provider"
 
 PER_ADDRESS = 3
 FAILURES = 2
@@ -234,6 +239,78 @@ def test_wrong_passwords_from_many_addresses_lock_only_that_email_at_the_ceiling
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) == _seconds_left(15 * 60)
     assert sign_in(bob, PASSWORD) == 200
+
+
+def test_ten_64s_of_one_56_cannot_lock_the_owner_out_at_their_own_address(
+    app: Flask, alice: Account
+) -> None:
+    """The defaults: 10 failures per address, 20 per /56, 100 per email."""
+    client, home = app.test_client(), f"2001:db8:{uuid.uuid4().int % 0xFFFF:x}:100::7"
+    site = f"2001:db8:{uuid.uuid4().int % 0xFFFF:x}:{uuid.uuid4().int % 0xFF:02x}"
+
+    def sign_in(address: str, password: str) -> int:
+        body = {"email": alice.email, "password": password}
+        return client.post("/auth/token", json=body, environ_base={"REMOTE_ADDR": address})
+
+    assert sign_in(home, PASSWORD).status_code == 200
+    guesses = [
+        sign_in(f"{site}{n:02x}::{guess + 1:x}", f"Wrong-Guess-{guess}").status_code
+        for n in range(10)
+        for guess in range(10)
+    ]
+    owner = sign_in(home, PASSWORD)
+
+    assert guesses.count(401) == 20  # the /56's budget, not the email's 100
+    assert set(guesses[20:]) == {429}
+    assert owner.status_code == 200, owner.json
+
+
+def test_an_address_the_owner_signed_in_from_passes_a_ceiling_strangers_filled(
+    strict: Flask, alice: Account
+) -> None:
+    client, home = strict.test_client(), _address()
+
+    def sign_in(address: str, password: str) -> int:
+        body = {"email": alice.email, "password": password}
+        environ = {"REMOTE_ADDR": address}
+        return client.post("/auth/token", json=body, environ_base=environ).status_code
+
+    assert sign_in(home, PASSWORD) == 200
+    botnet = [sign_in(_address(), "Wrong-Guess-1") for _ in range(CEILING)]
+
+    assert botnet == [401] * CEILING
+    assert sign_in(home, PASSWORD) == 200
+    # The trade-off (ADR 0004): from an address never used before, the owner waits or resets.
+    assert sign_in(_address(), PASSWORD) == 429
+
+
+def test_cognitos_own_lockout_points_to_a_reset_and_is_not_counted(
+    strict: Flask, alice: Account
+) -> None:
+    """cognito-local has no lockout: Cognito's answer is injected at the client boundary.
+    Its message: https://docs.aws.amazon.com/cognito/latest/developerguide/authentication.html#authentication-flow-lockout-behavior
+    """
+    client, address = strict.test_client(), _address()
+    body, environ = {"email": alice.email, "password": PASSWORD}, {"REMOTE_ADDR": address}
+    lockout = ClientError(
+        {"Error": {"Code": "NotAuthorizedException", "Message": "Password attempts exceeded"}},
+        "InitiateAuth",
+    )
+
+    with injected(
+        cognito_client(Settings.from_env().region), COGNITO, "InitiateAuth", error=lockout
+    ):
+        locked = [
+            client.post("/auth/token", json=body, environ_base=environ) for _ in range(FAILURES)
+        ]
+    after = client.post("/auth/token", json=body, environ_base=environ)
+
+    for answer in locked:
+        assert answer.status_code == 429
+        assert answer.json["type"] == "urn:tasklake:problem:password-attempts-exceeded"
+        assert "/auth/password/forgot" in answer.json["detail"]
+        assert int(answer.headers["Retry-After"]) > 0
+    assert after.status_code == 200  # this address's failure budget is untouched
 
 
 def test_successful_sign_ins_do_not_count_as_failures(strict: Flask, alice: Account) -> None:
