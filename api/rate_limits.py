@@ -11,7 +11,9 @@ TTL once the window has passed. Subjects (client addresses, emails) are stored h
 | `sign-in-failures-56`    | email and IPv6 /56       | 20 failures per 15 min   |
 | `sign-in-failures-48`    | email and IPv6 /48       | 40 failures per 15 min   |
 | `sign-in-failures-email` | email                    | 100 failures per 15 min  |
-| `code-emails`            | everyone                 | CODE_EMAIL_LIMITS a day  |
+| `code-emails-requester`  | client address           | 10 code mails an hour    |
+| `code-emails-requester-56`, `-48` | IPv6 /56, /48   | 20, 40 code mails an hour |
+| `code-emails-recipient`  | email                    | 5 code mails an hour     |
 
 A client address is an IPv4 address, or an IPv6 address's /64: one subscriber usually holds
 a whole /64 and can rotate through it, and often a /56 or /48 too. Wrong passwords from one
@@ -47,10 +49,9 @@ from api.storage import BaseModel
 
 F = TypeVar("F", bound=Callable[..., Any])
 SIGN_IN_FAILURES = "sign-in-failures"
-CODE_EMAILS = "code-emails"
-CODE_EMAIL_WINDOW_SECONDS = 24 * 3600
-# The subject of a limit all callers share.
-EVERYONE = "everyone"
+CODE_EMAILS_PER_REQUESTER = "code-emails-requester"
+CODE_EMAILS_PER_RECIPIENT = "code-emails-recipient"
+MAIL_REFUSAL = "Too many codes were asked for; retry after the time Retry-After gives"
 TOO_MANY = "Too many requests; retry after the time Retry-After gives"
 SIGN_IN_FAILURES_PER_EMAIL = "sign-in-failures-email"
 IPV6_SUBSCRIBER_PREFIX = 64
@@ -169,25 +170,28 @@ def per_signed_in_user[F: Callable[..., Any]](endpoint: str) -> Callable[[F], F]
     return decorate
 
 
-def sends_code_email[F: Callable[..., Any]](view: F) -> F:
-    """Count the mail this endpoint makes Cognito send against CODE_EMAIL_LIMIT a day, for all
-    callers together: the sender's daily quota is one, shared. 429 once it is spent.
+def spend_code_email_budgets(email: str) -> None:
+    """Count one code mail asked for, from this client and to `email`; 429 past either budget.
 
-    Below `per_client_address`, so an address over its own budget spends none of this one.
+    The requester's budgets come first (its address, and for IPv6 its /56 and /48, which one
+    party often holds whole), so one client cannot use up a recipient's. Whether the account
+    exists does not matter here, so the answer tells nobody whether it does. Mail for everyone
+    together is not limited: the identity provider counts what it actually sends
+    (`metrics.CODE_EMAILS_SENT`) and the monitoring stack alarms on it (ADR 0004).
     """
-
-    @functools.wraps(view)
-    def limited(*args: Any, **kwargs: Any) -> Any:
-        limit = Limit(
-            CODE_EMAILS,
-            dependencies.settings().code_email_limit,
-            CODE_EMAIL_WINDOW_SECONDS,
-            refusal="Too many codes were emailed today; retry after the time Retry-After gives",
-        )
-        limit.consume(EVERYONE)
-        return view(*args, **kwargs)
-
-    return cast(F, limited)
+    settings = dependencies.settings()
+    per_requester, address = settings.code_emails_per_requester, client_address()
+    budgets = [(Limit(CODE_EMAILS_PER_REQUESTER, per_requester, 3600, MAIL_REFUSAL), address)]
+    for prefix, times in zip(WIDER_IPV6_PREFIXES, (2, 4), strict=True):
+        network = _wider_network(address, prefix)
+        if network:
+            rule = f"{CODE_EMAILS_PER_REQUESTER}-{prefix}"
+            budgets.append((Limit(rule, per_requester * times, 3600, MAIL_REFUSAL), network))
+    per_recipient = settings.code_emails_per_recipient
+    recipient = Limit(CODE_EMAILS_PER_RECIPIENT, per_recipient, 3600, MAIL_REFUSAL)
+    budgets.append((recipient, email.strip().lower()))
+    for limit, subject in budgets:
+        limit.consume(subject)
 
 
 def _failure_reservations(email: str, address: str) -> list[tuple[Limit, str]]:

@@ -62,6 +62,8 @@ BAD_CREDENTIALS = "Incorrect email or password"
 # (https://docs.aws.amazon.com/cognito/latest/developerguide/authentication.html#authentication-flow-lockout-behavior).
 COGNITO_LOCKOUT_MESSAGE = "password attempts exceeded"
 LOCKOUT_RETRY_AFTER_SECONDS = 60
+# The accounts ForgotPassword mails a code to.
+MAILED_RESET_STATUSES = ("CONFIRMED", "RESET_REQUIRED")
 # A wrong, expired or already used code, or an unknown email: one answer, no enumeration.
 BAD_CODE = "The code is wrong or has expired"
 CODE_ERRORS = (
@@ -246,6 +248,7 @@ class IdentityProvider:
         if self._settings.require_email_verification:
             # Unconfirmed until the emailed code comes back (`confirm`). Whatever fails after
             # this point (the profile write) is undone by the caller (api/users/service.py).
+            metrics.count(metrics.CODE_EMAILS_SENT)
             return user_id
         with undone_on_failure(
             lambda: self.delete(user_id),
@@ -379,16 +382,42 @@ class IdentityProvider:
         except ClientError as error:
             self._bad_code(error)
 
+    def _status_of(self, email: str) -> str | None:
+        """The `UserStatus` of the enabled account `email` names, None if none: what decides
+        whether Cognito mails it a code. Cognito's own answer cannot tell: it answers unknown
+        emails as if it had mailed them (PreventUserExistenceErrors,
+        https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-managing-errors.html).
+        """
+        try:
+            user = _call(
+                self._cognito.admin_get_user,
+                UserPoolId=self._settings.require("cognito_user_pool_id"),
+                Username=email,
+            )
+        except ClientError as error:
+            if _error_code(error) == "UserNotFoundException":
+                return None
+            _unavailable(error)
+        return str(user.get("UserStatus")) if user.get("Enabled", True) else None
+
     def resend_code(self, email: str) -> None:
         """Mail a new sign-up code; an unknown or confirmed account is silently skipped."""
+        mailed = self._status_of(email) == "UNCONFIRMED"
         try:
             self._client_call(self._cognito.resend_confirmation_code, email)
         except ClientError as error:
             if _error_code(error) not in ("UserNotFoundException", "InvalidParameterException"):
                 _unavailable(error)
+        if mailed:
+            metrics.count(metrics.CODE_EMAILS_SENT)
 
     def forgot_password(self, email: str) -> None:
-        """Mail a reset code; an account that cannot get one is silently skipped."""
+        """Mail a reset code; an account that cannot get one is silently skipped.
+
+        Only a confirmed account gets one; Cognito also wants its email verified, which every
+        stage that mails codes does at sign-up (REQUIRE_EMAIL_VERIFICATION).
+        """
+        mailed = self._status_of(email) in MAILED_RESET_STATUSES
         try:
             self._client_call(self._cognito.forgot_password, email)
         except ClientError as error:
@@ -398,6 +427,8 @@ class IdentityProvider:
                 "NotAuthorizedException",
             ):
                 _unavailable(error)
+        if mailed:
+            metrics.count(metrics.CODE_EMAILS_SENT)
 
     def reset_password(self, email: str, code: str, new_password: str) -> None:
         try:

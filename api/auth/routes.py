@@ -132,9 +132,9 @@ def change_password(body: dict[str, str]) -> None:
 @blp.arguments(EmailSchema)
 @blp.response(202)
 @rate_limits.per_client_address(blp, "password-forgot")
-@rate_limits.sends_code_email
 def forgot_password(body: dict[str, str]) -> None:
     """Email a reset code (the same answer whether or not the account exists)"""
+    rate_limits.spend_code_email_budgets(body["email"])
     dependencies.identity().forgot_password(body["email"])
 
 
