@@ -44,7 +44,11 @@ def _token_body(tokens: Tokens) -> tuple[dict[str, Any], int, dict[str, str]]:
 @blp.alt_response(403, description="The account's email address is not confirmed yet")
 @rate_limits.per_client_address(blp, "token")
 def issue_token(credentials: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Sign in with email and password (too many wrong passwords for an email: 429)"""
+    """Sign in with email and password (too many wrong passwords for an email: 429)
+
+    A 429 of type `urn:tasklake:problem:password-attempts-exceeded` means the identity provider
+    paused sign-ins to the account after wrong passwords: wait, or reset the password.
+    """
     email = credentials["email"].strip().lower()
     with rate_limits.counting_sign_in_failures(email):
         tokens = dependencies.identity().authenticate(email, credentials["password"])
