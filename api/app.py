@@ -11,7 +11,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from api import deadline, dependencies, upstream
 from api.auth import routes as auth_routes
-from api.auth.known_addresses import KnownAddress
+from api.auth.known_sign_ins import KnownSignIn
 from api.auth.refresh_tokens import RefreshTokenBinding
 from api.auth.revocation import Revocation
 from api.auth.tokens import init_jwt
@@ -43,7 +43,7 @@ def tables(settings: Settings) -> list[tuple[type[Any], str]]:
         (RateLimitCounter, settings.rate_limits_table),
         # The same table: short-lived abuse state (api/auth/refresh_tokens.py).
         (RefreshTokenBinding, settings.rate_limits_table),
-        (KnownAddress, settings.rate_limits_table),
+        (KnownSignIn, settings.rate_limits_table),
     ]
 
 

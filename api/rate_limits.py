@@ -18,8 +18,8 @@ TTL once the window has passed. Subjects (client addresses, emails) are stored h
 A client address is an IPv4 address, or an IPv6 address's /64: one subscriber usually holds
 a whole /64 and can rotate through it, and often a /56 or /48 too. Wrong passwords from one
 address lock the email for that address only; the wider budgets and the per-email ceiling
-stop a botnet guessing one password, but never at an address the email signed in from before
-(api/auth/known_addresses.py): strangers' failures cannot lock the owner out there
+stop a botnet guessing one password, but never where the email signed in from before
+(api/auth/known_sign_ins.py): strangers' failures cannot lock the owner out there
 (docs/adr/0004-api-conventions.md). A sign-in reserves a slot of each before asking Cognito,
 so concurrent guesses cannot overshoot, and gives them back when the password was right.
 """
@@ -42,7 +42,7 @@ from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
 from api import dependencies, upstream
-from api.auth import known_addresses
+from api.auth import known_sign_ins
 from api.problems import ApiProblem, TooManyRequests, Unauthorized
 from api.smorest import Blueprint
 from api.storage import BaseModel
@@ -194,19 +194,19 @@ def spend_code_email_budgets(email: str) -> None:
         limit.consume(subject)
 
 
-def _failure_reservations(email: str, address: str) -> list[tuple[Limit, str]]:
+def _failure_reservations(email: str, address: str, known: bool) -> list[tuple[Limit, str]]:
     """The failure budgets a sign-in of `email` from `address` must find room in.
 
-    From an address the email signed in from before, only that address's own: other people's
-    failures must not lock the owner out where they always sign in. From any other address,
-    also the email's budget per /56 and /48 (one subscriber's and one site's usual IPv6
-    allocation) and its ceiling over all addresses.
+    From an address or device the email signed in from before (`known`), only the address's
+    own: other people's failures must not lock the owner out where they always sign in. From
+    anywhere else, also the email's budget per /56 and /48 (one subscriber's and one site's
+    usual IPv6 allocation) and its ceiling over all addresses.
     """
     settings = dependencies.settings()
     window = settings.sign_in_failure_window_seconds
     per_address = settings.sign_in_failure_limit
     reservations = [(Limit(SIGN_IN_FAILURES, per_address, window), f"{email}#{address}")]
-    if known_addresses.is_known(email, address):
+    if known:
         return reservations
     for prefix, times in zip(WIDER_IPV6_PREFIXES, (2, 4), strict=True):
         network = _wider_network(address, prefix)
@@ -229,12 +229,16 @@ def _wider_network(subject: str, prefix: int) -> str | None:
 
 
 @contextmanager
-def counting_sign_in_failures(email: str) -> Iterator[None]:
+def counting_sign_in_failures(email: str, device_token: str | None) -> Iterator[str]:
     """Reserve a failure in each of the sign-in's budgets (`_failure_reservations`), 429 when
-    one is spent; a wrong password keeps them, anything else gives them back. A right
-    password also makes this address one the email is known at."""
+    one is spent; a wrong password keeps them, anything else gives them back. Yields the
+    device token to hand out: a right password makes this address and device known."""
     address = client_address()
-    reservations = _failure_reservations(email, address)
+    if not (device_token and known_sign_ins.is_known_device(email, device_token)):
+        device_token = None  # only a token we handed out counts, or is kept
+    known = bool(device_token) or known_sign_ins.is_known_address(email, address)
+    handed_out = device_token or known_sign_ins.new_device_token()
+    reservations = _failure_reservations(email, address, known)
     now = _now()
     taken: list[tuple[Limit, str]] = []
 
@@ -250,11 +254,11 @@ def counting_sign_in_failures(email: str) -> Iterator[None]:
         give_back()  # the attempt is not made: the slots already taken are not spent
         raise
     try:
-        yield
+        yield handed_out
     except Unauthorized:
         raise  # a wrong password: the slots stay taken
     except ApiProblem:
         give_back()  # not the caller's failure (Cognito down, its own lockout, a reset...)
         raise
     give_back()
-    known_addresses.remember(email, address)
+    known_sign_ins.remember(email, address, handed_out)

@@ -50,10 +50,12 @@ def issue_token(credentials: dict[str, str]) -> tuple[dict[str, Any], int, dict[
     paused sign-ins to the account after wrong passwords: wait, or reset the password.
     """
     email = credentials["email"].strip().lower()
-    with rate_limits.counting_sign_in_failures(email):
+    device = credentials["device_token"]
+    with rate_limits.counting_sign_in_failures(email, device) as device_token:
         tokens = dependencies.identity().authenticate(email, credentials["password"])
     refresh_tokens.bind(tokens)
-    return _token_body(tokens)
+    body, status, headers = _token_body(tokens)
+    return {**body, "device_token": device_token}, status, headers
 
 
 @blp.post("/refresh")

@@ -300,10 +300,10 @@ def test_sign_in_adds_the_email_reservations_given_back_on_success(
         assert alice.client.post("/auth/token", json=credentials).status_code == 200
 
     # From an address the email signed in from before (the fixture's): is it known, the
-    # address check and this address's failure slot and its return; then the address is
-    # remembered again and the refresh token's hash stored for logout.
+    # address check and this address's failure slot and its return; then the address and
+    # the device are remembered and the refresh token's hash stored for logout.
     table = settings.rate_limits_table
-    known = Counter({("GetItem", table): 1, ("PutItem", table): 2})
+    known = Counter({("GetItem", table): 1, ("PutItem", table): 3})
     assert calls == Counter(dict.fromkeys(address_check, 1 + 1 + 1)) + known
 
 

@@ -290,6 +290,27 @@ def test_an_address_the_owner_signed_in_from_passes_a_ceiling_strangers_filled(
     assert sign_in(_address(), PASSWORD) == 429
 
 
+def test_a_device_the_owner_signed_in_on_passes_the_ceiling_from_any_address(
+    strict: Flask, alice: Account
+) -> None:
+    """A phone's address changes; the device token it got at its last sign-in does not."""
+    client = strict.test_client()
+
+    def sign_in(password: str, device_token: str | None = None) -> Any:
+        body = {"email": alice.email, "password": password}
+        body |= {"device_token": device_token} if device_token else {}
+        return client.post("/auth/token", json=body, environ_base={"REMOTE_ADDR": _address()})
+
+    phone = sign_in(PASSWORD).json["device_token"]
+    botnet = [sign_in("Wrong-Guess-1", device_token="guessed").status_code for _ in range(CEILING)]
+    again = sign_in(PASSWORD, device_token=phone)
+
+    assert botnet == [401] * CEILING  # a token we never handed out counts for nothing
+    assert again.status_code == 200
+    assert again.json["device_token"] == phone
+    assert sign_in(PASSWORD).status_code == 429  # a new device at a new address waits
+
+
 def test_cognitos_own_lockout_points_to_a_reset_and_is_not_counted(
     strict: Flask, alice: Account
 ) -> None:
