@@ -55,8 +55,10 @@ MAIL_REFUSAL = "Too many codes were asked for; retry after the time Retry-After 
 TOO_MANY = "Too many requests; retry after the time Retry-After gives"
 SIGN_IN_FAILURES_PER_EMAIL = "sign-in-failures-email"
 IPV6_SUBSCRIBER_PREFIX = 64
-# Wider IPv6 blocks one party often holds: a subscriber's /56, a site's /48.
-WIDER_IPV6_PREFIXES = (56, 48)
+# Wider IPv6 blocks one party often holds, a subscriber's /56 and a site's /48, and how many
+# times an address's budget each gets.
+WIDER_IPV6_BUDGETS = ((56, 2), (48, 4))
+CODE_EMAIL_WINDOW_SECONDS = 3600
 
 
 def _now() -> float:
@@ -179,16 +181,14 @@ def spend_code_email_budgets(email: str) -> None:
     together is not limited: the identity provider counts what it actually sends
     (`metrics.CODE_EMAILS_SENT`) and the monitoring stack alarms on it (ADR 0004).
     """
-    settings = dependencies.settings()
+    settings, window = dependencies.settings(), CODE_EMAIL_WINDOW_SECONDS
     per_requester, address = settings.code_emails_per_requester, client_address()
-    budgets = [(Limit(CODE_EMAILS_PER_REQUESTER, per_requester, 3600, MAIL_REFUSAL), address)]
-    for prefix, times in zip(WIDER_IPV6_PREFIXES, (2, 4), strict=True):
-        network = _wider_network(address, prefix)
-        if network:
-            rule = f"{CODE_EMAILS_PER_REQUESTER}-{prefix}"
-            budgets.append((Limit(rule, per_requester * times, 3600, MAIL_REFUSAL), network))
+    budgets = [(Limit(CODE_EMAILS_PER_REQUESTER, per_requester, window, MAIL_REFUSAL), address)]
+    for prefix, times, network in _wider_networks(address):
+        rule = f"{CODE_EMAILS_PER_REQUESTER}-{prefix}"
+        budgets.append((Limit(rule, per_requester * times, window, MAIL_REFUSAL), network))
     per_recipient = settings.code_emails_per_recipient
-    recipient = Limit(CODE_EMAILS_PER_RECIPIENT, per_recipient, 3600, MAIL_REFUSAL)
+    recipient = Limit(CODE_EMAILS_PER_RECIPIENT, per_recipient, window, MAIL_REFUSAL)
     budgets.append((recipient, email.strip().lower()))
     for limit, subject in budgets:
         limit.consume(subject)
@@ -208,24 +208,26 @@ def _failure_reservations(email: str, address: str, known: bool) -> list[tuple[L
     reservations = [(Limit(SIGN_IN_FAILURES, per_address, window), f"{email}#{address}")]
     if known:
         return reservations
-    for prefix, times in zip(WIDER_IPV6_PREFIXES, (2, 4), strict=True):
-        network = _wider_network(address, prefix)
-        if network:
-            limit = Limit(f"{SIGN_IN_FAILURES}-{prefix}", per_address * times, window)
-            reservations.append((limit, f"{email}#{network}"))
+    for prefix, times, network in _wider_networks(address):
+        limit = Limit(f"{SIGN_IN_FAILURES}-{prefix}", per_address * times, window)
+        reservations.append((limit, f"{email}#{network}"))
     ceiling = Limit(SIGN_IN_FAILURES_PER_EMAIL, settings.sign_in_failure_ceiling, window)
     return [*reservations, (ceiling, email)]
 
 
-def _wider_network(subject: str, prefix: int) -> str | None:
-    """The /`prefix` an IPv6 client's /64 lies in; None for an IPv4 client."""
+def _wider_networks(subject: str) -> list[tuple[int, int, str]]:
+    """(prefix, budget multiple, network) of each WIDER_IPV6_BUDGETS block an IPv6 client's
+    /64 lies in; none for an IPv4 client."""
     try:
         network = ipaddress.ip_network(subject)
     except ValueError:
-        return None
+        return []
     if network.version != 6:
-        return None
-    return str(network.supernet(new_prefix=prefix))
+        return []
+    return [
+        (prefix, times, str(network.supernet(new_prefix=prefix)))
+        for prefix, times in WIDER_IPV6_BUDGETS
+    ]
 
 
 @contextmanager
