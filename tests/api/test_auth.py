@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,9 @@ from api.auth.identity import _client as cognito_client
 from api.auth.refresh_tokens import KEY_PREFIX, RefreshTokenBinding
 from api.config import Settings
 from tests.api.conftest import PASSWORD, Account
+from tests.faults import injected
+
+COGNITO = "cognito-identity-provider"
 
 
 def test_token_endpoint_returns_bearer_tokens(client: FlaskClient, alice: Account) -> None:
@@ -178,3 +182,30 @@ def test_logout_is_limited_per_user_whatever_the_address(
     statuses = [logout_from(f"198.51.100.{n}") for n in range(1, 5)]
 
     assert statuses == [422, 422, 422, 429]
+
+
+def test_a_rotated_refresh_token_is_the_one_logout_then_accepts(
+    client: FlaskClient, alice: Account
+) -> None:
+    """With rotation on, GetTokensFromRefreshToken hands out a new refresh token
+    (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_GetTokensFromRefreshToken.html).
+    cognito-local does not rotate: Cognito's answer is injected at the client boundary."""
+    cognito = cognito_client(Settings.from_env().region)
+    rotated = {"AccessToken": alice.tokens["access_token"], "RefreshToken": "rotated-1"}
+    with injected(
+        cognito, COGNITO, "GetTokensFromRefreshToken", response={"AuthenticationResult": rotated}
+    ):
+        refreshed = client.post(
+            "/auth/refresh", json={"refresh_token": alice.tokens["refresh_token"]}
+        )
+    assert refreshed.json["refresh_token"] == "rotated-1"
+
+    old = alice.request(
+        "POST", "/auth/logout", json={"refresh_token": alice.tokens["refresh_token"]}
+    )
+    with injected(cognito, COGNITO, "RevokeToken", response={}) as revoked:
+        new = alice.request("POST", "/auth/logout", json={"refresh_token": "rotated-1"})
+
+    assert old.status_code == 422
+    assert new.status_code == 204
+    assert [json.loads(call["body"])["Token"] for call in revoked] == ["rotated-1"]
