@@ -11,6 +11,8 @@ from pynamodb.exceptions import PynamoDBException
 
 from api import deadline, dependencies, upstream
 from api.auth import routes as auth_routes
+from api.auth.known_sign_ins import KnownSignIn
+from api.auth.refresh_tokens import RefreshTokenBinding
 from api.auth.revocation import Revocation
 from api.auth.tokens import init_jwt
 from api.config import Settings
@@ -39,6 +41,9 @@ def tables(settings: Settings) -> list[tuple[type[Any], str]]:
         (IdempotencyRecord, settings.idempotency_table),
         (Revocation, settings.revoked_tokens_table),
         (RateLimitCounter, settings.rate_limits_table),
+        # The same table: short-lived abuse state (api/auth/refresh_tokens.py).
+        (RefreshTokenBinding, settings.rate_limits_table),
+        (KnownSignIn, settings.rate_limits_table),
     ]
 
 

@@ -19,12 +19,6 @@ from api.problems import ConfigurationError
 DEFAULT_REGION = "us-east-1"
 # Only an emulator on this machine may stand in for Cognito's issuer (and its JWKS).
 LOCAL_ISSUER_HOSTS = frozenset({"localhost", "127.0.0.1"})
-# Code mails (sign-up, resend, forgot password) a day, all callers together, per stage: below
-# the sender's quota, so nobody can spend it for everyone (ADR 0019). dev: Cognito's own sender,
-# 50 a day; staging: SES's sandbox, 200 a day; prod: SES with production access. CODE_EMAIL_LIMIT
-# overrides; an unknown stage gets the smallest.
-CODE_EMAIL_LIMITS = {"dev": 40, "staging": 180, "prod": 10_000}
-_SMALLEST_CODE_LIMIT = min(CODE_EMAIL_LIMITS.values())
 
 
 def _flag(value: str) -> bool:
@@ -58,12 +52,15 @@ class Settings:
     max_tasks_per_user: int = 10_000
     # Unauthenticated endpoints (api/rate_limits.py): requests per client address and minute;
     # wrong passwords per window for an email from one address, and from all addresses; and
-    # code mails a day for everyone together.
+    # code mails an hour asked for from one address (twice that per IPv6 /56, four times per
+    # /48) and sent to one recipient. Mail for everyone together is an alarm, not a limit
+    # (infra/monitoring.yaml, ADR 0004).
     rate_limit_per_address: int = 30
     sign_in_failure_limit: int = 10
     sign_in_failure_ceiling: int = 100
     sign_in_failure_window_seconds: int = 15 * 60
-    code_email_limit: int = CODE_EMAIL_LIMITS["dev"]
+    code_emails_per_requester: int = 10
+    code_emails_per_recipient: int = 5
     max_body_bytes: int = 64 * 1024
     # Deleting an account needs a password sign-in at most this old (api/auth/recent_sign_in.py).
     reauthentication_max_age_seconds: int = 5 * 60
@@ -112,9 +109,8 @@ class Settings:
             sign_in_failure_window_seconds=int(
                 environ.get("SIGN_IN_FAILURE_WINDOW_SECONDS", 15 * 60)
             ),
-            code_email_limit=int(
-                environ.get("CODE_EMAIL_LIMIT", CODE_EMAIL_LIMITS.get(stage, _SMALLEST_CODE_LIMIT))
-            ),
+            code_emails_per_requester=int(environ.get("CODE_EMAILS_PER_REQUESTER", 10)),
+            code_emails_per_recipient=int(environ.get("CODE_EMAILS_PER_RECIPIENT", 5)),
             max_body_bytes=int(environ.get("MAX_BODY_BYTES", 64 * 1024)),
             reauthentication_max_age_seconds=int(
                 environ.get("REAUTHENTICATION_MAX_AGE_SECONDS", 5 * 60)

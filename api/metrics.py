@@ -39,6 +39,9 @@ ERRORS_5XX = Metric("Errors5xx", "Count", _PER_ROUTE)
 COLD_START = Metric("ColdStart", "Count")
 SIGN_UPS = Metric("SignUps", "Count")
 LOGINS_FAILED = Metric("LoginsFailed", "Count")
+# Code mails Cognito sent (sign-up, resend, forgot password), by what the API knows of the
+# recipient: every caller's mail shares the sender's daily quota (the alarm in monitoring.yaml).
+CODE_EMAILS_SENT = Metric("CodeEmailsSent", "Count")
 TASKS_CREATED = Metric("TasksCreated", "Count")
 TASKS_COMPLETED = Metric("TasksCompleted", "Count")
 
@@ -52,6 +55,7 @@ CATALOG: dict[str, Metric] = {
         COLD_START,
         SIGN_UPS,
         LOGINS_FAILED,
+        CODE_EMAILS_SENT,
         TASKS_CREATED,
         TASKS_COMPLETED,
     )

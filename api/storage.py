@@ -10,6 +10,7 @@ import contextvars
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -98,7 +99,9 @@ def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
             # (tests/api/test_deadline.py pins that the client is lazy and guarded).
             shared.__class__ = _DeadlineConnection
         else:
-            shared.add_meta_table(table.get_meta_table())
+            # A table two models share (api/auth/refresh_tokens.py) is described once.
+            with suppress(ValueError):
+                shared.add_meta_table(table.get_meta_table())
             table.connection = shared
 
 

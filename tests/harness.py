@@ -49,7 +49,8 @@ def local_engines(workdir: Path, *, cursor_secret: str) -> Iterator[dict[str, st
             # Every test and fuzz request comes from one loopback address; the per-address
             # limit is tested with its own settings (tests/api/test_rate_limits.py).
             environment["RATE_LIMIT_PER_ADDRESS"] = "1000000"
-            environment["CODE_EMAIL_LIMIT"] = "1000000"  # likewise, all callers together
+            environment["CODE_EMAILS_PER_REQUESTER"] = "1000000"  # likewise for code mails
+            environment["CODE_EMAILS_PER_RECIPIENT"] = "1000000"
             provision(environment)  # also exports the environment to this process
             yield environment
         finally:

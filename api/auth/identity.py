@@ -35,6 +35,7 @@ from api.problems import (
     Conflict,
     Forbidden,
     NotFound,
+    TooManyRequests,
     Unauthorized,
     Unprocessable,
 )
@@ -57,6 +58,13 @@ COGNITO_PASSWORD_FLAGS = (
 # The same rules as one ECMA-262 pattern for the OpenAPI spec ([\s\S]: newlines too).
 PASSWORD_PATTERN = "^" + "".join(f"(?=[\\s\\S]*{rule})" for _, rule, _ in PASSWORD_RULES)
 BAD_CREDENTIALS = "Incorrect email or password"
+# Cognito's lockout answers NotAuthorizedException with this message; its lockout lasts
+# 2^(failures - 5) seconds, up to about 15 minutes, and ends after 15 quiet minutes
+# (https://docs.aws.amazon.com/cognito/latest/developerguide/authentication.html#authentication-flow-lockout-behavior).
+COGNITO_LOCKOUT_MESSAGE = "password attempts exceeded"
+LOCKOUT_RETRY_AFTER_SECONDS = 60
+# The accounts ForgotPassword mails a code to.
+MAILED_RESET_STATUSES = ("CONFIRMED", "RESET_REQUIRED")
 # A wrong, expired or already used code, or an unknown email: one answer, no enumeration.
 BAD_CODE = "The code is wrong or has expired"
 CODE_ERRORS = (
@@ -69,6 +77,12 @@ CODE_ERRORS = (
 
 class PasswordResetRequired(Forbidden):
     type = "urn:tasklake:problem:password-reset-required"
+
+
+class PasswordAttemptsExceeded(TooManyRequests):
+    """Cognito's own lockout of the account after repeated wrong passwords, from anywhere."""
+
+    type = "urn:tasklake:problem:password-attempts-exceeded"
 
 
 class ChallengeRequired(Forbidden):
@@ -172,6 +186,12 @@ def _refuses_our_secret(error: ClientError) -> bool:
     return _error_code(error) == "NotAuthorizedException" and "secret" in message
 
 
+def _is_cognito_lockout(error: ClientError) -> bool:
+    """Not a wrong password: the password was not even checked."""
+    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    return _error_code(error) == "NotAuthorizedException" and COGNITO_LOCKOUT_MESSAGE in message
+
+
 def _unavailable(error: Exception) -> NoReturn:
     raise upstream.answer(error, "identity provider") from error
 
@@ -256,6 +276,7 @@ class IdentityProvider:
         if self._settings.require_email_verification:
             # Unconfirmed until the emailed code comes back (`confirm`). Whatever fails after
             # this point (the profile write) is undone by the caller (api/users/service.py).
+            metrics.count(metrics.CODE_EMAILS_SENT)
             return user_id
         with undone_on_failure(
             lambda: self.delete(user_id),
@@ -282,6 +303,12 @@ class IdentityProvider:
                 },
             )
         except ClientError as error:
+            if _is_cognito_lockout(error):
+                raise PasswordAttemptsExceeded(
+                    "Too many wrong passwords for this account: sign-ins are paused for up to"
+                    " 15 minutes. Reset the password (POST /auth/password/forgot) to stop them",
+                    retry_after=LOCKOUT_RETRY_AFTER_SECONDS,
+                ) from None
             # One answer for unknown user and wrong password: no account enumeration.
             if _error_code(error) in (
                 "NotAuthorizedException",
@@ -383,16 +410,42 @@ class IdentityProvider:
         except ClientError as error:
             self._bad_code(error)
 
+    def _status_of(self, email: str) -> str | None:
+        """The `UserStatus` of the enabled account `email` names, None if none: what decides
+        whether Cognito mails it a code. Cognito's own answer cannot tell: it answers unknown
+        emails as if it had mailed them (PreventUserExistenceErrors,
+        https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-managing-errors.html).
+        """
+        try:
+            user = _call(
+                self._cognito.admin_get_user,
+                UserPoolId=self._settings.require("cognito_user_pool_id"),
+                Username=email,
+            )
+        except ClientError as error:
+            if _error_code(error) == "UserNotFoundException":
+                return None
+            _unavailable(error)
+        return str(user.get("UserStatus")) if user.get("Enabled", True) else None
+
     def resend_code(self, email: str) -> None:
         """Mail a new sign-up code; an unknown or confirmed account is silently skipped."""
+        mailed = self._status_of(email) == "UNCONFIRMED"
         try:
             self._client_call(self._cognito.resend_confirmation_code, email)
         except ClientError as error:
             if _error_code(error) not in ("UserNotFoundException", "InvalidParameterException"):
                 _unavailable(error)
+        if mailed:
+            metrics.count(metrics.CODE_EMAILS_SENT)
 
     def forgot_password(self, email: str) -> None:
-        """Mail a reset code; an account that cannot get one is silently skipped."""
+        """Mail a reset code; an account that cannot get one is silently skipped.
+
+        Only a confirmed account gets one; Cognito also wants its email verified, which every
+        stage that mails codes does at sign-up (REQUIRE_EMAIL_VERIFICATION).
+        """
+        mailed = self._status_of(email) in MAILED_RESET_STATUSES
         try:
             self._client_call(self._cognito.forgot_password, email)
         except ClientError as error:
@@ -402,6 +455,8 @@ class IdentityProvider:
                 "NotAuthorizedException",
             ):
                 _unavailable(error)
+        if mailed:
+            metrics.count(metrics.CODE_EMAILS_SENT)
 
     def reset_password(self, email: str, code: str, new_password: str) -> None:
         try:

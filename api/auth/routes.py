@@ -8,7 +8,8 @@ from flask import request
 from flask_jwt_extended import get_jwt, jwt_required
 
 from api import dependencies, rate_limits
-from api.auth.identity import Tokens
+from api.auth import refresh_tokens
+from api.auth.identity import IdentityProvider, Tokens
 from api.auth.revocation import SESSION_MAX_SECONDS, end_session
 from api.auth.schemas import (
     CredentialsSchema,
@@ -43,11 +44,18 @@ def _token_body(tokens: Tokens) -> tuple[dict[str, Any], int, dict[str, str]]:
 @blp.alt_response(403, description="The account's email address is not confirmed yet")
 @rate_limits.per_client_address(blp, "token")
 def issue_token(credentials: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Sign in with email and password (too many wrong passwords for an email: 429)"""
+    """Sign in with email and password (too many wrong passwords for an email: 429)
+
+    A 429 of type `urn:tasklake:problem:password-attempts-exceeded` means the identity provider
+    paused sign-ins to the account after wrong passwords: wait, or reset the password.
+    """
     email = credentials["email"].strip().lower()
-    with rate_limits.counting_sign_in_failures(email):
+    device = credentials["device_token"]
+    with rate_limits.counting_sign_in_failures(email, device) as device_token:
         tokens = dependencies.identity().authenticate(email, credentials["password"])
-    return _token_body(tokens)
+    refresh_tokens.bind(tokens)
+    body, status, headers = _token_body(tokens)
+    return {**body, "device_token": device_token}, status, headers
 
 
 @blp.post("/refresh")
@@ -57,7 +65,10 @@ def issue_token(credentials: dict[str, str]) -> tuple[dict[str, Any], int, dict[
 @rate_limits.per_client_address(blp, "refresh")
 def refresh_token(body: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Trade a refresh token for a new access token"""
-    return _token_body(dependencies.identity().refresh(body["refresh_token"]))
+    tokens = dependencies.identity().refresh(body["refresh_token"])
+    if tokens.refresh_token != body["refresh_token"]:  # rotated: logout must know the new one
+        refresh_tokens.bind(tokens)
+    return _token_body(tokens)
 
 
 @blp.post("/logout")
@@ -68,6 +79,8 @@ def refresh_token(body: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, 
 @blp.response(204)
 @blp.alt_response(401, description="Missing or invalid bearer token")
 @blp.alt_response(422, description="The refresh token is not this session's")
+@rate_limits.per_client_address(blp, "logout")
+@rate_limits.per_signed_in_user("logout")
 def logout(args: dict[str, bool], body: dict[str, str]) -> None:
     """End this session (every token of this sign-in), or with `all=true` every session"""
     identity = dependencies.identity()
@@ -79,7 +92,7 @@ def logout(args: dict[str, bool], body: dict[str, str]) -> None:
     refresh_token = body.get("refresh_token")
     # Only this session's refresh token: another one would end a session the caller did not
     # present, while this one's refresh token outlived its row.
-    if refresh_token and session_of_refresh_token(identity, refresh_token) != session:
+    if refresh_token and not _belongs_to(identity, refresh_token, session):
         raise Unprocessable(
             "That refresh token belongs to another session",
             errors={"json": {"refresh_token": ["Not a refresh token of this session"]}},
@@ -88,6 +101,15 @@ def logout(args: dict[str, bool], body: dict[str, str]) -> None:
     end_session(current_user_id(), session, until=int(claims["auth_time"]) + SESSION_MAX_SECONDS)
     if refresh_token:
         identity.revoke_refresh_token(refresh_token)
+
+
+def _belongs_to(identity: IdentityProvider, refresh_token: str, session: str) -> bool:
+    """Compared with the hash stored at sign-in; only a session signed in before those were
+    stored costs a Cognito call (api/auth/refresh_tokens.py)."""
+    bound = refresh_tokens.is_bound_to(refresh_token, session)
+    if bound is None:
+        return session_of_refresh_token(identity, refresh_token) == session
+    return bound
 
 
 @blp.post("/password/change")
@@ -116,9 +138,9 @@ def change_password(body: dict[str, str]) -> None:
 @blp.arguments(EmailSchema)
 @blp.response(202)
 @rate_limits.per_client_address(blp, "password-forgot")
-@rate_limits.sends_code_email
 def forgot_password(body: dict[str, str]) -> None:
     """Email a reset code (the same answer whether or not the account exists)"""
+    rate_limits.spend_code_email_budgets(body["email"])
     dependencies.identity().forgot_password(body["email"])
 
 

@@ -45,6 +45,11 @@ class CredentialsSchema(Schema):
     password = ma.fields.String(
         required=True, load_only=True, validate=validate.Length(1, PASSWORD_MAX_LENGTH)
     )
+    device_token = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(1, 128),
+        metadata={"description": "The `device_token` an earlier sign-in here returned"},
+    )
 
 
 class RefreshSchema(Schema):
@@ -65,6 +70,12 @@ class TokenSchema(Schema):
     token_type = ma.fields.String(dump_default="Bearer")
     expires_in = ma.fields.Integer(
         metadata={"description": "Seconds until the access token expires"}
+    )
+    device_token = ma.fields.String(
+        metadata={
+            "description": "Send it back on the next sign-in from this device: other people's"
+            " wrong passwords for the account then never refuse it, whatever its address"
+        }
     )
 
 

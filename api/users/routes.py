@@ -47,9 +47,10 @@ class Users(MethodView):
     @blp.response(201, UserSchema)
     @blp.alt_response(409, description="An account with this email already exists")
     @rate_limits.per_client_address(blp, "sign-up")
-    @rate_limits.sends_code_email
     def post(self, body: dict[str, str]) -> User:
         """Create an account"""
+        if dependencies.settings().require_email_verification:  # else no code is mailed
+            rate_limits.spend_code_email_budgets(body["email"])
         return service.register(
             dependencies.identity(), body["email"], body["password"], body["name"]
         )
@@ -84,9 +85,9 @@ def confirm(body: dict[str, str]) -> None:
 @blp.arguments(EmailSchema)
 @blp.response(202)
 @rate_limits.per_client_address(blp, "confirm-resend")
-@rate_limits.sends_code_email
 def resend_code(body: dict[str, str]) -> None:
     """Email a new sign-up code (the same answer whether or not the account exists)"""
+    rate_limits.spend_code_email_budgets(body["email"])
     dependencies.identity().resend_code(body["email"])
 
 

@@ -206,6 +206,7 @@ DIAGRAM_RESOURCES: dict[str, InStack | ByZappa | NotAws] = {
             "EtlRunFailedAlarm",
             "EtlDataFreshnessAlarm",
             "EtlMissingPartitionsAlarm",
+            "CodeEmailsAlarm",
         ),
         every_of_its_types=True,
     ),

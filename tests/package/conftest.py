@@ -27,9 +27,10 @@ ENGINE_VARIABLES = (
     "COGNITO_ISSUER",
     "CURSOR_SECRET",
     # Limits the test engines lift (tests/harness.py): the whole suite signs up far more users
-    # than the dev stage's daily code-mail cap allows, all from one address.
+    # than one address may ask code mails for, all from one address.
     "RATE_LIMIT_PER_ADDRESS",
-    "CODE_EMAIL_LIMIT",
+    "CODE_EMAILS_PER_REQUESTER",
+    "CODE_EMAILS_PER_RECIPIENT",
 )
 
 Invoke = Callable[..., dict[str, Any]]
