@@ -58,3 +58,10 @@ _.screenshot  # tests/infra/test_test_markers.py: a stand-in whose code is read,
 _.forget  # infra/deploy/outputs.py Outputs.forget: never called
 _Skip  # infra/deploy/run.py: never raised or caught
 Invoke  # tests/package/conftest.py: a type alias nothing uses
+
+# Read by name, not by attribute: vulture cannot follow these.
+_.pending_session_check  # api/auth/session_check.py: set on flask.g, read back with g.pop(name)
+api_gateway_uses_its_own_role  # infra/deploy/zappa_callbacks.py: named in zappa_settings.json
+median_ms  # tests/bench/api_latency.py Timing: read with getattr(timing, which) by the table
+p99_ms  # tests/bench/api_latency.py Timing: likewise
+own_day  # tests/api/test_rate_limits.py: a fixture asked for its side effect (a day of its own)
