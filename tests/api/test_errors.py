@@ -96,6 +96,6 @@ def test_a_500_names_no_setting_but_the_log_does(
     problem = _assert_problem(response, 500)
     assert problem["type"] == "urn:tasklake:problem:misconfigured"
     assert [name for name in names if name in response.get_data(as_text=True)] == []
-    assert [
-        name for name in names if name in " ".join(logged)
-    ], logged  # the operator still learns it
+    assert [name for name in names if name in " ".join(logged)], (
+        logged
+    )  # the operator still learns it
