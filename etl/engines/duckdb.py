@@ -29,12 +29,16 @@ MEMORY_LIMIT = os.environ.get("TASKLAKE_DUCKDB_MEMORY_LIMIT", "256MB")
 """DuckDB's own buffers; the process adds the JSON reader's and Python's on top (peak RSS stays
 within the transform's 512 MiB budget: docs/benchmarks.md, ETL section)."""
 THREADS = int(os.environ.get("TASKLAKE_DUCKDB_THREADS", "2"))
-"""An mw1.small worker has two cores."""
+"""Each thread holds its own buffers within the limit; measured on the 2-core bench machine
+(MWAA's mw1.small has 1 vCPU: ADR 0016)."""
 ROW_GROUP_ROWS = 400_000
+"""Large row groups suit Athena's splits and cost nothing in size…"""
+ROW_GROUP_BYTES = "32MB"
+"""… but the writer holds a row group per thread in memory until it is full: with ten free-form
+tags a task, 400k rows overran the memory limit, so a group also ends at this size."""
 JSON_OBJECT_BYTES = 1 << 20
 """The largest export line read: a DynamoDB item is at most 400 KB. DuckDB's reader buffers a few
 times this per thread (its default, 16 MB, costs 32 MB before the first row)."""
-"""Large row groups suit Athena's splits and cost nothing in size."""
 
 
 def connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
@@ -94,6 +98,7 @@ def copy_to_parquet(connection: duckdb.DuckDBPyConnection, trino_sql: str, path:
     quoted = str(path).replace("'", "''")
     result = connection.execute(
         f"COPY ({to_duckdb(trino_sql)}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, "
-        f"COMPRESSION_LEVEL {ZSTD_LEVEL}, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+        f"COMPRESSION_LEVEL {ZSTD_LEVEL}, ROW_GROUP_SIZE {ROW_GROUP_ROWS}, "
+        f"ROW_GROUP_SIZE_BYTES '{ROW_GROUP_BYTES}')"
     ).fetchone()
     return int(result[0]) if result else 0
