@@ -43,7 +43,7 @@ SETTINGS_DEFAULTS = {
     "lake_bucket": "tasklake-dev-lake",
     "glue_database": "tasklake_dev",
     "export_mode": "native",
-    # pyarrow | athena | auto (by the export's item count, etl/engine_choice.py).
+    # duckdb | athena | auto (by the export's item count, etl/engine_choice.py).
     "transform_engine": "auto",
     # The DAG's own workgroup, which lets a CTAS name its output folder; its result location and
     # bytes-scanned cutoff apply (infra/analytics.yaml, EtlAthenaWorkGroup).
@@ -182,7 +182,7 @@ def wait_for_export(export_arn: str) -> bool:
 
 @task.branch(trigger_rule="none_failed_min_one_success", execution_timeout=QUICK_TASK_TIMEOUT)
 def choose_transform_engine() -> str:
-    """`transform` (pyarrow, on this worker) or `plan_athena`, by `tasklake_transform_engine`."""
+    """`transform` (DuckDB, on this worker) or `plan_athena`, by `tasklake_transform_engine`."""
     from etl.bronze import export_item_count, find_export
     from etl.engine_choice import choose_engine
     from etl.lake_layout import bronze_run_prefix
@@ -193,7 +193,7 @@ def choose_transform_engine() -> str:
     items = export_item_count(s3, export)
     engine = choose_engine(setting("transform_engine"), items)
     print(f"{items} exported items: the {engine} engine transforms them")
-    return {"pyarrow": "transform", "athena": "plan_athena"}[engine]
+    return {"duckdb": "transform", "athena": "plan_athena"}[engine]
 
 
 # One transform at a time across every run: a worker (mw1.small, 2 GB) holds one near-10M
@@ -502,7 +502,8 @@ def tasks_daily() -> None:
     chain(exportable, export_started, exported)
     staged_by_pyarrow = transform()
     chain([exported, export_scan], engine, [staged_by_pyarrow, plan])
-    chain(plan, create_bronze, ctas, staged_by_athena, checked)
+    # The gold tables are computed from the silver rows: their CTAS read the tasks CTAS's table.
+    chain(plan, create_bronze, ctas[0], ctas[1:], staged_by_athena, checked)
     chain(ctas, drop.as_teardown(setups=create_bronze))
     chain(staged_by_pyarrow, checked)
     published = publish(checked)

@@ -1,4 +1,4 @@
-"""What an Athena attempt left in its staging folders, described as the pyarrow path stages it.
+"""What an Athena attempt left in its staging folders, described as the worker stages its own.
 
 Athena's CTAS writes its Parquet files under the attempt's `run=<attempt key>/` folder of each
 partition and names them itself, so the keys are listed from the folder and the rows read from the

@@ -2,7 +2,9 @@
 
 Per attempt: an external table over the export's data folder, one `CREATE TABLE AS` per lake
 table writing Parquet (zstd) into the attempt's staging folder, the folder etl/publish.py stages
-the pyarrow path's files into, and a DROP of every table made, which leaves the files in place.
+the worker's files into, and a DROP of every table made, which leaves the files in place. Each
+CTAS runs the table's statement from etl/sql/ as written; the gold ones read the table the
+attempt's `tasks` CTAS made, so they run after it.
 The DDL is Hive's dialect (backticks), the CTAS Trino's (double quotes), as Athena requires.
 """
 
@@ -11,8 +13,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from etl.engines import ZSTD_LEVEL
 from etl.lake_layout import partition_suffix
-from etl.partition_output import ZSTD_LEVEL
 from etl.schemas import TABLES
 from etl.transform_sql import BRONZE_ITEM_TYPE, table_query
 
@@ -43,10 +45,20 @@ def create_bronze_table(database: str, name: str, data_location: str) -> str:
 
 
 def create_table_as(
-    database: str, name: str, *, table: str, snapshot_date: date, bronze: str, location: str
+    database: str,
+    name: str,
+    *,
+    table: str,
+    snapshot_date: date,
+    bronze: str,
+    tasks: str,
+    location: str,
 ) -> str:
-    """CTAS writing `table`'s rows for `snapshot_date` from the `bronze` table to `location`."""
-    query = table_query(table, snapshot_date, bronze=f'"{database}"."{bronze}"')
+    """CTAS writing `table`'s rows for `snapshot_date` to `location`, from the `bronze` table
+    (silver) or the attempt's `tasks` table (gold)."""
+    query = table_query(
+        table, snapshot_date, bronze=f'"{database}"."{bronze}"', tasks=f'"{database}"."{tasks}"'
+    )
     return (
         f'CREATE TABLE "{database}"."{name}"\n'
         "WITH (format = 'PARQUET', write_compression = 'ZSTD', "
@@ -87,6 +99,7 @@ def attempt_statements(
             table=table,
             snapshot_date=snapshot_date,
             bronze=bronze,
+            tasks=outputs["tasks"],
             location=locations[table],
         )
     statements["drops"] = [drop_table(database, name) for name in [*outputs.values(), bronze]]

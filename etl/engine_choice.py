@@ -1,4 +1,4 @@
-"""Which engine transforms a run's export: the pyarrow transform on the worker, or Athena.
+"""Which engine runs etl/sql/ over a run's export: DuckDB on the worker, or Athena.
 
 `auto` keeps an export on the worker up to ATHENA_THRESHOLD_ROWS items and sends a bigger one to
 Athena. The threshold is the single-worker ceiling measured in docs/benchmarks.md ("Single-worker
@@ -7,8 +7,8 @@ ceiling"), on the smallest MWAA worker we deploy (mw1.small), with room to spare
 
 from typing import Literal
 
-Engine = Literal["pyarrow", "athena"]
-SETTINGS = ("pyarrow", "athena", "auto")
+Engine = Literal["duckdb", "athena"]
+SETTINGS = ("duckdb", "athena", "auto")
 ATHENA_THRESHOLD_ROWS = 10_000_000
 
 
@@ -17,5 +17,5 @@ def choose_engine(setting: str, item_count: int) -> Engine:
     if setting not in SETTINGS:
         raise ValueError(f"engine setting {setting!r} is not one of {', '.join(SETTINGS)}")
     if setting == "auto":
-        return "athena" if item_count > ATHENA_THRESHOLD_ROWS else "pyarrow"
-    return "athena" if setting == "athena" else "pyarrow"
+        return "athena" if item_count > ATHENA_THRESHOLD_ROWS else "duckdb"
+    return "athena" if setting == "athena" else "duckdb"

@@ -3,6 +3,10 @@
 import pyarrow as pa
 
 UTC_MICROS = pa.timestamp("us", tz="UTC")
+"""How etl/dynamodb_export.py parses the export's ISO 8601 strings."""
+TIMESTAMP_MILLIS = pa.timestamp("ms")
+"""Athena's `timestamp(3)`: Hive-table timestamps are written in milliseconds, without a zone
+(the UTC wall time). The worker's engine writes exactly this type (etl/sql/tasks.sql)."""
 
 TASKS = pa.schema(
     [
@@ -12,14 +16,15 @@ TASKS = pa.schema(
         pa.field("priority", pa.string()),
         pa.field("due_date", pa.date32()),
         pa.field("tags", pa.list_(pa.string())),
-        pa.field("created_at", UTC_MICROS),
-        pa.field("updated_at", UTC_MICROS),
-        pa.field("completed_at", UTC_MICROS),
+        pa.field("created_at", TIMESTAMP_MILLIS),
+        pa.field("updated_at", TIMESTAMP_MILLIS),
+        pa.field("completed_at", TIMESTAMP_MILLIS),
         pa.field("version", pa.int64()),
         # Derived as of the snapshot date: analysts need no date arithmetic for the usual questions.
         pa.field("is_overdue", pa.bool_()),
         pa.field("hours_to_complete", pa.float64()),
-        # The partition's day as a column: `tasks_latest` has no year/month/day to say which day.
+        # The partition's day as a column, on every table: `<table>_latest` has no year/month/day
+        # to say which day it is.
         pa.field("snapshot_date", pa.date32()),
     ]
 )
@@ -35,6 +40,7 @@ USER_DAILY_STATS = pa.schema(
         pa.field("done_total", pa.int64()),
         pa.field("overdue", pa.int64()),
         pa.field("median_hours_to_complete", pa.float64()),
+        pa.field("snapshot_date", pa.date32()),
     ]
 )
 
@@ -46,6 +52,7 @@ TAG_DAILY_STATS = pa.schema(
         pa.field("done_total", pa.int64()),
         pa.field("overdue", pa.int64()),
         pa.field("users", pa.int64()),
+        pa.field("snapshot_date", pa.date32()),
     ]
 )
 
@@ -58,21 +65,6 @@ TABLES: dict[str, pa.Schema] = {
 # Each table's newest snapshot day as an unpartitioned table of the same columns, which publish
 # points at the newest partition's folder (etl.latest_snapshot): `<table>_latest` -> `<table>`.
 LATEST_TABLES: dict[str, str] = {f"{table}_latest": table for table in TABLES}
-
-# Columns with few distinct values, worth dictionary encoding in Parquet.
-DICTIONARY_COLUMNS: dict[str, list[str]] = {
-    "tasks": [
-        "user_id",
-        "status",
-        "priority",
-        "due_date",
-        "tags.list.element",
-        "version",
-        "snapshot_date",
-    ],
-    "user_daily_stats": [column for column in USER_DAILY_STATS.names if column != "user_id"],
-    "tag_daily_stats": TAG_DAILY_STATS.names,
-}
 
 # Hive partition keys: in the path only, never inside the files; Glue declares them as strings.
 PARTITION_KEYS: list[tuple[str, str]] = [("year", "string"), ("month", "string"), ("day", "string")]

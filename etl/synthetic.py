@@ -38,9 +38,15 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # written as UUIDs that share a 31-character prefix. skewed: nine users in ten sequential, the
 # rest random.
 USER_ID_DISTRIBUTIONS = ("uuid", "sequential", "skewed")
-# fixed: the 26 TAGS. freeform: each tag one of them with a random suffix, as users type them,
-# so nearly every tag is new and the tag table has about as many rows as tasks have tags.
+# fixed: 0-3 of the 26 TAGS. freeform: up to 10 tags typed by users, from FREEFORM_TAGS distinct
+# ones (in any case: "Work" and "work" are both typed), so a day holds hundreds of thousands.
 TAG_VOCABULARIES = ("fixed", "freeform")
+FREEFORM_TAGS = 300_000
+MAX_TAGS = 10
+# short: half the tasks have a one-line description. long: every task has one, of a realistic
+# length, and one in ten is near the API's 5,000-character limit.
+DESCRIPTION_LENGTHS = ("short", "long")
+MAX_DESCRIPTION_CHARS = 5_000
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,25 @@ def _user_ids(rng: random.Random, count: int, distribution: str) -> list[str]:
 
 
 def _tags(rng: random.Random, count: int, vocabulary: str) -> list[str] | None:
+    if vocabulary == "freeform":
+        count = rng.randint(0, MAX_TAGS)
     if not count:
         return None
-    tags = rng.sample(TAGS, count)
     if vocabulary == "freeform":
-        return [f"{tag}-{rng.getrandbits(40):010x}" for tag in tags]
-    return tags
+        picked = (rng.randrange(FREEFORM_TAGS) for _ in range(count))
+        typed = (f"{TAGS[n % len(TAGS)]}-{n // len(TAGS)}" for n in picked)
+        return [tag.capitalize() if rng.random() < 0.2 else tag for tag in typed]
+    return rng.sample(TAGS, count)
+
+
+def _long_description(rng: random.Random) -> str:
+    """Prose of a realistic length: most a few hundred characters, one in ten near the limit."""
+    if rng.random() < 0.1:
+        length = rng.randint(MAX_DESCRIPTION_CHARS - 500, MAX_DESCRIPTION_CHARS)
+    else:
+        length = min(MAX_DESCRIPTION_CHARS, 40 + int(rng.expovariate(1 / 400)))
+    sentence = f"Remember to {rng.choice(TITLE_VERBS).lower()} {rng.choice(TITLE_OBJECTS)}. "
+    return (sentence * (length // len(sentence) + 1))[:length]
 
 
 def generate_tasks(
@@ -95,14 +114,18 @@ def generate_tasks(
     *,
     tags: str = "fixed",
     giant_user_share: float = 0.0,
+    descriptions: str = "short",
 ) -> Iterator[SyntheticTask]:
     """`count` tasks of ~count/40 users, created in the 180 days up to the end of the snapshot.
 
     `user_ids` (one of USER_ID_DISTRIBUTIONS) changes the users' ids and nothing else. `tags` is
-    one of TAG_VOCABULARIES; `giant_user_share` of the tasks go to the first user.
+    one of TAG_VOCABULARIES; `giant_user_share` of the tasks go to the first user;
+    `descriptions` one of DESCRIPTION_LENGTHS.
     """
     if tags not in TAG_VOCABULARIES:
         raise ValueError(f"tag vocabulary {tags!r} not in {TAG_VOCABULARIES}")
+    if descriptions not in DESCRIPTION_LENGTHS:
+        raise ValueError(f"descriptions {descriptions!r} not in {DESCRIPTION_LENGTHS}")
     if not 0.0 <= giant_user_share <= 1.0:
         raise ValueError(f"giant user share {giant_user_share} not between 0 and 1")
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
@@ -130,10 +153,14 @@ def generate_tasks(
             task_id=_ulid(rng, created_at),
             title=f"{rng.choice(TITLE_VERBS)} {rng.choice(TITLE_OBJECTS)}",
             description=(
-                f"Remember to {rng.choice(TITLE_VERBS).lower()} {rng.choice(TITLE_OBJECTS)} "
-                f"before {rng.choice(TITLE_OBJECTS)}."
-                if rng.random() < 0.5
-                else None
+                _long_description(rng)
+                if descriptions == "long"
+                else (
+                    f"Remember to {rng.choice(TITLE_VERBS).lower()} {rng.choice(TITLE_OBJECTS)} "
+                    f"before {rng.choice(TITLE_OBJECTS)}."
+                    if rng.random() < 0.5
+                    else None
+                )
             ),
             status=status,
             priority=rng.choices(PRIORITIES, PRIORITY_WEIGHTS)[0],
@@ -209,6 +236,7 @@ def main() -> None:
     parser.add_argument("--user-ids", choices=USER_ID_DISTRIBUTIONS, default="uuid")
     parser.add_argument("--tags", choices=TAG_VOCABULARIES, default="fixed")
     parser.add_argument("--giant-user-share", type=share, default=0.0, metavar="0..1")
+    parser.add_argument("--descriptions", choices=DESCRIPTION_LENGTHS, default="short")
     args = parser.parse_args()
     tasks = generate_tasks(
         args.tasks,
@@ -217,6 +245,7 @@ def main() -> None:
         args.user_ids,
         tags=args.tags,
         giant_user_share=args.giant_user_share,
+        descriptions=args.descriptions,
     )
     paths = write_export((to_dynamodb_item(task) for task in tasks), args.out)
     print(f"wrote {args.tasks} tasks to {len(paths)} files under {args.out / 'data'}")

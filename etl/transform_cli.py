@@ -5,7 +5,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pyarrow as pa
+import duckdb
 
 from etl.dynamodb_export import ExportFormatError, find_export_files
 from etl.transform import transform_export
@@ -27,8 +27,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         result = transform_export(find_export_files(args.export_dir), args.out_root, snapshot_date)
-    # Corrupt gzip surfaces as OSError, a bad JSON line as ArrowInvalid.
-    except (OSError, pa.ArrowException, ExportFormatError) as error:
+    # Corrupt gzip or a bad JSON line surfaces as a DuckDB error.
+    except (OSError, duckdb.Error, ExportFormatError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"transform failed: {message}", file=sys.stderr)
         return 1

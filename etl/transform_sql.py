@@ -1,12 +1,12 @@
-"""The transform as SQL: each lake table defined once, in the Trino dialect Athena v3 speaks.
+"""The lake's one definition: a SELECT per table in etl/sql/, in the Trino dialect of Athena v3.
 
-The statements in `etl/sql/` read a relation `bronze_tasks` with one column `item`, the `Item` of
-each DYNAMODB_JSON export line, typed as `BRONZE_ITEM_TYPE`: the attributes the lake uses, each a
-struct of the type descriptor it is written with. Like etl/dynamodb_export.py's reader, an absent
-attribute, an unexpected descriptor or `{"NULL": true}` reads as null, and any other attribute is
-ignored. The gold tables read the silver rows as `tasks`, given to them as a common table
-expression, so all three are computed from the export alone. tests/etl/test_sql_transform.py
-proves them equal to the pyarrow transform by running them on DuckDB.
+`tasks.sql` reads a relation (`${bronze}`) with one column `item`, the `Item` of each
+DYNAMODB_JSON export line, typed as `BRONZE_ITEM_TYPE`: the attributes the lake uses, each a
+struct of the type descriptor it is written with. An absent attribute, an unexpected descriptor or
+`{"NULL": true}` reads as null, and any other attribute is ignored. The gold tables read the
+silver rows the tasks statement wrote (`${tasks}`), never the export again. Both engines run these
+texts (etl/engines/duckdb.py on the worker, etl/athena_transform.py in Athena), in the order of
+`TABLES`, each table after the ones it reads.
 """
 
 from datetime import date
@@ -42,19 +42,17 @@ BRONZE_ITEM_TYPE = "struct<{}>".format(
 """Hive type of the `item` column, as the external table over an export declares it."""
 
 
-def _statement(table: str, snapshot_date: date, bronze: str) -> str:
-    template = Template((SQL_DIR / f"{table}.sql").read_text())
-    return template.substitute(snapshot_date=snapshot_date.isoformat(), bronze=bronze).strip()
-
-
-def table_query(table: str, snapshot_date: date, bronze: str = BRONZE_RELATION) -> str:
+def table_query(
+    table: str, snapshot_date: date, *, bronze: str = BRONZE_RELATION, tasks: str = "tasks"
+) -> str:
     """The SELECT giving `table`'s rows for `snapshot_date` as Trino SQL.
 
-    `bronze` names the relation over the export (a run's external table in Athena).
+    `bronze` names the relation over the export (a run's external table in Athena), `tasks` the
+    one holding the run's silver rows (in Athena, the table the attempt's tasks CTAS made).
     """
     if table not in TABLES:
         raise ValueError(f"not a lake table: {table}")
-    tasks = _statement("tasks", snapshot_date, bronze)
-    if table == "tasks":
-        return tasks
-    return f"WITH tasks AS (\n{tasks}\n)\n{_statement(table, snapshot_date, bronze)}"
+    template = Template((SQL_DIR / f"{table}.sql").read_text())
+    return template.substitute(
+        snapshot_date=snapshot_date.isoformat(), bronze=bronze, tasks=tasks
+    ).strip()

@@ -1,7 +1,7 @@
--- Gold `user_daily_stats` for the snapshot day ${snapshot_date} from the Silver rows `tasks`, as
--- etl/user_daily_stats.py computes it: counts per user, and the exact median hours to complete
--- over the tasks completed that day (mean of the two middle values for an even count).
--- "/ 2.0" + floor keeps the middle positions integral in both Trino and DuckDB.
+-- Gold `user_daily_stats` for the snapshot day ${snapshot_date} from the Silver rows `${tasks}`:
+-- counts per user, and the exact median hours to complete over the tasks completed that day
+-- (mean of the two middle values for an even count; Athena has no exact median function).
+-- Every division has a decimal divisor: Athena's integer division truncates (etl/athena_rules.py).
 SELECT
     counts.user_id,
     counts.tasks_total,
@@ -11,7 +11,8 @@ SELECT
     counts.open_in_progress,
     counts.done_total,
     counts.overdue,
-    medians.median_hours_to_complete
+    medians.median_hours_to_complete,
+    CAST('${snapshot_date}' AS date) AS snapshot_date
 FROM (
     SELECT
         user_id,
@@ -26,20 +27,20 @@ FROM (
         count(*) FILTER (WHERE status = 'in_progress') AS open_in_progress,
         count(*) FILTER (WHERE status = 'done') AS done_total,
         count(*) FILTER (WHERE is_overdue) AS overdue
-    FROM tasks
+    FROM ${tasks}
     GROUP BY user_id
 ) AS counts
 LEFT JOIN (
     SELECT
         user_id,
-        (min(hours_to_complete) + max(hours_to_complete)) / 2 AS median_hours_to_complete
+        (min(hours_to_complete) + max(hours_to_complete)) / 2.0 AS median_hours_to_complete
     FROM (
         SELECT
             user_id,
             hours_to_complete,
             row_number() OVER (PARTITION BY user_id ORDER BY hours_to_complete) AS position,
             count(*) OVER (PARTITION BY user_id) AS completions
-        FROM tasks
+        FROM ${tasks}
         WHERE CAST(completed_at AS date) = CAST('${snapshot_date}' AS date)
             AND hours_to_complete IS NOT NULL
     ) AS ranked

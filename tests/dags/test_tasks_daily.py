@@ -352,7 +352,7 @@ def test_the_engine_setting_forces_the_worker_for_a_big_export(
     day = date(2026, 11, 12)
     stack.put_tasks(task_item("alice", "t1"))
     monkeypatch.setattr(etl.bronze, "export_item_count", lambda *_: 10_000_001)
-    monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_TRANSFORM_ENGINE", "pyarrow")
+    monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_TRANSFORM_ENGINE", "duckdb")
     dag = DagBag(dag_folder=str(DAGS)).dags["tasks_daily"]
 
     run = dag.test(

@@ -42,6 +42,11 @@ def read_partition(lake: Path, table: str, snapshot: date = SNAPSHOT) -> pa.Tabl
     return pq.read_table(lake / partition_path(table, snapshot) / PARQUET_FILE_NAME)
 
 
+def column_types(schema: pa.Schema) -> list[tuple[str, pa.DataType]]:
+    """Names and types in order: what Glue declares, which has no notion of a required column."""
+    return [(field.name, field.type) for field in schema]
+
+
 @pytest.fixture(scope="session")
 def synthetic_tasks() -> list[SyntheticTask]:
     return list(generate_tasks(SYNTHETIC_TASKS, SNAPSHOT, seed=7))

@@ -1,5 +1,6 @@
 """The Athena engine's per-attempt statements: parsed, not run (moto cannot execute Athena queries;
-the SELECTs they wrap are proven equal to the pyarrow path on DuckDB in test_sql_transform.py)."""
+the SELECTs they wrap are etl/sql/'s, run on DuckDB by the worker's tests and checked against
+Athena's rules in test_athena_rules.py)."""
 
 import re
 from datetime import date
@@ -47,7 +48,7 @@ def test_bronze_table_reads_the_export_folder_as_json_lines() -> None:
     assert ddl.endswith("LOCATION 's3://lake/bronze/run/data/'")
 
 
-def test_ctas_writes_zstd_parquet_to_the_staging_folder_from_the_run_table_only() -> None:
+def test_gold_ctas_writes_zstd_parquet_from_the_attempts_silver_table_only() -> None:
     location = staging_location("s3://lake/gold/user_daily_stats/", SNAPSHOT, ATTEMPT)
 
     sql = create_table_as(
@@ -56,6 +57,7 @@ def test_ctas_writes_zstd_parquet_to_the_staging_folder_from_the_run_table_only(
         table="user_daily_stats",
         snapshot_date=SNAPSHOT,
         bronze="bronze_tasks_run",
+        tasks="tasks_ctas_run",
         location=location,
     )
 
@@ -71,8 +73,9 @@ def test_ctas_writes_zstd_parquet_to_the_staging_folder_from_the_run_table_only(
         "compression_level": "1",
         "external_location": location,
     }
-    read = {f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.name != "tasks"}
-    assert read == {f"{DATABASE}.user_daily_stats_run", f"{DATABASE}.bronze_tasks_run"}
+    read = {f"{t.db}.{t.name}" for t in tree.find_all(exp.Table)}
+    # The table it creates, and the silver rows of the attempt: never the export again.
+    assert read == {f"{DATABASE}.user_daily_stats_run", f"{DATABASE}.tasks_ctas_run"}
     assert [node.name for node in tree.find_all(exp.Anonymous)] == []
 
 

@@ -21,7 +21,7 @@ from etl.dynamodb_export import find_export_files
 from etl.lake_layout import POINTER_NAME
 from etl.query import connect_lake, main
 from etl.schemas import LATEST_TABLES, TABLES
-from etl.synthetic import SyntheticTask, to_dynamodb_item, write_export
+from etl.synthetic import SyntheticTask, generate_tasks, to_dynamodb_item, write_export
 from etl.transform import transform_export
 from tests.etl.conftest import SNAPSHOT
 
@@ -126,13 +126,30 @@ def test_tasks_created_per_day(query: QueryFile, synthetic_tasks: list[Synthetic
 
 
 def test_tag_popularity(query: QueryFile, synthetic_tasks: list[SyntheticTask]) -> None:
-    per_tag = Counter(tag for task in synthetic_tasks for tag in set(task.tags or []))
+    per_tag = Counter(tag.lower() for task in synthetic_tasks for tag in set(task.tags or []))
 
     rows = query("tag_popularity.sql")
 
     assert [(row["tag"], int(row["tasks_total"])) for row in rows] == sorted(
         per_tag.items(), key=lambda pair: (-pair[1], pair[0])
     )
+
+
+def test_tag_popularity_returns_the_top_hundred_of_free_form_tags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = list(generate_tasks(2000, SNAPSHOT, seed=3, tags="freeform"))
+    write_export((to_dynamodb_item(task) for task in tasks), tmp_path / "export")
+    transform_export(find_export_files(tmp_path / "export"), tmp_path / "lake", SNAPSHOT)
+    per_tag = Counter(tag.lower() for task in tasks for tag in {t.lower() for t in task.tags or []})
+    assert len(per_tag) > 1000, "a day of free-form tags"
+
+    rows = run_query(
+        tmp_path / "lake", ["--file", str(QUERIES / "tag_popularity.sql")], monkeypatch, capsys
+    )
+
+    assert len(rows) == 100
+    assert [int(row["tasks_total"]) for row in rows] == sorted(per_tag.values(), reverse=True)[:100]
 
 
 def test_tables_carry_string_partition_keys(

@@ -2,20 +2,12 @@
 
 from pathlib import Path
 
-import pytest
-
-from etl import user_buckets
 from etl.synthetic import SyntheticTask
 from tests.etl.conftest import SNAPSHOT, RunTransform, read_partition
 from tests.etl.items import task_item
 
 
-@pytest.mark.parametrize("bucket_rows", [200_000, 1], ids=["whole users", "users cut into parts"])
-def test_counts_per_tag(
-    run_transform: RunTransform, lake: Path, monkeypatch: pytest.MonkeyPatch, bucket_rows: int
-) -> None:
-    """Cut into one-task parts, each user still counts once per tag."""
-    monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", bucket_rows)
+def test_counts_per_tag(run_transform: RunTransform, lake: Path) -> None:
     run_transform(
         [
             task_item("u1", "t1", tags=["home", "errand"], due_date="2026-11-01"),
@@ -31,7 +23,7 @@ def test_counts_per_tag(
         ]
     )
 
-    rows = read_partition(lake, "tag_daily_stats").to_pylist()
+    rows = read_partition(lake, "tag_daily_stats").sort_by("tag").to_pylist()
 
     assert rows == [
         {
@@ -41,6 +33,7 @@ def test_counts_per_tag(
             "done_total": 0,
             "overdue": 1,
             "users": 1,
+            "snapshot_date": SNAPSHOT,
         },
         {
             "tag": "home",
@@ -49,8 +42,28 @@ def test_counts_per_tag(
             "done_total": 1,
             "overdue": 1,
             "users": 2,
+            "snapshot_date": SNAPSHOT,
         },
     ]
+
+
+def test_tags_are_counted_without_regard_to_case(run_transform: RunTransform, lake: Path) -> None:
+    run_transform(
+        [
+            task_item("u1", "t1", tags=["Work", "work"]),
+            task_item("u2", "t2", tags=["WORK"]),
+            task_item("u2", "t3", tags=["Home"]),
+        ]
+    )
+
+    gold = read_partition(lake, "tag_daily_stats").sort_by("tag").to_pylist()
+    silver = read_partition(lake, "tasks").sort_by("task_id")["tags"].to_pylist()
+
+    assert [(row["tag"], row["tasks_total"], row["users"]) for row in gold] == [
+        ("home", 1, 1),
+        ("work", 2, 2),
+    ]
+    assert silver == [["Work", "work"], ["WORK"], ["Home"]]
 
 
 def test_totals_match_the_generated_tasks(
@@ -59,7 +72,7 @@ def test_totals_match_the_generated_tasks(
     expected_tasks: dict[str, int] = {}
     expected_users: dict[str, set[str]] = {}
     for task in synthetic_tasks:
-        for tag in set(task.tags or []):
+        for tag in {tag.lower() for tag in task.tags or []}:
             expected_tasks[tag] = expected_tasks.get(tag, 0) + 1
             expected_users.setdefault(tag, set()).add(task.user_id)
 

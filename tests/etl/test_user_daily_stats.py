@@ -4,23 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from etl import user_buckets
-from tests.etl.conftest import RunTransform, read_partition
+from tests.etl.conftest import SNAPSHOT, RunTransform, read_partition
 from tests.etl.items import task_item
 
 TODAY = "2026-11-25"
 
 
-@pytest.fixture(params=["whole users", "users cut into parts"])
-def stats(
-    request: pytest.FixtureRequest,
-    run_transform: RunTransform,
-    lake: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> dict[str, dict[str, object]]:
-    if request.param == "users cut into parts":
-        # Two tasks a bucket: alice and bob come in parts, whose counts and medians are merged.
-        monkeypatch.setattr(user_buckets, "MAX_BUCKET_ROWS", 2)
+@pytest.fixture
+def stats(run_transform: RunTransform, lake: Path) -> dict[str, dict[str, object]]:
     run_transform(
         [
             # alice: created 2 today, completed 3 today after 1 h, 2 h and 6 h → median 2 h.
@@ -81,12 +72,16 @@ def stats(
             task_item("carol", "c1", created_at="2026-10-01T00:00:00.000000Z"),
         ]
     )
-    rows = read_partition(lake, "user_daily_stats").to_pylist()
+    rows = read_partition(lake, "user_daily_stats").sort_by("user_id").to_pylist()
     return {row.pop("user_id"): row for row in rows}
 
 
-def test_one_row_per_user_sorted(stats: dict[str, dict[str, object]]) -> None:
+def test_one_row_per_user(stats: dict[str, dict[str, object]]) -> None:
     assert list(stats) == ["alice", "bob", "carol"]
+
+
+def test_every_row_names_its_snapshot_day(stats: dict[str, dict[str, object]]) -> None:
+    assert {row["snapshot_date"] for row in stats.values()} == {SNAPSHOT}
 
 
 def test_counts_per_user(stats: dict[str, dict[str, object]]) -> None:

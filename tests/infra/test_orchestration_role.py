@@ -82,6 +82,12 @@ ATHENA_RESULTS = {
 }
 
 
+def _source(module: str) -> Path:
+    """The file of an `etl` module, or of a package's `__init__`."""
+    path = ROOT / module.replace(".", "/")
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
 def _etl_modules_of_dag() -> set[str]:
     """`etl` modules the DAG file imports, followed through their own `etl` imports."""
     seen: set[str] = set()
@@ -93,7 +99,7 @@ def _etl_modules_of_dag() -> set[str]:
                 module = node.module or ""
                 if module not in seen:
                     seen.add(module)
-                    pending.append(ROOT / (module.replace(".", "/") + ".py"))
+                    pending.append(_source(module))
     return seen
 
 
@@ -111,7 +117,7 @@ def _iam_actions(service: str, method: str) -> set[str]:
 def actions_called_by_etl(modules: set[str]) -> set[str]:
     actions: set[str] = set()
     for module in modules:
-        tree = ast.parse((ROOT / (module.replace(".", "/") + ".py")).read_text())
+        tree = ast.parse(_source(module).read_text())
         for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
             clients = {
                 arg.arg: CLIENT_TYPES[arg.annotation.id]
@@ -305,6 +311,7 @@ def test_the_dag_queries_in_a_workgroup_that_lets_a_ctas_name_its_location() -> 
         table="tasks",
         snapshot_date=date(2026, 11, 30),
         bronze="b",
+        tasks="t",
         location="s3://l/",
     )
     assert dag["EnforceWorkGroupConfiguration"] is False

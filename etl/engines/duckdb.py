@@ -1,0 +1,104 @@
+"""Run the lake's Athena SQL on DuckDB, on the worker, within a fixed memory budget.
+
+The statements in etl/sql/ are Athena engine v3 (Trino) SQL. `to_duckdb` is the one place where
+the two dialects meet: sqlglot translates the names (`transform` -> `list_transform`,
+`from_iso8601_timestamp` -> a cast to TIMESTAMPTZ, `timestamp(3)` -> `TIMESTAMP_MS`, ...). It maps
+names, not meanings, so the SQL keeps to what means the same in both (etl/athena_rules.py checks
+the Athena side; tests/etl/test_sql_types.py that DuckDB writes exactly the Glue types):
+- counts are `count(*) [FILTER (...)]` (bigint in both) and sums of counts are cast to bigint
+  (DuckDB's sum of bigints is a 128-bit integer);
+- every `/` has a decimal or double divisor (integer `/` truncates in Athena, not in DuckDB);
+- timestamps are built as `timestamp(3)` from whole milliseconds, as Athena writes them.
+
+DuckDB is bounded as its tuning guide says: a `memory_limit`, a `temp_directory` to spill into,
+and `preserve_insertion_order = false`, so large copies and aggregates stream or spill instead of
+growing. The SQL uses only aggregates that spill (GROUP BY, not count(DISTINCT ...)).
+"""
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from etl.engines import ZSTD_LEVEL
+
+MEMORY_LIMIT = os.environ.get("TASKLAKE_DUCKDB_MEMORY_LIMIT", "256MB")
+"""DuckDB's own buffers; the process adds the JSON reader's and Python's on top (peak RSS stays
+within the transform's 512 MiB budget: docs/benchmarks.md, ETL section)."""
+THREADS = int(os.environ.get("TASKLAKE_DUCKDB_THREADS", "2"))
+"""Each thread holds its own buffers within the limit; measured on the 2-core bench machine
+(MWAA's mw1.small has 1 vCPU: ADR 0016)."""
+ROW_GROUP_ROWS = 400_000
+"""Large row groups suit Athena's splits and cost nothing in size…"""
+ROW_GROUP_BYTES = "32MB"
+"""… but the writer holds a row group per thread in memory until it is full: with ten free-form
+tags a task, 400k rows overran the memory limit, so a group also ends at this size."""
+JSON_OBJECT_BYTES = 1 << 20
+"""The largest export line read: a DynamoDB item is at most 400 KB. DuckDB's reader buffers a few
+times this per thread (its default, 16 MB, costs 32 MB before the first row)."""
+
+
+def connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB session bounded by MEMORY_LIMIT, spilling into `spill_dir`, in UTC."""
+    spill_dir.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(
+        config={
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": str(spill_dir),
+            "preserve_insertion_order": False,
+            "threads": THREADS,
+        }
+    )
+    # Athena's sessions are in UTC: a cast of a moment to a date gives the same day in both.
+    connection.execute("SET TimeZone = 'UTC'")
+    # The sqlglot MWAA's constraints pin (30.15) writes Trino's `x -> …` lambdas as they are;
+    # later ones write DuckDB's `lambda x: …`. DuckDB 2 refuses the arrow unless told.
+    connection.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
+    return connection
+
+
+def to_duckdb(trino_sql: str) -> str:
+    """The Athena statement in DuckDB's dialect."""
+    (duckdb_sql,) = sqlglot.transpile(
+        trino_sql, read="trino", write="duckdb", error_level=sqlglot.ErrorLevel.RAISE
+    )
+    return duckdb_sql
+
+
+def create_json_view(
+    connection: duckdb.DuckDBPyConnection, name: str, files: Sequence[Path], hive_item_type: str
+) -> None:
+    """A view `name` over gzipped JSON lines with one column `item`, typed as Athena's external
+    table declares it (`hive_item_type`, Hive DDL), as its JSON SerDe reads the files: keys
+    matched without regard to case, absent or differently typed attributes read as null."""
+    item_type = exp.DataType.build(hive_item_type, dialect="hive").sql("duckdb")
+    paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+    connection.execute(
+        f"CREATE VIEW {name} AS SELECT Item AS item FROM read_json("  # noqa: S608 - our paths
+        f"[{paths}], format = 'newline_delimited', compression = 'gzip', "
+        f"maximum_object_size = {JSON_OBJECT_BYTES}, case_insensitive_keys = true, "
+        f"columns = {{'Item': '{item_type}'}})"
+    )
+
+
+def create_parquet_view(connection: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
+    """A view `name` over a Parquet file the engine wrote: how a later statement reads a table."""
+    quoted = str(path).replace("'", "''")
+    connection.execute(
+        f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')"  # noqa: S608 - our path
+    )
+
+
+def copy_to_parquet(connection: duckdb.DuckDBPyConnection, trino_sql: str, path: Path) -> int:
+    """Write the rows of the Athena statement `trino_sql` to one Parquet file; returns the rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    quoted = str(path).replace("'", "''")
+    result = connection.execute(
+        f"COPY ({to_duckdb(trino_sql)}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, "
+        f"COMPRESSION_LEVEL {ZSTD_LEVEL}, ROW_GROUP_SIZE {ROW_GROUP_ROWS}, "
+        f"ROW_GROUP_SIZE_BYTES '{ROW_GROUP_BYTES}')"
+    ).fetchone()
+    return int(result[0]) if result else 0
