@@ -23,6 +23,7 @@ abstract  # PynamoDB Meta
 connect_timeout_seconds  # PynamoDB Meta
 read_timeout_seconds  # PynamoDB Meta
 max_retry_attempts  # PynamoDB Meta
+ordered  # marshmallow Schema Meta (api/smorest.py)
 
 # Protocols: attributes and methods the standard library or a library calls.
 traceback  # infra/local/progress.py __exit__'s third parameter
