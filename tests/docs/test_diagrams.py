@@ -10,8 +10,10 @@ import ast
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +21,7 @@ from etl.engine_choice import ATHENA_THRESHOLD_ROWS
 from etl.run_metrics import METRICS
 from infra.cfn import INFRA, load_template, templates
 from infra.deploy.stacks import STAGES
+from tests.dynamodb_calls import TASK_REQUEST_OPERATIONS
 
 ROOT = INFRA.parent
 DIAGRAMS = ROOT / "docs" / "diagrams"
@@ -370,3 +373,114 @@ def test_the_diagrams_numbers_are_the_codes() -> None:
     assert throttle in COMPONENTS.read_text()
     assert throttle in REQUEST_SEQUENCE.read_text()
     assert f"up to {ATHENA_THRESHOLD_ROWS:,} items" in ETL_SEQUENCE.read_text()
+
+
+# --- every count the component diagram states is counted from the templates ---
+
+
+def _count(stack: str, resource_type: str, keep: Callable[[str, dict[str, Any]], bool]) -> int:
+    resources = load_template(INFRA / f"{stack}.yaml")["Resources"]
+    return sum(
+        1
+        for logical_id, resource in resources.items()
+        if resource["Type"] == resource_type and keep(logical_id, resource)
+    )
+
+
+def _partitioned(_: str, table: dict[str, Any]) -> bool:
+    return bool(table["Properties"]["TableInput"].get("PartitionKeys"))
+
+
+def _latest(logical_id: str, _: dict[str, Any]) -> bool:
+    return logical_id.endswith("LatestTable")
+
+
+def _private(logical_id: str, _: dict[str, Any]) -> bool:
+    return logical_id.startswith("PrivateSubnet")
+
+
+def _every(_: str, __: dict[str, Any]) -> bool:
+    return True
+
+
+# A label's "<number> <what>" → how many of what the templates declare.
+STATED_COUNTS: dict[str, Callable[[], int]] = {
+    "CloudWatch alarms": lambda: _count("monitoring", "AWS::CloudWatch::Alarm", _every),
+    "named queries": lambda: _count("analytics", "AWS::Athena::NamedQuery", _every),
+    "partitioned tables": lambda: _count("analytics", "AWS::Glue::Table", _partitioned),
+    "*_latest tables": lambda: _count("analytics", "AWS::Glue::Table", _latest),
+    "private subnets": lambda: _count("network", "AWS::EC2::Subnet", _private),
+}
+# A number in a label and the words after it, up to a comma, a line break or the label's end.
+COUNT_IN_LABEL = re.compile(r"(?<![\w/.])(?P<number>\d+) (?P<what>[^,<\"\]]+)")
+THROTTLE = re.compile(r"dev: [\d.]+/s, burst \d+")
+
+
+def stated_counts(source: str) -> dict[str, int]:
+    stated: dict[str, int] = {}
+    for match in COUNT_IN_LABEL.finditer(THROTTLE.sub("", source)):
+        stated[match["what"].strip()] = int(match["number"])
+    return stated
+
+
+def test_every_count_in_the_component_diagram_is_the_templates() -> None:
+    stated = stated_counts(COMPONENTS.read_text())
+
+    assert set(stated) == set(STATED_COUNTS), "a count no test checks, or one no longer drawn"
+    assert {what: count() for what, count in STATED_COUNTS.items()} == stated
+
+
+def test_a_stale_alarm_count_is_caught() -> None:
+    stale = COMPONENTS.read_text().replace(
+        f"{STATED_COUNTS['CloudWatch alarms']()} CloudWatch alarms", "6 CloudWatch alarms"
+    )
+    assert stated_counts(stale)["CloudWatch alarms"] != STATED_COUNTS["CloudWatch alarms"]()
+
+
+# --- the request diagram's DynamoDB calls are the ones the requests send ---
+
+OPERATIONS = re.compile(
+    r"\b(GetItem|BatchGetItem|Query|Scan|PutItem|UpdateItem|DeleteItem|TransactWriteItems"
+    r"|TransactGetItems|BatchWriteItem)\b"
+)
+BRANCH = re.compile(r"^\s*(?:alt|else)\s+(?P<requests>.+)$")
+TO_DYNAMODB = re.compile(r"->>\s*(?:DynamoDB|Revoked|Tasks)\b[^:]*:(?P<text>.*)$")
+REQUEST = re.compile(r"(?:GET|POST|PATCH|PUT|DELETE) /[^\s,]+")
+
+
+def drawn_task_calls(source: str) -> dict[str, tuple[str, ...]]:
+    """Each task request the diagram names (in an alt/else branch) → the DynamoDB operations
+    its arrows to DynamoDB name; a call drawn outside any request's branch counts for all."""
+    drawn: dict[str, list[str]] = {}
+    shared: list[str] = []
+    requests: list[str] = []
+    for line in source.splitlines():
+        if branch := BRANCH.match(line):
+            requests = REQUEST.findall(branch["requests"])
+            for request in requests:
+                drawn.setdefault(request, [])
+        elif line.strip() == "end":
+            requests = []
+        elif arrow := TO_DYNAMODB.search(line):
+            operations = OPERATIONS.findall(arrow["text"])
+            for request in requests:
+                drawn[request] += operations
+            if not requests:
+                shared += operations
+    return {request: tuple(sorted(ops + shared)) for request, ops in drawn.items()}
+
+
+def test_the_request_diagram_draws_each_task_requests_calls() -> None:
+    assert drawn_task_calls(REQUEST_SEQUENCE.read_text()) == TASK_REQUEST_OPERATIONS
+
+
+def test_a_revocation_query_before_the_tasks_call_is_caught() -> None:
+    old = """\
+    Lambda->>Revoked: Query(sub), consistent read
+    alt token revoked, or its user disabled or deleted
+        Note over Lambda: 401 problem+json
+    else GET /tasks/{id}
+        Lambda->>Tasks: GetItem(user_id, task_id), consistent read
+    end
+"""
+    assert drawn_task_calls(old) == {"GET /tasks/{id}": ("GetItem", "Query")}
