@@ -1,7 +1,7 @@
 -- Question: on the latest snapshot day, which tags are used most, by how many users,
 -- and how many of their tasks are done?
 -- tag_daily_stats_latest holds that day only, so one day is read, not the whole history.
--- Portable Athena (Trino) / DuckDB SQL: see docs/adr/0006-local-athena-stand-in.md.
+-- Portable Athena (Trino) / DuckDB SQL: see docs/adr/0020-local-development-and-testing.md.
 SELECT
     tag,
     tasks_total,

@@ -13,7 +13,7 @@ Where a pass here does not prove Athena gives the same, i.e. the translation's c
   `to_unixtime` becomes `epoch`, `transform` becomes `list_transform`. Types are not mapped:
   `count_if` is bigint in Trino but a 128-bit integer in DuckDB, so the SQL counts with
   `count(*) FILTER (WHERE …)`, bigint in both; integer `/` truncates in Trino but not in DuckDB,
-  so the SQL divides only by double literals or `2.0` (ADR 0006).
+  so the SQL divides only by double literals or `2.0` (ADR 0020).
 - DuckDB's timestamps carry no zone where pyarrow's say UTC: both are Glue `timestamp`, so they are
   compared as UTC wall times. Athena writes Glue timestamps in milliseconds and the pyarrow path in
   microseconds: Athena's `created_at`, `updated_at` and `completed_at` lose the microseconds,
