@@ -1,7 +1,9 @@
 """The diagrams in docs/diagrams/: rendered from their current source, and true to the repository.
 
 Runs without Chromium or npm: it reads the committed `.mmd` and `.svg` files, the templates
-(through infra/cfn.py's loader) and the DAG's source, and never renders.
+(through infra/cfn.py's loader), the DAG's source and the table of each task request's DynamoDB
+operations (tests/dynamodb_calls.py, itself held to the requests by
+tests/api/test_dynamodb_calls.py), and never renders.
 """
 
 from __future__ import annotations
