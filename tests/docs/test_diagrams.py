@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
 
 from etl.engine_choice import ATHENA_THRESHOLD_ROWS
@@ -486,3 +487,51 @@ def test_a_revocation_query_before_the_tasks_call_is_caught() -> None:
     end
 """
     assert drawn_task_calls(old) == {"GET /tasks/{id}": ("GetItem", "Query")}
+
+
+# --- the ETL diagram's DynamoDB calls are the ones the lake's code makes ---
+
+# The amazon provider's DynamoDBToS3Operator makes the scan export's Scan: the DAG passes it
+# `dynamodb_scan_kwargs`, and names no boto3 method.
+MADE_THROUGH_AN_OPERATOR = {"Scan": "dynamodb_scan_kwargs"}
+
+
+def dynamodb_operations() -> list[str]:
+    """Every DynamoDB API operation, from botocore's own service model."""
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    return list(model.operation_names)
+
+
+def _snake(operation: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+def lake_dynamodb_calls() -> set[str]:
+    """The operations etl/ and dags/ call on a client named `dynamodb…`, or through an operator."""
+    source = "\n".join(
+        path.read_text() for folder in ("etl", "dags") for path in (ROOT / folder).rglob("*.py")
+    )
+    return {
+        operation
+        for operation in dynamodb_operations()
+        if re.search(rf"\bdynamodb\w*\.{_snake(operation)}\(", source)
+        or MADE_THROUGH_AN_OPERATOR.get(operation, "\0") in source
+    }
+
+
+def drawn_dynamodb_calls(source: str) -> set[str]:
+    operations = set(dynamodb_operations())
+    return {
+        word
+        for line in source.splitlines()
+        if re.search(r"->>\s*DynamoDB\b", line)
+        for word in re.findall(r"\b[A-Z]\w+\b", line.split(":", 1)[1])
+        if word in operations
+    }
+
+
+def test_the_etl_diagram_draws_every_dynamodb_call_the_lake_makes() -> None:
+    drawn = drawn_dynamodb_calls(ETL_SEQUENCE.read_text())
+
+    assert drawn, "the ETL diagram draws no DynamoDB call"
+    assert drawn == lake_dynamodb_calls()
