@@ -22,6 +22,18 @@ from pynamodb.models import Model
 from api.storage import connection
 
 EVENT = "before-parameter-build.dynamodb.*"
+
+# The DynamoDB operations each task request sends, in one round trip, its session check
+# included (ADR 0003): held to what the requests really send by
+# tests/api/test_dynamodb_calls.py, and to docs/diagrams/request-sequence.mmd by
+# tests/docs/test_diagrams.py. (PATCH with `If-Match: *` differs: see ADR 0002.)
+TASK_REQUEST_OPERATIONS: dict[str, tuple[str, ...]] = {
+    "POST /tasks": ("TransactWriteItems",),
+    "GET /tasks": ("BatchGetItem", "Query"),
+    "GET /tasks/{id}": ("BatchGetItem",),
+    "PATCH /tasks/{id}": ("GetItem", "TransactWriteItems"),
+    "DELETE /tasks/{id}": ("TransactWriteItems",),
+}
 HANDLER_ID = "tasklake-dynamodb-call-counter"
 Call = tuple[str, str]
 

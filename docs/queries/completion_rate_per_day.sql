@@ -1,7 +1,7 @@
 -- Question: on each snapshot day, what share of all existing tasks is done,
 -- and how many tasks were created and completed that day? A trend over every day by design:
 -- it reads one small gold file per day, never the tasks snapshots.
--- Portable Athena (Trino) / DuckDB SQL: see docs/adr/0006-local-athena-stand-in.md.
+-- Portable Athena (Trino) / DuckDB SQL: see docs/adr/0020-local-development-and-testing.md.
 SELECT
     year,
     month,

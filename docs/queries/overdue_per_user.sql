@@ -1,7 +1,7 @@
 -- Question: on the latest snapshot day, which users have the most overdue tasks
 -- (not done, due before that day), and what share of their open tasks is overdue?
 -- user_daily_stats_latest holds that day only, so one day is read, not the whole history.
--- Portable Athena (Trino) / DuckDB SQL: see docs/adr/0006-local-athena-stand-in.md.
+-- Portable Athena (Trino) / DuckDB SQL: see docs/adr/0020-local-development-and-testing.md.
 SELECT
     user_id,
     overdue,

@@ -2,7 +2,7 @@
 -- and how many of their tasks are done?
 -- tag_daily_stats_latest holds that day only, so one day is read, not the whole history.
 -- Tags are free-form (hundreds of thousands a day): the top 100, tags counted in lower case.
--- Portable Athena (Trino) / DuckDB SQL: see docs/adr/0006-local-athena-stand-in.md.
+-- Portable Athena (Trino) / DuckDB SQL: see docs/adr/0020-local-development-and-testing.md.
 SELECT
     tag,
     tasks_total,

@@ -16,7 +16,7 @@ OWNER = "tasklake-team"
 # Dependency order: each stack imports only from stacks before it.
 PARTS = ("keys", "data", "identity", "analytics", "network", "orchestration", "api", "monitoring")
 # MWAA and the NAT gateway its private subnets need: about 390 USD a month whatever the traffic
-# (ADR 0012). A stage without them runs the DAG with `make etl` instead.
+# (ADR 0007). A stage without them runs the DAG with `make etl` instead.
 ORCHESTRATION_PARTS = ("network", "orchestration")
 
 
@@ -34,10 +34,10 @@ class StageSettings:
     # half-made. API Gateway's throttling caps the load instead; RESERVED_CONCURRENCY=N sets
     # one where `make preflight` says the account can give it.
     reserved_concurrency: int | None = None
-    # Warm containers kept ready; billed around the clock whether used or not (ADR 0015).
+    # Warm containers kept ready; billed around the clock whether used or not (ADR 0009).
     provisioned_concurrency: int | None = None
     # SnapStart: new containers resume from a snapshot of one whose app is already built
-    # (ADR 0015). Lambda refuses it together with provisioned concurrency.
+    # (ADR 0009). Lambda refuses it together with provisioned concurrency.
     snap_start: bool = False
     # Whether the stage deploys ORCHESTRATION_PARTS and the DAG; `--orchestration on|off`
     # (make deploy ORCHESTRATION=…) overrides it for one deploy.

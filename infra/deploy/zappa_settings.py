@@ -99,7 +99,7 @@ def derive(
     if limits.snap_start:
         # Zappa points API Gateway at its `snapstart` alias of each published version, and
         # builds the app while the module loads, so the snapshot holds a ready app rather
-        # than only Zappa's handler. Nothing unique or secret is made at load (ADR 0015).
+        # than only Zappa's handler. Nothing unique or secret is made at load (ADR 0009).
         settings["snap_start"] = "PublishedVersions"
         environment["INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT"] = "true"
     if not touch:

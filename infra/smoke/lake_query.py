@@ -2,7 +2,7 @@
 
 The SQL is the template's, the same text CloudFormation saves in the workgroup. Athena runs
 it in the analysts' workgroup, waited for within a bound; locally DuckDB runs it over the
-local lake (ADR 0006: the queries are portable between the two).
+local lake (ADR 0020: the queries are portable between the two).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from api.storage import connection
 from api.tasks.models import Task
 from api.tasks.service import FILTERED_READ_ITEMS, MAX_QUERIES_PER_PAGE
 from tests.api.conftest import PASSWORD, Account, seed_tasks, unique_email
-from tests.dynamodb_calls import Call, counting_dynamodb_calls
+from tests.dynamodb_calls import TASK_REQUEST_OPERATIONS, Call, counting_dynamodb_calls
 from tests.faults import client_error, injected
 
 Counting = Callable[[], AbstractContextManager[Counter[Call]]]
@@ -285,6 +285,23 @@ def _full_flow(alice: Account, admin: Account) -> Iterator[int]:
     yield alice.request("DELETE", f"/tasks/{task['id']}").status_code
     alice.create_task(title="left for account deletion")
     yield alice.request("DELETE", "/users/me").status_code
+
+
+@pytest.mark.parametrize("request_line", sorted(TASK_REQUEST_OPERATIONS))
+def test_each_task_request_sends_the_operations_its_table_names(
+    alice: Account, counting: Counting, request_line: str
+) -> None:
+    """The table the request diagram is checked against is what the requests send."""
+    method, path = request_line.split()
+    task = alice.create_task(title="drawn")
+    body = {"title": "drawn"} if method in ("POST", "PATCH") else None
+    version = {"If-Match": '"v1"'} if method in ("PATCH", "DELETE") else {}
+    with counting() as calls:
+        response = alice.request(method, path.format(id=task["id"]), json=body, headers=version)
+
+    assert response.status_code < 300, response.json
+    operations = sorted(operation for (operation, _), count in calls.items() for _ in range(count))
+    assert tuple(operations) == TASK_REQUEST_OPERATIONS[request_line]
 
 
 def test_no_scan_anywhere_in_a_full_flow(

@@ -3,8 +3,8 @@
 A live ADR records one decision in at most MAX_WORDS words: Context, Options (a table with the
 numbers that decided it), Decision, Consequences, Evidence (a table whose rows each say how to
 reproduce the claim: a command, a source, or an admission that it was not measured). An ADR
-whose decision moved into another keeps its number as a stub: title, status, date and one line
-pointing at where the decision now lives.
+whose decision moved into another is deleted, not left as a stub; its number is retired, so the
+live ADRs keep theirs (tests/docs/test_adr_references.py: nothing points at a retired one).
 """
 
 import re
@@ -17,11 +17,9 @@ ADRS = sorted(p for p in ADR_DIR.glob("[0-9][0-9][0-9][0-9]-*.md"))
 SECTIONS = ["Context", "Options", "Decision", "Consequences", "Evidence"]
 MAX_WORDS = 700
 MAX_LIVE = 14
-MAX_STUB_WORDS = 80
-SUPERSEDED = re.compile(r"^- Status: Superseded by \[(\d{4})\]\((\d{4})-[^)]+\.md\)$")
-STATUS = re.compile(
-    r"^- Status: (Accepted|Proposed|Accepted, partly superseded by .+)$|" + SUPERSEDED.pattern
-)
+# Merged into other ADRs and deleted: never reused, so a live ADR's number never changes.
+RETIRED = frozenset({6, 11, 12, 14, 15, 17, 18})
+STATUS = re.compile(r"^- Status: (Accepted|Proposed|Accepted, partly superseded by .+)$")
 DATE = re.compile(r"^- Date: \d{4}-\d{2}-\d{2}$")
 
 
@@ -29,21 +27,18 @@ def _lines(adr: Path) -> list[str]:
     return adr.read_text(encoding="utf-8").splitlines()
 
 
-def _is_stub(adr: Path) -> bool:
-    return any(SUPERSEDED.match(line) for line in _lines(adr)[:6])
-
-
-LIVE = [adr for adr in ADRS if not _is_stub(adr)]
-STUBS = [adr for adr in ADRS if _is_stub(adr)]
-
-
-def test_the_adrs_are_numbered_without_gaps() -> None:
+def test_the_adrs_keep_their_numbers_and_no_retired_one_is_reused() -> None:
     numbers = [int(p.name[:4]) for p in ADRS]
-    assert numbers == list(range(len(numbers))), numbers
+    assert numbers == [n for n in range(numbers[-1] + 1) if n not in RETIRED], numbers
+
+
+def test_no_adr_is_a_stub() -> None:
+    stubs = [adr.name for adr in ADRS if "superseded by" in _lines(adr)[2].lower()]
+    assert stubs == []
 
 
 def test_one_decision_one_adr_at_most_fourteen_live() -> None:
-    assert len(LIVE) <= MAX_LIVE, [adr.name for adr in LIVE]
+    assert len(ADRS) <= MAX_LIVE, [adr.name for adr in ADRS]
 
 
 @pytest.mark.parametrize("adr", ADRS, ids=lambda p: p.name[:4])
@@ -54,7 +49,7 @@ def test_adr_has_a_title_status_and_date(adr: Path) -> None:
     assert any(DATE.match(line) for line in lines[:6]), f"{adr.name}: no '- Date: YYYY-MM-DD' line"
 
 
-@pytest.mark.parametrize("adr", LIVE, ids=lambda p: p.name[:4])
+@pytest.mark.parametrize("adr", ADRS, ids=lambda p: p.name[:4])
 def test_a_live_adr_follows_the_template_within_its_word_budget(adr: Path) -> None:
     lines = _lines(adr)
     headings = [line[3:].strip() for line in lines if line.startswith("## ")]
@@ -65,16 +60,7 @@ def test_a_live_adr_follows_the_template_within_its_word_budget(adr: Path) -> No
     assert words <= MAX_WORDS, f"{adr.name}: {words} words, more than {MAX_WORDS}"
 
 
-@pytest.mark.parametrize("adr", STUBS, ids=lambda p: p.name[:4])
-def test_a_superseded_adr_is_a_pointer_to_a_live_one(adr: Path) -> None:
-    text = adr.read_text(encoding="utf-8")
-    (target,) = {m[1] for line in _lines(adr) if (m := SUPERSEDED.match(line))}
-    assert target in {live.name[:4] for live in LIVE}, f"{adr.name}: points at a stub"
-    assert f"]({target}-" in text.split("\n- Date:", 1)[1], f"{adr.name}: no pointer line"
-    assert len(text.split()) <= MAX_STUB_WORDS, f"{adr.name}: a stub says one line"
-
-
-@pytest.mark.parametrize("adr", LIVE, ids=lambda p: p.name[:4])
+@pytest.mark.parametrize("adr", ADRS, ids=lambda p: p.name[:4])
 def test_every_evidence_row_says_how_to_reproduce_it(adr: Path) -> None:
     evidence = adr.read_text(encoding="utf-8").split("\n## Evidence\n", 1)[1]
     rows = [

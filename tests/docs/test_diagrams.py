@@ -1,7 +1,9 @@
 """The diagrams in docs/diagrams/: rendered from their current source, and true to the repository.
 
 Runs without Chromium or npm: it reads the committed `.mmd` and `.svg` files, the templates
-(through infra/cfn.py's loader) and the DAG's source, and never renders.
+(through infra/cfn.py's loader), the DAG's source and the table of each task request's DynamoDB
+operations (tests/dynamodb_calls.py, itself held to the requests by
+tests/api/test_dynamodb_calls.py), and never renders.
 """
 
 from __future__ import annotations
@@ -10,15 +12,19 @@ import ast
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import botocore.session
 import pytest
 
 from etl.engine_choice import ATHENA_THRESHOLD_ROWS
 from etl.run_metrics import METRICS
 from infra.cfn import INFRA, load_template, templates
 from infra.deploy.stacks import STAGES
+from tests.dynamodb_calls import TASK_REQUEST_OPERATIONS
 
 ROOT = INFRA.parent
 DIAGRAMS = ROOT / "docs" / "diagrams"
@@ -370,3 +376,162 @@ def test_the_diagrams_numbers_are_the_codes() -> None:
     assert throttle in COMPONENTS.read_text()
     assert throttle in REQUEST_SEQUENCE.read_text()
     assert f"up to {ATHENA_THRESHOLD_ROWS:,} items" in ETL_SEQUENCE.read_text()
+
+
+# --- every count the component diagram states is counted from the templates ---
+
+
+def _count(stack: str, resource_type: str, keep: Callable[[str, dict[str, Any]], bool]) -> int:
+    resources = load_template(INFRA / f"{stack}.yaml")["Resources"]
+    return sum(
+        1
+        for logical_id, resource in resources.items()
+        if resource["Type"] == resource_type and keep(logical_id, resource)
+    )
+
+
+def _partitioned(_: str, table: dict[str, Any]) -> bool:
+    return bool(table["Properties"]["TableInput"].get("PartitionKeys"))
+
+
+def _latest(logical_id: str, _: dict[str, Any]) -> bool:
+    return logical_id.endswith("LatestTable")
+
+
+def _private(logical_id: str, _: dict[str, Any]) -> bool:
+    return logical_id.startswith("PrivateSubnet")
+
+
+def _every(_: str, __: dict[str, Any]) -> bool:
+    return True
+
+
+# A label's "<number> <what>" → how many of what the templates declare.
+STATED_COUNTS: dict[str, Callable[[], int]] = {
+    "CloudWatch alarms": lambda: _count("monitoring", "AWS::CloudWatch::Alarm", _every),
+    "named queries": lambda: _count("analytics", "AWS::Athena::NamedQuery", _every),
+    "partitioned tables": lambda: _count("analytics", "AWS::Glue::Table", _partitioned),
+    "*_latest tables": lambda: _count("analytics", "AWS::Glue::Table", _latest),
+    "private subnets": lambda: _count("network", "AWS::EC2::Subnet", _private),
+}
+# A number in a label and the words after it, up to a comma, a line break or the label's end.
+COUNT_IN_LABEL = re.compile(r"(?<![\w/.])(?P<number>\d+) (?P<what>[^,<\"\]]+)")
+THROTTLE = re.compile(r"dev: [\d.]+/s, burst \d+")
+
+
+def stated_counts(source: str) -> dict[str, int]:
+    stated: dict[str, int] = {}
+    for match in COUNT_IN_LABEL.finditer(THROTTLE.sub("", source)):
+        stated[match["what"].strip()] = int(match["number"])
+    return stated
+
+
+def test_every_count_in_the_component_diagram_is_the_templates() -> None:
+    stated = stated_counts(COMPONENTS.read_text())
+
+    assert set(stated) == set(STATED_COUNTS), "a count no test checks, or one no longer drawn"
+    assert {what: count() for what, count in STATED_COUNTS.items()} == stated
+
+
+def test_a_stale_alarm_count_is_caught() -> None:
+    stale = COMPONENTS.read_text().replace(
+        f"{STATED_COUNTS['CloudWatch alarms']()} CloudWatch alarms", "6 CloudWatch alarms"
+    )
+    assert stated_counts(stale)["CloudWatch alarms"] != STATED_COUNTS["CloudWatch alarms"]()
+
+
+# --- the request diagram's DynamoDB calls are the ones the requests send ---
+
+OPERATIONS = re.compile(
+    r"\b(GetItem|BatchGetItem|Query|Scan|PutItem|UpdateItem|DeleteItem|TransactWriteItems"
+    r"|TransactGetItems|BatchWriteItem)\b"
+)
+BRANCH = re.compile(r"^\s*(?:alt|else)\s+(?P<requests>.+)$")
+TO_DYNAMODB = re.compile(r"->>\s*(?:DynamoDB|Revoked|Tasks)\b[^:]*:(?P<text>.*)$")
+REQUEST = re.compile(r"(?:GET|POST|PATCH|PUT|DELETE) /[^\s,]+")
+
+
+def drawn_task_calls(source: str) -> dict[str, tuple[str, ...]]:
+    """Each task request the diagram names (in an alt/else branch) → the DynamoDB operations
+    its arrows to DynamoDB name; a call drawn outside any request's branch counts for all."""
+    drawn: dict[str, list[str]] = {}
+    shared: list[str] = []
+    requests: list[str] = []
+    for line in source.splitlines():
+        if branch := BRANCH.match(line):
+            requests = REQUEST.findall(branch["requests"])
+            for request in requests:
+                drawn.setdefault(request, [])
+        elif line.strip() == "end":
+            requests = []
+        elif arrow := TO_DYNAMODB.search(line):
+            operations = OPERATIONS.findall(arrow["text"])
+            for request in requests:
+                drawn[request] += operations
+            if not requests:
+                shared += operations
+    return {request: tuple(sorted(ops + shared)) for request, ops in drawn.items()}
+
+
+def test_the_request_diagram_draws_each_task_requests_calls() -> None:
+    assert drawn_task_calls(REQUEST_SEQUENCE.read_text()) == TASK_REQUEST_OPERATIONS
+
+
+def test_a_revocation_query_before_the_tasks_call_is_caught() -> None:
+    old = """\
+    Lambda->>Revoked: Query(sub), consistent read
+    alt token revoked, or its user disabled or deleted
+        Note over Lambda: 401 problem+json
+    else GET /tasks/{id}
+        Lambda->>Tasks: GetItem(user_id, task_id), consistent read
+    end
+"""
+    assert drawn_task_calls(old) == {"GET /tasks/{id}": ("GetItem", "Query")}
+
+
+# --- the ETL diagram's DynamoDB calls are the ones the lake's code makes ---
+
+# The amazon provider's DynamoDBToS3Operator makes the scan export's Scan: the DAG passes it
+# `dynamodb_scan_kwargs`, and names no boto3 method.
+MADE_THROUGH_AN_OPERATOR = {"Scan": "dynamodb_scan_kwargs"}
+
+
+def dynamodb_operations() -> list[str]:
+    """Every DynamoDB API operation, from botocore's own service model."""
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    return list(model.operation_names)
+
+
+def _snake(operation: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+def lake_dynamodb_calls() -> set[str]:
+    """The operations etl/ and dags/ call on a client named `dynamodb…`, or through an operator."""
+    source = "\n".join(
+        path.read_text() for folder in ("etl", "dags") for path in (ROOT / folder).rglob("*.py")
+    )
+    return {
+        operation
+        for operation in dynamodb_operations()
+        if re.search(rf"\bdynamodb\w*\.{_snake(operation)}\(", source)
+        or MADE_THROUGH_AN_OPERATOR.get(operation, "\0") in source
+    }
+
+
+def drawn_dynamodb_calls(source: str) -> set[str]:
+    operations = set(dynamodb_operations())
+    return {
+        word
+        for line in source.splitlines()
+        if re.search(r"->>\s*DynamoDB\b", line)
+        for word in re.findall(r"\b[A-Z]\w+\b", line.split(":", 1)[1])
+        if word in operations
+    }
+
+
+def test_the_etl_diagram_draws_every_dynamodb_call_the_lake_makes() -> None:
+    drawn = drawn_dynamodb_calls(ETL_SEQUENCE.read_text())
+
+    assert drawn, "the ETL diagram draws no DynamoDB call"
+    assert drawn == lake_dynamodb_calls()

@@ -10,7 +10,7 @@ from tests.docs.markdown import anchors, fences, links, make_commands, slug
     [
         ("Deploy to AWS", "deploy-to-aws"),
         ("Alarms: what each means, and what to do", "alarms-what-each-means-and-what-to-do"),
-        ("ADR 0006 — DuckDB", "adr-0006--duckdb"),  # the dash goes, both spaces stay
+        ("ADR 0020 — DuckDB", "adr-0020--duckdb"),  # the dash goes, both spaces stay
         ("`make etl` and tasks_daily", "make-etl-and-tasks_daily"),
         ("[Runbook](runbook.md) *first*", "runbook-first"),
     ],

@@ -170,3 +170,9 @@ def test_exactly_the_general_rules_always_apply() -> None:
     always = [rule.name for rule in RULES if front_matter(rule).get("alwaysApply") is True]
 
     assert always == ["general.mdc"]
+
+
+def test_the_context_indexes_every_record_and_no_other() -> None:
+    context = (ROOT / ".cursor" / "context.md").read_text(encoding="utf-8")
+    indexed = set(re.findall(r"\]\(prompts/([\w.-]+\.md)\)", context))
+    assert indexed == {record.name for record in PROMPTS}

@@ -1,5 +1,5 @@
 """The SQL the documentation shows runs on the local lake, through the path `make query` takes
-(`etl.query.connect_lake`: DuckDB views named like the Glue tables, ADR 0006). The SQL in
+(`etl.query.connect_lake`: DuckDB views named like the Glue tables, ADR 0020). The SQL in
 docs/ is written in the subset Athena and DuckDB share, so it runs as written, untranslated.
 
 Checked: every fenced ```sql block in README.md and docs/, and every `make query SQL='…'` /

@@ -179,7 +179,7 @@ class Stage:
         self.moto_url, self.cognito_url, self.templates = moto_url, cognito_url, templates
         self.cognito_state = cognito_state
         self.environment = aws_environment(moto_url)
-        # dev's default: no network, no MWAA, no DAG upload (ADR 0012).
+        # dev's default: no network, no MWAA, no DAG upload (ADR 0007).
         self.first = deploy_cli(self.environment, *self.deploy_args(orchestration=None))
 
     def deploy_args(self, orchestration: str | None = "on") -> list[str]:
