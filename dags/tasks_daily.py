@@ -36,6 +36,7 @@ from etl.bronze import scan_item_to_export_line
 from etl.lake_layout import bronze_attempt_prefix
 
 if TYPE_CHECKING:
+    from etl.bronze import BronzeExport
     from etl.run_metrics import AthenaQuery
 
 SETTINGS_DEFAULTS = {
@@ -109,6 +110,28 @@ def setting(name: str) -> str:
     return value
 
 
+def _run_export(s3: Any) -> BronzeExport:
+    """The run's export; in native mode checked to be DynamoDB's, of the table at the day's end."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from etl.bronze import ExpectedExport, ExportMismatchError, ExportNotFoundError, find_export
+    from etl.lake_layout import bronze_run_prefix
+
+    snapshot_date, run_id = _run_identity()
+    expected = None
+    if setting("export_mode") == "native":
+        dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
+        table_arn = dynamodb.describe_table(TableName=setting("tasks_table"))["Table"]["TableArn"]
+        expected = ExpectedExport(table_arn, get_current_context()["data_interval_end"])
+    try:
+        return find_export(
+            s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id), expected
+        )
+    except (ExportMismatchError, ExportNotFoundError) as error:
+        # The export is complete and wrong: retrying would read the same files again.
+        raise AirflowFailException(str(error)) from error
+
+
 def _run_identity() -> tuple[pendulum.Date, str]:
     context = get_current_context()
     start = context["data_interval_start"]
@@ -118,13 +141,28 @@ def _run_identity() -> tuple[pendulum.Date, str]:
 
 
 @task.branch(execution_timeout=QUICK_TASK_TIMEOUT)
-def choose_export_mode() -> str:
-    """`native` in AWS; `scan` where the table has no export API (DynamoDB Local)."""
-    get_current_context()["ti"].xcom_push(key="started_at", value=time.time())
+def choose_export_mode() -> str | None:
+    """`native` in AWS; `scan` where the table has no export API (DynamoDB Local).
+
+    None (every task after it skipped, the run a success) for a day DynamoDB can no longer
+    export: one before the table's earliest restorable time, as every day catchup schedules on
+    a new stage is. Retrying could not change that, so the run says so once and stops.
+    """
+    ti = get_current_context()["ti"]
+    ti.xcom_push(key="started_at", value=time.time())
     first_task = {"native": "wait_until_exportable", "scan": "export_scan"}
     mode = setting("export_mode")
     if mode not in first_task:
         raise ValueError(f"tasklake_export_mode must be native or scan, not {mode!r}")
+    if mode == "native":
+        from etl.native_export import not_exportable_reason
+
+        dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
+        export_time = get_current_context()["data_interval_end"]
+        if reason := not_exportable_reason(dynamodb, setting("tasks_table"), export_time):
+            print(f"skipping this day, nothing to export: {reason}")
+            ti.xcom_push(key="skipped", value=reason)
+            return None
     return first_task[mode]
 
 
@@ -149,6 +187,7 @@ def wait_until_exportable() -> bool:
 @task(execution_timeout=QUICK_TASK_TIMEOUT)
 def export_native() -> str:
     """Start DynamoDB's export of the table as of the end of the run's day; returns its ARN."""
+    from etl.lake_layout import bronze_run_prefix
     from etl.native_export import start_export
 
     context = get_current_context()
@@ -159,6 +198,7 @@ def export_native() -> str:
         export_time=context["data_interval_end"],
         bucket=setting("lake_bucket"),
         prefix=bronze_attempt_prefix(snapshot_date, run_id, context["ti"].try_number),
+        reuse_under=bronze_run_prefix(snapshot_date, run_id),
     )
 
 
@@ -183,13 +223,11 @@ def wait_for_export(export_arn: str) -> bool:
 @task.branch(trigger_rule="none_failed_min_one_success", execution_timeout=QUICK_TASK_TIMEOUT)
 def choose_transform_engine() -> str:
     """`transform` (pyarrow, on this worker) or `plan_athena`, by `tasklake_transform_engine`."""
-    from etl.bronze import export_item_count, find_export
+    from etl.bronze import export_item_count
     from etl.engine_choice import choose_engine
-    from etl.lake_layout import bronze_run_prefix
 
-    snapshot_date, run_id = _run_identity()
     s3 = S3Hook().get_conn()
-    export = find_export(s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id))
+    export = _run_export(s3)
     items = export_item_count(s3, export)
     engine = choose_engine(setting("transform_engine"), items)
     print(f"{items} exported items: the {engine} engine transforms them")
@@ -205,15 +243,15 @@ def transform() -> dict[str, Any]:
     A new folder per attempt, not per run: a cleared run keeps its run id, and writing into the
     folder a partition already points at would change the published data before `validate`.
     """
-    from etl.bronze import download_export, find_export
-    from etl.lake_layout import bronze_run_prefix, new_attempt_key
+    from etl.bronze import download_export
+    from etl.lake_layout import new_attempt_key
     from etl.publish import stage_partitions
     from etl.transform import transform_export
 
     snapshot_date, run_id = _run_identity()
     attempt_key = new_attempt_key(run_id, get_current_context()["ti"].try_number)
     s3 = S3Hook().get_conn()
-    export = find_export(s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id))
+    export = _run_export(s3)
     with tempfile.TemporaryDirectory(prefix="tasks_daily-") as workdir:
         files, counted = download_export(s3, export, Path(workdir, "export"))
         result = transform_export(files, Path(workdir, "lake"), snapshot_date)
@@ -242,15 +280,15 @@ def plan_athena() -> dict[str, Any]:
     retried into the folder it half wrote, so the Athena tasks do not retry: clear this task.
     """
     from etl.athena_transform import attempt_statements, staging_location
-    from etl.bronze import export_data_location, export_item_count, find_export
-    from etl.lake_layout import bronze_run_prefix, new_attempt_key
+    from etl.bronze import export_data_location, export_item_count
+    from etl.lake_layout import new_attempt_key
     from etl.publish import table_location
 
     snapshot_date, run_id = _run_identity()
     attempt_key = new_attempt_key(run_id, get_current_context()["ti"].try_number)
     s3, glue = S3Hook().get_conn(), GlueCatalogHook().get_conn()
     database = setting("glue_database")
-    export = find_export(s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id))
+    export = _run_export(s3)
     locations = {
         table: staging_location(table_location(glue, database, table), snapshot_date, attempt_key)
         for table in LAKE_TABLES
@@ -413,18 +451,14 @@ def report() -> None:
 
     from etl.missing_partitions import describe, missing_days, missing_partitions
     from etl.publish import newest_published_day
-    from etl.run_metrics import (
-        RunReport,
-        append_run_metrics,
-        data_freshness_seconds,
-        put_run_metrics,
-        run_metric_data,
-        summary_line,
-    )
+    from etl.run_metrics import RunReport, data_freshness_seconds, run_metric_data, summary_line
     from etl.validation import ITEM_TABLE
 
     ti = get_current_context()["ti"]
     snapshot_date, _ = _run_identity()
+    if skipped := ti.xcom_pull(task_ids="choose_export_mode", key="skipped"):
+        print(f"{ti.dag_id} run skipped {snapshot_date}, nothing to report: {skipped}")
+        return
     staged = _staged_run()
     rows: dict[str, int] | None = ti.xcom_pull(task_ids="publish")
     started_at: float | None = ti.xcom_pull(task_ids="choose_export_mode", key="started_at")
@@ -446,12 +480,31 @@ def report() -> None:
         missing_partitions=len(missing_days(missing)),
     )
     print(summary_line(run))
-    data = run_metric_data(run)
+    # RunFailed is the failure callback's: it also covers a run this task never saw end.
+    _send_metrics(run_metric_data(run, with_failure=False))
+    if rows is None:
+        raise AirflowFailException("the run did not publish; the failure callback reports it")
+
+
+def _send_metrics(data: list[dict[str, Any]]) -> None:
+    from etl.run_metrics import append_run_metrics, put_run_metrics
+
     put_run_metrics(AwsBaseHook(client_type="cloudwatch").get_conn(), data)
     if metrics_log := setting("metrics_log"):
         append_run_metrics(Path(metrics_log), data)
-    if rows is None:
-        raise AirflowFailException("the run did not publish; RunFailed was reported")
+
+
+def report_failed_run(context: Any) -> None:
+    """The DAG's failure callback: RunFailed for every failed run, whatever ended it.
+
+    A task that failed, the `report` task itself, and a run the scheduler stopped at
+    `dagrun_timeout` (its tasks killed, `report` never run) all end here, once per run.
+    """
+    from etl.run_metrics import run_failed_data
+
+    dag_id = context["dag"].dag_id
+    print(f"{dag_id} run {context.get('run_id')} failed: {context.get('reason', 'no reason')}")
+    _send_metrics(run_failed_data(dag_id))
 
 
 @dag(
@@ -465,6 +518,7 @@ def report() -> None:
     # one at a time, so a catchup never puts two transforms on the worker.
     max_active_runs=2,
     dagrun_timeout=DAGRUN_TIMEOUT,
+    on_failure_callback=report_failed_run,
     # Unpaused as soon as MWAA parses it: a new stage needs no manual step to start running.
     is_paused_upon_creation=False,
     default_args=DEFAULT_ARGS,

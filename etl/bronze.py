@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,22 @@ _ATTEMPT = re.compile(r"attempt=(\d+)/$")
 
 class ExportNotFoundError(RuntimeError):
     """No complete export under the run's bronze prefix."""
+
+
+class ExportMismatchError(RuntimeError):
+    """The export found is not the one the run asked for: another table or another time."""
+
+
+@dataclass(frozen=True)
+class ExpectedExport:
+    """What a native export's manifest must say for a run to use it (None fields: a scan).
+
+    Without it a run in native mode whose export left no manifest would read whatever files lie
+    under its prefix as if they were a scan, and validate against their own line count.
+    """
+
+    table_arn: str
+    export_time: datetime
 
 
 @dataclass(frozen=True)
@@ -74,16 +91,43 @@ def _latest_attempt_prefix(s3: S3Client, bucket: str, run_prefix: str) -> str:
     return attempts[max(attempts)]
 
 
-def find_export(s3: S3Client, bucket: str, run_prefix: str) -> BronzeExport:
-    """The export a run's export task produced, whichever way it was made."""
+def check_manifest(summary: Mapping[str, Any], expected: ExpectedExport, where: str) -> None:
+    """Fail unless manifest-summary.json names the run's table and export time.
+
+    Its fields: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport.Output.html
+    """
+    table_arn = summary.get("tableArn")
+    if table_arn != expected.table_arn:
+        raise ExportMismatchError(f"{where} exports {table_arn}, not {expected.table_arn}")
+    raw_time = summary.get("exportTime")
+    export_time = datetime.fromisoformat(raw_time) if isinstance(raw_time, str) else None
+    if export_time != expected.export_time:
+        raise ExportMismatchError(
+            f"{where} is as of {raw_time}, not {expected.export_time.isoformat()}"
+        )
+
+
+def find_export(
+    s3: S3Client, bucket: str, run_prefix: str, expected: ExpectedExport | None = None
+) -> BronzeExport:
+    """The export a run's export task produced, whichever way it was made.
+
+    With `expected` (native mode) it must be a native export with its manifest, of that table
+    as of that time; without it, a scan's files are accepted too.
+    """
     prefix = _latest_attempt_prefix(s3, bucket, run_prefix)
     keys = _list_keys(s3, bucket, prefix)
     summaries = [key for key in keys if key.endswith("/manifest-summary.json")]
+    where = f"s3://{bucket}/{prefix}"
     if len(summaries) > 1:
-        raise ExportNotFoundError(f"{len(summaries)} native exports under s3://{bucket}/{prefix}")
+        raise ExportNotFoundError(f"{len(summaries)} native exports under {where}")
     if not summaries:
+        if expected is not None:
+            raise ExportNotFoundError(f"no manifest-summary.json under {where}: not native")
         return BronzeExport(bucket, prefix, keys, item_count=None)
     summary = json.loads(s3.get_object(Bucket=bucket, Key=summaries[0])["Body"].read())
+    if expected is not None:
+        check_manifest(summary, expected, where)
     manifest = s3.get_object(Bucket=bucket, Key=summary["manifestFilesS3Key"])["Body"].read()
     data_keys = [json.loads(line)["dataFileS3Key"] for line in manifest.splitlines() if line]
     return BronzeExport(bucket, prefix, sorted(data_keys), item_count=int(summary["itemCount"]))

@@ -128,15 +128,26 @@ def _datum(
     }
 
 
-def run_metric_data(report: RunReport, timestamp: datetime | None = None) -> list[dict[str, Any]]:
-    """The run's PutMetricData datums, all with the same timestamp."""
+def run_failed_data(dag_id: str, timestamp: datetime | None = None) -> list[dict[str, Any]]:
+    """RunFailed alone: what the DAG's failure callback sends, whatever ended the run."""
+    return [_datum(RUN_FAILED, 1, timestamp or datetime.now(UTC), {DAG: dag_id})]
+
+
+def run_metric_data(
+    report: RunReport, timestamp: datetime | None = None, *, with_failure: bool = True
+) -> list[dict[str, Any]]:
+    """The run's PutMetricData datums, all with the same timestamp.
+
+    `with_failure=False` leaves RunFailed out of a failed run's datums: the DAG sends it from
+    its failure callback (`run_failed_data`), which also sees runs no task reported.
+    """
     at = timestamp or datetime.now(UTC)
     dag = {DAG: report.dag_id}
-    outcome = RUN_SUCCEEDED if report.succeeded else RUN_FAILED
-    data = [
-        _datum(outcome, 1, at, dag),
-        _datum(RUN_DURATION_SECONDS, report.duration_seconds, at, dag),
-    ]
+    data = [_datum(RUN_DURATION_SECONDS, report.duration_seconds, at, dag)]
+    if report.succeeded:
+        data.insert(0, _datum(RUN_SUCCEEDED, 1, at, dag))
+    elif with_failure:
+        data.insert(0, _datum(RUN_FAILED, 1, at, dag))
     if report.rows_exported is not None:
         data.append(_datum(ROWS_EXPORTED, report.rows_exported, at, dag))
     data.extend(
