@@ -29,7 +29,15 @@ from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.transfers.dynamodb_to_s3 import DynamoDBToS3Operator
-from airflow.sdk import CronDataIntervalTimetable, Variable, chain, dag, get_current_context, task
+from airflow.sdk import (
+    CronDataIntervalTimetable,
+    Param,
+    Variable,
+    chain,
+    dag,
+    get_current_context,
+    task,
+)
 from airflow.sdk.definitions.xcom_arg import PlainXComArg
 
 from etl.bronze import scan_item_to_export_line
@@ -114,22 +122,49 @@ def _run_export(s3: Any) -> BronzeExport:
     """The run's export; in native mode checked to be DynamoDB's, of the table at the day's end."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from etl.bronze import ExpectedExport, ExportMismatchError, ExportNotFoundError, find_export
+    from etl.bronze import (
+        ExpectedExport,
+        ExportMismatchError,
+        ExportNotFoundError,
+        find_day_export,
+        find_export,
+    )
     from etl.lake_layout import bronze_run_prefix
 
+    context = get_current_context()
     snapshot_date, run_id = _run_identity()
     expected = None
     if setting("export_mode") == "native":
         dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
         table_arn = dynamodb.describe_table(TableName=setting("tasks_table"))["Table"]["TableArn"]
-        expected = ExpectedExport(table_arn, get_current_context()["data_interval_end"])
+        expected = ExpectedExport(table_arn, context["data_interval_end"])
     try:
+        if context["params"]["source"] == "bronze":
+            return find_day_export(
+                s3,
+                setting("lake_bucket"),
+                snapshot_date,
+                _published_run_key(snapshot_date),
+                expected,
+            )
         return find_export(
             s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id), expected
         )
     except (ExportMismatchError, ExportNotFoundError) as error:
         # The export is complete and wrong: retrying would read the same files again.
         raise AirflowFailException(str(error)) from error
+
+
+def _published_run_key(snapshot_date: pendulum.Date) -> str:
+    """The run whose export the day's published tasks partition was built from ('' if none)."""
+    from etl.lake_layout import run_key_of_attempt
+    from etl.publish import published_location
+    from etl.validation import ITEM_TABLE
+
+    glue = GlueCatalogHook().get_conn()
+    location = published_location(glue, setting("glue_database"), ITEM_TABLE, snapshot_date)
+    attempt = location.rstrip("/").rsplit("/run=", 1)[-1] if "/run=" in location else ""
+    return run_key_of_attempt(attempt) if attempt else ""
 
 
 def _run_identity() -> tuple[pendulum.Date, str]:
@@ -141,15 +176,19 @@ def _run_identity() -> tuple[pendulum.Date, str]:
 
 
 @task.branch(execution_timeout=QUICK_TASK_TIMEOUT)
-def choose_export_mode() -> str | None:
-    """`native` in AWS; `scan` where the table has no export API (DynamoDB Local).
+def choose_export_mode() -> str | list[str] | None:
+    """`native` in AWS; `scan` where the table has no export API (DynamoDB Local); straight
+    to the transform when the run rebuilds its day from stored bronze (`source=bronze`).
 
     None (every task after it skipped, the run a success) for a day DynamoDB can no longer
     export: one before the table's earliest restorable time, as every day catchup schedules on
     a new stage is. Retrying could not change that, so the run says so once and stops.
     """
-    ti = get_current_context()["ti"]
+    context = get_current_context()
+    ti = context["ti"]
     ti.xcom_push(key="started_at", value=time.time())
+    if context["params"]["source"] == "bronze":
+        return "choose_transform_engine"
     first_task = {"native": "wait_until_exportable", "scan": "export_scan"}
     mode = setting("export_mode")
     if mode not in first_task:
@@ -163,7 +202,8 @@ def choose_export_mode() -> str | None:
             print(f"skipping this day, nothing to export: {reason}")
             ti.xcom_push(key="skipped", value=reason)
             return None
-    return first_task[mode]
+    # The engine choice is downstream of this task too (for `bronze`): it must not be skipped.
+    return [first_task[mode], "choose_transform_engine"]
 
 
 @task.sensor(
@@ -407,20 +447,25 @@ def validate() -> list[dict[str, Any]]:
 def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
     """Point each table's Glue partition at the validated folders; returns rows per table.
 
-    Two runs (`max_active_runs`) never publish at once: the task runs one instance at a time.
+    Two runs (`max_active_runs`) never publish at once: the task runs one instance at a time,
+    and two publishes of one day exclude each other by a lock object in S3 as well.
     Then `<table>_latest` follows the newest partition, each partition's pointer names its new
     folder (the catalog's backup), and the folders it replaced are tagged for the lifecycle
     rule to expire.
     """
     from etl.latest_snapshot import point_latest_tables
     from etl.publish import StagedPartition, publish_partitions, tag_superseded, write_pointers
+    from etl.publish_lock import day_lock
 
+    snapshot_date, run_id = _run_identity()
     staged = [StagedPartition.from_dict(data) for data in partitions]
     glue = GlueCatalogHook().get_conn()
-    replaced = publish_partitions(glue, setting("glue_database"), staged)
-    point_latest_tables(glue, setting("glue_database"), [partition.table for partition in staged])
     s3 = S3Hook().get_conn()
-    write_pointers(s3, staged)
+    # Held by the day, not by Airflow: correct even where max_active_tis_per_dag is ignored.
+    with day_lock(s3, setting("lake_bucket"), snapshot_date, owner=run_id):
+        replaced = publish_partitions(glue, setting("glue_database"), staged)
+        point_latest_tables(glue, setting("glue_database"), [p.table for p in staged])
+        write_pointers(s3, staged)
     tag_superseded(s3, replaced)
     return {partition.table: partition.rows for partition in staged}
 
@@ -449,7 +494,13 @@ def report() -> None:
     did not succeed. On the Athena path the line names each query id and its bytes scanned."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from etl.missing_partitions import describe, missing_days, missing_partitions
+    from etl.bronze import days_with_bronze
+    from etl.missing_partitions import (
+        describe,
+        missing_days,
+        missing_partitions,
+        unrebuildable_days,
+    )
     from etl.publish import newest_published_day
     from etl.run_metrics import RunReport, data_freshness_seconds, run_metric_data, summary_line
     from etl.validation import ITEM_TABLE
@@ -467,6 +518,13 @@ def report() -> None:
     # Up to the run's own day, not today: a catchup run does not count the days after it.
     missing = missing_partitions(glue, setting("glue_database"), LAKE_TABLES, snapshot_date)
     print(describe(missing))
+    lost = unrebuildable_days(
+        missing_days(missing),
+        _first_exportable_day(),
+        days_with_bronze(S3Hook().get_conn(), setting("lake_bucket")),
+    )
+    if lost:
+        print(f"cannot be rebuilt any more: {', '.join(day.isoformat() for day in lost)}")
     run = RunReport(
         dag_id=ti.dag_id,
         succeeded=rows is not None,
@@ -478,12 +536,25 @@ def report() -> None:
         freshness_seconds=data_freshness_seconds(newest, pendulum.now("UTC")),
         athena_queries=tuple(_athena_queries()),
         missing_partitions=len(missing_days(missing)),
+        unrebuildable_days=len(lost),
     )
     print(summary_line(run))
     # RunFailed is the failure callback's: it also covers a run this task never saw end.
     _send_metrics(run_metric_data(run, with_failure=False))
     if rows is None:
         raise AirflowFailException("the run did not publish; the failure callback reports it")
+
+
+def _first_exportable_day() -> pendulum.Date | None:
+    """The oldest day DynamoDB can still export; None in scan mode, which exports only now."""
+    if setting("export_mode") != "native":
+        return None
+    from etl.native_export import earliest_restorable_time, first_exportable_day
+
+    dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
+    backups = dynamodb.describe_continuous_backups(TableName=setting("tasks_table"))
+    day = first_exportable_day(earliest_restorable_time(backups))
+    return pendulum.Date(day.year, day.month, day.day)
 
 
 def _send_metrics(data: list[dict[str, Any]]) -> None:
@@ -523,6 +594,12 @@ def report_failed_run(context: Any) -> None:
     is_paused_upon_creation=False,
     default_args=DEFAULT_ARGS,
     render_template_as_native_obj=True,
+    params={
+        # `export`: the day's own export. `bronze`: rebuild the day from an export stored
+        # earlier (a day past DynamoDB's 35 days, or a transform that changed): `make etl
+        # DATE=… SOURCE=bronze`, or trigger the DAG with {"source": "bronze"}.
+        "source": Param("export", enum=["export", "bronze"]),
+    },
     user_defined_macros={"setting": setting, "bronze_attempt_prefix": bronze_attempt_prefix},
     tags=["tasklake", "data-lake"],
     doc_md=__doc__,
@@ -550,7 +627,8 @@ def tasks_daily() -> None:
     staged_by_athena = stage_athena_output(plan)
     drop = drop_athena_tables(plan)
     checked = validate()
-    chain(choose_export_mode(), [exportable, export_scan])
+    mode = choose_export_mode()
+    chain(mode, [exportable, export_scan, engine])
     chain(exportable, export_started, exported)
     staged_by_pyarrow = transform()
     chain([exported, export_scan], engine, [staged_by_pyarrow, plan])

@@ -9,7 +9,7 @@ are here, as plain functions; the DAG only schedules the checks.
 """
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -45,6 +45,13 @@ def earliest_restorable_time(continuous_backups: Mapping[str, Any]) -> datetime:
     """
     earliest: datetime = _recovery_description(continuous_backups)["EarliestRestorableDateTime"]
     return earliest
+
+
+def first_exportable_day(earliest: datetime) -> date:
+    """The oldest UTC day whose end (the next midnight) is not before `earliest`."""
+    day = earliest.astimezone(UTC).date()
+    midnight = datetime.combine(day, time(), tzinfo=UTC)
+    return day - timedelta(days=1) if earliest == midnight else day
 
 
 def not_exportable_reason(dynamodb: DynamoDBClient, table_name: str, export_time: datetime) -> str:

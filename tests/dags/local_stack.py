@@ -58,7 +58,9 @@ class LocalStack:
             for item in items:
                 batch.put_item(Item=item)
 
-    def run_dag(self, snapshot_date: date, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    def run_dag(
+        self, snapshot_date: date, source: str = "export", **extra_env: str
+    ) -> subprocess.CompletedProcess[str]:
         """`airflow dags test` for the run that owns `snapshot_date`, as `make etl` runs it."""
         return subprocess.run(
             [
@@ -67,6 +69,8 @@ class LocalStack:
                 "test",
                 DAG_ID,
                 logical_date_for(snapshot_date),
+                "--conf",
+                json.dumps({"source": source}),
             ],
             env={**os.environ, **self.env, **BY_HAND, **extra_env},
             capture_output=True,

@@ -62,7 +62,7 @@ def test_pipeline_runs_export_transform_validate_publish_report_without_cycles(d
         "export_native": {"wait_until_exportable"},
         "wait_for_export": {"export_native"},
         "export_scan": {"choose_export_mode"},
-        "choose_transform_engine": {"wait_for_export", "export_scan"},
+        "choose_transform_engine": {"choose_export_mode", "wait_for_export", "export_scan"},
         "transform": {"choose_transform_engine"},
         "plan_athena": {"choose_transform_engine"},
         "athena_create_bronze": {"plan_athena"},
