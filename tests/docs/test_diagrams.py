@@ -204,6 +204,7 @@ DIAGRAM_RESOURCES: dict[str, InStack | ByZappa | NotAws] = {
             "EtlRunFailedAlarm",
             "EtlDataFreshnessAlarm",
             "EtlMissingPartitionsAlarm",
+            "EtlUnrebuildableDaysAlarm",
         ),
         every_of_its_types=True,
     ),
