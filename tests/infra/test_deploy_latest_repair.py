@@ -1,0 +1,26 @@
+"""Every deploy repairs the lake catalog right after the analytics stack, whatever changed.
+
+A stack update that changes a lake table resets `<table>_latest` to the template's empty folder
+and drops the table's partitions (etl/catalog_repair.py); the repair puts both back from the
+pointers publish wrote, and changes nothing when the stack did not change them.
+"""
+
+from __future__ import annotations
+
+from infra.deploy import plan, stacks
+from infra.deploy.steps import render
+
+
+def test_the_catalog_is_repaired_right_after_the_analytics_stack_deploys() -> None:
+    steps = plan.deploy_plan(plan.Options(stage="dev")).steps
+    commands = [[render(a) for a in step.argv] for step in steps]
+    analytics = stacks.stack_name("dev", "analytics")
+    deployed = next(
+        n for n, argv in enumerate(commands) if argv[:3] == ["aws", "cloudformation", "deploy"]
+        and analytics in argv
+    )  # fmt: skip
+
+    repair = commands[deployed + 1]
+
+    assert repair[:4] == [plan.PYTHON, "-m", "etl.catalog_repair", "--database"]
+    assert "glue-database" in repair[4]
