@@ -488,6 +488,28 @@ def tag_unpublished() -> list[str]:
     return tag_superseded(S3Hook().get_conn(), unpublished(glue, setting("glue_database"), staged))
 
 
+@task(trigger_rule="all_done", execution_timeout=QUICK_TASK_TIMEOUT)
+def sweep_orphans() -> int:
+    """Tag for expiry the attempt folders nothing references, left by attempts that were killed
+    before they could tag their own (etl/orphan_sweep.py); returns how many objects it tagged.
+
+    Only folders last written `DAGRUN_TIMEOUT` before this run began: no run lasts longer, so
+    none of them belongs to an attempt still running.
+    """
+    from etl.orphan_sweep import sweep_orphans as sweep
+
+    started = get_current_context()["dag_run"].start_date
+    tagged = sweep(
+        S3Hook().get_conn(),
+        GlueCatalogHook().get_conn(),
+        setting("glue_database"),
+        LAKE_TABLES,
+        older_than=started - DAGRUN_TIMEOUT,
+    )
+    print(f"tagged {len(tagged)} objects of unreferenced attempt folders for expiry")
+    return len(tagged)
+
+
 @task(trigger_rule="all_done", retries=1, execution_timeout=QUICK_TASK_TIMEOUT)
 def report() -> None:
     """Send the run's metrics and log its summary line whether it succeeded or not; fail if it
@@ -636,7 +658,7 @@ def tasks_daily() -> None:
     chain(ctas, drop.as_teardown(setups=create_bronze))
     chain(staged_by_pyarrow, checked)
     published = publish(checked)
-    chain(published, [report(), tag_unpublished()])
+    chain(published, [report(), tag_unpublished(), sweep_orphans()])
 
 
 tasks_daily()

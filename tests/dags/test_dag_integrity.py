@@ -73,6 +73,7 @@ def test_pipeline_runs_export_transform_validate_publish_report_without_cycles(d
         "publish": {"validate"},
         "report": {"publish"},
         "tag_unpublished": {"publish"},
+        "sweep_orphans": {"publish"},
     }
     assert dag.get_task("report").trigger_rule == "all_done"
 
