@@ -80,14 +80,10 @@ ATHENA_POKE_SECONDS = int(os.environ.get("TASKLAKE_ATHENA_POKE_SECONDS", "30"))
 # The native export's waits are sensors in reschedule mode: a check, then the worker slot is free
 # until the next one. DynamoDB trails by minutes; an export takes minutes to hours.
 EXPORT_POKE_SECONDS = float(os.environ.get("TASKLAKE_EXPORT_POKE_SECONDS", "60"))
-# A run's day can be exported natively only within DynamoDB's point-in-time window (35 days,
-# infra/data.yaml), so catchup goes back no further: older days fail at the export. The window
-# is also the DAG's start, before which `airflow dags test` runs nothing; a run started by hand
-# for an older day of the lake (`make etl`, the DAG tests: a scan, not a point-in-time export)
-# widens it with TASKLAKE_CATCHUP_DAYS.
-CATCHUP_DAYS = 35
 LAKE_START = pendulum.datetime(2026, 11, 1, tz="UTC")
-"""The first day the lake holds; catchup never schedules a day before it."""
+"""The DAG's static start: the first day the lake holds. Catchup schedules every missed day
+since; one DynamoDB can no longer export (before the table's earliest restorable time: a new
+stage, an outage past 35 days) is skipped at once, and rebuilt from bronze if bronze has it."""
 # Each task's limit is generous against its measured or expected time (ADR 0007): it exists to
 # free a worker slot a hung call would hold forever, not to police a slow day.
 QUICK_TASK_TIMEOUT = timedelta(minutes=10)
@@ -100,16 +96,6 @@ VALIDATE_TIMEOUT = timedelta(minutes=30)
 DAGRUN_TIMEOUT = timedelta(hours=12)
 """The export's two waits (2 h + 3 h), a transform, their retries, and a run queued behind a
 publish: a run still going after this is hung, and the next day's run should not wait on it."""
-
-
-def catchup_start(today: pendulum.Date, days: int = CATCHUP_DAYS) -> pendulum.DateTime:
-    """The first day the scheduler may still create a run for: at most `CATCHUP_DAYS` back.
-
-    Missed days (MWAA down, the DAG paused) are caught up when the scheduler returns, oldest
-    first, as long as DynamoDB can still export them. Moved once a day, at midnight UTC.
-    """
-    window_start = pendulum.datetime(today.year, today.month, today.day, tz="UTC")
-    return max(LAKE_START, window_start.subtract(days=days))
 
 
 def setting(name: str) -> str:
@@ -603,9 +589,7 @@ def report_failed_run(context: Any) -> None:
 @dag(
     dag_id="tasks_daily",
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-    start_date=catchup_start(
-        pendulum.today("UTC").date(), int(os.environ.get("TASKLAKE_CATCHUP_DAYS", CATCHUP_DAYS))
-    ),
+    start_date=LAKE_START,
     catchup=True,
     # Two runs overlap an export wait with a transform; the transform and publish themselves run
     # one at a time, so a catchup never puts two transforms on the worker.

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl.run_metrics import DAG, NAMESPACE
-from infra.local.airflow_local import BY_HAND, DAG_ID, logical_date_for
+from infra.local.airflow_local import DAG_ID, logical_date_for
 
 TASKS_TABLE = "tasklake-test-tasks"
 LAKE_BUCKET = "tasklake-test-lake"
@@ -72,7 +72,7 @@ class LocalStack:
                 "--conf",
                 json.dumps({"source": source}),
             ],
-            env={**os.environ, **self.env, **BY_HAND, **extra_env},
+            env={**os.environ, **self.env, **extra_env},
             capture_output=True,
             text=True,
             timeout=300,
