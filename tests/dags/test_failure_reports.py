@@ -7,6 +7,7 @@ the scheduler calls for any failed run: a task that failed, `report` itself, or 
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -49,9 +50,11 @@ def test_a_run_stopped_at_its_timeout_reports_run_failed(stack: LocalStack) -> N
 
     callback = dag.on_failure_callback
     assert callable(callback), "tasks_daily has no DAG-level failure callback"
-    callback({"dag": dag, "run_id": "scheduled__2026-11-19T00:00:00+00:00", "reason": "timed_out"})
+    # Its own Dag value, so the other tests' RunFailed datapoints of this second are not counted.
+    timed_out = SimpleNamespace(dag_id="tasks_daily_timed_out")
+    callback({"dag": timed_out, "run_id": "scheduled__2026-11-19T00:00:00", "reason": "timed_out"})
 
-    assert stack.etl_metric("RunFailed", since) == (1, 1)
+    assert stack.etl_metric("RunFailed", since, Dag="tasks_daily_timed_out") == (1, 1)
 
 
 def test_a_failed_task_reports_run_failed_once(stack: LocalStack) -> None:
