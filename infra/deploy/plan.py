@@ -257,13 +257,13 @@ def _function_exists(title: str, function: str) -> Step:
 def repair_lake_catalog(options: Options) -> Step:
     """A changed lake table loses its partitions and `<table>_latest` its location; put them
     back from the pointers publish leaves (etl/catalog_repair.py). A no-op when nothing changed.
+
+    The database is named as infra/analytics.yaml names it (`${Project}_${Environment}`).
     """
-    database = Export(
-        stack_name(options.stage, "analytics"), stacks.export_name(options.stage, "glue-database")
-    )
+    database = f"{stacks.PROJECT}_{options.stage}"
     return Step(
         "repair the lake catalog: partitions and each <table>_latest from the publish pointers",
-        (*_args(PYTHON, "-m", "etl.catalog_repair", "--database"), arg(database)),
+        _args(PYTHON, "-m", "etl.catalog_repair", "--database", database),
     )
 
 
