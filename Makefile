@@ -368,8 +368,9 @@ $(AIRFLOW_STAMP): dags/requirements.txt tests/dags/requirements.txt $(AIRFLOW_CO
 .PHONY: airflow-venv etl etl-stage airflow test-dags report lake-repair
 airflow-venv: $(AIRFLOW_STAMP) ## Airflow 3.3.1 + amazon provider on Python 3.12 in .venv-airflow (MWAA's runtime)
 
-etl: airflow-venv ## run the tasks_daily DAG once for DATE (default today UTC) on the local stack
-	LAKE_ROOT=$(LAKE_ROOT) $(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local etl --date $(DATE) --stage $(STAGE)
+SOURCE ?= export
+etl: airflow-venv ## run the tasks_daily DAG once for DATE (default today UTC) on the local stack; SOURCE=bronze rebuilds the day from its stored export
+	LAKE_ROOT=$(LAKE_ROOT) $(AIRFLOW_VENV)/bin/python -m infra.local.airflow_local etl --date $(DATE) --stage $(STAGE) --source $(SOURCE)
 
 # A stage deployed without orchestration (dev by default) has no MWAA: its DAG runs from here, with
 # your AWS credentials, against the stage's table, lake and catalog.

@@ -29,13 +29,22 @@ from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.transfers.dynamodb_to_s3 import DynamoDBToS3Operator
-from airflow.sdk import CronDataIntervalTimetable, Variable, chain, dag, get_current_context, task
+from airflow.sdk import (
+    CronDataIntervalTimetable,
+    Param,
+    Variable,
+    chain,
+    dag,
+    get_current_context,
+    task,
+)
 from airflow.sdk.definitions.xcom_arg import PlainXComArg
 
 from etl.bronze import scan_item_to_export_line
 from etl.lake_layout import bronze_attempt_prefix
 
 if TYPE_CHECKING:
+    from etl.bronze import BronzeExport
     from etl.run_metrics import AthenaQuery
 
 SETTINGS_DEFAULTS = {
@@ -71,14 +80,10 @@ ATHENA_POKE_SECONDS = int(os.environ.get("TASKLAKE_ATHENA_POKE_SECONDS", "30"))
 # The native export's waits are sensors in reschedule mode: a check, then the worker slot is free
 # until the next one. DynamoDB trails by minutes; an export takes minutes to hours.
 EXPORT_POKE_SECONDS = float(os.environ.get("TASKLAKE_EXPORT_POKE_SECONDS", "60"))
-# A run's day can be exported natively only within DynamoDB's point-in-time window (35 days,
-# infra/data.yaml), so catchup goes back no further: older days fail at the export. The window
-# is also the DAG's start, before which `airflow dags test` runs nothing; a run started by hand
-# for an older day of the lake (`make etl`, the DAG tests: a scan, not a point-in-time export)
-# widens it with TASKLAKE_CATCHUP_DAYS.
-CATCHUP_DAYS = 35
 LAKE_START = pendulum.datetime(2026, 11, 1, tz="UTC")
-"""The first day the lake holds; catchup never schedules a day before it."""
+"""The DAG's static start: the first day the lake holds. Catchup schedules every missed day
+since; one DynamoDB can no longer export (before the table's earliest restorable time: a new
+stage, an outage past 35 days) is skipped at once, and rebuilt from bronze if bronze has it."""
 # Each task's limit is generous against its measured or expected time (ADR 0007): it exists to
 # free a worker slot a hung call would hold forever, not to police a slow day.
 QUICK_TASK_TIMEOUT = timedelta(minutes=10)
@@ -93,20 +98,59 @@ DAGRUN_TIMEOUT = timedelta(hours=12)
 publish: a run still going after this is hung, and the next day's run should not wait on it."""
 
 
-def catchup_start(today: pendulum.Date, days: int = CATCHUP_DAYS) -> pendulum.DateTime:
-    """The first day the scheduler may still create a run for: at most `CATCHUP_DAYS` back.
-
-    Missed days (MWAA down, the DAG paused) are caught up when the scheduler returns, oldest
-    first, as long as DynamoDB can still export them. Moved once a day, at midnight UTC.
-    """
-    window_start = pendulum.datetime(today.year, today.month, today.day, tz="UTC")
-    return max(LAKE_START, window_start.subtract(days=days))
-
-
 def setting(name: str) -> str:
     """A pipeline setting from the Airflow Variable `tasklake_<name>`."""
     value: str = Variable.get(f"tasklake_{name}", default=SETTINGS_DEFAULTS[name])
     return value
+
+
+def _run_export(s3: Any) -> BronzeExport:
+    """The run's export; in native mode checked to be DynamoDB's, of the table at the day's end."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from etl.bronze import (
+        ExpectedExport,
+        ExportMismatchError,
+        ExportNotFoundError,
+        find_day_export,
+        find_export,
+    )
+    from etl.lake_layout import bronze_run_prefix
+
+    context = get_current_context()
+    snapshot_date, run_id = _run_identity()
+    expected = None
+    if setting("export_mode") == "native":
+        dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
+        table_arn = dynamodb.describe_table(TableName=setting("tasks_table"))["Table"]["TableArn"]
+        expected = ExpectedExport(table_arn, context["data_interval_end"])
+    try:
+        if context["params"]["source"] == "bronze":
+            return find_day_export(
+                s3,
+                setting("lake_bucket"),
+                snapshot_date,
+                _published_run_key(snapshot_date),
+                expected,
+            )
+        return find_export(
+            s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id), expected
+        )
+    except (ExportMismatchError, ExportNotFoundError) as error:
+        # The export is complete and wrong: retrying would read the same files again.
+        raise AirflowFailException(str(error)) from error
+
+
+def _published_run_key(snapshot_date: pendulum.Date) -> str:
+    """The run whose export the day's published tasks partition was built from ('' if none)."""
+    from etl.lake_layout import run_key_of_attempt
+    from etl.publish import published_location
+    from etl.validation import ITEM_TABLE
+
+    glue = GlueCatalogHook().get_conn()
+    location = published_location(glue, setting("glue_database"), ITEM_TABLE, snapshot_date)
+    attempt = location.rstrip("/").rsplit("/run=", 1)[-1] if "/run=" in location else ""
+    return run_key_of_attempt(attempt) if attempt else ""
 
 
 def _run_identity() -> tuple[pendulum.Date, str]:
@@ -118,14 +162,34 @@ def _run_identity() -> tuple[pendulum.Date, str]:
 
 
 @task.branch(execution_timeout=QUICK_TASK_TIMEOUT)
-def choose_export_mode() -> str:
-    """`native` in AWS; `scan` where the table has no export API (DynamoDB Local)."""
-    get_current_context()["ti"].xcom_push(key="started_at", value=time.time())
+def choose_export_mode() -> str | list[str] | None:
+    """`native` in AWS; `scan` where the table has no export API (DynamoDB Local); straight
+    to the transform when the run rebuilds its day from stored bronze (`source=bronze`).
+
+    None (every task after it skipped, the run a success) for a day DynamoDB can no longer
+    export: one before the table's earliest restorable time, as every day catchup schedules on
+    a new stage is. Retrying could not change that, so the run says so once and stops.
+    """
+    context = get_current_context()
+    ti = context["ti"]
+    ti.xcom_push(key="started_at", value=time.time())
+    if context["params"]["source"] == "bronze":
+        return "choose_transform_engine"
     first_task = {"native": "wait_until_exportable", "scan": "export_scan"}
     mode = setting("export_mode")
     if mode not in first_task:
         raise ValueError(f"tasklake_export_mode must be native or scan, not {mode!r}")
-    return first_task[mode]
+    if mode == "native":
+        from etl.native_export import not_exportable_reason
+
+        dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
+        export_time = get_current_context()["data_interval_end"]
+        if reason := not_exportable_reason(dynamodb, setting("tasks_table"), export_time):
+            print(f"skipping this day, nothing to export: {reason}")
+            ti.xcom_push(key="skipped", value=reason)
+            return None
+    # The engine choice is downstream of this task too (for `bronze`): it must not be skipped.
+    return [first_task[mode], "choose_transform_engine"]
 
 
 @task.sensor(
@@ -149,6 +213,7 @@ def wait_until_exportable() -> bool:
 @task(execution_timeout=QUICK_TASK_TIMEOUT)
 def export_native() -> str:
     """Start DynamoDB's export of the table as of the end of the run's day; returns its ARN."""
+    from etl.lake_layout import bronze_run_prefix
     from etl.native_export import start_export
 
     context = get_current_context()
@@ -159,6 +224,7 @@ def export_native() -> str:
         export_time=context["data_interval_end"],
         bucket=setting("lake_bucket"),
         prefix=bronze_attempt_prefix(snapshot_date, run_id, context["ti"].try_number),
+        reuse_under=bronze_run_prefix(snapshot_date, run_id),
     )
 
 
@@ -183,13 +249,11 @@ def wait_for_export(export_arn: str) -> bool:
 @task.branch(trigger_rule="none_failed_min_one_success", execution_timeout=QUICK_TASK_TIMEOUT)
 def choose_transform_engine() -> str:
     """`transform` (DuckDB, on this worker) or `plan_athena`, by `tasklake_transform_engine`."""
-    from etl.bronze import export_item_count, find_export
+    from etl.bronze import export_item_count
     from etl.engine_choice import choose_engine
-    from etl.lake_layout import bronze_run_prefix
 
-    snapshot_date, run_id = _run_identity()
     s3 = S3Hook().get_conn()
-    export = find_export(s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id))
+    export = _run_export(s3)
     items = export_item_count(s3, export)
     engine = choose_engine(setting("transform_engine"), items)
     print(f"{items} exported items: the {engine} engine transforms them")
@@ -205,15 +269,15 @@ def transform() -> dict[str, Any]:
     A new folder per attempt, not per run: a cleared run keeps its run id, and writing into the
     folder a partition already points at would change the published data before `validate`.
     """
-    from etl.bronze import download_export, find_export
-    from etl.lake_layout import bronze_run_prefix, new_attempt_key
+    from etl.bronze import download_export
+    from etl.lake_layout import new_attempt_key
     from etl.publish import stage_partitions
     from etl.transform import transform_export
 
     snapshot_date, run_id = _run_identity()
     attempt_key = new_attempt_key(run_id, get_current_context()["ti"].try_number)
     s3 = S3Hook().get_conn()
-    export = find_export(s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id))
+    export = _run_export(s3)
     with tempfile.TemporaryDirectory(prefix="tasks_daily-") as workdir:
         files, counted = download_export(s3, export, Path(workdir, "export"))
         result = transform_export(files, Path(workdir, "lake"), snapshot_date)
@@ -242,15 +306,15 @@ def plan_athena() -> dict[str, Any]:
     retried into the folder it half wrote, so the Athena tasks do not retry: clear this task.
     """
     from etl.athena_transform import attempt_statements, staging_location
-    from etl.bronze import export_data_location, export_item_count, find_export
-    from etl.lake_layout import bronze_run_prefix, new_attempt_key
+    from etl.bronze import export_data_location, export_item_count
+    from etl.lake_layout import new_attempt_key
     from etl.publish import table_location
 
     snapshot_date, run_id = _run_identity()
     attempt_key = new_attempt_key(run_id, get_current_context()["ti"].try_number)
     s3, glue = S3Hook().get_conn(), GlueCatalogHook().get_conn()
     database = setting("glue_database")
-    export = find_export(s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id))
+    export = _run_export(s3)
     locations = {
         table: staging_location(table_location(glue, database, table), snapshot_date, attempt_key)
         for table in LAKE_TABLES
@@ -369,20 +433,25 @@ def validate() -> list[dict[str, Any]]:
 def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
     """Point each table's Glue partition at the validated folders; returns rows per table.
 
-    Two runs (`max_active_runs`) never publish at once: the task runs one instance at a time.
+    Two runs (`max_active_runs`) never publish at once: the task runs one instance at a time,
+    and two publishes of one day exclude each other by a lock object in S3 as well.
     Then `<table>_latest` follows the newest partition, each partition's pointer names its new
     folder (the catalog's backup), and the folders it replaced are tagged for the lifecycle
     rule to expire.
     """
     from etl.latest_snapshot import point_latest_tables
     from etl.publish import StagedPartition, publish_partitions, tag_superseded, write_pointers
+    from etl.publish_lock import day_lock
 
+    snapshot_date, run_id = _run_identity()
     staged = [StagedPartition.from_dict(data) for data in partitions]
     glue = GlueCatalogHook().get_conn()
-    replaced = publish_partitions(glue, setting("glue_database"), staged)
-    point_latest_tables(glue, setting("glue_database"), [partition.table for partition in staged])
     s3 = S3Hook().get_conn()
-    write_pointers(s3, staged)
+    # Held by the day, not by Airflow: correct even where max_active_tis_per_dag is ignored.
+    with day_lock(s3, setting("lake_bucket"), snapshot_date, owner=run_id):
+        replaced = publish_partitions(glue, setting("glue_database"), staged)
+        point_latest_tables(glue, setting("glue_database"), [p.table for p in staged])
+        write_pointers(s3, staged)
     tag_superseded(s3, replaced)
     return {partition.table: partition.rows for partition in staged}
 
@@ -405,26 +474,50 @@ def tag_unpublished() -> list[str]:
     return tag_superseded(S3Hook().get_conn(), unpublished(glue, setting("glue_database"), staged))
 
 
+@task(trigger_rule="all_done", execution_timeout=QUICK_TASK_TIMEOUT)
+def sweep_orphans() -> int:
+    """Tag for expiry the attempt folders nothing references, left by attempts that were killed
+    before they could tag their own (etl/orphan_sweep.py); returns how many objects it tagged.
+
+    Only folders last written `DAGRUN_TIMEOUT` before this run began: no run lasts longer, so
+    none of them belongs to an attempt still running.
+    """
+    from etl.orphan_sweep import sweep_orphans as sweep
+
+    started = get_current_context()["dag_run"].start_date
+    tagged = sweep(
+        S3Hook().get_conn(),
+        GlueCatalogHook().get_conn(),
+        setting("glue_database"),
+        LAKE_TABLES,
+        older_than=started - DAGRUN_TIMEOUT,
+    )
+    print(f"tagged {len(tagged)} objects of unreferenced attempt folders for expiry")
+    return len(tagged)
+
+
 @task(trigger_rule="all_done", retries=1, execution_timeout=QUICK_TASK_TIMEOUT)
 def report() -> None:
     """Send the run's metrics and log its summary line whether it succeeded or not; fail if it
     did not succeed. On the Athena path the line names each query id and its bytes scanned."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from etl.missing_partitions import describe, missing_days, missing_partitions
-    from etl.publish import newest_published_day
-    from etl.run_metrics import (
-        RunReport,
-        append_run_metrics,
-        data_freshness_seconds,
-        put_run_metrics,
-        run_metric_data,
-        summary_line,
+    from etl.bronze import days_with_bronze
+    from etl.missing_partitions import (
+        describe,
+        missing_days,
+        missing_partitions,
+        unrebuildable_days,
     )
+    from etl.publish import newest_published_day
+    from etl.run_metrics import RunReport, data_freshness_seconds, run_metric_data, summary_line
     from etl.validation import ITEM_TABLE
 
     ti = get_current_context()["ti"]
     snapshot_date, _ = _run_identity()
+    if skipped := ti.xcom_pull(task_ids="choose_export_mode", key="skipped"):
+        print(f"{ti.dag_id} run skipped {snapshot_date}, nothing to report: {skipped}")
+        return
     staged = _staged_run()
     rows: dict[str, int] | None = ti.xcom_pull(task_ids="publish")
     started_at: float | None = ti.xcom_pull(task_ids="choose_export_mode", key="started_at")
@@ -433,6 +526,13 @@ def report() -> None:
     # Up to the run's own day, not today: a catchup run does not count the days after it.
     missing = missing_partitions(glue, setting("glue_database"), LAKE_TABLES, snapshot_date)
     print(describe(missing))
+    lost = unrebuildable_days(
+        missing_days(missing),
+        _first_exportable_day(),
+        days_with_bronze(S3Hook().get_conn(), setting("lake_bucket")),
+    )
+    if lost:
+        print(f"cannot be rebuilt any more: {', '.join(day.isoformat() for day in lost)}")
     run = RunReport(
         dag_id=ti.dag_id,
         succeeded=rows is not None,
@@ -444,31 +544,68 @@ def report() -> None:
         freshness_seconds=data_freshness_seconds(newest, pendulum.now("UTC")),
         athena_queries=tuple(_athena_queries()),
         missing_partitions=len(missing_days(missing)),
+        unrebuildable_days=len(lost),
     )
     print(summary_line(run))
-    data = run_metric_data(run)
+    # RunFailed is the failure callback's: it also covers a run this task never saw end.
+    _send_metrics(run_metric_data(run, with_failure=False))
+    if rows is None:
+        raise AirflowFailException("the run did not publish; the failure callback reports it")
+
+
+def _first_exportable_day() -> pendulum.Date | None:
+    """The oldest day DynamoDB can still export; None in scan mode, which exports only now."""
+    if setting("export_mode") != "native":
+        return None
+    from etl.native_export import earliest_restorable_time, first_exportable_day
+
+    dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
+    backups = dynamodb.describe_continuous_backups(TableName=setting("tasks_table"))
+    day = first_exportable_day(earliest_restorable_time(backups))
+    return pendulum.Date(day.year, day.month, day.day)
+
+
+def _send_metrics(data: list[dict[str, Any]]) -> None:
+    from etl.run_metrics import append_run_metrics, put_run_metrics
+
     put_run_metrics(AwsBaseHook(client_type="cloudwatch").get_conn(), data)
     if metrics_log := setting("metrics_log"):
         append_run_metrics(Path(metrics_log), data)
-    if rows is None:
-        raise AirflowFailException("the run did not publish; RunFailed was reported")
+
+
+def report_failed_run(context: Any) -> None:
+    """The DAG's failure callback: RunFailed for every failed run, whatever ended it.
+
+    A task that failed, the `report` task itself, and a run the scheduler stopped at
+    `dagrun_timeout` (its tasks killed, `report` never run) all end here, once per run.
+    """
+    from etl.run_metrics import run_failed_data
+
+    dag_id = context["dag"].dag_id
+    print(f"{dag_id} run {context.get('run_id')} failed: {context.get('reason', 'no reason')}")
+    _send_metrics(run_failed_data(dag_id))
 
 
 @dag(
     dag_id="tasks_daily",
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-    start_date=catchup_start(
-        pendulum.today("UTC").date(), int(os.environ.get("TASKLAKE_CATCHUP_DAYS", CATCHUP_DAYS))
-    ),
+    start_date=LAKE_START,
     catchup=True,
     # Two runs overlap an export wait with a transform; the transform and publish themselves run
     # one at a time, so a catchup never puts two transforms on the worker.
     max_active_runs=2,
     dagrun_timeout=DAGRUN_TIMEOUT,
+    on_failure_callback=report_failed_run,
     # Unpaused as soon as MWAA parses it: a new stage needs no manual step to start running.
     is_paused_upon_creation=False,
     default_args=DEFAULT_ARGS,
     render_template_as_native_obj=True,
+    params={
+        # `export`: the day's own export. `bronze`: rebuild the day from an export stored
+        # earlier (a day past DynamoDB's 35 days, or a transform that changed): `make etl
+        # DATE=… SOURCE=bronze`, or trigger the DAG with {"source": "bronze"}.
+        "source": Param("export", enum=["export", "bronze"]),
+    },
     user_defined_macros={"setting": setting, "bronze_attempt_prefix": bronze_attempt_prefix},
     tags=["tasklake", "data-lake"],
     doc_md=__doc__,
@@ -498,7 +635,8 @@ def tasks_daily() -> None:
     staged_by_athena = stage_athena_output(plan)
     drop = drop_athena_tables(plan)
     checked = validate()
-    chain(choose_export_mode(), [exportable, export_scan])
+    mode = choose_export_mode()
+    chain(mode, [exportable, export_scan, engine])
     chain(exportable, export_started, exported)
     staged_by_pyarrow = transform()
     chain([exported, export_scan], engine, [staged_by_pyarrow, plan])
@@ -507,7 +645,7 @@ def tasks_daily() -> None:
     chain(ctas, drop.as_teardown(setups=create_bronze))
     chain(staged_by_pyarrow, checked)
     published = publish(checked)
-    chain(published, [report(), tag_unpublished()])
+    chain(published, [report(), tag_unpublished(), sweep_orphans()])
 
 
 tasks_daily()

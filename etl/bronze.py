@@ -11,10 +11,13 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeSerializer
+
+from etl.lake_layout import BRONZE_ROOT, bronze_day_prefix
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -23,10 +26,28 @@ else:
 
 _SERIALIZER = TypeSerializer()
 _ATTEMPT = re.compile(r"attempt=(\d+)/$")
+_DAY = re.compile(r"snapshot_date=(\d{4}-\d{2}-\d{2})/$")
+_RUN = re.compile(r"run=([^/]+)/$")
 
 
 class ExportNotFoundError(RuntimeError):
     """No complete export under the run's bronze prefix."""
+
+
+class ExportMismatchError(RuntimeError):
+    """The export found is not the one the run asked for: another table or another time."""
+
+
+@dataclass(frozen=True)
+class ExpectedExport:
+    """What a native export's manifest must say for a run to use it (None fields: a scan).
+
+    Without it a run in native mode whose export left no manifest would read whatever files lie
+    under its prefix as if they were a scan, and validate against their own line count.
+    """
+
+    table_arn: str
+    export_time: datetime
 
 
 @dataclass(frozen=True)
@@ -74,19 +95,97 @@ def _latest_attempt_prefix(s3: S3Client, bucket: str, run_prefix: str) -> str:
     return attempts[max(attempts)]
 
 
-def find_export(s3: S3Client, bucket: str, run_prefix: str) -> BronzeExport:
-    """The export a run's export task produced, whichever way it was made."""
+def check_manifest(summary: Mapping[str, Any], expected: ExpectedExport, where: str) -> None:
+    """Fail unless manifest-summary.json names the run's table and export time.
+
+    Its fields: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport.Output.html
+    """
+    table_arn = summary.get("tableArn")
+    if table_arn != expected.table_arn:
+        raise ExportMismatchError(f"{where} exports {table_arn}, not {expected.table_arn}")
+    raw_time = summary.get("exportTime")
+    export_time = datetime.fromisoformat(raw_time) if isinstance(raw_time, str) else None
+    if export_time != expected.export_time:
+        raise ExportMismatchError(
+            f"{where} is as of {raw_time}, not {expected.export_time.isoformat()}"
+        )
+
+
+def find_export(
+    s3: S3Client, bucket: str, run_prefix: str, expected: ExpectedExport | None = None
+) -> BronzeExport:
+    """The export a run's export task produced, whichever way it was made.
+
+    With `expected` (native mode) it must be a native export with its manifest, of that table
+    as of that time; without it, a scan's files are accepted too.
+    """
     prefix = _latest_attempt_prefix(s3, bucket, run_prefix)
     keys = _list_keys(s3, bucket, prefix)
     summaries = [key for key in keys if key.endswith("/manifest-summary.json")]
+    where = f"s3://{bucket}/{prefix}"
     if len(summaries) > 1:
-        raise ExportNotFoundError(f"{len(summaries)} native exports under s3://{bucket}/{prefix}")
+        raise ExportNotFoundError(f"{len(summaries)} native exports under {where}")
     if not summaries:
+        if expected is not None:
+            raise ExportNotFoundError(f"no manifest-summary.json under {where}: not native")
         return BronzeExport(bucket, prefix, keys, item_count=None)
     summary = json.loads(s3.get_object(Bucket=bucket, Key=summaries[0])["Body"].read())
+    if expected is not None:
+        check_manifest(summary, expected, where)
     manifest = s3.get_object(Bucket=bucket, Key=summary["manifestFilesS3Key"])["Body"].read()
     data_keys = [json.loads(line)["dataFileS3Key"] for line in manifest.splitlines() if line]
     return BronzeExport(bucket, prefix, sorted(data_keys), item_count=int(summary["itemCount"]))
+
+
+def _folders(s3: S3Client, bucket: str, prefix: str) -> list[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix, Delimiter="/"
+    )
+    return [common["Prefix"] for page in pages for common in page.get("CommonPrefixes", [])]
+
+
+def days_with_bronze(s3: S3Client, bucket: str) -> set[date]:
+    """The days bronze holds some run's export of: one listing of folder names."""
+    return {
+        date.fromisoformat(match.group(1))
+        for folder in _folders(s3, bucket, f"{BRONZE_ROOT}/")
+        if (match := _DAY.search(folder))
+    }
+
+
+def find_day_export(
+    s3: S3Client,
+    bucket: str,
+    snapshot_date: date,
+    published_run_key: str = "",
+    expected: ExpectedExport | None = None,
+) -> BronzeExport:
+    """The stored export to rebuild `snapshot_date` from, whichever run made it.
+
+    That of the run the day's published partition was built from (`published_run_key`) if
+    bronze still holds it: its rows passed validation once. Otherwise the day's newest native
+    export: its manifest says it is complete, which a scan's files cannot.
+    """
+    runs = [
+        folder
+        for folder in _folders(s3, bucket, bronze_day_prefix(snapshot_date))
+        if _RUN.search(folder)
+    ]
+    published = [run for run in runs if run.endswith(f"run={published_run_key}/")]
+    if published_run_key and published:
+        return find_export(s3, bucket, published[0], expected)
+    native: list[tuple[datetime, str]] = []
+    for run in runs:
+        for key in _list_keys(s3, bucket, run):
+            if key.endswith("/manifest-summary.json"):
+                stored = s3.head_object(Bucket=bucket, Key=key)["LastModified"]
+                native.append((stored, run))
+    if not native:
+        raise ExportNotFoundError(
+            f"bronze holds no export of {snapshot_date} to rebuild it from "
+            f"(s3://{bucket}/{bronze_day_prefix(snapshot_date)})"
+        )
+    return find_export(s3, bucket, max(native)[1], expected)
 
 
 def export_data_location(export: BronzeExport) -> str:

@@ -64,13 +64,24 @@ def repair_catalog(
     return repaired
 
 
+def _in_catalog(glue: GlueClient, database: str, table: str) -> bool:
+    """Whether the catalog has `table`; one it lacks (no analytics stack yet) has nothing to
+    repair, which the deploy's repair step must not fail on."""
+    try:
+        glue.get_table(DatabaseName=database, Name=table)
+    except glue.exceptions.EntityNotFoundException:
+        print(f"{table}: not in {database}, nothing to repair")
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", required=True, help="Glue database, e.g. tasklake_dev")
     parser.add_argument("--table", action="append", choices=sorted(TABLES), help="default: all")
     args = parser.parse_args(argv)
     glue = boto3.client("glue")
-    tables = args.table or TABLES
+    tables = [table for table in args.table or TABLES if _in_catalog(glue, args.database, table)]
     repaired = repair_catalog(boto3.client("s3"), glue, args.database, tables)
     for partition in repaired:
         print(f"repaired {partition.table:<18} {partition.snapshot_date}  {partition.location}")

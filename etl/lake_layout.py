@@ -10,6 +10,9 @@ import secrets
 from datetime import date
 
 BRONZE_ROOT = "bronze/dynamodb/tasks"
+BRONZE_RETENTION_DAYS = 400
+"""How long a day's raw export is kept (infra/analytics.yaml, `expire-bronze`): a day is
+rebuildable from it for 13 months, long after DynamoDB's 35-day window has passed it."""
 POINTER_FOLDER = "_published/"
 POINTER_NAME = "pointer.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -60,7 +63,17 @@ def pointer_key(table_prefix: str, snapshot_date: date) -> str:
 
 def bronze_run_prefix(snapshot_date: date, run_id: str) -> str:
     """Prefix of every export attempt of one run; each attempt adds `attempt=<n>/`."""
-    return f"{BRONZE_ROOT}/snapshot_date={snapshot_date.isoformat()}/run={run_key(run_id)}/"
+    return f"{bronze_day_prefix(snapshot_date)}run={run_key(run_id)}/"
+
+
+def bronze_day_prefix(snapshot_date: date) -> str:
+    """Prefix of every run's exports of one day."""
+    return f"{BRONZE_ROOT}/snapshot_date={snapshot_date.isoformat()}/"
+
+
+def run_key_of_attempt(attempt_key: str) -> str:
+    """The run key a `new_attempt_key` was made from: which run's bronze a folder came from."""
+    return attempt_key.rsplit(".try", 1)[0]
 
 
 def bronze_attempt_prefix(snapshot_date: date, run_id: str, attempt: int) -> str:

@@ -1,10 +1,15 @@
-"""Which recent days the lake does not publish: the gaps catchup could not fill.
+"""Which days the lake does not publish, and which of those can no longer be rebuilt.
 
 Freshness looks only at the newest day, so a day skipped in between (MWAA down, the DAG paused,
-a run that kept failing) goes unnoticed until its export is out of DynamoDB's point-in-time
-window and it can never be rebuilt. This lists, for a window of days ending at a run's own day,
-every day some lake table has no published Glue partition for. Days before a table's first
-published partition are not gaps: the lake did not exist yet.
+a run that kept failing) goes unnoticed. This lists, from the day the lake began (a table's first
+published partition) to a run's own day, every day some lake table has no published Glue
+partition for. Days before a table's first published partition are not gaps: the lake did not
+exist yet.
+
+A missing day can be rebuilt while DynamoDB can still export it (its end is not before the
+table's earliest restorable time, at most 35 days back) or while bronze still holds an export
+of it (`etl.bronze.days_with_bronze`; kept `BRONZE_RETENTION_DAYS`). Any other missing day is
+lost for good: counted on its own, with its own alarm.
 """
 
 from collections.abc import Iterable
@@ -18,19 +23,15 @@ if TYPE_CHECKING:
 else:
     GlueClient = Any
 
-WINDOW_DAYS = 35
-"""DynamoDB's point-in-time window: a gap older than this can no longer be exported."""
 
+def days_without(published: set[date], last: date) -> list[date]:
+    """The days from the first of `published` to `last` (inclusive) that `published` lacks.
 
-def days_without(published: set[date], last: date, window_days: int = WINDOW_DAYS) -> list[date]:
-    """The days of the `window_days` ending at `last` (inclusive) that `published` lacks.
-
-    The window starts no earlier than the first published day; with nothing published there is
-    no lake yet, and so no gap.
+    With nothing published there is no lake yet, and so no gap.
     """
     if not published:
         return []
-    first = max(min(published), last - timedelta(days=window_days - 1))
+    first = min(published)
     days = (first + timedelta(days=offset) for offset in range((last - first).days + 1))
     return [day for day in days if day not in published]
 
@@ -38,13 +39,28 @@ def days_without(published: set[date], last: date, window_days: int = WINDOW_DAY
 def missing_partitions(
     glue: GlueClient, database: str, tables: Iterable[str], last: date
 ) -> dict[str, list[date]]:
-    """Per table, the days of the window ending at `last` with no published partition."""
+    """Per table, the days since its first published partition up to `last` with none."""
     return {table: days_without(published_days(glue, database, table), last) for table in tables}
 
 
 def missing_days(missing: dict[str, list[date]]) -> list[date]:
     """The days at least one table lacks, oldest first: what a backfill has to rerun."""
     return sorted({day for days in missing.values() for day in days})
+
+
+def unrebuildable_days(
+    missing: Iterable[date], first_exportable: date | None, with_bronze: set[date]
+) -> list[date]:
+    """The missing days neither DynamoDB nor bronze can give back, oldest first.
+
+    `first_exportable` is the oldest day DynamoDB can still export (None: it can export no
+    past day, as with a scan); `with_bronze` the days bronze holds an export of.
+    """
+    return [
+        day
+        for day in sorted(missing)
+        if day not in with_bronze and (first_exportable is None or day < first_exportable)
+    ]
 
 
 def describe(missing: dict[str, list[date]]) -> str:

@@ -9,7 +9,7 @@ are here, as plain functions; the DAG only schedules the checks.
 """
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,16 +26,52 @@ class ExportFailedError(RuntimeError):
     """DynamoDB gave up on the export; checking it again will not change that."""
 
 
-def latest_restorable_time(continuous_backups: Mapping[str, Any]) -> datetime:
-    """The newest time DynamoDB can export, from a DescribeContinuousBackups response."""
-    description = continuous_backups["ContinuousBackupsDescription"].get(
+def _recovery_description(continuous_backups: Mapping[str, Any]) -> Mapping[str, Any]:
+    description: Mapping[str, Any] = continuous_backups["ContinuousBackupsDescription"].get(
         "PointInTimeRecoveryDescription", {}
     )
     if description.get("PointInTimeRecoveryStatus") != "ENABLED":
         raise PointInTimeRecoveryDisabledError(
             "point-in-time recovery is not enabled on the table, so it cannot be exported"
         )
-    latest: datetime = description["LatestRestorableDateTime"]
+    return description
+
+
+def earliest_restorable_time(continuous_backups: Mapping[str, Any]) -> datetime:
+    """The oldest time DynamoDB can export: when PITR was enabled, or 35 days ago at most.
+
+    A new stage's table has only existed (with PITR) since its deploy, so the runs catchup
+    creates for earlier days have nothing to export.
+    """
+    earliest: datetime = _recovery_description(continuous_backups)["EarliestRestorableDateTime"]
+    return earliest
+
+
+def first_exportable_day(earliest: datetime) -> date:
+    """The oldest UTC day whose end (the next midnight) is not before `earliest`."""
+    day = earliest.astimezone(UTC).date()
+    midnight = datetime.combine(day, time(), tzinfo=UTC)
+    return day - timedelta(days=1) if earliest == midnight else day
+
+
+def not_exportable_reason(dynamodb: DynamoDBClient, table_name: str, export_time: datetime) -> str:
+    """Why `table_name` can never be exported as of `export_time` ('' when it can, now or soon).
+
+    Only a time before the earliest restorable one is lost for good; one after the latest is
+    waited for (`wait_before_export`).
+    """
+    earliest = earliest_restorable_time(dynamodb.describe_continuous_backups(TableName=table_name))
+    if export_time >= earliest:
+        return ""
+    return (
+        f"{table_name} cannot be exported as of {export_time.isoformat()}: its earliest "
+        f"restorable time is {earliest.isoformat()}"
+    )
+
+
+def latest_restorable_time(continuous_backups: Mapping[str, Any]) -> datetime:
+    """The newest time DynamoDB can export, from a DescribeContinuousBackups response."""
+    latest: datetime = _recovery_description(continuous_backups)["LatestRestorableDateTime"]
     return latest
 
 
@@ -60,9 +96,19 @@ def start_export(
     export_time: datetime,
     bucket: str,
     prefix: str,
+    reuse_under: str = "",
 ) -> str:
-    """Start the export of the table as of `export_time` into `s3://bucket/prefix`; its ARN."""
+    """Start the export of the table as of `export_time` into `s3://bucket/prefix`; its ARN.
+
+    With `reuse_under` (the run's bronze prefix, which `prefix` is inside), an export of the
+    same table and time already started under it by an earlier try of the task is returned
+    instead: a retry after a lost worker or a timed-out call does not pay for a second export.
+    """
     table_arn = dynamodb.describe_table(TableName=table_name)["Table"]["TableArn"]
+    if reuse_under:
+        earlier = reusable_export(dynamodb, table_arn, export_time, bucket, reuse_under)
+        if earlier:
+            return earlier
     started = dynamodb.export_table_to_point_in_time(
         TableArn=table_arn,
         ExportTime=export_time,
@@ -86,3 +132,33 @@ def export_finished(export: Mapping[str, Any]) -> bool:
 
 def is_export_finished(dynamodb: DynamoDBClient, export_arn: str) -> bool:
     return export_finished(dynamodb.describe_export(ExportArn=export_arn))
+
+
+def reusable_export(
+    dynamodb: DynamoDBClient, table_arn: str, export_time: datetime, bucket: str, run_prefix: str
+) -> str:
+    """The ARN of an export of `table_arn` as of `export_time` under `s3://bucket/run_prefix`
+    that is running or complete ('' when there is none); a failed one is never reused.
+
+    ListExports covers the past 90 days and names no prefix, so each candidate is described;
+    it is called only by a retried task, at most a few dozen describes.
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ListExports.html
+    """
+    token: dict[str, str] = {}
+    while True:
+        page = dynamodb.list_exports(TableArn=table_arn, MaxResults=25, **token)
+        for summary in page.get("ExportSummaries", []):
+            if summary.get("ExportStatus") == "FAILED":
+                continue
+            export = dynamodb.describe_export(ExportArn=summary["ExportArn"])["ExportDescription"]
+            same_time = export.get("ExportTime", export_time) == export_time
+            if (
+                export.get("S3Bucket") == bucket
+                and export.get("S3Prefix", "").startswith(run_prefix)
+                and same_time
+            ):
+                arn: str = summary["ExportArn"]
+                return arn
+        if "NextToken" not in page:
+            return ""
+        token = {"NextToken": page["NextToken"]}

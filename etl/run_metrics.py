@@ -44,6 +44,12 @@ ROWS_WRITTEN = MetricDefinition(
 PARTITIONS_PUBLISHED = MetricDefinition(
     "PartitionsPublished", "Count", (DAG,), "Glue partitions the run pointed at its folder"
 )
+PUBLISH_SLA = timedelta(hours=8)
+"""A day is published within this long after it ends: the export's wait for DynamoDB (minutes),
+the export (minutes to about an hour), the transform (up to an hour), and their retries."""
+FRESHNESS_ALARM_AFTER = timedelta(days=1) + PUBLISH_SLA
+"""How old the newest day may get: a day stays the newest until the next one is published, a
+day plus the SLA after it ended (infra/monitoring.yaml, EtlDataFreshnessAlarm)."""
 DATA_FRESHNESS_SECONDS = MetricDefinition(
     "DataFreshnessSeconds", "Seconds", (DAG,), "now minus the end of the newest published day"
 )
@@ -57,7 +63,13 @@ MISSING_PARTITIONS = MetricDefinition(
     "MissingPartitions",
     "Count",
     (DAG,),
-    "days of the 35 ending at the run's day that some lake table does not publish",
+    "days since the lake began, up to the run's day, that some lake table does not publish",
+)
+UNREBUILDABLE_DAYS = MetricDefinition(
+    "UnrebuildableDays",
+    "Count",
+    (DAG,),
+    "missing days neither DynamoDB's export window nor stored bronze can rebuild: lost",
 )
 METRICS: tuple[MetricDefinition, ...] = (
     RUN_SUCCEEDED,
@@ -69,6 +81,7 @@ METRICS: tuple[MetricDefinition, ...] = (
     DATA_FRESHNESS_SECONDS,
     ATHENA_BYTES_SCANNED,
     MISSING_PARTITIONS,
+    UNREBUILDABLE_DAYS,
 )
 
 
@@ -95,7 +108,9 @@ class RunReport:
     athena_queries: tuple[AthenaQuery, ...] = ()
     """Empty when the run did not transform with Athena (or no Athena query finished)."""
     missing_partitions: int | None = None
-    """Days of the window ending at the run's day with no partition (etl/missing_partitions.py)."""
+    """Days since the lake began up to the run's day with no partition (etl/missing_partitions)."""
+    unrebuildable_days: int | None = None
+    """Of those, the days no export or bronze can rebuild any more."""
 
     @property
     def athena_bytes_scanned(self) -> int | None:
@@ -128,15 +143,26 @@ def _datum(
     }
 
 
-def run_metric_data(report: RunReport, timestamp: datetime | None = None) -> list[dict[str, Any]]:
-    """The run's PutMetricData datums, all with the same timestamp."""
+def run_failed_data(dag_id: str, timestamp: datetime | None = None) -> list[dict[str, Any]]:
+    """RunFailed alone: what the DAG's failure callback sends, whatever ended the run."""
+    return [_datum(RUN_FAILED, 1, timestamp or datetime.now(UTC), {DAG: dag_id})]
+
+
+def run_metric_data(
+    report: RunReport, timestamp: datetime | None = None, *, with_failure: bool = True
+) -> list[dict[str, Any]]:
+    """The run's PutMetricData datums, all with the same timestamp.
+
+    `with_failure=False` leaves RunFailed out of a failed run's datums: the DAG sends it from
+    its failure callback (`run_failed_data`), which also sees runs no task reported.
+    """
     at = timestamp or datetime.now(UTC)
     dag = {DAG: report.dag_id}
-    outcome = RUN_SUCCEEDED if report.succeeded else RUN_FAILED
-    data = [
-        _datum(outcome, 1, at, dag),
-        _datum(RUN_DURATION_SECONDS, report.duration_seconds, at, dag),
-    ]
+    data = [_datum(RUN_DURATION_SECONDS, report.duration_seconds, at, dag)]
+    if report.succeeded:
+        data.insert(0, _datum(RUN_SUCCEEDED, 1, at, dag))
+    elif with_failure:
+        data.insert(0, _datum(RUN_FAILED, 1, at, dag))
     if report.rows_exported is not None:
         data.append(_datum(ROWS_EXPORTED, report.rows_exported, at, dag))
     data.extend(
@@ -151,6 +177,8 @@ def run_metric_data(report: RunReport, timestamp: datetime | None = None) -> lis
         data.append(_datum(ATHENA_BYTES_SCANNED, report.athena_bytes_scanned, at, dag))
     if report.missing_partitions is not None:
         data.append(_datum(MISSING_PARTITIONS, report.missing_partitions, at, dag))
+    if report.unrebuildable_days is not None:
+        data.append(_datum(UNREBUILDABLE_DAYS, report.unrebuildable_days, at, dag))
     return data
 
 

@@ -273,6 +273,19 @@ def _function_exists(title: str, function: str) -> Step:
     )
 
 
+def repair_lake_catalog(options: Options) -> Step:
+    """A changed lake table loses its partitions and `<table>_latest` its location; put them
+    back from the pointers publish leaves (etl/catalog_repair.py). A no-op when nothing changed.
+
+    The database is named as infra/analytics.yaml names it (`${Project}_${Environment}`).
+    """
+    database = f"{stacks.PROJECT}_{options.stage}"
+    return Step(
+        "repair the lake catalog: partitions and each <table>_latest from the publish pointers",
+        _args(PYTHON, "-m", "etl.catalog_repair", "--database", database),
+    )
+
+
 def let_api_gateway_log(options: Options) -> Step:
     """The account-wide role API Gateway writes execution logs with (Zappa's stage logs INFO).
 
@@ -417,6 +430,8 @@ def deploy_plan(options: Options) -> Plan:
         steps.append(deploy_stack(options, part, extra))
         if part == "api":
             steps.append(let_api_gateway_log(options))
+        if part == "analytics":
+            steps.append(repair_lake_catalog(options))
         if part == "analytics" and options.orchestrated:
             steps += upload_to_mwaa(options, key)
     orchestration, monitoring = stack_name(stage, "orchestration"), stack_name(stage, "monitoring")

@@ -21,12 +21,19 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import boto3
+import botocore.exceptions
 
 from etl import catalog_repair
 from etl.lake_mirror import mirror_published
+from etl.native_export import (
+    PointInTimeRecoveryDisabledError,
+    earliest_restorable_time,
+    first_exportable_day,
+)
 from infra.deploy import preflight
 from infra.deploy.exports import stage_exports
 from infra.local.analytics_catalog import create_analytics_catalog
@@ -36,8 +43,6 @@ REPO = Path(__file__).resolve().parents[2]
 LOCAL = REPO / ".local"
 MOTO_PORT = 4566
 DAG_ID = "tasks_daily"
-BY_HAND = {"TASKLAKE_CATCHUP_DAYS": "36500"}
-"""For a run started by hand: any day since the lake began, not only the scheduler's 35."""
 METRICS_LOG = LOCAL / "metrics" / f"{DAG_ID}.jsonl"
 
 
@@ -92,12 +97,41 @@ def airflow_process_env(airflow_home: Path) -> dict[str, str]:
     }
 
 
-def stage_env(stage: str, airflow_home: Path) -> dict[str, str]:
+def export_mode_for(dynamodb: Any, table: str, snapshot_date: date, today: date) -> str:
+    """How `make etl-stage` may export `snapshot_date` so its data is that day's, or why not.
+
+    `native` (DynamoDB's export as of the end of the day) for a finished day still within the
+    table's point-in-time window. A table without point-in-time recovery can only be scanned,
+    which reads it as it is now: that is today's data, so only today may be labelled with it.
+    """
+    try:
+        earliest = earliest_restorable_time(dynamodb.describe_continuous_backups(TableName=table))
+    except (PointInTimeRecoveryDisabledError, botocore.exceptions.ClientError):
+        if snapshot_date != today:
+            raise preflight.PreflightError(
+                f"{table} has no point-in-time recovery: a scan reads today's data, which is "
+                f"not {snapshot_date}'s; run --date {today}, or rebuild {snapshot_date} from bronze"
+            ) from None
+        return "scan"
+    if snapshot_date >= today:
+        raise preflight.PreflightError(
+            f"{snapshot_date} is not over: DynamoDB exports it from "
+            f"{snapshot_date + timedelta(days=1)} 00:00 UTC"
+        )
+    if snapshot_date < first_exportable_day(earliest):
+        raise preflight.PreflightError(
+            f"{table} can no longer be exported as of the end of {snapshot_date} (its earliest "
+            f"restorable time is {earliest.isoformat()}); rebuild it from bronze"
+        )
+    return "native"
+
+
+def stage_env(stage: str, airflow_home: Path, snapshot_date: date, today: date) -> dict[str, str]:
     """An Airflow process that runs the DAG against a deployed stage with the caller's AWS access.
 
     A stage without orchestration (dev by default, ADR 0007) has no MWAA and so none of the
     Variables its orchestration stack writes to SSM: they come from the stage's exports instead.
-    The export is a scan: dev's table is small, and the scan reads it as the run starts.
+    The export mode is `export_mode_for`'s: a stage's day is never labelled with other data.
     """
     preflight.check()
     exports = stage_exports(stage)
@@ -113,17 +147,19 @@ def stage_env(stage: str, airflow_home: Path) -> dict[str, str]:
             f"stage {stage} exports no {', '.join(missing)}: deploy it first "
             f"(make deploy STAGE={stage})"
         )
+    table = exports[needed["TASKS_TABLE"]]
+    mode = export_mode_for(boto3.client("dynamodb"), table, snapshot_date, today)
     return {
         **airflow_process_env(airflow_home),
         **{f"AIRFLOW_VAR_TASKLAKE_{name}": exports[short] for name, short in needed.items()},
-        "AIRFLOW_VAR_TASKLAKE_EXPORT_MODE": "scan",
+        "AIRFLOW_VAR_TASKLAKE_EXPORT_MODE": mode,
     }
 
 
 def run_etl_on_stage(snapshot_date: date, stage: str, airflow_home: Path) -> int:
     """`make etl-stage`: one run of the DAG for `snapshot_date`, reading and writing the stage."""
     try:
-        env = stage_env(stage, airflow_home)
+        env = stage_env(stage, airflow_home, snapshot_date, datetime.now(UTC).date())
     except preflight.PreflightError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -146,10 +182,21 @@ def run_etl_on_stage(snapshot_date: date, stage: str, airflow_home: Path) -> int
     return 0
 
 
-def run_by_hand(env: dict[str, str], snapshot_date: date, log: Path) -> int:
-    """`airflow dags test` of the run that owns `snapshot_date`; its log's tail if it fails."""
+def run_by_hand(env: dict[str, str], snapshot_date: date, log: Path, source: str = "export") -> int:
+    """`airflow dags test` of the run that owns `snapshot_date`; its log's tail if it fails.
+
+    `source=bronze` rebuilds the day from an export stored in bronze instead of exporting it.
+    """
+    conf = json.dumps({"source": source})
     code = airflow(
-        {**env, **BY_HAND}, "dags", "test", DAG_ID, logical_date_for(snapshot_date), log=log
+        env,
+        "dags",
+        "test",
+        DAG_ID,
+        logical_date_for(snapshot_date),
+        "--conf",
+        conf,
+        log=log,
     )
     if code != 0:
         print(f"{DAG_ID} failed for {snapshot_date}; last lines of {log}:", file=sys.stderr)
@@ -224,11 +271,11 @@ def prepare(stage: str) -> dict[str, str]:
     return env
 
 
-def run_etl(snapshot_date: date, stage: str, lake_root: Path) -> int:
+def run_etl(snapshot_date: date, stage: str, lake_root: Path, source: str = "export") -> int:
     env = prepare(stage)
     log = LOCAL / "logs" / f"etl-{snapshot_date}.log"
-    print(f"running {DAG_ID} for {snapshot_date} (log: {log.relative_to(REPO)})")
-    if code := run_by_hand(env, snapshot_date, log):
+    print(f"running {DAG_ID} for {snapshot_date} from {source} (log: {log.relative_to(REPO)})")
+    if code := run_by_hand(env, snapshot_date, log, source):
         return code
     moto_url = env["AWS_ENDPOINT_URL_S3"]
     mirrored = mirror_published(
@@ -263,6 +310,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--date", type=date.fromisoformat, default=datetime.now(UTC).date())
     parser.add_argument("--stage", default="dev")
     parser.add_argument(
+        "--source",
+        choices=["export", "bronze"],
+        default="export",
+        help="etl: export the day now, or rebuild it from the export stored in bronze",
+    )
+    parser.add_argument(
         "--lake-root", type=Path, default=Path(os.environ.get("LAKE_ROOT", LOCAL / "lake"))
     )
     parser.add_argument("--airflow-home", type=Path, help="etl-stage: default .local/airflow-STAGE")
@@ -275,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         return airflow(prepare("dev"), *argv[1:])
     args = parse_args(argv)
     if args.command == "etl":
-        return run_etl(args.date, args.stage, args.lake_root.resolve())
+        return run_etl(args.date, args.stage, args.lake_root.resolve(), args.source)
     if args.command == "etl-stage":
         home = args.airflow_home or LOCAL / f"airflow-{args.stage}"
         return run_etl_on_stage(args.date, args.stage, home.resolve())

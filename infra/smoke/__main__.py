@@ -56,6 +56,7 @@ def _checks(target: Target, args: argparse.Namespace) -> list[Callable[[], list[
         lambda: [monitoring.alarm_states(target.monitoring)],
         lambda: [orchestration.trigger_dag(target.mwaa_environment, orchestration.now())],
         lambda: [lake_query.run_named_query(target.lake, args.query, args.query_timeout)],
+        lambda: [lake_query.check_latest(target.lake, args.query_timeout)],
     ]
 
 

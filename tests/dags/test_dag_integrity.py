@@ -6,8 +6,6 @@ import sys
 import uuid
 from datetime import date
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pendulum
 import pytest
@@ -19,7 +17,7 @@ from airflow.serialization.encoders import coerce_to_core_timetable
 from airflow.utils.dag_cycle_tester import check_cycle
 
 from etl.schemas import TABLES as LAKE_TABLES
-from infra.local.airflow_local import BY_HAND, logical_date_for
+from infra.local.airflow_local import logical_date_for
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
@@ -63,7 +61,7 @@ def test_pipeline_runs_export_transform_validate_publish_report_without_cycles(d
         "export_native": {"wait_until_exportable"},
         "wait_for_export": {"export_native"},
         "export_scan": {"choose_export_mode"},
-        "choose_transform_engine": {"wait_for_export", "export_scan"},
+        "choose_transform_engine": {"choose_export_mode", "wait_for_export", "export_scan"},
         "transform": {"choose_transform_engine"},
         "plan_athena": {"choose_transform_engine"},
         "athena_create_bronze": {"plan_athena"},
@@ -76,6 +74,7 @@ def test_pipeline_runs_export_transform_validate_publish_report_without_cycles(d
         "publish": {"validate"},
         "report": {"publish"},
         "tag_unpublished": {"publish"},
+        "sweep_orphans": {"publish"},
     }
     assert dag.get_task("report").trigger_rule == "all_done"
 
@@ -151,23 +150,13 @@ def test_one_transform_at_a_time_so_a_catchup_fits_one_worker(dag) -> None:  # t
     assert 1 <= dag.max_active_runs <= 2
 
 
-def _dag_module(dag: Any) -> ModuleType:
-    return sys.modules[dag.get_task("report").python_callable.__module__]
-
-
-@pytest.mark.parametrize(
-    ("today", "first_day"),
-    [(date(2027, 3, 10), date(2027, 2, 3)), (date(2026, 11, 20), date(2026, 11, 1))],
-    ids=["35-days-back", "not-before-the-lake"],
-)
-def test_catchup_reaches_back_35_days_and_no_further(dag, today: date, first_day: date) -> None:  # type: ignore[no-untyped-def]
-    """After an outage the scheduler creates the missed days' runs, as far as PITR reaches."""
-    module = _dag_module(dag)
+def test_catchup_reaches_back_to_the_day_after_the_last_run_however_long_ago(dag) -> None:  # type: ignore[no-untyped-def]
+    """After an outage the scheduler creates every missed day's run; days DynamoDB can no longer
+    export then skip at once (test_native_export_runs.py)."""
     timetable = coerce_to_core_timetable(dag.timetable)
-    outage_start = pendulum.datetime(2026, 10, 1, tz="UTC")
-    earliest = module.catchup_start(pendulum.Date(today.year, today.month, today.day))
+    outage_start = pendulum.datetime(2026, 11, 3, tz="UTC")
     restriction = type(
-        "Restriction", (), {"earliest": earliest, "latest": None, "catchup": dag.catchup}
+        "Restriction", (), {"earliest": dag.start_date, "latest": None, "catchup": dag.catchup}
     )()
 
     first = timetable.next_dagrun_info(
@@ -179,23 +168,14 @@ def test_catchup_reaches_back_35_days_and_no_further(dag, today: date, first_day
 
     assert dag.catchup is True
     assert first is not None
-    assert first.data_interval.start.date() == first_day
+    assert first.data_interval.start.date() == date(2026, 11, 3)
 
 
-def test_a_run_by_hand_may_be_any_day_since_the_lake_began(dag) -> None:  # type: ignore[no-untyped-def]
-    """`make etl DATE=…` and the DAG tests run days the scheduler's window has left behind."""
-    module = _dag_module(dag)
-    today = pendulum.Date(2027, 6, 1)
+def test_the_dag_has_a_static_start_date(dag) -> None:  # type: ignore[no-untyped-def]
+    """A start computed from today moves every parse, which Airflow's docs warn against."""
+    reparsed = DagBag(dag_folder=str(DAGS)).dags["tasks_daily"]
 
-    assert module.catchup_start(today) == pendulum.datetime(2027, 4, 27, tz="UTC")
-    assert module.catchup_start(today, int(BY_HAND["TASKLAKE_CATCHUP_DAYS"])) == module.LAKE_START
-
-
-def test_the_dag_starts_within_the_catchup_window_of_today(dag) -> None:  # type: ignore[no-untyped-def]
-    today = pendulum.today("UTC").date()
-
-    assert dag.start_date == _dag_module(dag).catchup_start(today)
-    assert (today - dag.start_date.date()).days <= 35
+    assert dag.start_date == reparsed.start_date == pendulum.datetime(2026, 11, 1, tz="UTC")
 
 
 def test_every_task_and_the_run_have_a_time_limit(dag) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import boto3
 import pytest
 from airflow.models import DagBag
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
@@ -25,7 +24,7 @@ from etl.publish import StagedPartition, newest_published_day, publish_partition
 from etl.run_metrics import AthenaQuery
 from etl.transform import transform_export
 from infra.local.airflow_local import logical_date_for
-from tests.dags.local_stack import LAKE_BUCKET, LocalStack, create_tasks_table, task_item
+from tests.dags.local_stack import LAKE_BUCKET, LocalStack, task_item
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
@@ -263,44 +262,6 @@ def test_rerun_under_the_same_run_id_leaves_readers_on_the_old_data_until_it_val
         for key in objects:
             tags = s3.get_object_tagging(Bucket=LAKE_BUCKET, Key=key)["TagSet"]
             assert tags == [{"Key": "tasklake:lake-state", "Value": "superseded"}]
-
-
-def test_native_mode_runs_the_point_in_time_export(stack: LocalStack) -> None:
-    """The AWS path: wait for the restorable time, PITR export as of the end of the day, wait.
-
-    moto's restorable time is the moment PITR was enabled, already past the export time here; the
-    restore lag is tested in tests/etl/test_native_export.py.
-    """
-    day = date(2026, 11, 9)
-    moto_url = stack.env["AWS_ENDPOINT_URL_S3"]
-    table_name = "tasklake-test-tasks-pitr"
-    dynamodb = boto3.resource("dynamodb", endpoint_url=moto_url)
-    if table_name not in dynamodb.meta.client.list_tables()["TableNames"]:
-        create_tasks_table(dynamodb.meta.client, table_name)
-        table = dynamodb.Table(table_name)
-        dynamodb.meta.client.update_continuous_backups(
-            TableName=table_name,
-            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
-        )
-        table.put_item(Item=task_item("carol", "n1"))
-        table.put_item(Item=task_item("carol", "n2", status="done"))
-
-    result = stack.run_dag(
-        day,
-        AIRFLOW_VAR_TASKLAKE_EXPORT_MODE="native",
-        AIRFLOW_VAR_TASKLAKE_TASKS_TABLE=table_name,
-        TASKLAKE_EXPORT_POKE_SECONDS="1",
-        AWS_ENDPOINT_URL_DYNAMODB=moto_url,
-    )
-
-    _assert_succeeded(result)
-    started = _started_tasks(result.stdout + result.stderr)
-    assert {"wait_until_exportable", "export_native", "wait_for_export"} <= started
-    assert "export_scan" not in started
-    assert sorted(stack.read_published("tasks", day).column("task_id").to_pylist()) == [
-        "n1",
-        "n2",
-    ]
 
 
 def test_a_big_export_goes_to_athena_with_statements_for_this_attempt(

@@ -212,6 +212,7 @@ DIAGRAM_RESOURCES: dict[str, InStack | ByZappa | NotAws] = {
             "EtlRunFailedAlarm",
             "EtlDataFreshnessAlarm",
             "EtlMissingPartitionsAlarm",
+            "EtlUnrebuildableDaysAlarm",
             "CodeEmailsAlarm",
         ),
         every_of_its_types=True,

@@ -36,11 +36,13 @@ def test_a_successful_run_reports_every_metric_of_the_catalog() -> None:
         freshness_seconds=300.0,
         athena_queries=(AthenaQuery("q1", "SUCCEEDED", 0), AthenaQuery("q2", "SUCCEEDED", 2048)),
         missing_partitions=2,
+        unrebuildable_days=1,
     )
 
     data = _by_name(run_metric_data(report, AT))
 
     assert set(data) == {metric.name for metric in METRICS} - {"RunFailed"}
+    assert [d["Value"] for d in data["UnrebuildableDays"]] == [1]
     assert [d["Value"] for d in data["MissingPartitions"]] == [2]
     assert [d["Value"] for d in data["RunSucceeded"]] == [1]
     assert [d["Value"] for d in data["AthenaBytesScanned"]] == [2048]
@@ -96,4 +98,4 @@ def test_the_metric_log_gives_back_the_requests_it_kept(tmp_path: Path) -> None:
 
 def test_the_catalog_names_each_metric_once() -> None:
     names = [metric.name for metric in METRICS]
-    assert len(names) == len(set(names)) == 9
+    assert len(names) == len(set(names)) == 10

@@ -22,8 +22,13 @@ from api.app import create_app, tables
 from api.config import Settings
 from api.storage import bind_tables
 from api.tasks.models import Task
+from etl.run_metrics import (
+    FRESHNESS_ALARM_AFTER,
+    RunReport,
+    data_freshness_seconds,
+    run_metric_data,
+)
 from etl.run_metrics import NAMESPACE as ETL_NAMESPACE
-from etl.run_metrics import RunReport, data_freshness_seconds, run_metric_data
 from infra.local.services import free_port
 from tests.api.conftest import PASSWORD, Account, unique_email
 from tests.infra.alarm_eval import (
@@ -181,16 +186,17 @@ def test_a_failed_run_fires_the_etl_failure_alarm_and_a_good_one_does_not() -> N
     assert alarm_state(alarm, [], later) == "OK"  # no run reported: the freshness alarm's case
 
 
-def test_the_freshness_alarm_fires_on_a_30_hour_old_partition_not_a_2_hour_old_one() -> None:
+def test_the_freshness_alarm_fires_on_a_34_hour_old_partition_not_a_2_hour_old_one() -> None:
     alarm = stage_alarm("EtlDataFreshnessAlarm")
-    later = REPORTED_AT + timedelta(minutes=5)
+    stale_at = REPORTED_AT + timedelta(hours=4)
+    later = stale_at + timedelta(minutes=5)
 
-    # Reported at 06:00 on the 30th: the 28th ended 30 h earlier, the 29th 6 h earlier.
-    stale = run_report(succeeded=False, newest_day=date(2026, 11, 28))
+    # Reported at 10:00 on the 30th: the 28th ended 34 h earlier, past the 8-hour SLA.
+    stale = run_report(succeeded=False, newest_day=date(2026, 11, 28), at=stale_at)
     fresh_at = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # 2 h after the 29th ended
     fresh = run_report(succeeded=True, newest_day=date(2026, 11, 29), at=fresh_at)
 
-    assert [point.value for point in stale if point.name == "DataFreshnessSeconds"] == [108_000]
+    assert [point.value for point in stale if point.name == "DataFreshnessSeconds"] == [122_400]
     assert alarm_state(alarm, stale, later) == "ALARM"
     assert alarm_state(alarm, fresh, fresh_at + timedelta(minutes=5)) == "OK"
 
@@ -220,15 +226,33 @@ def test_a_new_stack_without_any_run_stays_quiet() -> None:
 
 def test_a_pipeline_that_ran_once_then_stopped_alarms_and_stays_in_alarm() -> None:
     alarm = stage_alarm("EtlDataFreshnessAlarm")
-    # At 06:00 on the 30th the newest day (the 29th) ended 6 h earlier: it turns 26 h old at
-    # 02:00 on the 1st, 20 h after the report. Ages count in whole periods from the report's,
+    # At 06:00 on the 30th the newest day (the 29th) ended 6 h earlier: it turns 32 h old at
+    # 08:00 on the 1st, 26 h after the report. Ages count in whole periods from the report's,
     # so the alarm sees it in the next hour.
     once = run_report(succeeded=True, newest_day=date(2026, 11, 29))
 
     states = states_every_hour(alarm, once, REPORTED_AT, 24 * 7)
 
-    assert set(states[:21]) == {"OK"}
-    assert set(states[21:]) == {"ALARM"}  # also once the report has left the 27-hour range
+    assert set(states[:27]) == {"OK"}
+    assert set(states[27:]) == {"ALARM"}  # also once the report has left the 33-hour range
+
+
+def test_an_ordinary_slow_day_does_not_page() -> None:
+    """Within the SLA: the 29th published at 05:00 on the 30th, the 30th only at 07:30 on the
+    1st (a 7.5-hour run). The 29th is then 31.5 h old: late, not lost.
+    """
+    alarm = stage_alarm("EtlDataFreshnessAlarm")
+    published_29th = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)
+    published_30th = datetime(2026, 12, 1, 7, 30, tzinfo=UTC)
+    reports = run_report(
+        succeeded=True, newest_day=date(2026, 11, 29), at=published_29th
+    ) + run_report(succeeded=True, newest_day=date(2026, 11, 30), at=published_30th)
+
+    states = states_every_hour(alarm, reports, published_29th, 30)
+
+    assert (published_30th - datetime(2026, 11, 30, tzinfo=UTC)) < FRESHNESS_ALARM_AFTER
+    assert set(states) == {"OK"}
+    assert alarm.threshold == FRESHNESS_ALARM_AFTER.total_seconds()
 
 
 def test_the_next_fresh_run_clears_the_alarm_of_a_stopped_pipeline() -> None:

@@ -23,6 +23,7 @@ import pytest
 
 from etl.athena_transform import BRONZE_TABLE_PREFIX, OUTPUT_TABLE_SUFFIX, create_table_as
 from etl.lake_layout import BRONZE_ROOT, bronze_attempt_prefix
+from etl.publish_lock import LOCK_ROOT
 from etl.schemas import LATEST_TABLES, TABLES
 from infra.local.analytics_catalog import Tag, load_template
 
@@ -42,6 +43,8 @@ S3_ACTIONS = {
     "upload_file": {"s3:PutObject", "s3:AbortMultipartUpload"},  # multipart above 8 MB
     "put_object": "s3:PutObject",
     "put_object_tagging": "s3:PutObjectTagging",
+    "head_object": "s3:GetObject",
+    "delete_object": "s3:DeleteObject",
 }
 # The native export's DynamoDB calls (etl.native_export), listed here as well as read from the
 # code, so a call dropped from the code or a grant widened beyond them fails one test or the other.
@@ -50,6 +53,7 @@ DYNAMODB_EXPORT_CALLS = {
     "dynamodb:DescribeTable",  # the table ARN the export needs
     "dynamodb:ExportTableToPointInTime",
     "dynamodb:DescribeExport",  # until the export completes
+    "dynamodb:ListExports",  # a retried export task finds the export its earlier try started
 }
 # The export writes to S3 as the caller, which DynamoDB's guide says needs PutObject, the multipart
 # abort and PutObjectAcl. The scan mode (the provider's DynamoDBToS3Operator, Scan) runs only
@@ -210,7 +214,7 @@ def written_prefixes() -> set[str]:
             (key,) = re.findall(r"^s3://[^/]+/(.+)$", text)
             tables[table["Name"]] = key
     assert set(tables) == set(TABLES), "the catalog and etl.schemas disagree on the lake tables"
-    return {bronze, *tables.values()}
+    return {bronze, *tables.values(), LOCK_ROOT}
 
 
 def test_the_dag_reaches_the_lake_and_the_catalog_through_etl() -> None:
@@ -248,7 +252,12 @@ def test_role_reads_and_writes_exactly_the_lake_prefixes_the_dag_writes(
     assert lake_prefixes(statements, "s3:GetObject") == expected
     assert lake_prefixes(statements, "s3:PutObjectAcl") == {f"{BRONZE_ROOT}/"}
     # Superseded run folders of the published tables, for the lake bucket's lifecycle rule.
-    assert lake_prefixes(statements, "s3:PutObjectTagging") == expected - {f"{BRONZE_ROOT}/"}
+    assert lake_prefixes(statements, "s3:PutObjectTagging") == expected - {
+        f"{BRONZE_ROOT}/",
+        LOCK_ROOT,
+    }
+    # etl.publish_lock: only the day's lock object is ever deleted.
+    assert lake_prefixes(statements, "s3:DeleteObject") == {LOCK_ROOT}
 
 
 def _resources(statement: dict[str, Any]) -> list[str]:
@@ -268,7 +277,8 @@ def test_role_lists_only_the_lake_prefixes_the_dag_writes(
     )
 
     prefixes = listing["Condition"]["StringLike"]["s3:prefix"]
-    assert {prefix.removesuffix("*") for prefix in prefixes} == written_prefixes()
+    # The lock object is written and read by its key, never listed.
+    assert {prefix.removesuffix("*") for prefix in prefixes} == written_prefixes() - {LOCK_ROOT}
 
 
 def _workgroups() -> dict[str, dict[str, Any]]:

@@ -138,3 +138,12 @@ def test_local_airflow_runs_on_the_python_the_constraints_are_for(template: dict
 
     assert re.findall(r"^PYTHON_VERSION := ([0-9.]+)$", makefile, re.MULTILINE) == [python]
     assert f"$(AIRFLOW_VENV)/bin/mypy --python-version {python} dags tests/dags" in makefile
+
+
+def test_a_deploy_during_a_run_lets_running_tasks_finish(template: dict[str, Any]) -> None:
+    """GRACEFUL: an update lets workers finish running tasks (up to 12 h) before they are
+    replaced; FORCED (the default) stops them mid-task. The DAG's longest task is 1 h.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-mwaa-environment.html
+    https://docs.aws.amazon.com/mwaa/latest/userguide/update-environment.html#worker-replacement-strategy
+    """
+    assert _environment(template)["WorkerReplacementStrategy"] == "GRACEFUL"
