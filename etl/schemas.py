@@ -2,8 +2,6 @@
 
 import pyarrow as pa
 
-UTC_MICROS = pa.timestamp("us", tz="UTC")
-"""How etl/dynamodb_export.py parses the export's ISO 8601 strings."""
 TIMESTAMP_MILLIS = pa.timestamp("ms")
 """Athena's `timestamp(3)`: Hive-table timestamps are written in milliseconds, without a zone
 (the UTC wall time). The worker's engine writes exactly this type (etl/sql/tasks.sql)."""

@@ -35,10 +35,6 @@ def _assert_succeeded(result: Any) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
-def _started_tasks(log: str) -> set[str]:
-    return set(re.findall(r"\[DAG TEST\] starting task_id=(\w+)", log))
-
-
 def _metric_names(stack: LocalStack) -> set[str]:
     metrics = stack.client("cloudwatch").list_metrics(Namespace="Tasklake/ETL")["Metrics"]
     return {metric["MetricName"] for metric in metrics}
