@@ -2,9 +2,10 @@
 
 export (wait until DynamoDB can serve the end of the day, then its native point-in-time export;
 or a scan where no export exists) -> choose the engine by the export's size -> transform to
-Parquet and stage under a folder new to this attempt, on the worker with pyarrow or with Athena's
-CTAS -> validate against the export and the Glue catalog -> publish by pointing the Glue
-partitions (and `<table>_latest`) at that folder -> report metrics to CloudWatch.
+Parquet and stage under a folder new to this attempt, the same etl/sql/ statements run on the
+worker by DuckDB or by Athena's CTAS -> validate against the export and the Glue catalog ->
+publish by pointing the Glue partitions (and `<table>_latest`) at that folder -> report metrics
+to CloudWatch.
 
 Each run owns the data interval [start, start + 1 day) in UTC and writes the partition of its
 start date; the table's state at the end of the interval is what lands there. The work itself
@@ -89,7 +90,8 @@ stage, an outage past 35 days) is skipped at once, and rebuilt from bronze if br
 QUICK_TASK_TIMEOUT = timedelta(minutes=10)
 """A handful of AWS calls: choosing a branch, starting an export, planning, reporting."""
 TRANSFORM_TIMEOUT = timedelta(hours=1)
-"""pyarrow transforms 10M tasks in about 35 s on a laptop (ADR 0016); a worker is slower."""
+"""The worker's DuckDB run of etl/sql/ takes minutes at 10M tasks (docs/benchmarks.md); a worker
+is slower than a laptop, and above `auto`'s threshold Athena takes over."""
 ATHENA_QUERY_TIMEOUT = timedelta(hours=1)
 VALIDATE_TIMEOUT = timedelta(minutes=30)
 """Reads one Parquet footer per staged file."""
@@ -376,7 +378,7 @@ def drop_athena_tables(plan: dict[str, Any]) -> None:
 
 
 def _athena_queries() -> list[AthenaQuery]:
-    """The run's finished Athena queries with their bytes scanned; none on the pyarrow path.
+    """The run's finished Athena queries with their bytes scanned; none on the worker's path.
 
     A query task that failed returned no id: its id is only in that task's log. The drops (DDL,
     not billed) are in `drop_athena_tables`' log only.
@@ -638,12 +640,12 @@ def tasks_daily() -> None:
     mode = choose_export_mode()
     chain(mode, [exportable, export_scan, engine])
     chain(exportable, export_started, exported)
-    staged_by_pyarrow = transform()
-    chain([exported, export_scan], engine, [staged_by_pyarrow, plan])
+    staged_on_worker = transform()
+    chain([exported, export_scan], engine, [staged_on_worker, plan])
     # The gold tables are computed from the silver rows: their CTAS read the tasks CTAS's table.
     chain(plan, create_bronze, ctas[0], ctas[1:], staged_by_athena, checked)
     chain(ctas, drop.as_teardown(setups=create_bronze))
-    chain(staged_by_pyarrow, checked)
+    chain(staged_on_worker, checked)
     published = publish(checked)
     chain(published, [report(), tag_unpublished(), sweep_orphans()])
 
