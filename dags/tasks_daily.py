@@ -123,9 +123,12 @@ def _run_export(s3: Any) -> BronzeExport:
     snapshot_date, run_id = _run_identity()
     expected = None
     if setting("export_mode") == "native":
+        from etl.native_export import table_arn
+
         dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
-        table_arn = dynamodb.describe_table(TableName=setting("tasks_table"))["Table"]["TableArn"]
-        expected = ExpectedExport(table_arn, context["data_interval_end"])
+        expected = ExpectedExport(
+            table_arn(dynamodb, setting("tasks_table")), context["data_interval_end"]
+        )
     try:
         if context["params"]["source"] == "bronze":
             return find_day_export(
@@ -487,6 +490,8 @@ def sweep_orphans() -> int:
     from etl.orphan_sweep import sweep_orphans as sweep
 
     started = get_current_context()["dag_run"].start_date
+    if started is None:  # a run that is running has started: Airflow sets it first
+        raise RuntimeError("the run has no start time to measure the sweep's age from")
     tagged = sweep(
         S3Hook().get_conn(),
         GlueCatalogHook().get_conn(),
@@ -559,11 +564,10 @@ def _first_exportable_day() -> pendulum.Date | None:
     """The oldest day DynamoDB can still export; None in scan mode, which exports only now."""
     if setting("export_mode") != "native":
         return None
-    from etl.native_export import earliest_restorable_time, first_exportable_day
+    from etl.native_export import first_exportable_day_of
 
     dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
-    backups = dynamodb.describe_continuous_backups(TableName=setting("tasks_table"))
-    day = first_exportable_day(earliest_restorable_time(backups))
+    day = first_exportable_day_of(dynamodb, setting("tasks_table"))
     return pendulum.Date(day.year, day.month, day.day)
 
 

@@ -54,6 +54,18 @@ def first_exportable_day(earliest: datetime) -> date:
     return day - timedelta(days=1) if earliest == midnight else day
 
 
+def first_exportable_day_of(dynamodb: DynamoDBClient, table_name: str) -> date:
+    """The first whole day the table can export, read from its continuous backups."""
+    backups = dynamodb.describe_continuous_backups(TableName=table_name)
+    return first_exportable_day(earliest_restorable_time(backups))
+
+
+def table_arn(dynamodb: DynamoDBClient, table_name: str) -> str:
+    """The table's ARN, which a native export's manifest must name."""
+    arn: str = dynamodb.describe_table(TableName=table_name)["Table"]["TableArn"]
+    return arn
+
+
 def not_exportable_reason(dynamodb: DynamoDBClient, table_name: str, export_time: datetime) -> str:
     """Why `table_name` can never be exported as of `export_time` ('' when it can, now or soon).
 

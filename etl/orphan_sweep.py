@@ -32,10 +32,10 @@ _ATTEMPT_FOLDER = re.compile(r"^(.*/year=[^/]+/month=[^/]+/day=[^/]+/run=[^/]+/)
 def _referenced(s3: S3Client, glue: GlueClient, database: str, table: str) -> set[str]:
     """The folders the catalog's partitions and the publish pointers name, as bucket keys."""
     folders = set()
-    for page in glue.get_paginator("get_partitions").paginate(
+    for partitions in glue.get_paginator("get_partitions").paginate(
         DatabaseName=database, TableName=table
     ):
-        for partition in page["Partitions"]:
+        for partition in partitions["Partitions"]:
             folders.add(urlparse(partition["StorageDescriptor"]["Location"]).path.lstrip("/"))
     parsed = urlparse(table_location(glue, database, table))
     prefix = parsed.path.lstrip("/") + POINTER_FOLDER
@@ -60,18 +60,18 @@ def sweep_orphans(
         for page in s3.get_paginator("list_objects_v2").paginate(
             Bucket=parsed.netloc, Prefix=parsed.path.lstrip("/")
         ):
-            for obj in page.get("Contents", []):
-                if match := _ATTEMPT_FOLDER.match(obj["Key"]):
-                    folders.setdefault(match.group(1), []).append(dict(obj))
+            for listed in page.get("Contents", []):
+                if match := _ATTEMPT_FOLDER.match(listed["Key"]):
+                    folders.setdefault(match.group(1), []).append(dict(listed))
         for folder, objects in sorted(folders.items()):
             newest = max(obj["LastModified"] for obj in objects)
             if folder in referenced or newest >= older_than:
                 continue
-            for obj in objects:
+            for stale in objects:
                 s3.put_object_tagging(
                     Bucket=parsed.netloc,
-                    Key=obj["Key"],
+                    Key=stale["Key"],
                     Tagging={"TagSet": [{"Key": SUPERSEDED_TAG[0], "Value": SUPERSEDED_TAG[1]}]},
                 )
-                tagged.append(obj["Key"])
+                tagged.append(stale["Key"])
     return tagged

@@ -8,7 +8,7 @@ the scheduler calls for any failed run: a task that failed, `report` itself, or 
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from airflow.models import DagBag
@@ -52,7 +52,9 @@ def test_a_run_stopped_at_its_timeout_reports_run_failed(stack: LocalStack) -> N
     assert callable(callback), "tasks_daily has no DAG-level failure callback"
     # Its own Dag value, so the other tests' RunFailed datapoints of this second are not counted.
     timed_out = SimpleNamespace(dag_id="tasks_daily_timed_out")
-    callback({"dag": timed_out, "run_id": "scheduled__2026-11-19T00:00:00", "reason": "timed_out"})
+    # A stand-in Dag in the context: the callback reads only its dag_id.
+    context = {"dag": timed_out, "run_id": "scheduled__2026-11-19T00:00:00", "reason": "timed_out"}
+    callback(cast(Any, context))
 
     assert stack.etl_metric("RunFailed", since, Dag="tasks_daily_timed_out") == (1, 1)
 
