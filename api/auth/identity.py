@@ -165,7 +165,7 @@ def _client_secret(region: str, pool_id: str, client_id: str) -> str:
         )
     except ClientError as error:
         problem = upstream.answer(error, "identity provider")
-        if problem.status == 500 or _error_code(error) == "ResourceNotFoundException":
+        if problem.status == 500 or upstream.error_code(error) == "ResourceNotFoundException":
             problem = ConfigurationError(
                 "COGNITO_CLIENT_ID names no app client of COGNITO_USER_POOL_ID we may describe"
             )
@@ -176,20 +176,20 @@ def _client_secret(region: str, pool_id: str, client_id: str) -> str:
     return str(secret)
 
 
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def _refuses_our_secret(error: ClientError) -> bool:
     """Cognito's answer to a missing or wrong SECRET_HASH: our configuration, not the caller."""
-    message = str(error.response.get("Error", {}).get("Message", "")).lower()
-    return _error_code(error) == "NotAuthorizedException" and "secret" in message
+    return upstream.error_code(
+        error
+    ) == "NotAuthorizedException" and "secret" in upstream.error_message(error)
 
 
 def _is_cognito_lockout(error: ClientError) -> bool:
     """Not a wrong password: the password was not even checked."""
-    message = str(error.response.get("Error", {}).get("Message", "")).lower()
-    return _error_code(error) == "NotAuthorizedException" and COGNITO_LOCKOUT_MESSAGE in message
+    message = upstream.error_message(error)
+    return (
+        upstream.error_code(error) == "NotAuthorizedException"
+        and COGNITO_LOCKOUT_MESSAGE in message
+    )
 
 
 def _unavailable(error: Exception) -> NoReturn:
@@ -260,7 +260,7 @@ class IdentityProvider:
                 ],
             )
         except ClientError as error:
-            code = _error_code(error)
+            code = upstream.error_code(error)
             if code in ("UsernameExistsException", "AliasExistsException"):
                 raise Conflict("An account with this email already exists") from None
             # Cognito's own wording stays in our logs' cause chain, never in the answer.
@@ -310,18 +310,18 @@ class IdentityProvider:
                     retry_after=LOCKOUT_RETRY_AFTER_SECONDS,
                 ) from None
             # One answer for unknown user and wrong password: no account enumeration.
-            if _error_code(error) in (
+            if upstream.error_code(error) in (
                 "NotAuthorizedException",
                 "UserNotFoundException",
                 "InvalidPasswordException",
             ):
                 metrics.count(metrics.LOGINS_FAILED)
                 raise Unauthorized(BAD_CREDENTIALS) from None
-            if _error_code(error) == "UserNotConfirmedException":
+            if upstream.error_code(error) == "UserNotConfirmedException":
                 raise AccountNotConfirmed(
                     "The account is not confirmed yet: send the emailed code to /users/confirm"
                 ) from None
-            if _error_code(error) == "PasswordResetRequiredException":
+            if upstream.error_code(error) == "PasswordResetRequiredException":
                 raise PasswordResetRequired(
                     "This account's password must be reset before it can sign in"
                 ) from None
@@ -344,7 +344,7 @@ class IdentityProvider:
                 RefreshToken=refresh_token,
             )
         except ClientError as error:
-            if _error_code(error) in ("NotAuthorizedException", "UserNotFoundException"):
+            if upstream.error_code(error) in ("NotAuthorizedException", "UserNotFoundException"):
                 raise Unauthorized("The refresh token is invalid, expired or revoked") from None
             _unavailable(error)
         return _tokens(result["AuthenticationResult"], refresh_token=refresh_token)
@@ -360,7 +360,7 @@ class IdentityProvider:
             )
         except ClientError as error:
             # NotAuthorizedException: a token Cognito never issued, or already revoked.
-            if _error_code(error) in (
+            if upstream.error_code(error) in (
                 "NotAuthorizedException",
                 "UnsupportedTokenTypeException",
                 "InvalidParameterException",
@@ -390,14 +390,14 @@ class IdentityProvider:
                 Username=user_id,
             )
         except ClientError as error:
-            if _error_code(error) == "UserNotFoundException":
+            if upstream.error_code(error) == "UserNotFoundException":
                 raise NotFound(f"User {user_id} was not found") from None
             _unavailable(error)
 
     def _bad_code(self, error: ClientError) -> NoReturn:
-        if _error_code(error) in CODE_ERRORS:
+        if upstream.error_code(error) in CODE_ERRORS:
             raise Unprocessable(BAD_CODE, errors={"json": {"code": [BAD_CODE]}}) from None
-        if _error_code(error) == "InvalidPasswordException":
+        if upstream.error_code(error) == "InvalidPasswordException":
             raise Unprocessable(
                 "The identity provider rejected the new password",
                 errors={"json": {"new_password": ["Does not meet the password policy"]}},
@@ -423,7 +423,7 @@ class IdentityProvider:
                 Username=email,
             )
         except ClientError as error:
-            if _error_code(error) == "UserNotFoundException":
+            if upstream.error_code(error) == "UserNotFoundException":
                 return None
             _unavailable(error)
         return str(user.get("UserStatus")) if user.get("Enabled", True) else None
@@ -434,7 +434,10 @@ class IdentityProvider:
         try:
             self._client_call(self._cognito.resend_confirmation_code, email)
         except ClientError as error:
-            if _error_code(error) not in ("UserNotFoundException", "InvalidParameterException"):
+            if upstream.error_code(error) not in (
+                "UserNotFoundException",
+                "InvalidParameterException",
+            ):
                 _unavailable(error)
         if mailed:
             metrics.count(metrics.CODE_EMAILS_SENT)
@@ -449,7 +452,7 @@ class IdentityProvider:
         try:
             self._client_call(self._cognito.forgot_password, email)
         except ClientError as error:
-            if _error_code(error) not in (
+            if upstream.error_code(error) not in (
                 "UserNotFoundException",
                 "InvalidParameterException",
                 "NotAuthorizedException",
@@ -479,7 +482,7 @@ class IdentityProvider:
             )
         except ClientError as error:
             # Cognito: NotAuthorizedException; cognito-local: InvalidPasswordException.
-            if _error_code(error) in ("NotAuthorizedException", "InvalidPasswordException"):
+            if upstream.error_code(error) in ("NotAuthorizedException", "InvalidPasswordException"):
                 raise Unprocessable(
                     "The current password is not correct",
                     errors={"json": {"current_password": ["Incorrect password"]}},
@@ -495,7 +498,7 @@ class IdentityProvider:
                 Username=email,
             )
         except ClientError as error:
-            if _error_code(error) == "UserNotFoundException":
+            if upstream.error_code(error) == "UserNotFoundException":
                 return None
             _unavailable(error)
         subs = [a["Value"] for a in result.get("UserAttributes", []) if a["Name"] == "sub"]
@@ -521,5 +524,5 @@ class IdentityProvider:
                 Username=user_id,
             )
         except ClientError as error:
-            if _error_code(error) != "UserNotFoundException":
+            if upstream.error_code(error) != "UserNotFoundException":
                 _unavailable(error)

@@ -16,22 +16,27 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import (
-    DoesNotExist,
-    UpdateError,
-)
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from api import deadline, metrics, upstream
+from api import deadline, metrics
 from api.auth.revocation import Revocation, SessionCheck, refused
 from api.auth.session_check import revoked
 from api.config import Settings
 from api.idempotency import IdempotencyRecord
 from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
-from api.storage import Page, alongside, filled_page, get_together, key_of, utcnow
+from api.storage import (
+    Page,
+    alongside,
+    conditional_update,
+    filled_page,
+    get_together,
+    key_of,
+    utcnow,
+)
 from api.tasks import quota
 from api.tasks.models import Task, status_key
 from api.tasks.writes import CONDITION_FAILED, write_carrying
@@ -308,15 +313,12 @@ def update_task(
         # Any version will do, so no version condition; the stored version is still
         # incremented (ADD 1), whatever it is, so no read first and no race with other writers.
         task.version = 0 if expected_version is None else expected_version
-        try:
-            task.update(
-                actions,
-                condition=Task.task_id.exists(),
-                add_version_condition=expected_version is not None,
-            )
-        except UpdateError as error:
-            if not upstream.condition_failed(error):
-                raise
+        if not conditional_update(
+            task,
+            actions,
+            condition=Task.task_id.exists(),
+            add_version_condition=expected_version is not None,
+        ):
             _raise_missing_or_stale(user_id, task_id)
     # completed_at keeps the first completion, so it is `now` only if the task was not done.
     if changes.get("status") == DONE and task.completed_at == now:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from pynamodb.transactions import TransactWrite
 
-from api import deadline, metrics, upstream
+from api import deadline, metrics
 from api.auth import revocation
 from api.auth.identity import IdentityProvider
 from api.compensation import undone_on_failure
 from api.deadline import DeadlineExceeded
 from api.problems import NotFound
-from api.storage import Page, connection, one_page, utcnow
+from api.storage import Page, conditional_update, connection, one_page, utcnow
 from api.tasks.service import delete_all_tasks
 from api.users.models import USER_KIND, User
 
@@ -132,15 +132,12 @@ def update(identity: IdentityProvider, user_id: str, changes: dict[str, Any]) ->
         revocation.enable(user_id)
     actions = [getattr(User, field).set(value) for field, value in changes.items()]
     user = User(user_id)
-    try:
-        user.update(
-            [*actions, User.updated_at.set(utcnow())],
-            condition=User.user_id.exists() & User.deleting_since.does_not_exist(),
-        )
-    except UpdateError as error:
-        if upstream.condition_failed(error):
-            raise NotFound(f"User {user_id} was not found") from None
-        raise
+    if not conditional_update(
+        user,
+        [*actions, User.updated_at.set(utcnow())],
+        condition=User.user_id.exists() & User.deleting_since.does_not_exist(),
+    ):
+        raise NotFound(f"User {user_id} was not found")
     return user
 
 
