@@ -9,7 +9,7 @@
 | the caller's details rejected (Cognito)           | 422, naming the error code              |
 
 Expected outcomes (conditions, missing items, wrong passwords) are handled where
-they happen; only what is left reaches `answer`.
+they happen; only what is left reaches `problem_for`.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def error_message(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Message", "")).lower()
 
 
-def answer(error: BaseException, what: str) -> ApiProblem:
+def problem_for(error: BaseException, what: str) -> ApiProblem:
     """The problem that answers a failed call to `what` ("task store", "identity provider"…)."""
     codes = _codes(error)
     if codes & THROTTLED:

@@ -164,7 +164,7 @@ def _client_secret(region: str, pool_id: str, client_id: str) -> str:
             _client(region).describe_user_pool_client, UserPoolId=pool_id, ClientId=client_id
         )
     except ClientError as error:
-        problem = upstream.answer(error, "identity provider")
+        problem = upstream.problem_for(error, "identity provider")
         if problem.status == 500 or upstream.error_code(error) == "ResourceNotFoundException":
             problem = ConfigurationError(
                 "COGNITO_CLIENT_ID names no app client of COGNITO_USER_POOL_ID we may describe"
@@ -193,7 +193,7 @@ def _is_cognito_lockout(error: ClientError) -> bool:
 
 
 def _unavailable(error: Exception) -> NoReturn:
-    raise upstream.answer(error, "identity provider") from error
+    raise upstream.problem_for(error, "identity provider") from error
 
 
 def _call(operation: Callable[..., Any], **kwargs: Any) -> Any:

@@ -92,11 +92,8 @@ def reset_password(identity: IdentityProvider, email: str, code: str, new_passwo
     held back for it, and the answer is never success without it.
     """
     user_id = identity.user_id_of(email)
-    deadline.hold_back(RESET_MARK_RESERVE_SECONDS)
-    try:
+    with deadline.held_back(RESET_MARK_RESERVE_SECONDS):
         identity.reset_password(email, code, new_password)
-    finally:
-        deadline.hold_back(-RESET_MARK_RESERVE_SECONDS)
     if user_id is None:  # created after the lookup, with no session yet
         return
     _end_all_sessions_after_reset(user_id)
