@@ -76,7 +76,7 @@ def create_task(
     fields: Mapping[str, Any],
     *,
     idempotency_key: str | None = None,
-    idempotency_ttl: int = 24 * 3600,
+    idempotency_ttl: int = Settings.idempotency_ttl_seconds,
     max_tasks: int = Settings.max_tasks_per_user,
     now: datetime | None = None,
     session: SessionCheck | None = None,
