@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from api.auth.identity import PASSWORD_MIN_LENGTH, PASSWORD_PATTERN, password_problems
+from api.auth.password_policy import PASSWORD_MIN_LENGTH, PASSWORD_PATTERN, password_problems
 from api.smorest import Schema
 
 # The email is the Cognito username, which Cognito caps at 128 characters (passwords at 256):
