@@ -15,7 +15,7 @@ from api.compensation import undone_on_failure
 from api.deadline import DeadlineExceeded
 from api.problems import NotFound
 from api.storage import Page, conditional_update, connection, one_page, utcnow
-from api.tasks.service import delete_all_tasks
+from api.tasks.bulk_delete import delete_all_tasks
 from api.users.models import USER_KIND, User
 
 log = logging.getLogger(__name__)
