@@ -11,7 +11,8 @@ from flask_jwt_extended import jwt_required
 from api import dependencies, metrics
 from api.auth import session_check
 from api.auth.tokens import current_user_id
-from api.smorest import BEARER_AUTH, Blueprint, ItemVersion
+from api.etags import ItemVersion
+from api.smorest import BEARER_AUTH, Blueprint
 from api.tasks import service
 from api.tasks.models import Task
 from api.tasks.query_plan import TaskFilters
