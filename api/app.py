@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     def _storage_failed(error: PynamoDBException) -> Response:
         # Expected outcomes (conditions, missing items) are handled where they happen;
         # what reaches here is DynamoDB itself failing: unreachable, throttled, erroring.
-        problem = upstream.answer(error, "task store")
+        problem = upstream.problem_for(error, "task store")
         cause = {"problem": problem.detail, "cause": upstream.error_code(error)}
         if problem.status >= 500:
             log.error("dynamodb call failed", exc_info=error, extra=cause)

@@ -22,14 +22,12 @@ def undone_on_failure(
 ) -> Iterator[None]:
     """Run the block; if it raises, run `undo` and re-raise. `leaves` says what a failed undo
     leaves behind, for the operator who must remove it."""
-    deadline.hold_back(undo_seconds)
     try:
-        yield
+        with deadline.held_back(undo_seconds):
+            yield
     except Exception:
-        deadline.hold_back(-undo_seconds)
         try:
             undo()
         except Exception:
             log.exception("undo failed: remove by hand", extra={"leftover": leaves})
         raise
-    deadline.hold_back(-undo_seconds)

@@ -10,8 +10,9 @@ for `make run` live in `infra/local/stack.py`, not here.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 from urllib.parse import urlsplit
 
 from api.problems import ConfigurationError
@@ -27,15 +28,26 @@ def _flag(value: str) -> bool:
     return value.lower() == "true"
 
 
+# How a variable's text becomes a field of each annotated type (annotations are strings here).
+_PARSERS: dict[str, Callable[[str], Any]] = {"str": str, "int": int, "float": float, "bool": _flag}
+TABLE_FIELD_SUFFIX = "_table"
+
+
+def table_name(stage: str, kind: str) -> str:
+    """A stage's table of one kind unless its variable names another: `tasklake-dev-rate-limits`."""
+    return f"tasklake-{stage}-{kind.replace('_', '-')}"
+
+
 @dataclass(frozen=True)
 class Settings:
     stage: str = "dev"
     region: str = DEFAULT_REGION
-    tasks_table: str = "tasklake-dev-tasks"
-    users_table: str = "tasklake-dev-users"
-    idempotency_table: str = "tasklake-dev-idempotency"
-    revoked_tokens_table: str = "tasklake-dev-revoked-tokens"
-    rate_limits_table: str = "tasklake-dev-rate-limits"
+    # Empty: the stage's own table, `table_name(stage, …)` (filled in by __post_init__).
+    tasks_table: str = ""
+    users_table: str = ""
+    idempotency_table: str = ""
+    revoked_tokens_table: str = ""
+    rate_limits_table: str = ""
     cognito_user_pool_id: str = ""
     cognito_client_id: str = ""
     # Issuer of the pool's tokens; empty means the real Cognito issuer for the pool.
@@ -69,6 +81,11 @@ class Settings:
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
+        for setting in fields(self):
+            if setting.name.endswith(TABLE_FIELD_SUFFIX) and not getattr(self, setting.name):
+                kind = setting.name.removesuffix(TABLE_FIELD_SUFFIX)
+                # A frozen dataclass completes itself only this way.
+                object.__setattr__(self, setting.name, table_name(self.stage, kind))
         if self.cognito_issuer:
             url = urlsplit(self.cognito_issuer)
             if url.scheme != "http" or url.hostname not in LOCAL_ISSUER_HOSTS:
@@ -79,45 +96,44 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        """The settings the environment names. STAGE must be one of them: it names every
-        table, so a forgotten STAGE must not quietly become another deployment's."""
+        """The settings the environment names; a variable left unset keeps the field's default
+        above. STAGE must be one of them: it names every table, so a forgotten STAGE must not
+        quietly become another deployment's."""
         stage = environ.get("STAGE", "")
         if not stage:
             raise ConfigurationError("STAGE is not set (dev, prod…; the local stack sets dev)")
         region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-        prefix = f"tasklake-{stage}"
-        return cls(
-            stage=stage,
-            region=region,
-            tasks_table=environ.get("TASKS_TABLE", f"{prefix}-tasks"),
-            users_table=environ.get("USERS_TABLE", f"{prefix}-users"),
-            idempotency_table=environ.get("IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
-            revoked_tokens_table=environ.get("REVOKED_TOKENS_TABLE", f"{prefix}-revoked-tokens"),
-            rate_limits_table=environ.get("RATE_LIMITS_TABLE", f"{prefix}-rate-limits"),
-            cognito_user_pool_id=environ.get("COGNITO_USER_POOL_ID", ""),
-            cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
-            cognito_issuer=environ.get("COGNITO_ISSUER", ""),
-            jwks_cache_seconds=int(environ.get("JWKS_CACHE_SECONDS", 6 * 3600)),
-            require_email_verification=_flag(environ.get("REQUIRE_EMAIL_VERIFICATION", "true")),
-            cursor_secret_arn=environ.get("CURSOR_SECRET_ARN", ""),
-            cursor_secret=environ.get("CURSOR_SECRET", ""),
-            idempotency_ttl_seconds=int(environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
-            max_tasks_per_user=int(environ.get("MAX_TASKS_PER_USER", 10_000)),
-            rate_limit_per_address=int(environ.get("RATE_LIMIT_PER_ADDRESS", 30)),
-            sign_in_failure_limit=int(environ.get("SIGN_IN_FAILURE_LIMIT", 10)),
-            sign_in_failure_ceiling=int(environ.get("SIGN_IN_FAILURE_CEILING", 100)),
-            sign_in_failure_window_seconds=int(
-                environ.get("SIGN_IN_FAILURE_WINDOW_SECONDS", 15 * 60)
-            ),
-            code_emails_per_requester=int(environ.get("CODE_EMAILS_PER_REQUESTER", 10)),
-            code_emails_per_recipient=int(environ.get("CODE_EMAILS_PER_RECIPIENT", 5)),
-            max_body_bytes=int(environ.get("MAX_BODY_BYTES", 64 * 1024)),
-            reauthentication_max_age_seconds=int(
-                environ.get("REAUTHENTICATION_MAX_AGE_SECONDS", 5 * 60)
-            ),
-            request_deadline_seconds=float(environ.get("REQUEST_DEADLINE_SECONDS", 12.0)),
-            log_level=environ.get("LOG_LEVEL", "INFO"),
-        )
+        # Each variable named once, literally: docs/runbook.md's settings table is checked
+        # against these reads (tests/docs/test_claim_settings.py).
+        read: dict[str, str | None] = {
+            "tasks_table": environ.get("TASKS_TABLE"),
+            "users_table": environ.get("USERS_TABLE"),
+            "idempotency_table": environ.get("IDEMPOTENCY_TABLE"),
+            "revoked_tokens_table": environ.get("REVOKED_TOKENS_TABLE"),
+            "rate_limits_table": environ.get("RATE_LIMITS_TABLE"),
+            "cognito_user_pool_id": environ.get("COGNITO_USER_POOL_ID"),
+            "cognito_client_id": environ.get("COGNITO_CLIENT_ID"),
+            "cognito_issuer": environ.get("COGNITO_ISSUER"),
+            "jwks_cache_seconds": environ.get("JWKS_CACHE_SECONDS"),
+            "require_email_verification": environ.get("REQUIRE_EMAIL_VERIFICATION"),
+            "cursor_secret_arn": environ.get("CURSOR_SECRET_ARN"),
+            "cursor_secret": environ.get("CURSOR_SECRET"),
+            "idempotency_ttl_seconds": environ.get("IDEMPOTENCY_TTL_SECONDS"),
+            "max_tasks_per_user": environ.get("MAX_TASKS_PER_USER"),
+            "rate_limit_per_address": environ.get("RATE_LIMIT_PER_ADDRESS"),
+            "sign_in_failure_limit": environ.get("SIGN_IN_FAILURE_LIMIT"),
+            "sign_in_failure_ceiling": environ.get("SIGN_IN_FAILURE_CEILING"),
+            "sign_in_failure_window_seconds": environ.get("SIGN_IN_FAILURE_WINDOW_SECONDS"),
+            "code_emails_per_requester": environ.get("CODE_EMAILS_PER_REQUESTER"),
+            "code_emails_per_recipient": environ.get("CODE_EMAILS_PER_RECIPIENT"),
+            "max_body_bytes": environ.get("MAX_BODY_BYTES"),
+            "reauthentication_max_age_seconds": environ.get("REAUTHENTICATION_MAX_AGE_SECONDS"),
+            "request_deadline_seconds": environ.get("REQUEST_DEADLINE_SECONDS"),
+            "log_level": environ.get("LOG_LEVEL"),
+        }
+        types = {setting.name: str(setting.type) for setting in fields(cls)}
+        values = {name: _PARSERS[types[name]](raw) for name, raw in read.items() if raw is not None}
+        return cls(stage=stage, region=region, **values)
 
     def require(self, name: str) -> str:
         """The value of a setting the current request cannot do without."""

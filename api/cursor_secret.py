@@ -46,12 +46,12 @@ class CursorSecret:
         try:
             secret = secrets_manager(self._settings.region).get_secret_value(SecretId=arn)
         except ClientError as error:
-            problem = upstream.answer(error, "secret store")
+            problem = upstream.problem_for(error, "secret store")
             if problem.status == 500:  # not found, access denied, KMS key disabled...
                 problem = ConfigurationError("CURSOR_SECRET_ARN names no secret we can read")
             raise problem from error
         except BotoCoreError as error:
-            raise upstream.answer(error, "secret store") from error
+            raise upstream.problem_for(error, "secret store") from error
         if not secret.get("SecretString"):
             raise ConfigurationError("The secret CURSOR_SECRET_ARN names holds no string")
         return str(secret["SecretString"])

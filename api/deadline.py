@@ -10,7 +10,8 @@ up at the Lambda timeout (tests/api/test_deadline.py holds the arithmetic).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,10 +75,18 @@ def remaining() -> float | None:
     return left
 
 
-def hold_back(seconds: float) -> None:
-    """Move this request's deadline `seconds` earlier (negative: give them back)."""
-    if has_request_context() and "deadline" in g:
+@contextmanager
+def held_back(seconds: float) -> Iterator[None]:
+    """Run the block with this request's deadline `seconds` earlier, kept for what follows it
+    (an undo, a write that must not be starved); the seconds are given back when it ends."""
+    held = has_request_context() and "deadline" in g
+    if held:
         g.deadline -= seconds
+    try:
+        yield
+    finally:
+        if held:
+            g.deadline += seconds
 
 
 def require(seconds: float) -> None:

@@ -11,7 +11,8 @@ from flask import current_app
 from pynamodb.exceptions import PynamoDBException
 
 from api.problems import ServiceUnavailable
-from api.smorest import Blueprint, Schema
+from api.schemas import Schema
+from api.smorest import Blueprint
 from api.tasks.models import Task
 
 PROBE_KEY = "health-probe"

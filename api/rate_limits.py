@@ -39,13 +39,12 @@ from typing import Any, TypeVar, cast
 from flask import request
 from flask_jwt_extended import get_jwt_identity
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.exceptions import UpdateError
 
-from api import dependencies, upstream
+from api import dependencies
 from api.auth import known_sign_ins
 from api.problems import ApiProblem, TooManyRequests, Unauthorized
 from api.smorest import Blueprint
-from api.storage import BaseModel
+from api.storage import BaseModel, conditional_update
 
 F = TypeVar("F", bound=Callable[..., Any])
 SIGN_IN_FAILURES = "sign-in-failures"
@@ -91,27 +90,24 @@ class Limit:
         """Count one hit for `subject`, or raise TooManyRequests when its window is spent."""
         now = _now() if now is None else now
         counter, ends = self._window(subject, now)
-        try:
-            counter.update(
-                [
-                    RateLimitCounter.hits.add(1),
-                    RateLimitCounter.expires_at.set(datetime.fromtimestamp(ends, UTC)),
-                ],
-                condition=RateLimitCounter.hits.does_not_exist()
-                | (RateLimitCounter.hits < self.max_hits),
-            )
-        except UpdateError as error:
-            if not upstream.condition_failed(error):
-                raise
-            raise TooManyRequests(self.refusal, retry_after=int(ends - now) + 1) from None
+        counted = conditional_update(
+            counter,
+            [
+                RateLimitCounter.hits.add(1),
+                RateLimitCounter.expires_at.set(datetime.fromtimestamp(ends, UTC)),
+            ],
+            condition=RateLimitCounter.hits.does_not_exist()
+            | (RateLimitCounter.hits < self.max_hits),
+        )
+        if not counted:
+            raise TooManyRequests(self.refusal, retry_after=int(ends - now) + 1)
 
     def give_back(self, subject: str, *, now: float) -> None:
         counter, _ = self._window(subject, now)
-        try:
-            counter.update([RateLimitCounter.hits.add(-1)], condition=RateLimitCounter.hits > 0)
-        except UpdateError as error:  # the window's item is already gone: nothing to give back
-            if not upstream.condition_failed(error):
-                raise
+        # Refused: the window's item is already gone, so there is nothing to give back.
+        conditional_update(
+            counter, [RateLimitCounter.hits.add(-1)], condition=RateLimitCounter.hits > 0
+        )
 
 
 def client_address() -> str:

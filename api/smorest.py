@@ -2,90 +2,34 @@
 
 - every error, including flask-smorest's own, webargs' 422 and werkzeug's
   400/404/405/413, leaves as `application/problem+json` and is documented so;
-- schemas reject unknown fields, and `Meta.json_schema` adds the JSON Schema
-  keywords marshmallow has no field option for (e.g. `minProperties`);
-- timestamps are documented as RFC 3339 `date-time` (`Timestamp`);
-- a task's ETag is its version, so a PATCH can hand the client's If-Match
-  straight to DynamoDB as a condition instead of reading the item first.
+- the shared schema conventions (api/schemas.py) and path converters
+  (api/path_converters.py) are registered with the spec;
+- a versioned item's ETag is its version (api/etags.py), checked by DynamoDB.
 """
 
 from __future__ import annotations
 
 import http
-import re
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import flask_smorest
-import marshmallow as ma
-from apispec.ext.marshmallow import MarshmallowPlugin
-from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from flask import Response, request
 from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.exceptions import PreconditionRequired
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BaseConverter
 
+from api.etags import VERSION_TAG, ItemVersion
+from api.path_converters import PATH_CONVERTERS, path_schema
 from api.problems import (
     PROBLEM_CONTENT_TYPE,
     PreconditionFailed,
     Unprocessable,
     problem_response,
 )
-from api.storage import iso
+from api.schemas import ProblemSchema, SchemaPlugin, Timestamp
 
 BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-
-
-class Schema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-        ordered = True
-
-
-class Timestamp(ma.fields.Field[datetime]):
-    """A UTC instant written as fixed-width RFC 3339, `2026-11-25T09:30:00.123456Z` (output only).
-
-    Not a `fields.DateTime` with a custom format: apispec documents those with
-    `format: null, pattern: null`, which is not a valid OpenAPI 3.1 schema.
-    """
-
-    def _serialize(
-        self,
-        value: datetime | None,
-        attr: str | None,  # noqa: ARG002 (marshmallow's signature)
-        obj: Any,  # noqa: ARG002
-        **kwargs: Any,  # noqa: ARG002
-    ) -> Any:
-        return None if value is None else iso(value)
-
-
-class ProblemSchema(Schema):
-    type = ma.fields.String(metadata={"example": "urn:tasklake:problem:validation"})
-    title = ma.fields.String()
-    status = ma.fields.Integer()
-    detail = ma.fields.String()
-    errors = ma.fields.Dict(
-        metadata={"description": "Per-location, per-field messages for validation errors"}
-    )
-
-
-# Exactly what ItemVersion.tag writes: ASCII digits, no leading zero, and short
-# enough for a DynamoDB number (so `"v²"` or a 500-digit tag is stale, not an error).
-VERSION_TAG = re.compile(r"v([1-9][0-9]{0,17})")
-
-
-@dataclass(frozen=True)
-class ItemVersion:
-    """ETag data for a versioned item: the tag is the version number itself."""
-
-    version: int
-
-    @property
-    def tag(self) -> str:
-        return f"v{self.version}"
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
@@ -120,39 +64,6 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         raise PreconditionFailed("If-Match does not name a current version of this resource")
 
 
-class TaskIdConverter(BaseConverter):
-    """A ULID, as python-ulid writes it: anything else is a 404 before DynamoDB is asked."""
-
-    regex = "[0-7][0-9A-HJKMNP-TV-Z]{25}"
-
-
-class UserIdConverter(BaseConverter):
-    """A Cognito `sub` (a lowercase UUID), or `me`."""
-
-    regex = "me|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-PATH_CONVERTERS: dict[str, type[BaseConverter]] = {
-    "task_id": TaskIdConverter,
-    "user_id": UserIdConverter,
-}
-
-
-def _path_schema(converter: BaseConverter) -> dict[str, str]:
-    return {"type": "string", "pattern": f"^({converter.regex})$"}
-
-
-class SchemaConverter(OpenAPIConverter):
-    def schema2jsonschema(self, schema: Any) -> dict[str, Any]:
-        jsonschema: dict[str, Any] = super().schema2jsonschema(schema)  # type: ignore[no-untyped-call]
-        jsonschema.update(getattr(getattr(schema, "Meta", None), "json_schema", {}))
-        return jsonschema
-
-
-class SchemaPlugin(MarshmallowPlugin):
-    Converter = SchemaConverter
-
-
 class Api(flask_smorest.Api):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
 
@@ -165,7 +76,7 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
         )
         self.register_field(Timestamp, "string", "date-time")
         for converter in PATH_CONVERTERS.values():
-            self.register_converter(converter, _path_schema)
+            self.register_converter(converter, path_schema)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500

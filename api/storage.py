@@ -19,11 +19,13 @@ from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
 from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.constants import STRING
-from pynamodb.exceptions import GetError
+from pynamodb.exceptions import GetError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.pagination import ResultIterator
 
-from api import deadline
+from api import deadline, upstream
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -110,6 +112,21 @@ def connection(model: type[Model]) -> Connection:
     # Private in PynamoDB, which has no public handle on a model's connection (pinned).
     shared: Connection = model._get_connection().connection
     return shared
+
+
+def conditional_update(
+    item: Model, actions: list[Action], *, condition: Condition, **options: Any
+) -> bool:
+    """One conditional UpdateItem; False when its condition refused it, an expected outcome
+    the caller answers. Every other failure raises. (Writes inside a transaction say the same
+    through their cancellation reasons: api/tasks/writes.py.)"""
+    try:
+        item.update(actions, condition=condition, **options)
+    except UpdateError as error:
+        if upstream.error_code(error) != upstream.CONDITION_FAILED:
+            raise
+        return False
+    return True
 
 
 def key_of(*parts: tuple[Attribute[str], str]) -> dict[str, Any]:

@@ -9,7 +9,7 @@
 | the caller's details rejected (Cognito)           | 422, naming the error code              |
 
 Expected outcomes (conditions, missing items, wrong passwords) are handled where
-they happen; only what is left reaches `answer`.
+they happen; only what is left reaches `problem_for`.
 """
 
 from __future__ import annotations
@@ -69,6 +69,9 @@ REJECTED = frozenset(
     }
 )
 THROTTLED_RETRY_AFTER_SECONDS = 1
+# A single write refused by its condition: an expected outcome, answered where it happens
+# (api/storage.py `conditional_update`).
+CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def _codes(error: BaseException) -> set[str]:
@@ -76,31 +79,30 @@ def _codes(error: BaseException) -> set[str]:
     if isinstance(error, TransactWriteError | TransactGetError):
         reasons = {reason.code for reason in error.cancellation_reasons if reason}
         return reasons | _codes(error.cause) if error.cause else reasons
-    if isinstance(error, PynamoDBException):
-        return _codes(error.cause) if error.cause else set()
-    if isinstance(error, ClientError):
-        return {str(error.response.get("Error", {}).get("Code", ""))}
-    return set()
+    code = error_code(error)
+    return set() if code is None else {code}
 
 
-def error_code(error: PynamoDBException) -> str | None:
-    """The DynamoDB error code behind a PynamoDB error; None when DynamoDB never answered.
+def error_code(error: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError, or of the one behind a PynamoDB error;
+    None when AWS never answered (a timeout, no connection).
 
     PynamoDB's own `cause_response_code` raises AttributeError when the cause is a timeout
     (botocore sets its `response` to None): a hung table must still be answered 503.
     """
-    cause = error.cause
-    if not isinstance(cause, ClientError):
+    while isinstance(error, PynamoDBException) and error.cause is not None:
+        error = error.cause
+    if not isinstance(error, ClientError):
         return None
-    return str(cause.response.get("Error", {}).get("Code", ""))
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def condition_failed(error: PynamoDBException) -> bool:
-    """A conditional write refused by its condition: an expected outcome, not a failure."""
-    return error_code(error) == "ConditionalCheckFailedException"
+def error_message(error: ClientError) -> str:
+    """The AWS error message, lowercased: what tells some of Cognito's answers apart."""
+    return str(error.response.get("Error", {}).get("Message", "")).lower()
 
 
-def answer(error: BaseException, what: str) -> ApiProblem:
+def problem_for(error: BaseException, what: str) -> ApiProblem:
     """The problem that answers a failed call to `what` ("task store", "identity provider"…)."""
     codes = _codes(error)
     if codes & THROTTLED:

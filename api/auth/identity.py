@@ -12,97 +12,36 @@ first call that needs it and kept for the life of the container.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
-import hmac
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 import boto3
 import jwt
 from botocore.exceptions import BotoCoreError, ClientError
 
 from api import deadline, metrics, upstream
+from api.auth import cognito_errors
+
+# Re-exported in PEP 484's explicit form: tests import the policy by this module's name.
+from api.auth.password_policy import password_policy as password_policy  # noqa: PLC0414
+from api.auth.password_policy import password_problems as password_problems  # noqa: PLC0414
+from api.auth.secret_hash import secret_hash
 from api.caller import caller_ip
 from api.compensation import undone_on_failure
 from api.config import Settings
-from api.problems import (
-    AccountNotConfirmed,
-    ConfigurationError,
-    Conflict,
-    Forbidden,
-    NotFound,
-    TooManyRequests,
-    Unauthorized,
-    Unprocessable,
-)
+from api.problems import ApiProblem, ConfigurationError, Forbidden
 
-# The pool's password policy; infra/identity.yaml and the local stack create the pool from
-# `password_policy()`, and the sign-up schema checks the same rules, so the answer never
-# depends on the emulator. Each rule: (Cognito PasswordPolicy flag, regex, how we say it).
-PASSWORD_MIN_LENGTH = 8
-PASSWORD_RULES: tuple[tuple[str, str, str], ...] = (
-    ("RequireLowercase", r"[a-z]", "a lowercase letter"),
-    ("RequireUppercase", r"[A-Z]", "an uppercase letter"),
-    ("RequireNumbers", r"[0-9]", "a digit"),
-)
-COGNITO_PASSWORD_FLAGS = (
-    "RequireLowercase",
-    "RequireUppercase",
-    "RequireNumbers",
-    "RequireSymbols",
-)
-# The same rules as one ECMA-262 pattern for the OpenAPI spec ([\s\S]: newlines too).
-PASSWORD_PATTERN = "^" + "".join(f"(?=[\\s\\S]*{rule})" for _, rule, _ in PASSWORD_RULES)
-BAD_CREDENTIALS = "Incorrect email or password"
-# Cognito's lockout answers NotAuthorizedException with this message; its lockout lasts
-# 2^(failures - 5) seconds, up to about 15 minutes, and ends after 15 quiet minutes
-# (https://docs.aws.amazon.com/cognito/latest/developerguide/authentication.html#authentication-flow-lockout-behavior).
-COGNITO_LOCKOUT_MESSAGE = "password attempts exceeded"
-LOCKOUT_RETRY_AFTER_SECONDS = 60
+IDENTITY_PROVIDER = "identity provider"
 # The accounts ForgotPassword mails a code to.
 MAILED_RESET_STATUSES = ("CONFIRMED", "RESET_REQUIRED")
-# A wrong, expired or already used code, or an unknown email: one answer, no enumeration.
-BAD_CODE = "The code is wrong or has expired"
-CODE_ERRORS = (
-    "CodeMismatchException",
-    "ExpiredCodeException",
-    "UserNotFoundException",
-    "NotAuthorizedException",
-)
-
-
-class PasswordResetRequired(Forbidden):
-    type = "urn:tasklake:problem:password-reset-required"
-
-
-class PasswordAttemptsExceeded(TooManyRequests):
-    """Cognito's own lockout of the account after repeated wrong passwords, from anywhere."""
-
-    type = "urn:tasklake:problem:password-attempts-exceeded"
 
 
 class ChallengeRequired(Forbidden):
     """Cognito wants more than a password (a new password, MFA): this API offers no such step."""
 
     type = "urn:tasklake:problem:sign-in-challenge"
-
-
-def password_policy() -> dict[str, int | bool]:
-    """The rules above as a Cognito `PasswordPolicy`, the form the user pool declares them in."""
-    required = {flag for flag, _, _ in PASSWORD_RULES}
-    flags = {flag: flag in required for flag in COGNITO_PASSWORD_FLAGS}
-    return {"MinimumLength": PASSWORD_MIN_LENGTH, **flags}
-
-
-def password_problems(password: str) -> list[str]:
-    too_short = len(password) < PASSWORD_MIN_LENGTH
-    problems = [f"at least {PASSWORD_MIN_LENGTH} characters"] if too_short else []
-    problems += [what for _, pattern, what in PASSWORD_RULES if not re.search(pattern, password)]
-    return problems
 
 
 @dataclass(frozen=True)
@@ -148,14 +87,6 @@ def _client(region: str) -> Any:
     return deadline.guard(client, deadline.COGNITO)
 
 
-def secret_hash(client_secret: str, username: str, client_id: str) -> str:
-    """Cognito's SECRET_HASH: Base64(HMAC-SHA256(client secret, username + client id))."""
-    message = (username + client_id).encode()
-    return base64.b64encode(
-        hmac.new(client_secret.encode(), message, hashlib.sha256).digest()
-    ).decode()
-
-
 @functools.cache
 def _client_secret(region: str, pool_id: str, client_id: str) -> str:
     """One DescribeUserPoolClient per container, on the first call that needs the secret."""
@@ -163,48 +94,35 @@ def _client_secret(region: str, pool_id: str, client_id: str) -> str:
         described = _call(
             _client(region).describe_user_pool_client, UserPoolId=pool_id, ClientId=client_id
         )
-    except ClientError as error:
-        problem = upstream.answer(error, "identity provider")
-        if problem.status == 500 or _error_code(error) == "ResourceNotFoundException":
-            problem = ConfigurationError(
-                "COGNITO_CLIENT_ID names no app client of COGNITO_USER_POOL_ID we may describe"
-            )
-        raise problem from error
+    except ApiProblem as problem:
+        # Not found, access denied, malformed: the settings name no client we may describe.
+        if problem.status != 500 or not isinstance(problem.__cause__, ClientError):
+            raise
+        raise ConfigurationError(
+            "COGNITO_CLIENT_ID names no app client of COGNITO_USER_POOL_ID we may describe"
+        ) from problem.__cause__
     secret = described["UserPoolClient"].get("ClientSecret")
     if not secret:
         raise ConfigurationError("The app client COGNITO_CLIENT_ID names has no secret")
     return str(secret)
 
 
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _refuses_our_secret(error: ClientError) -> bool:
-    """Cognito's answer to a missing or wrong SECRET_HASH: our configuration, not the caller."""
-    message = str(error.response.get("Error", {}).get("Message", "")).lower()
-    return _error_code(error) == "NotAuthorizedException" and "secret" in message
-
-
-def _is_cognito_lockout(error: ClientError) -> bool:
-    """Not a wrong password: the password was not even checked."""
-    message = str(error.response.get("Error", {}).get("Message", "")).lower()
-    return _error_code(error) == "NotAuthorizedException" and COGNITO_LOCKOUT_MESSAGE in message
-
-
-def _unavailable(error: Exception) -> NoReturn:
-    raise upstream.answer(error, "identity provider") from error
-
-
-def _call(operation: Callable[..., Any], **kwargs: Any) -> Any:
+def _call(operation: Callable[..., Any], **call: Any) -> Any:
+    """One Cognito call: its result, or None for a refusal the table calls expected
+    (api/auth/cognito_errors.py, by the boto3 method's name); any other refusal raises."""
     try:
-        return operation(**kwargs)
+        return operation(**call)
     except BotoCoreError as error:
-        _unavailable(error)
+        raise upstream.problem_for(error, IDENTITY_PROVIDER) from error
     except ClientError as error:
-        if _refuses_our_secret(error):
+        if cognito_errors.refuses_our_secret(error):
             raise ConfigurationError("Cognito refused the app client's secret") from error
-        raise
+        if not cognito_errors.answers(operation.__name__, error):
+            raise upstream.problem_for(error, IDENTITY_PROVIDER) from error
+        problem = cognito_errors.problem_for(operation.__name__, error, call)
+        if problem is None:
+            return None
+        raise problem from None
 
 
 def _tokens(result: dict[str, Any], refresh_token: str | None = None) -> Tokens:
@@ -233,9 +151,12 @@ class IdentityProvider:
     def _client_id(self) -> str:
         return self._settings.require("cognito_client_id")
 
+    @property
+    def _pool_id(self) -> str:
+        return self._settings.require("cognito_user_pool_id")
+
     def _client_secret(self) -> str:
-        pool_id = self._settings.require("cognito_user_pool_id")
-        return _client_secret(self._settings.region, pool_id, self._client_id)
+        return _client_secret(self._settings.region, self._pool_id, self._client_id)
 
     def _secret_hash(self, username: str) -> str:
         return secret_hash(self._client_secret(), username, self._client_id)
@@ -246,32 +167,18 @@ class IdentityProvider:
         Where the stage requires verification Cognito mails a code (`confirm`); elsewhere
         the account is confirmed at once.
         """
-        pool_id = self._settings.require("cognito_user_pool_id")
-        try:
-            result = _call(
-                self._cognito.sign_up,
-                ClientId=self._client_id,
-                SecretHash=self._secret_hash(email),
-                Username=email,
-                Password=password,
-                UserAttributes=[
-                    {"Name": "email", "Value": email},
-                    {"Name": "name", "Value": name},
-                ],
-            )
-        except ClientError as error:
-            code = _error_code(error)
-            if code in ("UsernameExistsException", "AliasExistsException"):
-                raise Conflict("An account with this email already exists") from None
-            # Cognito's own wording stays in our logs' cause chain, never in the answer.
-            if code == "InvalidPasswordException":
-                raise Unprocessable(
-                    "The password does not meet the password policy",
-                    errors={"json": {"password": ["Does not meet the password policy."]}},
-                ) from error
-            if code == "InvalidParameterException":
-                raise Unprocessable("The identity provider rejected these details") from error
-            _unavailable(error)
+        pool_id = self._pool_id
+        result = _call(
+            self._cognito.sign_up,
+            ClientId=self._client_id,
+            SecretHash=self._secret_hash(email),
+            Username=email,
+            Password=password,
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "name", "Value": name},
+            ],
+        )
         user_id = str(result["UserSub"])
         if self._settings.require_email_verification:
             # Unconfirmed until the emailed code comes back (`confirm`). Whatever fails after
@@ -284,48 +191,20 @@ class IdentityProvider:
             undo_seconds=deadline.COGNITO.attempt_seconds,
         ):
             # No e-mail round trip in this stage: the account is usable at once (ADR 0003).
-            try:
-                _call(self._cognito.admin_confirm_sign_up, UserPoolId=pool_id, Username=user_id)
-            except ClientError as error:
-                _unavailable(error)
+            _call(self._cognito.admin_confirm_sign_up, UserPoolId=pool_id, Username=user_id)
         return user_id
 
     def authenticate(self, email: str, password: str) -> Tokens:
-        try:
-            result = _call(
-                self._cognito.initiate_auth,
-                ClientId=self._client_id,
-                AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters={
-                    "USERNAME": email,
-                    "PASSWORD": password,
-                    "SECRET_HASH": self._secret_hash(email),
-                },
-            )
-        except ClientError as error:
-            if _is_cognito_lockout(error):
-                raise PasswordAttemptsExceeded(
-                    "Too many wrong passwords for this account: sign-ins are paused for up to"
-                    " 15 minutes. Reset the password (POST /auth/password/forgot) to stop them",
-                    retry_after=LOCKOUT_RETRY_AFTER_SECONDS,
-                ) from None
-            # One answer for unknown user and wrong password: no account enumeration.
-            if _error_code(error) in (
-                "NotAuthorizedException",
-                "UserNotFoundException",
-                "InvalidPasswordException",
-            ):
-                metrics.count(metrics.LOGINS_FAILED)
-                raise Unauthorized(BAD_CREDENTIALS) from None
-            if _error_code(error) == "UserNotConfirmedException":
-                raise AccountNotConfirmed(
-                    "The account is not confirmed yet: send the emailed code to /users/confirm"
-                ) from None
-            if _error_code(error) == "PasswordResetRequiredException":
-                raise PasswordResetRequired(
-                    "This account's password must be reset before it can sign in"
-                ) from None
-            _unavailable(error)
+        result = _call(
+            self._cognito.initiate_auth,
+            ClientId=self._client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={
+                "USERNAME": email,
+                "PASSWORD": password,
+                "SECRET_HASH": self._secret_hash(email),
+            },
+        )
         if "AuthenticationResult" not in result:
             raise ChallengeRequired(
                 f"Signing in needs a step this API does not offer ({result.get('ChallengeName')});"
@@ -336,79 +215,39 @@ class IdentityProvider:
     def refresh(self, refresh_token: str) -> Tokens:
         # Not InitiateAuth: its SECRET_HASH is over the user's name, which an opaque refresh
         # token does not tell us; GetTokensFromRefreshToken takes the secret itself.
-        try:
-            result = _call(
-                self._cognito.get_tokens_from_refresh_token,
-                ClientId=self._client_id,
-                ClientSecret=self._client_secret(),
-                RefreshToken=refresh_token,
-            )
-        except ClientError as error:
-            if _error_code(error) in ("NotAuthorizedException", "UserNotFoundException"):
-                raise Unauthorized("The refresh token is invalid, expired or revoked") from None
-            _unavailable(error)
+        result = _call(
+            self._cognito.get_tokens_from_refresh_token,
+            ClientId=self._client_id,
+            ClientSecret=self._client_secret(),
+            RefreshToken=refresh_token,
+        )
         return _tokens(result["AuthenticationResult"], refresh_token=refresh_token)
 
     def revoke_refresh_token(self, refresh_token: str) -> None:
         """Ends the sign-in session behind a refresh token (and tokens minted from it)."""
-        try:
-            _call(
-                self._cognito.revoke_token,
-                Token=refresh_token,
-                ClientId=self._client_id,
-                ClientSecret=self._client_secret(),
-            )
-        except ClientError as error:
-            # NotAuthorizedException: a token Cognito never issued, or already revoked.
-            if _error_code(error) in (
-                "NotAuthorizedException",
-                "UnsupportedTokenTypeException",
-                "InvalidParameterException",
-            ):
-                raise Unprocessable(
-                    "That is not a refresh token of this client",
-                    errors={"json": {"refresh_token": ["Not a refresh token of this client"]}},
-                ) from None
-            _unavailable(error)
+        _call(
+            self._cognito.revoke_token,
+            Token=refresh_token,
+            ClientId=self._client_id,
+            ClientSecret=self._client_secret(),
+        )
 
-    def _client_call(self, operation: Callable[..., Any], email: str, **kwargs: Any) -> Any:
+    def _client_call(self, operation: Callable[..., Any], email: str, **call: Any) -> Any:
         """A call on one user without an access token, signed with the client's secret."""
         return _call(
             operation,
             ClientId=self._client_id,
             SecretHash=self._secret_hash(email),
             Username=email,
-            **kwargs,
+            **call,
         )
 
-    def _admin_call(self, operation: Callable[..., Any], user_id: str) -> None:
-        """An admin call on one user, addressed by `sub`; an unknown user is a 404."""
-        try:
-            _call(
-                operation,
-                UserPoolId=self._settings.require("cognito_user_pool_id"),
-                Username=user_id,
-            )
-        except ClientError as error:
-            if _error_code(error) == "UserNotFoundException":
-                raise NotFound(f"User {user_id} was not found") from None
-            _unavailable(error)
-
-    def _bad_code(self, error: ClientError) -> NoReturn:
-        if _error_code(error) in CODE_ERRORS:
-            raise Unprocessable(BAD_CODE, errors={"json": {"code": [BAD_CODE]}}) from None
-        if _error_code(error) == "InvalidPasswordException":
-            raise Unprocessable(
-                "The identity provider rejected the new password",
-                errors={"json": {"new_password": ["Does not meet the password policy"]}},
-            ) from None
-        _unavailable(error)
+    def _admin_call(self, operation: Callable[..., Any], username: str) -> Any:
+        """An admin call on one user, by `sub` or email."""
+        return _call(operation, UserPoolId=self._pool_id, Username=username)
 
     def confirm(self, email: str, code: str) -> None:
-        try:
-            self._client_call(self._cognito.confirm_sign_up, email, ConfirmationCode=code)
-        except ClientError as error:
-            self._bad_code(error)
+        self._client_call(self._cognito.confirm_sign_up, email, ConfirmationCode=code)
 
     def _status_of(self, email: str) -> str | None:
         """The `UserStatus` of the enabled account `email` names, None if none: what decides
@@ -416,26 +255,15 @@ class IdentityProvider:
         emails as if it had mailed them (PreventUserExistenceErrors,
         https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-managing-errors.html).
         """
-        try:
-            user = _call(
-                self._cognito.admin_get_user,
-                UserPoolId=self._settings.require("cognito_user_pool_id"),
-                Username=email,
-            )
-        except ClientError as error:
-            if _error_code(error) == "UserNotFoundException":
-                return None
-            _unavailable(error)
-        return str(user.get("UserStatus")) if user.get("Enabled", True) else None
+        user = self._admin_call(self._cognito.admin_get_user, email)
+        if user is None or not user.get("Enabled", True):
+            return None
+        return str(user.get("UserStatus"))
 
     def resend_code(self, email: str) -> None:
         """Mail a new sign-up code; an unknown or confirmed account is silently skipped."""
         mailed = self._status_of(email) == "UNCONFIRMED"
-        try:
-            self._client_call(self._cognito.resend_confirmation_code, email)
-        except ClientError as error:
-            if _error_code(error) not in ("UserNotFoundException", "InvalidParameterException"):
-                _unavailable(error)
+        self._client_call(self._cognito.resend_confirmation_code, email)
         if mailed:
             metrics.count(metrics.CODE_EMAILS_SENT)
 
@@ -446,59 +274,30 @@ class IdentityProvider:
         stage that mails codes does at sign-up (REQUIRE_EMAIL_VERIFICATION).
         """
         mailed = self._status_of(email) in MAILED_RESET_STATUSES
-        try:
-            self._client_call(self._cognito.forgot_password, email)
-        except ClientError as error:
-            if _error_code(error) not in (
-                "UserNotFoundException",
-                "InvalidParameterException",
-                "NotAuthorizedException",
-            ):
-                _unavailable(error)
+        self._client_call(self._cognito.forgot_password, email)
         if mailed:
             metrics.count(metrics.CODE_EMAILS_SENT)
 
     def reset_password(self, email: str, code: str, new_password: str) -> None:
-        try:
-            self._client_call(
-                self._cognito.confirm_forgot_password,
-                email,
-                ConfirmationCode=code,
-                Password=new_password,
-            )
-        except ClientError as error:
-            self._bad_code(error)
+        self._client_call(
+            self._cognito.confirm_forgot_password,
+            email,
+            ConfirmationCode=code,
+            Password=new_password,
+        )
 
     def change_password(self, access_token: str, current: str, new: str) -> None:
-        try:
-            _call(
-                self._cognito.change_password,
-                AccessToken=access_token,
-                PreviousPassword=current,
-                ProposedPassword=new,
-            )
-        except ClientError as error:
-            # Cognito: NotAuthorizedException; cognito-local: InvalidPasswordException.
-            if _error_code(error) in ("NotAuthorizedException", "InvalidPasswordException"):
-                raise Unprocessable(
-                    "The current password is not correct",
-                    errors={"json": {"current_password": ["Incorrect password"]}},
-                ) from None
-            _unavailable(error)
+        _call(
+            self._cognito.change_password,
+            AccessToken=access_token,
+            PreviousPassword=current,
+            ProposedPassword=new,
+        )
 
     def user_id_of(self, email: str) -> str | None:
         """The `sub` of the account that signs in as `email` now, None if none does."""
-        try:
-            result = _call(
-                self._cognito.admin_get_user,
-                UserPoolId=self._settings.require("cognito_user_pool_id"),
-                Username=email,
-            )
-        except ClientError as error:
-            if _error_code(error) == "UserNotFoundException":
-                return None
-            _unavailable(error)
-        subs = [a["Value"] for a in result.get("UserAttributes", []) if a["Name"] == "sub"]
+        user: Mapping[str, Any] = self._admin_call(self._cognito.admin_get_user, email) or {}
+        subs = [a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "sub"]
         return subs[0] if subs else None
 
     def sign_out_everywhere(self, user_id: str) -> None:
@@ -514,12 +313,4 @@ class IdentityProvider:
     def delete(self, user_id: str) -> None:
         """Delete the Cognito user whose `sub` this is (Cognito's admin calls take a sub as
         Username), so a retry cannot remove a newer account that took over the email."""
-        try:
-            _call(
-                self._cognito.admin_delete_user,
-                UserPoolId=self._settings.require("cognito_user_pool_id"),
-                Username=user_id,
-            )
-        except ClientError as error:
-            if _error_code(error) != "UserNotFoundException":
-                _unavailable(error)
+        self._admin_call(self._cognito.admin_delete_user, user_id)

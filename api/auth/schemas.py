@@ -7,8 +7,8 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from api.auth.identity import PASSWORD_MIN_LENGTH, PASSWORD_PATTERN, password_problems
-from api.smorest import Schema
+from api.auth.password_policy import PASSWORD_MIN_LENGTH, PASSWORD_PATTERN, password_problems
+from api.schemas import Schema
 
 # The email is the Cognito username, which Cognito caps at 128 characters (passwords at 256):
 # longer ones must be our clear 422, not the identity provider's refusal.

@@ -54,5 +54,5 @@ def init_app(app: Flask) -> None:
         except ApiProblem as problem:  # the deadline ran out
             return problem.to_response()
         except PynamoDBException as error:
-            return upstream.answer(error, "task store").to_response()
+            return upstream.problem_for(error, "task store").to_response()
         return response

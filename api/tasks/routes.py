@@ -11,9 +11,11 @@ from flask_jwt_extended import jwt_required
 from api import dependencies, metrics
 from api.auth import session_check
 from api.auth.tokens import current_user_id
-from api.smorest import BEARER_AUTH, Blueprint, ItemVersion
+from api.etags import ItemVersion
+from api.smorest import BEARER_AUTH, Blueprint
 from api.tasks import service
 from api.tasks.models import Task
+from api.tasks.query_plan import TaskFilters
 from api.tasks.schemas import (
     IdempotencyHeaderSchema,
     TaskCreateSchema,
@@ -49,7 +51,7 @@ class Tasks(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List your tasks, newest first (by due date when filtering on it)"""
         user_id = current_user_id()
-        filters = service.TaskFilters(
+        filters = TaskFilters(
             status=args.get("status"),
             due_after=args.get("due_after"),
             due_before=args.get("due_before"),

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import validate
 
-from api.smorest import Schema, Timestamp
+from api.schemas import Schema, Timestamp
 
 STATUSES = ("todo", "in_progress", "done")
 PRIORITIES = ("low", "medium", "high")

@@ -8,32 +8,32 @@ confirm that it exists).
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import (
-    DoesNotExist,
-    UpdateError,
-)
-from pynamodb.expressions.condition import Condition
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
-from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from api import deadline, metrics, upstream
+from api import idempotency, metrics
 from api.auth.revocation import Revocation, SessionCheck, refused
 from api.auth.session_check import revoked
 from api.config import Settings
-from api.idempotency import IdempotencyRecord
-from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable
-from api.storage import Page, alongside, filled_page, get_together, key_of, utcnow
-from api.tasks import quota
+from api.problems import Conflict, NotFound, PreconditionFailed
+from api.storage import (
+    Page,
+    alongside,
+    conditional_update,
+    filled_page,
+    get_together,
+    key_of,
+    utcnow,
+)
+from api.tasks import query_plan, quota
 from api.tasks.models import Task, status_key
+from api.tasks.query_plan import TaskFilters
 from api.tasks.writes import CONDITION_FAILED, write_carrying
 
 log = logging.getLogger(__name__)
@@ -41,29 +41,8 @@ log = logging.getLogger(__name__)
 DONE = "done"
 
 
-@dataclass(frozen=True)
-class TaskFilters:
-    status: str | None = None
-    due_after: date | None = None
-    due_before: date | None = None
-    tag: str | None = None
-
-    def scope(self) -> dict[str, str | None]:
-        """What a cursor is bound to: the same filters, or it is refused."""
-        return {
-            "status": self.status,
-            "due_after": self.due_after.isoformat() if self.due_after else None,
-            "due_before": self.due_before.isoformat() if self.due_before else None,
-            "tag": self.tag,
-        }
-
-
 def _not_found(task_id: str) -> NotFound:
     return NotFound(f"Task {task_id} was not found")
-
-
-def request_fingerprint(fields: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def create_task(
@@ -71,7 +50,7 @@ def create_task(
     fields: Mapping[str, Any],
     *,
     idempotency_key: str | None = None,
-    idempotency_ttl: int = 24 * 3600,
+    idempotency_ttl: int = Settings.idempotency_ttl_seconds,
     max_tasks: int = Settings.max_tasks_per_user,
     now: datetime | None = None,
     session: SessionCheck | None = None,
@@ -88,22 +67,18 @@ def create_task(
     if idempotency_key is not None:
         # No copy of the task: a replay carries the same body (same fingerprint), from which the
         # task is built again, so the record holds nothing of the task's content (ADR 0019).
-        record = IdempotencyRecord(
-            f"{user_id}#{idempotency_key}",
+        record = idempotency.new_record(
+            user_id,
+            idempotency_key,
             task_id=task.task_id,
-            request_hash=request_fingerprint(fields),
+            fields=fields,
             created_at=now,
-            expires_at=timedelta(seconds=idempotency_ttl),
+            ttl_seconds=idempotency_ttl,
         )
 
     def build(transaction: TransactWrite) -> None:
         if record is not None:
-            # DynamoDB's TTL removes expired records within days, not at once: until then one
-            # may still be there, and it no longer counts.
-            unused = IdempotencyRecord.key.does_not_exist() | (
-                IdempotencyRecord.expires_at < task.created_at
-            )
-            transaction.save(record, condition=unused)
+            transaction.save(record, condition=idempotency.unused(task.created_at))
         transaction.save(task)
         quota.count_one_more(transaction, user_id, cap=max_tasks)
 
@@ -144,22 +119,9 @@ def _new_task(user_id: str, task_id: str, fields: Mapping[str, Any], now: dateti
     )
 
 
-def _in_progress() -> Conflict:
-    return Conflict("A request with this Idempotency-Key is in progress; retry")
-
-
 def _replay(user_id: str, idempotency_key: str, fields: Mapping[str, Any]) -> Task:
     """The task as the key's first request created it, however it changed since."""
-    try:
-        record = IdempotencyRecord.get(f"{user_id}#{idempotency_key}", consistent_read=True)
-    except DoesNotExist:
-        # The transaction lost to a concurrent one that has not committed yet.
-        raise _in_progress() from None
-    if record.request_hash != request_fingerprint(fields):
-        raise Unprocessable(
-            "This Idempotency-Key was already used with a different request body",
-            errors={"headers": {"Idempotency-Key": ["Reused with a different body"]}},
-        )
+    record = idempotency.first_request(user_id, idempotency_key, fields)
     task = _new_task(user_id, record.task_id, fields, record.created_at)
     task.version = 1  # the first save's version
     return task
@@ -194,7 +156,6 @@ def get_task(user_id: str, task_id: str, *, session: SessionCheck | None = None)
 # tag may match nothing in many reads. Up to this many Queries of this many items each fill
 # the page; past that, the page is short and its cursor continues where the reading stopped.
 MAX_QUERIES_PER_PAGE = 4
-BATCH_WRITE_ITEMS = 25  # DynamoDB's BatchWriteItem maximum, which PynamoDB batches by
 FILTERED_READ_ITEMS = 250
 
 
@@ -219,47 +180,18 @@ def list_tasks(
 def _list_page(
     user_id: str, filters: TaskFilters, *, limit: int, start_key: dict[str, Any] | None
 ) -> Page[Task]:
-    condition: Condition | None = None
-    if filters.tag:
-        condition = Task.tags.contains(filters.tag)
-
-    due_range: Condition | None = None
-    if filters.due_after and filters.due_before:
-        due_range = Task.due_date.between(
-            filters.due_after.isoformat(), filters.due_before.isoformat()
-        )
-    elif filters.due_after:
-        due_range = Task.due_date >= filters.due_after.isoformat()
-    elif filters.due_before:
-        due_range = Task.due_date <= filters.due_before.isoformat()
-
-    query: Callable[..., ResultIterator[Task]]
-    keys: tuple[str, ...]
-    if filters.status:
-        if due_range is not None:
-            condition = due_range if condition is None else condition & due_range
-        query = functools.partial(
-            Task.status_index.query,
-            status_key(user_id, filters.status),
-            scan_index_forward=False,
-        )
-        keys = ("status_key", "task_id", "user_id")
-    elif due_range is not None:
-        query = functools.partial(Task.due_date_index.query, user_id, due_range)
-        keys = ("user_id", "due_date", "task_id")
-    else:
-        query = functools.partial(Task.query, user_id, scan_index_forward=False)
-        keys = ("user_id", "task_id")
+    planned = query_plan.plan(user_id, filters)
+    filtered = planned.condition is not None
     return filled_page(
         functools.partial(
-            query,
-            filter_condition=condition,
-            page_size=limit if condition is None else max(limit, FILTERED_READ_ITEMS),
+            planned.query,
+            filter_condition=planned.condition,
+            page_size=max(limit, FILTERED_READ_ITEMS) if filtered else limit,
         ),
         Task,
         limit=limit,
         start_key=start_key,
-        key_names=keys,
+        key_names=planned.key_names,
         max_queries=MAX_QUERIES_PER_PAGE,
     )
 
@@ -308,15 +240,12 @@ def update_task(
         # Any version will do, so no version condition; the stored version is still
         # incremented (ADD 1), whatever it is, so no read first and no race with other writers.
         task.version = 0 if expected_version is None else expected_version
-        try:
-            task.update(
-                actions,
-                condition=Task.task_id.exists(),
-                add_version_condition=expected_version is not None,
-            )
-        except UpdateError as error:
-            if not upstream.condition_failed(error):
-                raise
+        if not conditional_update(
+            task,
+            actions,
+            condition=Task.task_id.exists(),
+            add_version_condition=expected_version is not None,
+        ):
             _raise_missing_or_stale(user_id, task_id)
     # completed_at keeps the first completion, so it is `now` only if the task was not done.
     if changes.get("status") == DONE and task.completed_at == now:
@@ -418,17 +347,3 @@ def _raise_missing_or_stale(user_id: str, task_id: str) -> None:
     """After a failed conditional write: was the task gone, or was the ETag stale?"""
     get_task(user_id, task_id)  # raises NotFound
     raise PreconditionFailed(f"Task {task_id} has changed since the ETag you sent; fetch it again")
-
-
-def delete_all_tasks(user_id: str, *, reserve_seconds: float) -> tuple[int, bool]:
-    """Remove a user's tasks (account deletion) until done, or until only `reserve_seconds`
-    of the request's deadline are left; returns how many were removed and whether all."""
-    deleted = 0
-    with Task.batch_write() as batch:
-        for task in Task.query(user_id, attributes_to_get=["user_id", "task_id"]):
-            left = deadline.remaining()
-            if deleted % BATCH_WRITE_ITEMS == 0 and left is not None and left < reserve_seconds:
-                return deleted, False  # leaving the block writes the batch in hand
-            batch.delete(task)
-            deleted += 1
-    return deleted, True

@@ -7,7 +7,8 @@ and the check costs no round trip of its own.
 Items of one transaction that another transaction holds make DynamoDB cancel it with
 `TransactionConflict`; every write of a user checks the same two mark items (and a create
 or delete changes the user's counter), so concurrent writes of one user can conflict.
-They are sent again after a short random pause, a few times.
+They are sent again after a short random pause, a few times. (A "try" here is one whole
+TransactWriteItems; each may be several HTTP attempts of botocore's retries, api/deadline.py.)
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from api.tasks.models import Task
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 CONFLICT = "TransactionConflict"
-CONFLICT_ATTEMPTS = 5
-CONFLICT_PAUSE_SECONDS = 0.01  # up to, doubling per attempt
+CONFLICT_TRIES = 5
+CONFLICT_PAUSE_SECONDS = 0.01  # up to, doubling per try
 
 Reasons = list[str | None]
 
@@ -42,7 +43,7 @@ def write_carrying(
     a revoked token when the marks refuse it.
     """
     checks = session.conditions() if session else []
-    for attempt in range(CONFLICT_ATTEMPTS):
+    for tried in range(CONFLICT_TRIES):
         try:
             with TransactWrite(connection=connection(Task)) as transaction:
                 for (hash_key, range_key), condition in checks:
@@ -55,8 +56,8 @@ def write_carrying(
                 raise
             if CONDITION_FAILED in reasons[: len(checks)]:
                 raise revoked() from None
-            if CONFLICT in reasons and attempt + 1 < CONFLICT_ATTEMPTS:
-                time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * 2**attempt))  # noqa: S311
+            if CONFLICT in reasons and tried + 1 < CONFLICT_TRIES:
+                time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * 2**tried))  # noqa: S311
                 continue
             if CONDITION_FAILED not in reasons:
                 raise

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from api.auth.schemas import EmailSchema, code_field, email_field, new_password_field
-from api.smorest import Schema, Timestamp
+from api.schemas import Schema, Timestamp
 
 
 def name_field(**kwargs: Any) -> ma.fields.String:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from pynamodb.transactions import TransactWrite
 
-from api import deadline, metrics, upstream
+from api import deadline, metrics
 from api.auth import revocation
 from api.auth.identity import IdentityProvider
 from api.compensation import undone_on_failure
 from api.deadline import DeadlineExceeded
 from api.problems import NotFound
-from api.storage import Page, connection, one_page, utcnow
-from api.tasks.service import delete_all_tasks
+from api.storage import Page, conditional_update, connection, one_page, utcnow
+from api.tasks.bulk_delete import delete_all_tasks
 from api.users.models import USER_KIND, User
 
 log = logging.getLogger(__name__)
@@ -92,11 +92,8 @@ def reset_password(identity: IdentityProvider, email: str, code: str, new_passwo
     held back for it, and the answer is never success without it.
     """
     user_id = identity.user_id_of(email)
-    deadline.hold_back(RESET_MARK_RESERVE_SECONDS)
-    try:
+    with deadline.held_back(RESET_MARK_RESERVE_SECONDS):
         identity.reset_password(email, code, new_password)
-    finally:
-        deadline.hold_back(-RESET_MARK_RESERVE_SECONDS)
     if user_id is None:  # created after the lookup, with no session yet
         return
     _end_all_sessions_after_reset(user_id)
@@ -132,15 +129,12 @@ def update(identity: IdentityProvider, user_id: str, changes: dict[str, Any]) ->
         revocation.enable(user_id)
     actions = [getattr(User, field).set(value) for field, value in changes.items()]
     user = User(user_id)
-    try:
-        user.update(
-            [*actions, User.updated_at.set(utcnow())],
-            condition=User.user_id.exists() & User.deleting_since.does_not_exist(),
-        )
-    except UpdateError as error:
-        if upstream.condition_failed(error):
-            raise NotFound(f"User {user_id} was not found") from None
-        raise
+    if not conditional_update(
+        user,
+        [*actions, User.updated_at.set(utcnow())],
+        condition=User.user_id.exists() & User.deleting_since.does_not_exist(),
+    ):
+        raise NotFound(f"User {user_id} was not found")
     return user
 
 

@@ -29,7 +29,8 @@ import boto3
 from marshmallow import ValidationError
 
 from api.app import create_app, tables
-from api.auth.identity import IdentityProvider, password_policy
+from api.auth.identity import IdentityProvider
+from api.auth.password_policy import password_policy
 from api.config import Settings
 from api.problems import ApiProblem, Conflict
 from api.storage import bind_tables, create_missing_tables
