@@ -15,8 +15,9 @@ OWNER = "tasklake-team"
 
 # Dependency order: each stack imports only from stacks before it.
 PARTS = ("keys", "data", "identity", "analytics", "network", "orchestration", "api", "monitoring")
-# MWAA and the NAT gateway its private subnets need: about 390 USD a month whatever the traffic
-# (ADR 0007). A stage without them runs the DAG with `make etl` instead.
+# MWAA and the NAT gateway its private subnets need: about 395 USD a month whatever the traffic
+# (ADR 0007; each stage's whole bill: docs/costs.md). A stage without them runs the DAG with
+# `make etl` instead.
 ORCHESTRATION_PARTS = ("network", "orchestration")
 
 
