@@ -10,6 +10,7 @@ per rule), https://aws.amazon.com/secrets-manager/pricing/ (per secret).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -27,11 +28,17 @@ def counted(text: str) -> dict[str, tuple[int, str]]:
     return {name.strip(): (int(count), where.strip()) for name, count, where in rows}
 
 
+@functools.cache
+def _loaded() -> tuple[dict[str, Any], ...]:
+    """Every template, parsed once for the module: parsing them is most of its time."""
+    return tuple(load_template(path) for path in templates())
+
+
 def resources(kind: str) -> list[dict[str, Any]]:
     return [
         resource
-        for path in templates()
-        for resource in load_template(path).get("Resources", {}).values()
+        for template in _loaded()
+        for resource in template.get("Resources", {}).values()
         if resource["Type"] == kind
     ]
 
@@ -107,13 +114,14 @@ def expected() -> dict[str, tuple[int, str | None]]:
 
 def mismatches(text: str) -> list[str]:
     page = counted(text)
+    wanted = expected()
     found = []
-    for name, (count, where) in expected().items():
+    for name, (count, where) in wanted.items():
         if name not in page:
             found.append(f"{name}: not on the page")
         elif page[name][0] != count or (where is not None and page[name][1] != where):
             found.append(f"{name}: page says {page[name]}, templates say {(count, where)}")
-    found += [f"{name}: on the page, counted nowhere" for name in page.keys() - expected().keys()]
+    found += [f"{name}: on the page, counted nowhere" for name in page.keys() - wanted.keys()]
     return found
 
 
