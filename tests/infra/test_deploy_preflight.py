@@ -42,7 +42,11 @@ def test_a_missing_credential_or_region_is_one_line_and_exit_2(
 
 
 def test_a_failing_step_is_named_with_its_exit_code() -> None:
-    done = deploy(AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b", AWS_REGION="eu-west-1")
+    # One attempt: the CLI's retries against the closed port would only wait, about 10 s.
+    done = deploy(
+        AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b", AWS_REGION="eu-west-1",
+        AWS_RETRY_MODE="standard", AWS_MAX_ATTEMPTS="1",
+    )  # fmt: skip
     assert done.returncode != 0
     total = len(plan.deploy_plan(plan.Options(stage="dev")).steps)
     assert done.stderr.strip().splitlines()[-1] == (
