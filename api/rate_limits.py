@@ -36,12 +36,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from flask import request
 from flask_jwt_extended import get_jwt_identity
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 
 from api import dependencies
 from api.auth import known_sign_ins
+from api.caller import caller_ip
 from api.problems import ApiProblem, TooManyRequests, Unauthorized
 from api.smorest import Blueprint
 from api.storage import BaseModel, conditional_update
@@ -111,14 +111,8 @@ class Limit:
 
 
 def client_address() -> str:
-    """API Gateway's view of the caller under Zappa, else the socket's peer, as the subject
-    its limits count (`address_subject`).
-
-    Never X-Forwarded-For: a client can write anything there.
-    """
-    event = request.environ.get("lambda.event") or {}
-    source = ((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp")
-    return address_subject(str(source or request.remote_addr or "unknown"))
+    """The caller's address (api/caller.py) as the subject its limits count (`address_subject`)."""
+    return address_subject(caller_ip() or "unknown")
 
 
 def address_subject(address: str) -> str:
