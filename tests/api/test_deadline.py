@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
-from botocore.httpsession import URLLib3Session
 import pytest
+from botocore.httpsession import URLLib3Session
 from flask import Flask
 
 from api import deadline
