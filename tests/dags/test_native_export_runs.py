@@ -19,6 +19,7 @@ from infra.local.airflow_local import logical_date_for
 from tests.dags.local_stack import (
     LocalStack,
     pitr_table,
+    pitr_users_table,
     write_native_manifest,
 )
 
@@ -32,6 +33,7 @@ def native(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
     moto_url = stack.env["AWS_ENDPOINT_URL_S3"]
     monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_EXPORT_MODE", "native")
     monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_TASKS_TABLE", pitr_table(stack))
+    monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_USERS_TABLE", pitr_users_table(stack))
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_url)
     # Read when the DAG file is parsed: each test parses it again (`run_day`).
     monkeypatch.setenv("TASKLAKE_EXPORT_POKE_SECONDS", "1")
