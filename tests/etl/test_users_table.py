@@ -1,6 +1,7 @@
 """`users`: one row per account of the users table's export, with the day's task counts."""
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,13 @@ import pytest
 
 from etl.dynamodb_export import find_export_files
 from etl.publish import StagedPartition
+from etl.query import connect_lake
 from etl.schemas import USERS
 from etl.synthetic import write_export
 from etl.transform import TransformResult, transform_export
 from etl.transform_sql import USERS_ITEM_TYPE
 from etl.validation import ValidationError, check_accounts_present
+from tests.docs.markdown import ROOT, fences
 from tests.etl.conftest import SNAPSHOT, column_types, read_partition
 from tests.etl.items import Item, task_item
 
@@ -154,3 +157,38 @@ def test_tasks_without_any_account_fail_validation() -> None:
 @pytest.mark.parametrize(("tasks", "users"), [(0, 0), (0, 2), (3, 1)])
 def test_accounts_with_or_without_tasks_pass_validation(tasks: int, users: int) -> None:
     check_accounts_present(_staged(tasks=tasks, users=users))
+
+
+def _documented_retention_query() -> str:
+    """The sign-ups and retention query of docs/analysts.md, as analysts copy it."""
+    text = (ROOT / "docs" / "analysts.md").read_text()
+    section = text.split("### Sign-ups per week and four-week retention", 1)[1]
+    return next(fence.text for fence in fences(section) if fence.language == "sql")
+
+
+def test_the_retention_query_counts_accounts_still_there_four_weeks_after_sign_up(
+    tmp_path: Path,
+) -> None:
+    """Week of 2026-11-02: a stays, b is deleted before day 28, c is exactly 28 days old at the
+    newest snapshot and stays: 2 of 3. Week of 11-09: d is too young to count either way."""
+    a = profile("a", created_at="2026-11-02T08:00:00.000000Z")
+    b = profile("b", created_at="2026-11-03T08:00:00.000000Z")
+    c = profile("c", created_at="2026-11-04T23:00:00.000000Z")
+    d = profile("d", created_at="2026-11-10T08:00:00.000000Z")
+    lake = tmp_path / "lake"
+    days = {
+        date(2026, 11, 4): [a, b, c],
+        date(2026, 11, 20): [a, c, d],
+        date(2026, 12, 2): [a, c, d],
+    }
+    for day, profiles in days.items():
+        write_export(profiles, tmp_path / day.isoformat())
+        users = find_export_files(tmp_path / day.isoformat())
+        transform_export([], lake, day, users_files=users)
+
+    rows = connect_lake(str(lake)).execute(_documented_retention_query()).fetchall()
+
+    assert rows == [
+        (date(2026, 11, 2), 3, 3, 2, 0.6667),
+        (date(2026, 11, 9), 1, 0, 0, None),
+    ]
