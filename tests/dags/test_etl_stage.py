@@ -155,7 +155,7 @@ def test_a_stage_with_pitr_exports_a_finished_day_as_of_its_end() -> None:
     ("environment", "message"),
     [
         ({"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}, "error: no AWS credentials"),
-        ({}, "error: stage dev exports no tasks-table, lake-bucket, glue-database"),
+        ({}, "error: stage dev exports no tasks-table, users-table, lake-bucket, glue-database"),
     ],
 )
 def test_without_credentials_or_a_deployed_stage_it_says_so_in_one_line(
