@@ -86,10 +86,18 @@ def test_native_mode_runs_the_point_in_time_export(
 
     assert run.state == "success", states(run)
     assert states(run)["export_scan"] == "skipped"
+    assert states(run)["export_users_scan"] == "skipped"
     assert sorted(native.read_published("tasks", day).column("task_id").to_pylist()) == [
         "n1",
         "n2",
     ]
+    # The users table exported as of the same moment, into its own bronze folder.
+    [account] = native.read_published("users", day).to_pylist()
+    assert (account["user_id"], account["tasks_total"], account["done_total"]) == ("carol", 2, 1)
+    exports = native.objects(f"s3://{native.env['AIRFLOW_VAR_TASKLAKE_LAKE_BUCKET']}/bronze/")
+    summaries = [key for key in exports if key.endswith("manifest-summary.json")]
+    users_summaries = [key for key in summaries if key.startswith("bronze/dynamodb/users/")]
+    assert any("snapshot_date=2026-11-09/" in key for key in users_summaries)
 
 
 def test_a_day_before_the_earliest_restorable_time_is_skipped_not_failed(
