@@ -1,11 +1,11 @@
-"""tasks_daily: snapshot the DynamoDB tasks table into the lake, one day per run.
+"""tasks_daily: snapshot the DynamoDB tasks and users tables into the lake, one day per run.
 
-export (wait until DynamoDB can serve the end of the day, then its native point-in-time export;
-or a scan where no export exists) -> choose the engine by the export's size -> transform to
-Parquet and stage under a folder new to this attempt, the same etl/sql/ statements run on the
-worker by DuckDB or by Athena's CTAS -> validate against the export and the Glue catalog ->
-publish by pointing the Glue partitions (and `<table>_latest`) at that folder -> report metrics
-to CloudWatch.
+export both tables (wait until DynamoDB can serve the end of the day, then its native
+point-in-time exports of that moment; or scans, tasks first, where no export exists) -> choose
+the engine by the export's size -> transform to Parquet and stage under a folder new to this
+attempt, the same etl/sql/ statements run on the worker by DuckDB or by Athena's CTAS ->
+validate against the export and the Glue catalog -> publish by pointing the Glue partitions
+(and `<table>_latest`) at that folder -> report metrics to CloudWatch.
 
 Each run owns the data interval [start, start + 1 day) in UTC and writes the partition of its
 start date; the table's state at the end of the interval is what lands there. The work itself
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 SETTINGS_DEFAULTS = {
     "tasks_table": "tasklake-dev-tasks",
+    "users_table": "tasklake-dev-users",
     "lake_bucket": "tasklake-dev-lake",
     "glue_database": "tasklake_dev",
     "export_mode": "native",
@@ -72,9 +73,18 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=30),
 }
 EXPORT_FILE_BYTES = 128 * 1024 * 1024
-LAKE_TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
+LAKE_TABLES = ("tasks", "user_daily_stats", "tag_daily_stats", "users")
 """etl.schemas.TABLES, spelled out: the DAG file does not import pyarrow while it is parsed."""
-ATHENA_QUERY_TASKS = ("athena_create_bronze", *(f"athena_{table}" for table in LAKE_TABLES))
+EXPORTED_TABLES = {"tasks": "tasks_table", "users": "users_table"}
+"""Each DynamoDB table a run exports (etl.transform_sql.EXPORT_RELATIONS) -> the setting naming
+it. Native exports are all as of the end of the day; scans run in this order, tasks first, so
+every owner in the day's tasks is in its users or was deleted in between: an account missing
+from a day's users was deleted (the erasure job relies on it)."""
+ATHENA_QUERY_TASKS = (
+    "athena_create_bronze",
+    "athena_create_users_bronze",
+    *(f"athena_{table}" for table in LAKE_TABLES),
+)
 """The Athena engine's query tasks; each returns (as its XCom) its query execution id."""
 # Seconds between checks of a running Athena query, done by the triggerer, not a worker.
 ATHENA_POKE_SECONDS = int(os.environ.get("TASKLAKE_ATHENA_POKE_SECONDS", "30"))
@@ -106,8 +116,9 @@ def setting(name: str) -> str:
     return value
 
 
-def _run_export(s3: Any) -> BronzeExport:
-    """The run's export; in native mode checked to be DynamoDB's, of the table at the day's end."""
+def _run_export(s3: Any, source: str = "tasks") -> BronzeExport:
+    """The run's export of `source` (a key of EXPORTED_TABLES); in native mode checked to be
+    DynamoDB's, of that table at the day's end."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from etl.bronze import (
@@ -127,7 +138,7 @@ def _run_export(s3: Any) -> BronzeExport:
 
         dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
         expected = ExpectedExport(
-            table_arn(dynamodb, setting("tasks_table")), context["data_interval_end"]
+            table_arn(dynamodb, setting(EXPORTED_TABLES[source])), context["data_interval_end"]
         )
     try:
         if context["params"]["source"] == "bronze":
@@ -137,9 +148,10 @@ def _run_export(s3: Any) -> BronzeExport:
                 snapshot_date,
                 _published_run_key(snapshot_date),
                 expected,
+                source=source,
             )
         return find_export(
-            s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id), expected
+            s3, setting("lake_bucket"), bronze_run_prefix(snapshot_date, run_id, source), expected
         )
     except (ExportMismatchError, ExportNotFoundError) as error:
         # The export is complete and wrong: retrying would read the same files again.
@@ -189,7 +201,11 @@ def choose_export_mode() -> str | list[str] | None:
 
         dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
         export_time = get_current_context()["data_interval_end"]
-        if reason := not_exportable_reason(dynamodb, setting("tasks_table"), export_time):
+        reasons = [
+            not_exportable_reason(dynamodb, setting(name), export_time)
+            for name in EXPORTED_TABLES.values()
+        ]
+        if reason := "; ".join(filter(None, reasons)):
             print(f"skipping this day, nothing to export: {reason}")
             ti.xcom_push(key="skipped", value=reason)
             return None
@@ -204,33 +220,42 @@ def choose_export_mode() -> str | list[str] | None:
     execution_timeout=QUICK_TASK_TIMEOUT,
 )
 def wait_until_exportable() -> bool:
-    """Until DynamoDB's latest restorable time has passed the end of the run's day."""
+    """Until each table's latest restorable time has passed the end of the run's day."""
     from etl.native_export import wait_before_export
 
     export_time = get_current_context()["data_interval_end"]
     dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
-    wait = wait_before_export(dynamodb, setting("tasks_table"), export_time)
+    wait = max(
+        wait_before_export(dynamodb, setting(name), export_time)
+        for name in EXPORTED_TABLES.values()
+    )
     if wait:
         print(f"DynamoDB cannot export as of {export_time} for about {wait:.0f} s more")
     return wait == 0
 
 
 @task(execution_timeout=QUICK_TASK_TIMEOUT)
-def export_native() -> str:
-    """Start DynamoDB's export of the table as of the end of the run's day; returns its ARN."""
+def export_native() -> dict[str, str]:
+    """Start DynamoDB's export of each table as of the end of the run's day, the same moment;
+    returns their ARNs by table."""
     from etl.lake_layout import bronze_run_prefix
     from etl.native_export import start_export
 
     context = get_current_context()
     snapshot_date, run_id = _run_identity()
-    return start_export(
-        AwsBaseHook(client_type="dynamodb").get_conn(),
-        table_name=setting("tasks_table"),
-        export_time=context["data_interval_end"],
-        bucket=setting("lake_bucket"),
-        prefix=bronze_attempt_prefix(snapshot_date, run_id, context["ti"].try_number),
-        reuse_under=bronze_run_prefix(snapshot_date, run_id),
-    )
+    dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
+    try_number = context["ti"].try_number
+    return {
+        source: start_export(
+            dynamodb,
+            table_name=setting(name),
+            export_time=context["data_interval_end"],
+            bucket=setting("lake_bucket"),
+            prefix=bronze_attempt_prefix(snapshot_date, run_id, try_number, source),
+            reuse_under=bronze_run_prefix(snapshot_date, run_id, source),
+        )
+        for source, name in EXPORTED_TABLES.items()
+    }
 
 
 @task.sensor(
@@ -239,16 +264,19 @@ def export_native() -> str:
     timeout=3 * 3600,
     execution_timeout=QUICK_TASK_TIMEOUT,
 )
-def wait_for_export(export_arn: str) -> bool:
-    """Until the export has completed; a failed export fails the run (clear export_native)."""
+def wait_for_export(export_arns: dict[str, str]) -> bool:
+    """Until every export has completed; a failed one fails the run (clear export_native)."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from etl.native_export import ExportFailedError, is_export_finished
 
+    dynamodb = AwsBaseHook(client_type="dynamodb").get_conn()
     try:
-        return is_export_finished(AwsBaseHook(client_type="dynamodb").get_conn(), export_arn)
+        # Each checked every time: a failed export fails the run even while another still runs.
+        finished = [is_export_finished(dynamodb, arn) for arn in export_arns.values()]
     except ExportFailedError as error:
         raise AirflowFailException(str(error)) from error
+    return all(finished)
 
 
 @task.branch(trigger_rule="none_failed_min_one_success", execution_timeout=QUICK_TASK_TIMEOUT)
@@ -282,10 +310,13 @@ def transform() -> dict[str, Any]:
     snapshot_date, run_id = _run_identity()
     attempt_key = new_attempt_key(run_id, get_current_context()["ti"].try_number)
     s3 = S3Hook().get_conn()
-    export = _run_export(s3)
+    export, users_export = _run_export(s3), _run_export(s3, "users")
     with tempfile.TemporaryDirectory(prefix="tasks_daily-") as workdir:
         files, counted = download_export(s3, export, Path(workdir, "export"))
-        result = transform_export(files, Path(workdir, "lake"), snapshot_date)
+        users_files, _ = download_export(s3, users_export, Path(workdir, "users-export"))
+        result = transform_export(
+            files, Path(workdir, "lake"), snapshot_date, users_files=users_files
+        )
         staged = stage_partitions(
             s3,
             GlueCatalogHook().get_conn(),
@@ -330,6 +361,7 @@ def plan_athena() -> dict[str, Any]:
         data_location=export_data_location(export),
         locations=locations,
         snapshot_date=snapshot_date,
+        users_data_location=export_data_location(_run_export(s3, "users")),
     )
     return {**statements, "locations": locations, "export_items": export_item_count(s3, export)}
 
@@ -415,7 +447,12 @@ def validate() -> list[dict[str, Any]]:
     from airflow.sdk.exceptions import AirflowFailException
 
     from etl.publish import StagedPartition
-    from etl.validation import ValidationError, check_row_counts, check_staged_files
+    from etl.validation import (
+        ValidationError,
+        check_accounts_present,
+        check_row_counts,
+        check_staged_files,
+    )
 
     run = _staged_run()
     if run is None:
@@ -423,6 +460,7 @@ def validate() -> list[dict[str, Any]]:
     staged = [StagedPartition.from_dict(data) for data in run["partitions"]]
     try:
         check_row_counts(run["export_items"], run["transformed_items"], staged)
+        check_accounts_present(staged)
         check_staged_files(
             S3Hook().get_conn(), GlueCatalogHook().get_conn(), setting("glue_database"), staged
         )
@@ -618,11 +656,25 @@ def report_failed_run(context: Any) -> None:
 )
 def tasks_daily() -> None:
     bronze_prefix = "{{ bronze_attempt_prefix(data_interval_start.date(), run_id, ti.try_number) }}"
+    users_prefix = (
+        "{{ bronze_attempt_prefix(data_interval_start.date(), run_id, ti.try_number, 'users') }}"
+    )
     export_scan = DynamoDBToS3Operator(
         task_id="export_scan",
         dynamodb_table_name="{{ setting('tasks_table') }}",
         s3_bucket_name="{{ setting('lake_bucket') }}",
         s3_key_prefix=bronze_prefix + "data/",
+        process_func=scan_item_to_export_line,
+        file_size=EXPORT_FILE_BYTES,
+        dynamodb_scan_kwargs={"ConsistentRead": True},
+        execution_timeout=TRANSFORM_TIMEOUT,
+    )
+    # After the tasks scan, never beside it: see EXPORTED_TABLES.
+    export_users_scan = DynamoDBToS3Operator(
+        task_id="export_users_scan",
+        dynamodb_table_name="{{ setting('users_table') }}",
+        s3_key_prefix=users_prefix + "data/",
+        s3_bucket_name="{{ setting('lake_bucket') }}",
         process_func=scan_item_to_export_line,
         file_size=EXPORT_FILE_BYTES,
         dynamodb_scan_kwargs={"ConsistentRead": True},
@@ -637,6 +689,7 @@ def tasks_daily() -> None:
     # tests/dags/test_private_api_pins.py, which says when the public one can replace it).
     plan = cast(PlainXComArg, plan_athena())
     create_bronze = athena_query("athena_create_bronze", plan["create_bronze"])
+    create_users_bronze = athena_query("athena_create_users_bronze", plan["create_users_bronze"])
     ctas = [athena_query(f"athena_{table}", plan[table]) for table in LAKE_TABLES]
     staged_by_athena = stage_athena_output(plan)
     drop = drop_athena_tables(plan)
@@ -644,11 +697,13 @@ def tasks_daily() -> None:
     mode = choose_export_mode()
     chain(mode, [exportable, export_scan, engine])
     chain(exportable, export_started, exported)
+    chain(export_scan, export_users_scan)
     staged_on_worker = transform()
-    chain([exported, export_scan], engine, [staged_on_worker, plan])
-    # The gold tables are computed from the silver rows: their CTAS read the tasks CTAS's table.
-    chain(plan, create_bronze, ctas[0], ctas[1:], staged_by_athena, checked)
-    chain(ctas, drop.as_teardown(setups=create_bronze))
+    chain([exported, export_users_scan], engine, [staged_on_worker, plan])
+    # The gold tables and users are computed from the silver rows: their CTAS read the tasks
+    # CTAS's table.
+    chain(plan, create_bronze, create_users_bronze, ctas[0], ctas[1:], staged_by_athena, checked)
+    chain(ctas, drop.as_teardown(setups=[create_bronze, create_users_bronze]))
     chain(staged_on_worker, checked)
     published = publish(checked)
     chain(published, [report(), tag_unpublished(), sweep_orphans()])

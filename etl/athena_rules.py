@@ -106,8 +106,21 @@ def _function_name(node: exp.Expr) -> str:
 
 
 def _calls(tree: exp.Expr) -> Iterator[exp.Expr]:
-    """Function calls, leaving out operators, casts and syntax sqlglot models as functions."""
-    syntax = (exp.Binary, exp.Connector, exp.Cast, exp.Array, exp.Unnest, exp.Not, exp.Paren)
+    """Function calls, leaving out operators, casts and syntax sqlglot models as functions.
+
+    `CASE WHEN … THEN … END` (sqlglot's Case, each branch an If) is standard SQL syntax, Trino's
+    and so engine v3's conditional expression (FUNCTIONS_V3 lists it under "Conditional")."""
+    syntax = (
+        exp.Binary,
+        exp.Connector,
+        exp.Cast,
+        exp.Array,
+        exp.Unnest,
+        exp.Not,
+        exp.Paren,
+        exp.Case,
+        exp.If,
+    )
     for node in tree.find_all(exp.Func):
         if not isinstance(node, syntax):
             yield node

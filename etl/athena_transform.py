@@ -1,10 +1,11 @@
 """The statements the Athena engine runs for one attempt, as SQL strings (no AWS calls here).
 
-Per attempt: an external table over the export's data folder, one `CREATE TABLE AS` per lake
+Per attempt: an external table over each export's data folder (the tasks table's and the users
+table's, `EXPORT_RELATIONS`), one `CREATE TABLE AS` per lake
 table writing Parquet (zstd) into the attempt's staging folder, the folder etl/publish.py stages
 the worker's files into, and a DROP of every table made, which leaves the files in place. Each
-CTAS runs the table's statement from etl/sql/ as written; the gold ones read the table the
-attempt's `tasks` CTAS made, so they run after it.
+CTAS runs the table's statement from etl/sql/ as written; the gold ones and `users` read the
+table the attempt's `tasks` CTAS made, so they run after it.
 The DDL is Hive's dialect (backticks), the CTAS Trino's (double quotes), as Athena requires.
 """
 
@@ -16,13 +17,19 @@ from typing import Any
 from etl.engines import ZSTD_LEVEL
 from etl.lake_layout import partition_suffix
 from etl.schemas import TABLES
-from etl.transform_sql import BRONZE_ITEM_TYPE, table_query
+from etl.transform_sql import BRONZE_ITEM_TYPE, EXPORT_RELATIONS, table_query
 
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 BRONZE_TABLE_PREFIX = "tasks_daily_bronze"
 OUTPUT_TABLE_SUFFIX = "_ctas"
-"""Per-attempt tables are named `tasks_daily_bronze_<attempt>` and `<lake table>_ctas_<attempt>`;
-the MWAA role may create and delete only tables named so (infra/orchestration.yaml)."""
+"""Per-attempt tables are named `tasks_daily_bronze_<attempt>` (the users export's
+`tasks_daily_bronze_users_<attempt>`) and `<lake table>_ctas_<attempt>`; the MWAA role may
+create and delete only tables named so (infra/orchestration.yaml)."""
+
+
+def bronze_table_prefix(source: str) -> str:
+    """The external table's name prefix for the export of `source` (a key of EXPORT_RELATIONS)."""
+    return BRONZE_TABLE_PREFIX if source == "tasks" else f"{BRONZE_TABLE_PREFIX}_{source}"
 
 
 def run_table_name(prefix: str, attempt_key: str) -> str:
@@ -35,10 +42,12 @@ def staging_location(table_location: str, snapshot_date: date, attempt_key: str)
     return f"{table_location.rstrip('/')}/{partition_suffix(snapshot_date)}run={attempt_key}/"
 
 
-def create_bronze_table(database: str, name: str, data_location: str) -> str:
+def create_bronze_table(
+    database: str, name: str, data_location: str, item_type: str = BRONZE_ITEM_TYPE
+) -> str:
     """An external table over the DYNAMODB_JSON files in `data_location` (their folder only)."""
     return (
-        f"CREATE EXTERNAL TABLE `{database}`.`{name}` (`item` {BRONZE_ITEM_TYPE})\n"
+        f"CREATE EXTERNAL TABLE `{database}`.`{name}` (`item` {item_type})\n"
         f"ROW FORMAT SERDE '{JSON_SERDE}'\n"
         f"LOCATION '{data_location.rstrip('/')}/'"
     )
@@ -53,11 +62,16 @@ def create_table_as(
     bronze: str,
     tasks: str,
     location: str,
+    users_bronze: str = "",
 ) -> str:
     """CTAS writing `table`'s rows for `snapshot_date` to `location`, from the `bronze` table
-    (silver) or the attempt's `tasks` table (gold)."""
+    (silver), the attempt's `tasks` table (gold) or both it and `users_bronze` (users)."""
     query = table_query(
-        table, snapshot_date, bronze=f'"{database}"."{bronze}"', tasks=f'"{database}"."{tasks}"'
+        table,
+        snapshot_date,
+        bronze=f'"{database}"."{bronze}"',
+        tasks=f'"{database}"."{tasks}"',
+        users_bronze=f'"{database}"."{users_bronze}"',
     )
     return (
         f'CREATE TABLE "{database}"."{name}"\n'
@@ -78,19 +92,28 @@ def attempt_statements(
     data_location: str,
     locations: Mapping[str, str],
     snapshot_date: date,
+    users_data_location: str,
 ) -> dict[str, Any]:
     """Every statement of one attempt, keyed as the DAG's Athena tasks take them.
 
-    `create_bronze` makes the attempt's external table over the export's `data_location`; each
-    lake table's name keys its CTAS into `locations[table]` (its staging folder); `drops` removes
-    every table the attempt made, the external one last.
+    `create_bronze` makes the attempt's external table over the tasks export's `data_location`,
+    `create_users_bronze` the one over the users export's; each lake table's name keys its CTAS
+    into `locations[table]` (its staging folder); `drops` removes every table the attempt made,
+    the external ones last.
     """
-    bronze = run_table_name(BRONZE_TABLE_PREFIX, attempt_key)
+    data_locations = {"tasks": data_location, "users": users_data_location}
+    bronze = {
+        source: run_table_name(bronze_table_prefix(source), attempt_key)
+        for source in EXPORT_RELATIONS
+    }
     outputs = {
         table: run_table_name(f"{table}{OUTPUT_TABLE_SUFFIX}", attempt_key) for table in TABLES
     }
     statements: dict[str, Any] = {
-        "create_bronze": create_bronze_table(database, bronze, data_location)
+        create_bronze_key(source): create_bronze_table(
+            database, bronze[source], data_locations[source], item_type
+        )
+        for source, (_, item_type) in EXPORT_RELATIONS.items()
     }
     for table, name in outputs.items():
         statements[table] = create_table_as(
@@ -98,9 +121,16 @@ def attempt_statements(
             name,
             table=table,
             snapshot_date=snapshot_date,
-            bronze=bronze,
+            bronze=bronze["tasks"],
             tasks=outputs["tasks"],
             location=locations[table],
+            users_bronze=bronze["users"],
         )
-    statements["drops"] = [drop_table(database, name) for name in [*outputs.values(), bronze]]
+    made = [*outputs.values(), *bronze.values()]
+    statements["drops"] = [drop_table(database, name) for name in made]
     return statements
+
+
+def create_bronze_key(source: str) -> str:
+    """The statement key (and the DAG's `athena_<key>` task) of an export's external table."""
+    return "create_bronze" if source == "tasks" else f"create_{source}_bronze"

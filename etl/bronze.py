@@ -159,8 +159,11 @@ def find_day_export(
     snapshot_date: date,
     published_run_key: str = "",
     expected: ExpectedExport | None = None,
+    *,
+    source: str = "tasks",
 ) -> BronzeExport:
-    """The stored export to rebuild `snapshot_date` from, whichever run made it.
+    """The stored export of the table `source` to rebuild `snapshot_date` from, whichever run
+    made it.
 
     That of the run the day's published partition was built from (`published_run_key`) if
     bronze still holds it: its rows passed validation once. Otherwise the day's newest native
@@ -168,7 +171,7 @@ def find_day_export(
     """
     runs = [
         folder
-        for folder in _folders(s3, bucket, bronze_day_prefix(snapshot_date))
+        for folder in _folders(s3, bucket, bronze_day_prefix(snapshot_date, source))
         if _RUN.search(folder)
     ]
     published = [run for run in runs if run.endswith(f"run={published_run_key}/")]
@@ -183,7 +186,7 @@ def find_day_export(
     if not native:
         raise ExportNotFoundError(
             f"bronze holds no export of {snapshot_date} to rebuild it from "
-            f"(s3://{bucket}/{bronze_day_prefix(snapshot_date)})"
+            f"(s3://{bucket}/{bronze_day_prefix(snapshot_date, source)})"
         )
     return find_export(s3, bucket, max(native)[1], expected)
 

@@ -10,6 +10,7 @@ import secrets
 from datetime import date
 
 BRONZE_ROOT = "bronze/dynamodb/tasks"
+"""The tasks table's exports; the users table's are beside them (`bronze_root("users")`)."""
 BRONZE_RETENTION_DAYS = 400
 """How long a day's raw export is kept (infra/analytics.yaml, `expire-bronze`): a day is
 rebuildable from it for 13 months, long after DynamoDB's 35-day window has passed it."""
@@ -61,14 +62,19 @@ def pointer_key(table_prefix: str, snapshot_date: date) -> str:
     return f"{table_prefix}{POINTER_FOLDER}{partition_suffix(snapshot_date)}{POINTER_NAME}"
 
 
-def bronze_run_prefix(snapshot_date: date, run_id: str) -> str:
+def bronze_root(source: str = "tasks") -> str:
+    """Where the exports of the DynamoDB table `source` (`tasks`, `users`) are kept."""
+    return BRONZE_ROOT if source == "tasks" else f"bronze/dynamodb/{source}"
+
+
+def bronze_run_prefix(snapshot_date: date, run_id: str, source: str = "tasks") -> str:
     """Prefix of every export attempt of one run; each attempt adds `attempt=<n>/`."""
-    return f"{bronze_day_prefix(snapshot_date)}run={run_key(run_id)}/"
+    return f"{bronze_day_prefix(snapshot_date, source)}run={run_key(run_id)}/"
 
 
-def bronze_day_prefix(snapshot_date: date) -> str:
+def bronze_day_prefix(snapshot_date: date, source: str = "tasks") -> str:
     """Prefix of every run's exports of one day."""
-    return f"{BRONZE_ROOT}/snapshot_date={snapshot_date.isoformat()}/"
+    return f"{bronze_root(source)}/snapshot_date={snapshot_date.isoformat()}/"
 
 
 def run_key_of_attempt(attempt_key: str) -> str:
@@ -76,5 +82,7 @@ def run_key_of_attempt(attempt_key: str) -> str:
     return attempt_key.rsplit(".try", 1)[0]
 
 
-def bronze_attempt_prefix(snapshot_date: date, run_id: str, attempt: int) -> str:
-    return f"{bronze_run_prefix(snapshot_date, run_id)}attempt={attempt}/"
+def bronze_attempt_prefix(
+    snapshot_date: date, run_id: str, attempt: int, source: str = "tasks"
+) -> str:
+    return f"{bronze_run_prefix(snapshot_date, run_id, source)}attempt={attempt}/"

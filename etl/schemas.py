@@ -54,10 +54,25 @@ TAG_DAILY_STATS = pa.schema(
     ]
 )
 
+# One row per account, with no email or name (ADR 0005): the dimension user_id joins to.
+USERS = pa.schema(
+    [
+        pa.field("user_id", pa.string()),
+        pa.field("signed_up_on", pa.date32()),
+        pa.field("status", pa.string()),
+        pa.field("tasks_total", pa.int64()),
+        pa.field("open_total", pa.int64()),
+        pa.field("done_total", pa.int64()),
+        pa.field("snapshot_date", pa.date32()),
+    ]
+)
+
+# In the order the engines write them: each table after the ones its statement reads.
 TABLES: dict[str, pa.Schema] = {
     "tasks": TASKS,
     "user_daily_stats": USER_DAILY_STATS,
     "tag_daily_stats": TAG_DAILY_STATS,
+    "users": USERS,
 }
 
 # Each table's newest snapshot day as an unpartitioned table of the same columns, which publish

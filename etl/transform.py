@@ -2,10 +2,12 @@
 
 The DAG calls `transform_export`; everything it needs to report or upload is in `TransformResult`.
 DuckDB runs each table's statement from etl/sql/ (the same text Athena runs), in the order of
-`TABLES`: `tasks` from the export, then each gold table from the `tasks` file just written.
+`TABLES`: `tasks` from the export, then each gold table from the `tasks` file just written, and
+`users` from the users table's export and that same file. Each table written becomes a view of
+its name, so any later statement can read it.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,7 +18,7 @@ from etl.dynamodb_export import ExportFormatError
 from etl.engines import duckdb as engine
 from etl.partition_output import PARQUET_FILE_NAME, partition_path, publish_partition, staging_area
 from etl.schemas import TABLES
-from etl.transform_sql import BRONZE_ITEM_TYPE, BRONZE_RELATION, table_query
+from etl.transform_sql import EXPORT_RELATIONS, table_query
 from etl.validation import ITEM_TABLE
 
 
@@ -31,9 +33,16 @@ class TransformResult:
 
 
 def transform_export(
-    export_files: Iterable[Path], out_root: Path, snapshot_date: date
+    export_files: Iterable[Path],
+    out_root: Path,
+    snapshot_date: date,
+    *,
+    users_files: Sequence[Path] = (),
 ) -> TransformResult:
     """Write every lake table's partition of `snapshot_date` from the export's files.
+
+    `users_files` are the users table's export of the same moment; without them `users` has no
+    rows (the DAG's validation refuses that day when tasks has some).
 
     DuckDB streams the export and spills what does not fit its memory limit, so memory stays
     bounded whatever the export's size or shape. Either every partition is replaced by a complete
@@ -44,16 +53,16 @@ def transform_export(
     with staging_area(out_root) as staging:
         connection = engine.connect(staging / "spill")
         try:
-            engine.create_json_view(
-                connection, BRONZE_RELATION, list(export_files), BRONZE_ITEM_TYPE
-            )
+            exports = {"tasks": list(export_files), "users": list(users_files)}
+            for source, (relation, item_type) in EXPORT_RELATIONS.items():
+                engine.create_json_view(connection, relation, exports[source], item_type)
             for table in TABLES:
                 staged = staging / partitions[table] / PARQUET_FILE_NAME
                 query = table_query(table, snapshot_date, tasks=ITEM_TABLE)
                 rows[table] = engine.copy_to_parquet(connection, query, staged)
                 if table == ITEM_TABLE:
                     _check_keys_present(connection, staged)
-                    engine.create_parquet_view(connection, ITEM_TABLE, staged)
+                engine.create_parquet_view(connection, table, staged)
         finally:
             connection.close()
         for partition in partitions.values():

@@ -19,6 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("export_dir", type=Path, help="folder holding data/*.json.gz")
     parser.add_argument("out_root", type=Path, help="lake root, e.g. .local/lake")
     parser.add_argument("snapshot_date", help="YYYY-MM-DD")
+    parser.add_argument(
+        "--users-export",
+        type=Path,
+        help="the users table's export folder of the same moment (without it users is empty)",
+    )
     args = parser.parse_args(argv)
     try:
         snapshot_date = date.fromisoformat(args.snapshot_date)
@@ -26,7 +31,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"transform failed: not a YYYY-MM-DD date: {args.snapshot_date!r}", file=sys.stderr)
         return 2
     try:
-        result = transform_export(find_export_files(args.export_dir), args.out_root, snapshot_date)
+        users_files = find_export_files(args.users_export) if args.users_export else []
+        result = transform_export(
+            find_export_files(args.export_dir),
+            args.out_root,
+            snapshot_date,
+            users_files=users_files,
+        )
     # Corrupt gzip or a bad JSON line surfaces as a DuckDB error.
     except (OSError, duckdb.Error, ExportFormatError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -3,8 +3,10 @@
 `tasks.sql` reads a relation (`${bronze}`) with one column `item`, the `Item` of each
 DYNAMODB_JSON export line, typed as `BRONZE_ITEM_TYPE`: the attributes the lake uses, each a
 struct of the type descriptor it is written with. An absent attribute, an unexpected descriptor or
-`{"NULL": true}` reads as null, and any other attribute is ignored. The gold tables read the
-silver rows the tasks statement wrote (`${tasks}`), never the export again. Both engines run these
+`{"NULL": true}` reads as null, and any other attribute is ignored. `users.sql` reads the users
+table's export the same way (`${users_bronze}`, typed as `USERS_ITEM_TYPE`). The gold tables and
+`users` read the silver rows the tasks statement wrote (`${tasks}`), never the export again.
+`EXPORT_RELATIONS` says which export each bronze relation is over. Both engines run these
 texts (etl/engines/duckdb.py on the worker, etl/athena_transform.py in Athena), in the order of
 `TABLES`, each table after the ones it reads.
 """
@@ -16,6 +18,7 @@ from string import Template
 from etl.schemas import TABLES
 
 BRONZE_RELATION = "bronze_tasks"
+USERS_BRONZE_RELATION = "bronze_users"
 SQL_DIR = Path(__file__).with_name("sql")
 
 
@@ -41,18 +44,46 @@ BRONZE_ITEM_TYPE = "struct<{}>".format(
 )
 """Hive type of the `item` column, as the external table over an export declares it."""
 
+USERS_ITEM_TYPE = "struct<{}>".format(
+    ",".join(
+        [
+            _attribute("user_id", "S"),
+            _attribute("kind", "S"),
+            _attribute("created_at", "S"),
+            _attribute("deleting_since", "S"),
+            _attribute("enabled", "BOOL", "boolean"),
+        ]
+    )
+)
+"""The users (profile) table's attributes the lake keeps: never `email` or `name` (ADR 0005)."""
+
+EXPORT_RELATIONS: dict[str, tuple[str, str]] = {
+    "tasks": (BRONZE_RELATION, BRONZE_ITEM_TYPE),
+    "users": (USERS_BRONZE_RELATION, USERS_ITEM_TYPE),
+}
+"""Each DynamoDB table the lake exports daily -> the relation over its export and its item type."""
+
 
 def table_query(
-    table: str, snapshot_date: date, *, bronze: str = BRONZE_RELATION, tasks: str = "tasks"
+    table: str,
+    snapshot_date: date,
+    *,
+    bronze: str = BRONZE_RELATION,
+    tasks: str = "tasks",
+    users_bronze: str = USERS_BRONZE_RELATION,
 ) -> str:
     """The SELECT giving `table`'s rows for `snapshot_date` as Trino SQL.
 
-    `bronze` names the relation over the export (a run's external table in Athena), `tasks` the
-    one holding the run's silver rows (in Athena, the table the attempt's tasks CTAS made).
+    `bronze` and `users_bronze` name the relations over the two exports (a run's external tables
+    in Athena), `tasks` the one holding the run's silver rows (in Athena, the table the
+    attempt's tasks CTAS made).
     """
     if table not in TABLES:
         raise ValueError(f"not a lake table: {table}")
     template = Template((SQL_DIR / f"{table}.sql").read_text())
     return template.substitute(
-        snapshot_date=snapshot_date.isoformat(), bronze=bronze, tasks=tasks
+        snapshot_date=snapshot_date.isoformat(),
+        bronze=bronze,
+        tasks=tasks,
+        users_bronze=users_bronze,
     ).strip()

@@ -21,6 +21,8 @@ PARQUET_MAGIC = b"PAR1"
 FOOTER_READ_BYTES = 64 * 1024
 ITEM_TABLE = "tasks"
 """The lake table holding one row per exported DynamoDB item."""
+ACCOUNT_TABLE = "users"
+"""The lake table holding one row per account, from the users table's export."""
 
 
 class ValidationError(RuntimeError):
@@ -39,6 +41,18 @@ def check_row_counts(
     if item_rows != export_items:
         raise ValidationError(
             f"export holds {export_items} items, {ITEM_TABLE} has {item_rows} rows"
+        )
+
+
+def check_accounts_present(staged: list[StagedPartition]) -> None:
+    """Tasks without a single account means the users export is missing or empty, not that
+    every owner was deleted: a day whose `users` is empty would tell the erasure job to erase
+    every account, so it is never published."""
+    rows = {p.table: p.rows for p in staged}
+    if rows.get(ITEM_TABLE, 0) and not rows.get(ACCOUNT_TABLE, 0):
+        raise ValidationError(
+            f"{ITEM_TABLE} has {rows[ITEM_TABLE]} rows but {ACCOUNT_TABLE} has none: "
+            "the users export is empty"
         )
 
 

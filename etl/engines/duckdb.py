@@ -73,8 +73,14 @@ def create_json_view(
 ) -> None:
     """A view `name` over gzipped JSON lines with one column `item`, typed as Athena's external
     table declares it (`hive_item_type`, Hive DDL), as its JSON SerDe reads the files: keys
-    matched without regard to case, absent or differently typed attributes read as null."""
+    matched without regard to case, absent or differently typed attributes read as null.
+    No files is an empty table (an empty DynamoDB table exports none), of the same type."""
     item_type = exp.DataType.build(hive_item_type, dialect="hive").sql("duckdb")
+    if not files:
+        connection.execute(
+            f"CREATE VIEW {name} AS SELECT CAST(NULL AS {item_type}) AS item LIMIT 0"
+        )
+        return
     paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
     connection.execute(
         f"CREATE VIEW {name} AS SELECT Item AS item FROM read_json("  # noqa: S608 - our paths

@@ -52,6 +52,7 @@ def airflow_env(
     dynamodb_url: str,
     *,
     tasks_table: str,
+    users_table: str,
     lake_bucket: str,
     glue_database: str,
     metrics_log: Path | None = None,
@@ -72,6 +73,7 @@ def airflow_env(
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
         "AIRFLOW_VAR_TASKLAKE_EXPORT_MODE": "scan",
         "AIRFLOW_VAR_TASKLAKE_TASKS_TABLE": tasks_table,
+        "AIRFLOW_VAR_TASKLAKE_USERS_TABLE": users_table,
         "AIRFLOW_VAR_TASKLAKE_LAKE_BUCKET": lake_bucket,
         "AIRFLOW_VAR_TASKLAKE_GLUE_DATABASE": glue_database,
     }
@@ -137,6 +139,7 @@ def stage_env(stage: str, airflow_home: Path, snapshot_date: date, today: date) 
     exports = stage_exports(stage)
     needed = {
         "TASKS_TABLE": "tasks-table",
+        "USERS_TABLE": "users-table",
         "LAKE_BUCKET": "lake-bucket",
         "GLUE_DATABASE": "glue-database",
         "ATHENA_WORKGROUP": "athena-etl-workgroup",
@@ -262,6 +265,7 @@ def prepare(stage: str) -> dict[str, str]:
         moto_url,
         dynamodb_url,
         tasks_table=os.environ.get("TASKS_TABLE", f"tasklake-{stage}-tasks"),
+        users_table=os.environ.get("USERS_TABLE", f"tasklake-{stage}-users"),
         lake_bucket=lake_bucket,
         glue_database=glue_database,
         metrics_log=METRICS_LOG,

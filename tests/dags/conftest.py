@@ -19,7 +19,14 @@ import pytest
 from infra.local.airflow_local import airflow_env
 from infra.local.analytics_catalog import create_analytics_catalog
 from infra.local.services import DUMMY_AWS_ENV, free_port, start_dynamodb, start_moto
-from tests.dags.local_stack import LAKE_BUCKET, TASKS_TABLE, LocalStack, create_tasks_table
+from tests.dags.local_stack import (
+    LAKE_BUCKET,
+    TASKS_TABLE,
+    USERS_TABLE,
+    LocalStack,
+    create_tasks_table,
+    create_users_table,
+)
 
 # Airflow reads its home when first imported, so it is set before any test module imports it.
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="tasklake-airflow-"))
@@ -51,11 +58,13 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             {"Environment": "dev", "LakeBucketName": LAKE_BUCKET},
         )
         create_tasks_table(boto3.client("dynamodb"), TASKS_TABLE)
+        create_users_table(boto3.client("dynamodb"), USERS_TABLE)
         env = airflow_env(
             AIRFLOW_HOME,
             moto.url,
             dynamodb.url,
             tasks_table=TASKS_TABLE,
+            users_table=USERS_TABLE,
             lake_bucket=LAKE_BUCKET,
             glue_database=database,
         )
@@ -75,9 +84,13 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
 
 @pytest.fixture
 def stack(local_stack: LocalStack) -> LocalStack:
-    """The session's stack with an empty tasks table."""
+    """The session's stack with empty tasks and users tables."""
     table = local_stack.tasks
     with table.batch_writer() as batch:
         for item in table.scan(ProjectionExpression="user_id, task_id")["Items"]:
             batch.delete_item(Key={"user_id": item["user_id"], "task_id": item["task_id"]})
+    users = local_stack.users
+    with users.batch_writer() as batch:
+        for item in users.scan(ProjectionExpression="user_id")["Items"]:
+            batch.delete_item(Key={"user_id": item["user_id"]})
     return local_stack

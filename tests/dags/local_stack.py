@@ -20,6 +20,7 @@ from etl.run_metrics import DAG, NAMESPACE
 from infra.local.airflow_local import DAG_ID, logical_date_for
 
 TASKS_TABLE = "tasklake-test-tasks"
+USERS_TABLE = "tasklake-test-users"
 LAKE_BUCKET = "tasklake-test-lake"
 
 
@@ -39,6 +40,16 @@ def create_tasks_table(dynamodb: Any, table_name: str) -> None:
     )
 
 
+def create_users_table(dynamodb: Any, table_name: str) -> None:
+    """The API's users (profile) table key (PK user_id), as infra/data.yaml declares it."""
+    dynamodb.create_table(
+        TableName=table_name,
+        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 @dataclass
 class LocalStack:
     env: dict[str, str]
@@ -53,8 +64,21 @@ class LocalStack:
     def tasks(self) -> Any:
         return boto3.resource("dynamodb").Table(TASKS_TABLE)
 
+    @property
+    def users(self) -> Any:
+        return boto3.resource("dynamodb").Table(USERS_TABLE)
+
     def put_tasks(self, *items: dict[str, Any]) -> None:
+        """The tasks, and a profile for each owner that has none: every task has an account."""
         with self.tasks.batch_writer() as batch:
+            for item in items:
+                batch.put_item(Item=item)
+        for owner in sorted({item["user_id"] for item in items}):
+            if "Item" not in self.users.get_item(Key={"user_id": owner}):
+                self.put_users(user_item(owner))
+
+    def put_users(self, *items: dict[str, Any]) -> None:
+        with self.users.batch_writer() as batch:
             for item in items:
                 batch.put_item(Item=item)
 
@@ -144,6 +168,20 @@ def task_item(user_id: str, task_id: str, **attributes: Any) -> dict[str, Any]:
     }
 
 
+def user_item(user_id: str, **attributes: Any) -> dict[str, Any]:
+    """A profile item shaped like the API stores it (api/users/models.py)."""
+    return {
+        "user_id": user_id,
+        "email": f"{user_id}@example.com",
+        "name": f"Name of {user_id}",
+        "kind": "user",
+        "enabled": True,
+        "created_at": "2026-10-01T09:00:00.000000Z",
+        "updated_at": "2026-10-01T09:00:00.000000Z",
+        **attributes,
+    }
+
+
 def write_native_manifest(s3: Any, dynamodb: Any, export_arn: str, export_time: datetime) -> None:
     """The manifest files DynamoDB writes when an export completes, which moto's export lacks.
 
@@ -171,6 +209,7 @@ def write_native_manifest(s3: Any, dynamodb: Any, export_arn: str, export_time: 
 
 
 PITR_TABLE = "tasklake-test-tasks-pitr"
+PITR_USERS_TABLE = "tasklake-test-users-pitr"
 
 
 def pitr_table(stack: LocalStack) -> str:
@@ -186,3 +225,16 @@ def pitr_table(stack: LocalStack) -> str:
         table.put_item(Item=task_item("carol", "n1"))
         table.put_item(Item=task_item("carol", "n2", status="done"))
     return PITR_TABLE
+
+
+def pitr_users_table(stack: LocalStack) -> str:
+    """The users table beside `pitr_table`, with PITR too (as infra/data.yaml enables it)."""
+    dynamodb = boto3.resource("dynamodb", endpoint_url=stack.env["AWS_ENDPOINT_URL_S3"])
+    if PITR_USERS_TABLE not in dynamodb.meta.client.list_tables()["TableNames"]:
+        create_users_table(dynamodb.meta.client, PITR_USERS_TABLE)
+        dynamodb.meta.client.update_continuous_backups(
+            TableName=PITR_USERS_TABLE,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+        dynamodb.Table(PITR_USERS_TABLE).put_item(Item=user_item("carol"))
+    return PITR_USERS_TABLE

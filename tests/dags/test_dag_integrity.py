@@ -37,7 +37,11 @@ def test_dags_folder_imports_without_errors(dag_bag: DagBag) -> None:
     assert set(dag_bag.dag_ids) == {"tasks_daily"}
 
 
-ATHENA_TASKS = ("athena_create_bronze", *(f"athena_{table}" for table in LAKE_TABLES))
+ATHENA_TASKS = (
+    "athena_create_bronze",
+    "athena_create_users_bronze",
+    *(f"athena_{table}" for table in LAKE_TABLES),
+)
 
 
 def test_report_reads_the_query_id_of_every_athena_query_task(dag) -> None:  # type: ignore[no-untyped-def]
@@ -61,15 +65,23 @@ def test_pipeline_runs_export_transform_validate_publish_report_without_cycles(d
         "export_native": {"wait_until_exportable"},
         "wait_for_export": {"export_native"},
         "export_scan": {"choose_export_mode"},
-        "choose_transform_engine": {"choose_export_mode", "wait_for_export", "export_scan"},
+        # The users table after the tasks table: see EXPORTED_TABLES.
+        "export_users_scan": {"export_scan"},
+        "choose_transform_engine": {"choose_export_mode", "wait_for_export", "export_users_scan"},
         "transform": {"choose_transform_engine"},
         "plan_athena": {"choose_transform_engine"},
         "athena_create_bronze": {"plan_athena"},
-        "athena_tasks": {"plan_athena", "athena_create_bronze"},
-        # Gold from silver: the gold CTAS read the table the tasks CTAS made.
+        "athena_create_users_bronze": {"plan_athena", "athena_create_bronze"},
+        "athena_tasks": {"plan_athena", "athena_create_users_bronze"},
+        # Gold from silver: the gold CTAS (and users) read the table the tasks CTAS made.
         **{task_id: {"plan_athena", "athena_tasks"} for task_id in gold},
         "stage_athena_output": {"plan_athena", *gold},
-        "drop_athena_tables": {"plan_athena", "athena_create_bronze", *ctas},
+        "drop_athena_tables": {
+            "plan_athena",
+            "athena_create_bronze",
+            "athena_create_users_bronze",
+            *ctas,
+        },
         "validate": {"transform", "stage_athena_output"},
         "publish": {"validate"},
         "report": {"publish"},

@@ -25,7 +25,7 @@ import pytest
 from etl.lake_layout import POINTER_FOLDER, partition_suffix
 from infra.deploy.preflight import PreflightError
 from infra.local.airflow_local import export_mode_for
-from tests.dags.local_stack import LAKE_BUCKET, TASKS_TABLE, LocalStack, task_item
+from tests.dags.local_stack import LAKE_BUCKET, TASKS_TABLE, USERS_TABLE, LocalStack, task_item
 
 REPO = Path(__file__).resolve().parents[2]
 # A day no other DAG test publishes, before the one test_run_metrics.py needs to be the newest.
@@ -67,6 +67,7 @@ def deployed_stage(stack: LocalStack, tasks_table: str = TASKS_TABLE) -> Iterato
         TemplateBody=exporting(
             {
                 "tasks-table": tasks_table,
+                "users-table": USERS_TABLE,
                 "lake-bucket": LAKE_BUCKET,
                 "glue-database": stack.database,
                 "athena-etl-workgroup": "tasklake-dev-etl",
@@ -94,14 +95,15 @@ def test_the_dag_runs_on_a_stage_from_its_exports(stack: LocalStack, tmp_path: P
         # test_run_metrics.py needs its day to be the newest the catalog publishes, and
         # test_publish.py's repair would bring the day back from its pointers.
         glue, s3 = stack.client("glue"), stack.client("s3")
-        for table in ("tasks", "user_daily_stats", "tag_daily_stats"):
+        for table in ("tasks", "user_daily_stats", "tag_daily_stats", "users"):
             for partition in stack.partitions(table, today):
                 glue.delete_partition(
                     DatabaseName=stack.database,
                     TableName=table,
                     PartitionValues=partition["Values"],
                 )
-        for prefix in ("silver/tasks/", "gold/user_daily_stats/", "gold/tag_daily_stats/"):
+        prefixes = ("silver/tasks/", "gold/user_daily_stats/", "gold/tag_daily_stats/")
+        for prefix in (*prefixes, "silver/users/"):
             pointers = f"s3://{LAKE_BUCKET}/{prefix}{POINTER_FOLDER}{partition_suffix(today)}"
             for key in stack.objects(pointers):
                 s3.delete_object(Bucket=LAKE_BUCKET, Key=key)
@@ -153,7 +155,7 @@ def test_a_stage_with_pitr_exports_a_finished_day_as_of_its_end() -> None:
     ("environment", "message"),
     [
         ({"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}, "error: no AWS credentials"),
-        ({}, "error: stage dev exports no tasks-table, lake-bucket, glue-database"),
+        ({}, "error: stage dev exports no tasks-table, users-table, lake-bucket, glue-database"),
     ],
 )
 def test_without_credentials_or_a_deployed_stage_it_says_so_in_one_line(

@@ -19,6 +19,7 @@ from infra.local.airflow_local import logical_date_for
 from tests.dags.local_stack import (
     LocalStack,
     pitr_table,
+    pitr_users_table,
     write_native_manifest,
 )
 
@@ -32,6 +33,7 @@ def native(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
     moto_url = stack.env["AWS_ENDPOINT_URL_S3"]
     monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_EXPORT_MODE", "native")
     monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_TASKS_TABLE", pitr_table(stack))
+    monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_USERS_TABLE", pitr_users_table(stack))
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_url)
     # Read when the DAG file is parsed: each test parses it again (`run_day`).
     monkeypatch.setenv("TASKLAKE_EXPORT_POKE_SECONDS", "1")
@@ -84,10 +86,18 @@ def test_native_mode_runs_the_point_in_time_export(
 
     assert run.state == "success", states(run)
     assert states(run)["export_scan"] == "skipped"
+    assert states(run)["export_users_scan"] == "skipped"
     assert sorted(native.read_published("tasks", day).column("task_id").to_pylist()) == [
         "n1",
         "n2",
     ]
+    # The users table exported as of the same moment, into its own bronze folder.
+    [account] = native.read_published("users", day).to_pylist()
+    assert (account["user_id"], account["tasks_total"], account["done_total"]) == ("carol", 2, 1)
+    exports = native.objects(f"s3://{native.env['AIRFLOW_VAR_TASKLAKE_LAKE_BUCKET']}/bronze/")
+    summaries = [key for key in exports if key.endswith("manifest-summary.json")]
+    users_summaries = [key for key in summaries if key.startswith("bronze/dynamodb/users/")]
+    assert any("snapshot_date=2026-11-09/" in key for key in users_summaries)
 
 
 def test_a_day_before_the_earliest_restorable_time_is_skipped_not_failed(

@@ -27,7 +27,7 @@ from infra.local.airflow_local import logical_date_for
 from tests.dags.local_stack import LAKE_BUCKET, LocalStack, task_item
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
+TABLES = ("tasks", "user_daily_stats", "tag_daily_stats", "users")
 EARLIER_DAY = date(2026, 10, 31)
 
 
@@ -294,11 +294,15 @@ def test_a_big_export_goes_to_athena_with_statements_for_this_attempt(
     (statements,) = planned
     bronze = f"s3://{LAKE_BUCKET}/bronze/dynamodb/tasks/snapshot_date=2026-11-11/"
     assert re.search(rf"LOCATION '{bronze}run=[^/]+/attempt=1/data/'", statements["create_bronze"])
+    users_bronze = f"s3://{LAKE_BUCKET}/bronze/dynamodb/users/snapshot_date=2026-11-11/"
+    assert re.search(
+        rf"LOCATION '{users_bronze}run=[^/]+/attempt=1/data/'", statements["create_users_bronze"]
+    )
     for table in TABLES:
         match = re.search(r"external_location = '([^']+)'", statements[table])
         assert match is not None
         assert "/year=2026/month=11/day=11/run=" in match.group(1)
-    assert len(statements["drops"]) == len(TABLES) + 1
+    assert len(statements["drops"]) == len(TABLES) + 2
     for table in TABLES:
         assert stack.partitions(table, day) == []
 
@@ -352,16 +356,24 @@ def test_an_athena_run_publishes_and_reports_its_query_ids_and_bytes_scanned(
     query_statistics = etl.athena_output.query_statistics
     scanned: dict[str, int] = {}
 
-    def ctas_output_then_staged(s3: Any, locations: dict[str, str], snapshot: date) -> Any:
-        bronze = f"bronze/dynamodb/tasks/snapshot_date={snapshot.isoformat()}/"
+    def downloaded(s3: Any, source: str, snapshot: date) -> list[Path]:
+        bronze = f"bronze/dynamodb/{source}/snapshot_date={snapshot.isoformat()}/"
         keys = stack.objects(f"s3://{LAKE_BUCKET}/{bronze}")
         files = []
         for n, key in enumerate(sorted(keys)):
-            path = tmp_path / "export" / f"{n:05d}.json.gz"
+            path = tmp_path / source / f"{n:05d}.json.gz"
             path.parent.mkdir(exist_ok=True)
             s3.download_file(LAKE_BUCKET, key, str(path))
             files.append(path)
-        transform_export(files, tmp_path / "lake", snapshot)
+        return files
+
+    def ctas_output_then_staged(s3: Any, locations: dict[str, str], snapshot: date) -> Any:
+        transform_export(
+            downloaded(s3, "tasks", snapshot),
+            tmp_path / "lake",
+            snapshot,
+            users_files=downloaded(s3, "users", snapshot),
+        )
         for table, location in locations.items():
             parsed = urlparse(location)
             written = tmp_path / "lake" / partition_path(table, snapshot) / PARQUET_FILE_NAME

@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from etl.athena_rules import RULES, violations
 from etl.schemas import TABLES
-from etl.transform_sql import BRONZE_RELATION, table_query
+from etl.transform_sql import BRONZE_RELATION, USERS_BRONZE_RELATION, table_query
 
 SNAPSHOT = date(2026, 11, 25)
 
@@ -129,4 +129,5 @@ def test_sql_is_trino_as_written(table: str) -> None:
 
     assert trino_tokens(written) == trino_tokens(sql)
     assert [node.name for node in tree.find_all(exp.Anonymous)] == []
-    assert {t.name for t in tree.find_all(exp.Table)} <= {BRONZE_RELATION, "tasks"}
+    exports = {BRONZE_RELATION, USERS_BRONZE_RELATION}
+    assert {t.name for t in tree.find_all(exp.Table)} <= {*exports, "tasks"}

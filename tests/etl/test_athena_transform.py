@@ -94,18 +94,32 @@ def test_an_attempt_creates_one_table_per_output_and_drops_all_it_made() -> None
         data_location="s3://lake/bronze/run/data/",
         locations=locations,
         snapshot_date=SNAPSHOT,
+        users_data_location="s3://lake/bronze/users-run/data/",
     )
 
-    created = [statements["create_bronze"], *(statements[table] for table in TABLES)]
-    made = [sqlglot.parse_one(sql, read="hive").find(exp.Table) for sql in created[:1]] + [
-        sqlglot.parse_one(sql, read="trino").find(exp.Table) for sql in created[1:]
+    external = [statements["create_bronze"], statements["create_users_bronze"]]
+    created = [*external, *(statements[table] for table in TABLES)]
+    made = [sqlglot.parse_one(sql, read="hive").find(exp.Table) for sql in created[:2]] + [
+        sqlglot.parse_one(sql, read="trino").find(exp.Table) for sql in created[2:]
     ]
     names = [table.name for table in made if table is not None]
     dropped = [sqlglot.parse_one(sql, read="hive").find(exp.Table) for sql in statements["drops"]]
     assert sorted(names) == sorted(table.name for table in dropped if table is not None)
-    assert names[0].startswith("tasks_daily_bronze_")  # the role may create only these names
-    for name, table in zip(names[1:], TABLES, strict=True):
+    # The role may create only these names.
+    assert names[0].startswith("tasks_daily_bronze_")
+    assert names[1].startswith("tasks_daily_bronze_users_")
+    assert external[1].endswith("LOCATION 's3://lake/bronze/users-run/data/'")
+    for name, table in zip(names[2:], TABLES, strict=True):
         assert name.startswith(f"{table}_ctas_")
-    assert statements["drops"][-1].endswith(f"`{names[0]}`")  # the external table last
+    # The external tables last.
+    assert [drop.rsplit(".", 1)[1] for drop in statements["drops"][-2:]] == [
+        f"`{names[0]}`",
+        f"`{names[1]}`",
+    ]
     for table in TABLES:
         assert f"external_location = '{locations[table]}'" in statements[table]
+    # users reads the users export and the attempt's silver rows.
+    users_reads = {
+        t.name for t in sqlglot.parse_one(statements["users"], read="trino").find_all(exp.Table)
+    }
+    assert users_reads == {names[1], names[2 + list(TABLES).index("users")], names[2]}

@@ -39,11 +39,13 @@ def test_result_reports_items_rows_and_files(run_transform: RunTransform, lake: 
 
     assert result.snapshot_date == SNAPSHOT
     assert result.export_items == 3
-    assert result.rows == {"tasks": 3, "user_daily_stats": 2, "tag_daily_stats": 2}
+    # No users export given: `users` is written, empty (tests/etl/test_users_table.py).
+    assert result.rows == {"tasks": 3, "user_daily_stats": 2, "tag_daily_stats": 2, "users": 0}
     assert result.files == [
         "tasks/year=2026/month=11/day=25/part-00000.parquet",
         "user_daily_stats/year=2026/month=11/day=25/part-00000.parquet",
         "tag_daily_stats/year=2026/month=11/day=25/part-00000.parquet",
+        "users/year=2026/month=11/day=25/part-00000.parquet",
     ]
     assert sorted(_lake_files(lake)) == sorted(result.files)
 
@@ -82,13 +84,14 @@ def test_failure_mid_write_leaves_no_partial_partition(
         "tag_daily_stats",
         "tasks",
         "user_daily_stats",
+        "users",
     ], "nothing but the published tables, no staging area left behind"
 
 
 def test_empty_export_publishes_empty_partitions(run_transform: RunTransform, lake: Path) -> None:
     result = run_transform([])
 
-    assert result.rows == {"tasks": 0, "user_daily_stats": 0, "tag_daily_stats": 0}
+    assert result.rows == {"tasks": 0, "user_daily_stats": 0, "tag_daily_stats": 0, "users": 0}
     assert read_partition(lake, "tasks").num_rows == 0
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from etl.schemas import TABLES
 from etl.synthetic import write_export
 from etl.transform_cli import main
 from tests.etl.items import task_item
@@ -21,7 +22,21 @@ def test_transforms_an_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
     assert exit_code == 0
     assert "tasks: 2 rows" in capsys.readouterr().out
-    assert len(_published_files(tmp_path / "lake")) == 3
+    assert len(_published_files(tmp_path / "lake")) == len(TABLES)
+
+
+def test_transforms_the_users_export_beside_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_export([task_item("u1", "t1")], tmp_path / "export")
+    profile = {"user_id": {"S": "u1"}, "kind": {"S": "user"}}
+    write_export([profile], tmp_path / "users")
+
+    users = ["--users-export", str(tmp_path / "users")]
+    exit_code = main([str(tmp_path / "export"), str(tmp_path / "lake"), "2026-11-25", *users])
+
+    assert exit_code == 0
+    assert "users: 1 rows" in capsys.readouterr().out
 
 
 def test_missing_export_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

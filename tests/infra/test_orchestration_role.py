@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from etl.athena_transform import BRONZE_TABLE_PREFIX, OUTPUT_TABLE_SUFFIX, create_table_as
-from etl.lake_layout import BRONZE_ROOT, bronze_attempt_prefix
+from etl.lake_layout import bronze_attempt_prefix, bronze_root
 from etl.publish_lock import LOCK_ROOT
 from etl.schemas import LATEST_TABLES, TABLES
 from infra.local.analytics_catalog import Tag, load_template
@@ -198,10 +198,21 @@ def lake_prefixes(statements: list[dict[str, Any]], action: str) -> set[str]:
     return prefixes
 
 
+EXPORTED = ("tasks", "users")
+"""The DynamoDB tables the DAG exports (dags/tasks_daily.py EXPORTED_TABLES)."""
+
+
+def bronze_prefixes() -> set[str]:
+    """Where etl.lake_layout puts each exported table's exports."""
+    prefixes = {f"{bronze_root(source)}/" for source in EXPORTED}
+    for source in EXPORTED:
+        attempt = bronze_attempt_prefix(date(2026, 11, 30), "manual__x", 1, source)
+        assert attempt.startswith(f"{bronze_root(source)}/")
+    return prefixes
+
+
 def written_prefixes() -> set[str]:
     """Bronze from etl.lake_layout, silver/gold from where the Glue tables say they live."""
-    bronze = f"{BRONZE_ROOT}/"
-    assert bronze_attempt_prefix(date(2026, 11, 30), "manual__x", 1).startswith(bronze)
     analytics = load_template(ROOT / "infra" / "analytics.yaml")["Resources"]
     tables = {}
     for resource in analytics.values():
@@ -214,7 +225,7 @@ def written_prefixes() -> set[str]:
             (key,) = re.findall(r"^s3://[^/]+/(.+)$", text)
             tables[table["Name"]] = key
     assert set(tables) == set(TABLES), "the catalog and etl.schemas disagree on the lake tables"
-    return {bronze, *tables.values(), LOCK_ROOT}
+    return {*bronze_prefixes(), *tables.values(), LOCK_ROOT}
 
 
 def test_the_dag_reaches_the_lake_and_the_catalog_through_etl() -> None:
@@ -243,6 +254,31 @@ def test_the_export_calls_are_the_ones_etl_makes(statements: list[dict[str, Any]
     assert granted(statements, ("dynamodb:",)) == DYNAMODB_EXPORT_CALLS
 
 
+def test_both_exported_tables_and_only_they_can_be_exported(
+    statements: list[dict[str, Any]],
+) -> None:
+    """The export is granted on the tasks and the users table, whose exports are described under
+    each table's ARN; both export to S3 with PutObject, the multipart abort and PutObjectAcl
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport_Requesting.html).
+    """
+    exports = {
+        "dynamodb:ExportTableToPointInTime": set(),
+        "dynamodb:DescribeContinuousBackups": set(),
+        "dynamodb:DescribeTable": set(),
+        "dynamodb:DescribeExport": set(),
+    }
+    for statement in statements:
+        for action in _listed(statement["Action"]):
+            for resource in _listed(statement["Resource"]) if action in exports else []:
+                value = resource.value
+                imported = value[1] if isinstance(value, list) else {"": resource}
+                for tag in imported.values():
+                    exports[action].add(tag.value["Fn::Sub"])
+
+    tables = {f"${{Project}}-${{Environment}}-{source}-table-arn" for source in EXPORTED}
+    assert all(found == tables for found in exports.values()), exports
+
+
 def test_role_reads_and_writes_exactly_the_lake_prefixes_the_dag_writes(
     statements: list[dict[str, Any]],
 ) -> None:
@@ -250,10 +286,10 @@ def test_role_reads_and_writes_exactly_the_lake_prefixes_the_dag_writes(
 
     assert lake_prefixes(statements, "s3:PutObject") == expected
     assert lake_prefixes(statements, "s3:GetObject") == expected
-    assert lake_prefixes(statements, "s3:PutObjectAcl") == {f"{BRONZE_ROOT}/"}
+    assert lake_prefixes(statements, "s3:PutObjectAcl") == bronze_prefixes()
     # Superseded run folders of the published tables, for the lake bucket's lifecycle rule.
     assert lake_prefixes(statements, "s3:PutObjectTagging") == expected - {
-        f"{BRONZE_ROOT}/",
+        *bronze_prefixes(),
         LOCK_ROOT,
     }
     # etl.publish_lock: only the day's lock object is ever deleted.

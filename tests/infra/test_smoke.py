@@ -78,9 +78,17 @@ class LocalStack:
 
     def write_lake(self, tasks: int) -> Path:
         """What `make etl` leaves in the local lake: one day transformed from an export."""
-        export = self.state / "export"
-        write_export((to_dynamodb_item(t) for t in generate_tasks(tasks, SNAPSHOT)), export)
-        transform_export(find_export_files(export), self.state / "lake", SNAPSHOT)
+        export, users = self.state / "export", self.state / "users-export"
+        generated = list(generate_tasks(tasks, SNAPSHOT))
+        write_export((to_dynamodb_item(t) for t in generated), export)
+        owners = sorted({task.user_id for task in generated})
+        write_export(({"user_id": {"S": u}, "kind": {"S": "user"}} for u in owners), users)
+        transform_export(
+            find_export_files(export),
+            self.state / "lake",
+            SNAPSHOT,
+            users_files=find_export_files(users),
+        )
         return self.state / "lake"
 
     def users(self) -> list[str]:
