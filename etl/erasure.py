@@ -51,6 +51,7 @@ from etl.publish import (
     write_pointers,
 )
 from etl.publish_lock import day_lock
+from etl.schemas import TABLES
 from etl.transform_sql import table_query
 from etl.validation import ITEM_TABLE, check_staged_files
 
@@ -102,14 +103,21 @@ class ErasureResult:
 
 
 def per_user_tables(glue: GlueClient, database: str) -> list[str]:
-    """The catalog's partitioned tables with a `user_id` column: every table erasure filters."""
+    """The lake tables whose Glue columns include `user_id`: every table erasure filters.
+
+    The lake's tables are `etl.schemas.TABLES` (and `users`, which the daily run publishes);
+    the catalog says which hold a user_id, so a table added later is erased without a change here.
+    """
     tables = []
-    for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
-        for table in page["TableList"]:
-            columns = table.get("StorageDescriptor", {}).get("Columns", [])
-            if table.get("PartitionKeys") and any(c["Name"] == "user_id" for c in columns):
-                tables.append(table["Name"])
-    return sorted(tables)
+    for name in sorted(set(TABLES) | {USERS_TABLE}):
+        try:
+            table = glue.get_table(DatabaseName=database, Name=name)["Table"]
+        except glue.exceptions.EntityNotFoundException:
+            continue
+        columns = table.get("StorageDescriptor", {}).get("Columns", [])
+        if any(column["Name"] == "user_id" for column in columns):
+            tables.append(name)
+    return tables
 
 
 def _newest(glue: GlueClient, database: str, table: str) -> date | None:

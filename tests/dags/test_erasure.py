@@ -12,13 +12,14 @@ from __future__ import annotations
 import gzip
 import itertools
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from airflow.models import DagBag
 
 import etl.erasure
 import etl.publish
@@ -28,11 +29,13 @@ from etl.lake_layout import new_attempt_key
 from etl.latest_snapshot import LATEST_OF, point_latest_tables
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
 from etl.publish import publish_partitions, stage_partitions, write_pointers
+from etl.run_metrics import read_run_metrics
 from etl.schemas import TABLES
 from etl.transform import transform_export
 from infra.local.analytics_catalog import create_analytics_catalog
 from tests.dags.local_stack import LocalStack, task_item
 
+DAGS = Path(__file__).resolve().parents[2] / "dags"
 D1, D2 = date(2026, 11, 10), date(2026, 11, 11)
 USERS_SCHEMA = TABLES.get(
     "users", pa.schema([("user_id", pa.string()), ("snapshot_date", pa.date32())])
@@ -337,3 +340,49 @@ def test_a_failed_flip_leaves_every_table_on_its_old_folder_and_a_rerun_finishes
     monkeypatch.setattr(etl.publish, "publish_partition", real_flip)
     assert lake.erase().accounts == 1
     assert "bob" not in _ids(lake.rows("tasks", D1))
+
+
+def _run_erasure_dag(lake: Lake, monkeypatch: pytest.MonkeyPatch, metrics_log: Path) -> Any:
+    """The `lake_erasure` DAG in this process, on the test's own database and bucket."""
+    monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_GLUE_DATABASE", lake.database)
+    monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_LAKE_BUCKET", lake.bucket)
+    monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_METRICS_LOG", str(metrics_log))
+    dag = DagBag(dag_folder=str(DAGS)).dags["lake_erasure"]
+    return dag.test(logical_date=datetime.now(UTC))
+
+
+def _sent(metrics_log: Path) -> list[tuple[str, dict[str, str], float]]:
+    return [
+        (datum["MetricName"], {d["Name"]: d["Value"] for d in datum["Dimensions"]}, datum["Value"])
+        for data in read_run_metrics(metrics_log)
+        for datum in data
+    ]
+
+
+def test_the_dag_erases_on_the_worker_and_reports_rows_erased(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    publish_day(lake, D1, ALICE + BOB, [*LIVE, "bob"])
+    publish_day(lake, D2, ALICE, LIVE)
+
+    run = _run_erasure_dag(lake, monkeypatch, tmp_path / "metrics.jsonl")
+
+    assert run.state == "success"
+    assert "bob" not in _ids(lake.rows("tasks", D1))
+    sent = _sent(tmp_path / "metrics.jsonl")
+    assert ("RowsErased", {"Dag": "lake_erasure", "Table": "tasks"}, 1) in sent
+    assert not [name for name, _, _ in sent if name in {"ErasureBlocked", "ErasureFailed"}]
+
+
+def test_a_refused_erasure_fails_the_run_with_both_metrics(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    publish_day(lake, D1, ALICE + BOB, None)
+    before = lake.locations()
+
+    run = _run_erasure_dag(lake, monkeypatch, tmp_path / "metrics.jsonl")
+
+    assert run.state == "failed"
+    assert lake.locations() == before
+    sent = {(name, value) for name, _, value in _sent(tmp_path / "metrics.jsonl")}
+    assert sent == {("ErasureBlocked", 1), ("ErasureFailed", 1)}
