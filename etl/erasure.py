@@ -74,6 +74,12 @@ MAX_ERASED_SHARE = 0.05
 `users` snapshot is wrong (a partial export), not that 5 % of accounts left since the last run."""
 ERASED_TAG = ("tasklake:lake-state", "erased")
 """Expired within days by the lake bucket's `expire-erased-runs` rule (infra/analytics.yaml)."""
+ERASED_FOLDER_DAYS = 1
+"""That rule's expiration, and its noncurrent versions' (the bucket is versioned)."""
+ERASURE_DELAY_DAYS = 2
+"""Rows of an account deleted on day D leave every published partition by D+2: the `users`
+partition of D is published by D+1 08:00 UTC (the publish SLA), `lake_erasure` runs at 10:00,
+and a day later if that publish was late (docs/analysts.md, Retention and erasure)."""
 
 
 class ErasureBlockedError(RuntimeError):
