@@ -17,10 +17,12 @@ What each table needs:
   (a tag only the deleted account used would stay, with `users = 1`) and its counts would no
   longer be those of the silver rows beside it.
 
-It never erases on doubtful evidence: no `users` partition, an empty one, one older than the
-newest `tasks` partition, or more than `max_share` of the accounts to erase at once stop it with
-`ErasureBlockedError` before anything changes. Rerunning is safe: a day with nothing to erase is
-left alone, so a second run finds nothing and publishes nothing.
+The two snapshots must be of one moment, or taken tasks first (scan mode exports `tasks` before
+`users`): an account created between them is then in `users` and never looks deleted, while one
+deleted between them is deleted. It never erases on doubtful evidence: no `users` partition, an
+empty one, one older than the newest `tasks` partition, or more than `max_share` of the accounts
+to erase at once stop it with `ErasureBlockedError` before anything changes. Rerunning is safe:
+a day with nothing to erase is left alone, so a second run finds nothing and publishes nothing.
 """
 
 import logging

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from etl.erasure import ERASED_FOLDER_DAYS, ERASED_TAG
+from etl.erasure import ERASED_FOLDER_DAYS, ERASED_TAG, ERASURE_DELAY_DAYS
 from etl.lake_layout import BRONZE_RETENTION_DAYS
 from etl.publish import SUPERSEDED_TAG
 from infra.local.analytics_catalog import load_template
@@ -38,13 +38,13 @@ def _rule(logical_id: str, rule_id: str) -> dict[str, Any]:
     return rule
 
 
-def _retention_rows() -> dict[str, str]:
-    """The retention table of docs/analysts.md: first cell -> the "kept" cell."""
+def _retention_rows(column: int = 2) -> dict[str, str]:
+    """The retention table of docs/analysts.md: first cell -> the cell of `column`."""
     table = ANALYSTS.read_text().split("| layer | holds | kept |", 1)[1].split("\n\n", 1)[0]
     rows = {}
     for line in table.splitlines()[2:]:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        rows[cells[0]] = cells[2]
+        rows[cells[0]] = cells[column]
     return rows
 
 
@@ -82,3 +82,11 @@ def test_the_analysts_table_states_every_layer_as_the_rules_keep_it() -> None:
         f"{results['NoncurrentVersionExpiration']['NoncurrentDays']} day as a noncurrent version"
     )
     assert rows["Athena query history"] == "45 days (Athena's own)"
+
+
+def test_the_stated_erasure_delay_is_the_codes() -> None:
+    gone = _retention_rows(column=3)[
+        "silver and gold, every published partition (`_latest` included)"
+    ]
+
+    assert gone.startswith(f"≤ {ERASURE_DELAY_DAYS} days after the day of the deletion ends")
