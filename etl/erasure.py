@@ -241,7 +241,7 @@ def plan_erasure(lake: _Lake, max_share: float) -> tuple[set[str], dict[date, se
     for table in tables:
         for day in sorted(published_days(lake.glue, lake.database, table)):
             if table == ITEM_TABLE and day in index_days:
-                continue  # decided by the index below
+                continue  # decided by its index, user_daily_stats of the same day
             found = lake.deleted_in(lake.read(table, day))
             shutil.rmtree(lake.workdir / "read", ignore_errors=True)
             if found:
@@ -249,13 +249,18 @@ def plan_erasure(lake: _Lake, max_share: float) -> tuple[set[str], dict[date, se
                 affected[day].add(table)
                 if table == TASKS_INDEX and ITEM_TABLE in tables:
                     affected[day].add(ITEM_TABLE)
-    share = len(deleted) / (len(deleted) + live)
+                # At once, not after every day: a wrong users partition makes everyone deleted.
+                _check_share(len(deleted), live, max_share, users_day)
+    return deleted, dict(affected)
+
+
+def _check_share(deleted: int, live: int, max_share: float, users_day: date) -> None:
+    share = deleted / (deleted + live)
     if share > max_share:
         raise ErasureBlockedError(
-            f"{len(deleted)} accounts to erase against {live} live ({share:.1%}) is over the "
+            f"{deleted} accounts to erase against {live} live ({share:.1%}) is over the "
             f"{max_share:.1%} bound: check the {USERS_TABLE} partition of {users_day}"
         )
-    return deleted, dict(affected)
 
 
 def _select_list(glue: GlueClient, database: str, table: str) -> str:
