@@ -386,3 +386,28 @@ def test_a_refused_erasure_fails_the_run_with_both_metrics(
     assert lake.locations() == before
     sent = {(name, value) for name, _, value in _sent(tmp_path / "metrics.jsonl")}
     assert sent == {("ErasureBlocked", 1), ("ErasureFailed", 1)}
+
+
+def test_a_mass_erasure_is_refused_at_the_first_day_that_passes_the_bound(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each of two days holds an account the newest users partition lacks; one alone is 50 %.
+    carol = [task_item("carol", "c1")]
+    publish_day(lake, D1, ALICE + BOB, ["alice", "bob"])
+    publish_day(lake, D2, ALICE + carol, ["alice", "carol"])
+    publish_day(lake, date(2026, 11, 12), ALICE, ["alice"])
+    read: list[str] = []
+    real_read = etl.erasure._Lake.read
+
+    def counted_read(self: Any, table: str, day: date) -> list[Path]:
+        read.append(f"{table} {day}")
+        return real_read(self, table, day)
+
+    monkeypatch.setattr(etl.erasure._Lake, "read", counted_read)
+
+    with pytest.raises(ErasureBlockedError, match=r"^1 accounts to erase against 1 live"):
+        lake.erase(max_share=0.4)
+
+    # Refused on the first day holding one: the days after it were never read.
+    assert f"user_daily_stats {D2}" not in read
+    assert f"users {D2}" not in read
