@@ -338,11 +338,14 @@ def unpublished(
     ]
 
 
-def tag_superseded(s3: S3Client, replaced: Iterable[StagedPartition]) -> list[str]:
+def tag_superseded(
+    s3: S3Client, replaced: Iterable[StagedPartition], *, tag: tuple[str, str] = SUPERSEDED_TAG
+) -> list[str]:
     """Tag the objects of folders no partition points at any more, for the lifecycle to expire.
 
     Readers that planned a query before the flip may still be reading them; the rule waits days.
     A folder published before the catalog recorded its keys cannot be tagged, which is logged.
+    `tag` is another lifecycle rule's (etl.erasure.ERASED_TAG: folders holding erased rows).
     """
     tagged: list[str] = []
     for partition in replaced:
@@ -352,7 +355,7 @@ def tag_superseded(s3: S3Client, replaced: Iterable[StagedPartition]) -> list[st
             s3.put_object_tagging(
                 Bucket=partition.bucket,
                 Key=key,
-                Tagging={"TagSet": [{"Key": SUPERSEDED_TAG[0], "Value": SUPERSEDED_TAG[1]}]},
+                Tagging={"TagSet": [{"Key": tag[0], "Value": tag[1]}]},
             )
             tagged.append(key)
     return tagged

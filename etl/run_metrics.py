@@ -71,7 +71,22 @@ UNREBUILDABLE_DAYS = MetricDefinition(
     (DAG,),
     "missing days neither DynamoDB's export window nor stored bronze can rebuild: lost",
 )
-METRICS: tuple[MetricDefinition, ...] = (
+ROWS_ERASED = MetricDefinition(
+    "RowsErased",
+    "Count",
+    (DAG, TABLE),
+    "rows of deleted accounts the erasure removed from published partitions, per table",
+)
+ERASURE_BLOCKED = MetricDefinition(
+    "ErasureBlocked",
+    "Count",
+    (DAG,),
+    "1: the erasure refused to run (no, an empty or a stale users partition; too many accounts)",
+)
+ERASURE_FAILED = MetricDefinition(
+    "ErasureFailed", "Count", (DAG,), "1: an erasure run failed, refused or not (alarmed)"
+)
+RUN_METRICS: tuple[MetricDefinition, ...] = (
     RUN_SUCCEEDED,
     RUN_FAILED,
     RUN_DURATION_SECONDS,
@@ -83,6 +98,10 @@ METRICS: tuple[MetricDefinition, ...] = (
     MISSING_PARTITIONS,
     UNREBUILDABLE_DAYS,
 )
+"""What tasks_daily sends."""
+ERASURE_METRICS: tuple[MetricDefinition, ...] = (ROWS_ERASED, ERASURE_BLOCKED, ERASURE_FAILED)
+"""What lake_erasure sends."""
+METRICS = RUN_METRICS + ERASURE_METRICS
 
 
 @dataclass(frozen=True)
@@ -146,6 +165,25 @@ def _datum(
 def run_failed_data(dag_id: str, timestamp: datetime | None = None) -> list[dict[str, Any]]:
     """RunFailed alone: what the DAG's failure callback sends, whatever ended the run."""
     return [_datum(RUN_FAILED, 1, timestamp or datetime.now(UTC), {DAG: dag_id})]
+
+
+def erasure_metric_data(
+    dag_id: str, rows_erased: Mapping[str, int], timestamp: datetime | None = None
+) -> list[dict[str, Any]]:
+    """A finished erasure's RowsErased per table (none: nothing was there to erase)."""
+    at = timestamp or datetime.now(UTC)
+    return [
+        _datum(ROWS_ERASED, rows, at, {DAG: dag_id, TABLE: table})
+        for table, rows in sorted(rows_erased.items())
+    ]
+
+
+def erasure_blocked_data(dag_id: str, timestamp: datetime | None = None) -> list[dict[str, Any]]:
+    return [_datum(ERASURE_BLOCKED, 1, timestamp or datetime.now(UTC), {DAG: dag_id})]
+
+
+def erasure_failed_data(dag_id: str, timestamp: datetime | None = None) -> list[dict[str, Any]]:
+    return [_datum(ERASURE_FAILED, 1, timestamp or datetime.now(UTC), {DAG: dag_id})]
 
 
 def run_metric_data(

@@ -153,8 +153,13 @@ def deploy_stack(options: Options, part: str, extra: dict[str, Part | Arg] | Non
     return Step(f"deploy stack {stack_name(stage, part)}", argv)
 
 
+def dag_files() -> list[str]:
+    """The DAG files MWAA parses: every module in dags/."""
+    return sorted(path.name for path in DAGS.glob("*.py"))
+
+
 def upload_to_mwaa(options: Options, key: str) -> list[Step]:
-    """The DAG, etl/ beside it (ADR 0007), the requirements under `key`, their constraints."""
+    """The DAGs, etl/ beside them (ADR 0007), the requirements under `key`, their constraints."""
     bucket = Export(
         stack_name(options.stage, "analytics"),
         stacks.export_name(options.stage, "mwaa-source-bucket"),
@@ -180,7 +185,7 @@ def upload_to_mwaa(options: Options, key: str) -> list[Step]:
             ),
         ),
         Step(
-            "upload the DAG, its .airflowignore and the constraints file",
+            "upload the DAGs, their .airflowignore and the constraints file",
             _aws(
                 "s3",
                 "sync",
@@ -188,8 +193,8 @@ def upload_to_mwaa(options: Options, key: str) -> list[Step]:
                 arg("s3://", bucket, "/dags"),
                 "--exclude",
                 "*",
-                "--include",
-                "tasks_daily.py",
+                # Every DAG file: tasks_daily.py, lake_erasure.py.
+                *(part for dag in dag_files() for part in ("--include", dag)),
                 "--include",
                 ".airflowignore",
                 "--include",

@@ -34,7 +34,7 @@ def dag(dag_bag: DagBag):  # type: ignore[no-untyped-def]
 
 def test_dags_folder_imports_without_errors(dag_bag: DagBag) -> None:
     assert dag_bag.import_errors == {}
-    assert set(dag_bag.dag_ids) == {"tasks_daily"}
+    assert set(dag_bag.dag_ids) == {"tasks_daily", "lake_erasure"}
 
 
 ATHENA_TASKS = (

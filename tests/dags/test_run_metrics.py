@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from etl.publish import newest_published_day
-from etl.run_metrics import METRICS, read_run_metrics
+from etl.run_metrics import RUN_METRICS, read_run_metrics
 from tests.dags.local_stack import LocalStack, task_item
 
 TABLES = ("tasks", "user_daily_stats", "tag_daily_stats", "users")
@@ -53,10 +53,10 @@ def test_a_successful_run_reports_rows_partitions_and_freshness(
     assert freshness <= (ended - end_of_day).total_seconds()
 
     # A pyarrow run: no failure, and no Athena query to have scanned anything.
-    sent = {m.name for m in METRICS} - {"RunFailed", "AthenaBytesScanned"}
+    sent = {m.name for m in RUN_METRICS} - {"RunFailed", "AthenaBytesScanned"}
     listed = stack.client("cloudwatch").list_metrics(Namespace="Tasklake/ETL")["Metrics"]
     shapes = {(m["MetricName"], tuple(d["Name"] for d in m["Dimensions"])) for m in listed}
-    assert shapes >= {(m.name, m.dimensions) for m in METRICS if m.name in sent}
+    assert shapes >= {(m.name, m.dimensions) for m in RUN_METRICS if m.name in sent}
 
     (logged,) = read_run_metrics(log)
     assert {d["MetricName"] for d in logged} == sent

@@ -137,7 +137,7 @@ def test_one_metrics_insights_alarm_is_priced_apart() -> None:
 @pytest.mark.parametrize(
     ("row", "wrong"),
     [
-        ("| alarms, orchestration on | 11 |", "| alarms, orchestration on | 10 |"),
+        ("| alarms, orchestration on | 12 |", "| alarms, orchestration on | 11 |"),
         ("| WAF rules | 6 |", "| WAF rules | 5 |"),
         ("| SnapStart in | 1 | prod |", "| SnapStart in | 1 | staging |"),
     ],

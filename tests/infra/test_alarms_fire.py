@@ -26,6 +26,9 @@ from etl.run_metrics import (
     FRESHNESS_ALARM_AFTER,
     RunReport,
     data_freshness_seconds,
+    erasure_blocked_data,
+    erasure_failed_data,
+    erasure_metric_data,
     run_metric_data,
 )
 from etl.run_metrics import NAMESPACE as ETL_NAMESPACE
@@ -184,6 +187,20 @@ def test_a_failed_run_fires_the_etl_failure_alarm_and_a_good_one_does_not() -> N
     assert alarm_state(alarm, failed, later) == "ALARM"
     assert alarm_state(alarm, succeeded, later) == "OK"
     assert alarm_state(alarm, [], later) == "OK"  # no run reported: the freshness alarm's case
+
+
+def test_a_failed_or_refused_erasure_fires_its_alarm_and_rows_erased_do_not() -> None:
+    alarm = stage_alarm("EtlErasureFailedAlarm")
+    later = REPORTED_AT + timedelta(minutes=5)
+
+    refused = erasure_blocked_data("lake_erasure", REPORTED_AT) + erasure_failed_data(
+        "lake_erasure", REPORTED_AT
+    )
+    erased = erasure_metric_data("lake_erasure", {"tasks": 3, "users": 1}, REPORTED_AT)
+
+    assert alarm_state(alarm, from_metric_data(ETL_NAMESPACE, refused), later) == "ALARM"
+    assert alarm_state(alarm, from_metric_data(ETL_NAMESPACE, erased), later) == "OK"
+    assert alarm_state(alarm, [], later) == "OK"
 
 
 def test_the_freshness_alarm_fires_on_a_34_hour_old_partition_not_a_2_hour_old_one() -> None:

@@ -350,7 +350,8 @@ def test_the_mwaa_bucket_holds_the_dag_etl_and_the_pinned_requirements(stage: St
     s3 = client("s3", stage.moto_url)
     bucket = stage.exports()["mwaa-source-bucket"]
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
-    assert {"dags/tasks_daily.py", "dags/.airflowignore", "dags/constraints-3.3.1.txt"} <= keys
+    assert {"dags/tasks_daily.py", "dags/lake_erasure.py", "dags/.airflowignore"} <= keys
+    assert "dags/constraints-3.3.1.txt" in keys
     assert "dags/etl/publish.py" in keys
     assert not any("__pycache__" in key for key in keys)
     requirements = content_key(REQUIREMENTS)

@@ -126,7 +126,8 @@ def test_the_mwaa_upload_sits_between_analytics_and_orchestration(
     orchestration = titles.index("deploy stack tasklake-dev-orchestration")
     uploads = [s for s in deploy_steps[analytics:orchestration] if "s3" in s.command()]
     uploaded = " ".join(s.command() for s in uploads)
-    for name in ("etl", "tasks_daily.py", ".airflowignore", content_key(REQUIREMENTS)):
+    assert {"tasks_daily.py", "lake_erasure.py"} <= set(plan.dag_files())
+    for name in ("etl", *plan.dag_files(), ".airflowignore", content_key(REQUIREMENTS)):
         assert name.removeprefix("requirements/") in uploaded
     assert plan.constraints_file() in uploaded
     assert (ROOT / "dags" / plan.constraints_file()).exists()

@@ -99,13 +99,28 @@ def test_a_renamed_metric_or_a_wrong_dimension_set_is_caught() -> None:
     assert len(unknown_references([renamed, per_table], emitted())) == 2
 
 
-def _dag_id() -> str:
-    """The `dag_id=` the DAG file passes to `@dag` (read, not imported: Airflow is not here)."""
-    for node in ast.walk(ast.parse(DAG_FILE.read_text())):
+def _dag_id(dag_file: Path) -> str:
+    """The `dag_id=` a DAG file passes to `@dag`, a literal or a module constant (read, not
+    imported: Airflow is not here)."""
+    tree = ast.parse(dag_file.read_text())
+    constants = {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    for node in ast.walk(tree):
         if isinstance(node, ast.keyword) and node.arg == "dag_id":
+            if isinstance(node.value, ast.Name):
+                return str(constants[node.value.id])
             assert isinstance(node.value, ast.Constant)
             return str(node.value.value)
-    raise AssertionError(f"no dag_id in {DAG_FILE}")
+    raise AssertionError(f"no dag_id in {dag_file}")
+
+
+def _dag_ids() -> set[str]:
+    return {_dag_id(path) for path in sorted(DAG_FILE.parent.glob("*.py"))}
 
 
 def test_pinned_dimension_values_are_the_ones_the_code_sends() -> None:
@@ -113,7 +128,7 @@ def test_pinned_dimension_values_are_the_ones_the_code_sends() -> None:
     pinned = {value for ref in refs for value in ref.values}
 
     assert {value for name, value in pinned if name == "Stage"} == {"staging"}
-    assert {value for name, value in pinned if name == "Dag"} == {_dag_id()}
+    assert {value for name, value in pinned if name == "Dag"} == _dag_ids()
     assert {value for name, value in pinned if name == "FunctionName"} == {"tasklake-staging"}
 
 
