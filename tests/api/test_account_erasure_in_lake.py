@@ -5,10 +5,8 @@ DAGs in Airflow's own interpreter (.venv-airflow) exactly as `make etl` runs the
 exports the API's tables for two days, the account is deleted between them, lake_erasure runs,
 and no published partition of any table holds a row of it.
 
-`users` stand-in: until tasks_daily publishes the `users` dimension (issue 26 item 1), a day it
-ran without one gets a `users` partition here, built from the API's profile table at the same
-moment and published by etl/publish.py. Once the DAG publishes it the stand-in is never taken
-(`Lake.stand_ins` stays empty): delete `_publish_users` and `_create_users_table` then.
+The deleted account is found the way production finds it: its user_id is absent from the
+`users` partition tasks_daily published for the second day.
 """
 
 from __future__ import annotations
@@ -29,10 +27,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from api.config import Settings
-from etl.lake_layout import is_data_file, new_attempt_key
-from etl.latest_snapshot import LATEST_OF, point_latest_tables
-from etl.partition_output import PARQUET_FILE_NAME, partition_path
-from etl.publish import publish_partitions, published_partition, stage_partitions, write_pointers
+from etl.lake_layout import is_data_file
+from etl.publish import published_partition
 from etl.schemas import TABLES
 from infra.local.airflow_local import airflow_env, logical_date_for
 from infra.local.analytics_catalog import create_analytics_catalog
@@ -42,9 +38,6 @@ from tests.api.conftest import Account
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = ROOT / ".venv-airflow" / "bin" / "airflow"
 D1, D2 = date(2026, 11, 20), date(2026, 11, 21)
-USERS_SCHEMA = TABLES.get(
-    "users", pa.schema([("user_id", pa.string()), ("snapshot_date", pa.date32())])
-)
 
 
 @dataclass
@@ -53,8 +46,6 @@ class Lake:
     database: str
     bucket: str
     work: Path
-    users_table: str
-    stand_ins: list[date]
 
     def client(self, service: str) -> Any:
         make: Any = boto3.client
@@ -75,32 +66,6 @@ class Lake:
         """tasks_daily for `day` (a scan of the API's table now), as `make etl DATE=day`."""
         conf = json.dumps({"source": "export"})
         self.airflow("dags", "test", "tasks_daily", logical_date_for(day), "--conf", conf)
-        if published_partition(self.client("glue"), self.database, "users", day) is None:
-            self._publish_users(day)
-
-    def _publish_users(self, day: date) -> None:
-        """The stand-in: the profile table now, as tasks_daily will publish it."""
-        items = boto3.client("dynamodb").scan(TableName=self.users_table)["Items"]
-        rows = [{"user_id": item["user_id"]["S"], "snapshot_date": day} for item in items]
-        root = self.work / f"users-{day}"
-        relative = str(partition_path("users", day) / PARQUET_FILE_NAME)
-        (root / relative).parent.mkdir(parents=True)
-        pq.write_table(pa.Table.from_pylist(rows, schema=USERS_SCHEMA), root / relative)
-        s3, glue = self.client("s3"), self.client("glue")
-        staged = stage_partitions(
-            s3,
-            glue,
-            database=self.database,
-            out_root=root,
-            files=[relative],
-            rows={"users": len(rows)},
-            snapshot_date=day,
-            attempt_key=new_attempt_key("stand-in", 1),
-        )
-        publish_partitions(glue, self.database, staged)
-        point_latest_tables(glue, self.database, [p.table for p in staged if p.table in LATEST_OF])
-        write_pointers(s3, staged)
-        self.stand_ins.append(day)
 
     def erase(self) -> None:
         """lake_erasure, as `airflow dags test lake_erasure` runs it on the worker.
@@ -117,7 +82,7 @@ class Lake:
         """Every row readers get, per table and day: the files each Glue partition names."""
         s3, glue = self.client("s3"), self.client("glue")
         found: dict[tuple[str, date], list[dict[str, Any]]] = {}
-        for table in sorted(set(TABLES) | {"users"}):
+        for table in sorted(TABLES):
             for day in (D1, D2):
                 partition = published_partition(glue, self.database, table, day)
                 assert partition is not None, (table, day)
@@ -132,29 +97,6 @@ class Lake:
         return found
 
 
-def _create_users_table(glue: Any, database: str) -> None:
-    """`users` in the catalog, as the analytics template will declare it (until it does)."""
-    if "users" in {t["Name"] for t in glue.get_tables(DatabaseName=database)["TableList"]}:
-        return
-    tasks = glue.get_table(DatabaseName=database, Name="tasks")["Table"]
-    descriptor = dict(tasks["StorageDescriptor"])
-    descriptor["Location"] = descriptor["Location"].replace("/tasks", "/users")
-    descriptor["Columns"] = [
-        {"Name": field.name, "Type": "date" if field.name == "snapshot_date" else "string"}
-        for field in USERS_SCHEMA
-    ]
-    glue.create_table(
-        DatabaseName=database,
-        TableInput={
-            "Name": "users",
-            "TableType": tasks["TableType"],
-            "Parameters": tasks.get("Parameters", {}),
-            "PartitionKeys": tasks["PartitionKeys"],
-            "StorageDescriptor": descriptor,
-        },
-    )
-
-
 @pytest.fixture(scope="module")
 def lake(engines: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
     work = tmp_path_factory.mktemp("lake")
@@ -167,16 +109,16 @@ def lake(engines: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
         database = create_analytics_catalog(
             s3, glue, {"Environment": "e2e", "LakeBucketName": bucket}
         )
-        _create_users_table(glue, database)
         env = airflow_env(
             work / "airflow",
             moto.url,
             engines["AWS_ENDPOINT_URL_DYNAMODB"],
             tasks_table=settings.tasks_table,
+            users_table=settings.users_table,
             lake_bucket=bucket,
             glue_database=database,
         )
-        lake = Lake(env, database, bucket, work, settings.users_table, [])
+        lake = Lake(env, database, bucket, work)
         lake.airflow("db", "migrate")
         yield lake
     finally:
