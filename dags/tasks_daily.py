@@ -74,6 +74,8 @@ DEFAULT_ARGS: dict[str, Any] = {
 EXPORT_FILE_BYTES = 128 * 1024 * 1024
 LAKE_TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
 """etl.schemas.TABLES, spelled out: the DAG file does not import pyarrow while it is parsed."""
+LAKE_STATUS_TABLE = "lake_status"
+"""etl.lake_status.LAKE_STATUS_TABLE: the day's status row, staged and flipped by `publish`."""
 ATHENA_QUERY_TASKS = ("athena_create_bronze", *(f"athena_{table}" for table in LAKE_TABLES))
 """The Athena engine's query tasks; each returns (as its XCom) its query execution id."""
 # Seconds between checks of a running Athena query, done by the triggerer, not a worker.
@@ -440,25 +442,33 @@ def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
 
     Two runs (`max_active_runs`) never publish at once: the task runs one instance at a time,
     and two publishes of one day exclude each other by a lock object in S3 as well.
-    Then `<table>_latest` follows the newest partition, each partition's pointer names its new
+    With the tables, the day's `lake_status` row (etl/lake_status.py) is flipped; then
+    `<table>_latest` follows the newest partition, each partition's pointer names its new
     folder (the catalog's backup), and the folders it replaced are tagged for the lifecycle
     rule to expire.
     """
-    from etl.latest_snapshot import point_latest_tables
-    from etl.publish import StagedPartition, publish_partitions, tag_superseded, write_pointers
-    from etl.publish_lock import day_lock
+    from etl.day_publish import publish_day
+    from etl.lake_status import export_origin
+    from etl.publish import StagedPartition
 
     snapshot_date, run_id = _run_identity()
     staged = [StagedPartition.from_dict(data) for data in partitions]
-    glue = GlueCatalogHook().get_conn()
     s3 = S3Hook().get_conn()
+    engine = "duckdb" if get_current_context()["ti"].xcom_pull(task_ids="transform") else "athena"
     # Held by the day, not by Airflow: correct even where max_active_tis_per_dag is ignored.
-    with day_lock(s3, setting("lake_bucket"), snapshot_date, owner=run_id):
-        replaced = publish_partitions(glue, setting("glue_database"), staged)
-        point_latest_tables(glue, setting("glue_database"), [p.table for p in staged])
-        write_pointers(s3, staged)
-    tag_superseded(s3, replaced)
-    return {partition.table: partition.rows for partition in staged}
+    rows = publish_day(
+        s3,
+        GlueCatalogHook().get_conn(),
+        database=setting("glue_database"),
+        bucket=setting("lake_bucket"),
+        snapshot_date=snapshot_date,
+        staged=staged,
+        origin=export_origin(s3, _run_export(s3), engine),
+        owner=run_id,
+    )
+    if rows is None:  # only a heal publishes nothing for a published day
+        raise RuntimeError(f"{snapshot_date} was not published")
+    return rows
 
 
 @task(trigger_rule="all_done", execution_timeout=QUICK_TASK_TIMEOUT)
@@ -496,7 +506,7 @@ def sweep_orphans() -> int:
         S3Hook().get_conn(),
         GlueCatalogHook().get_conn(),
         setting("glue_database"),
-        LAKE_TABLES,
+        (*LAKE_TABLES, LAKE_STATUS_TABLE),
         older_than=started - DAGRUN_TIMEOUT,
     )
     print(f"tagged {len(tagged)} objects of unreferenced attempt folders for expiry")
