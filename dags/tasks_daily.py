@@ -60,6 +60,8 @@ SETTINGS_DEFAULTS = {
     "athena_workgroup": "tasklake-dev-etl",
     # A JSON-lines file that also keeps each run's metrics; set locally, where moto forgets them.
     "metrics_log": "",
+    # Earlier missing days a run rebuilds before its own, oldest first (etl/heal.py); 0: none.
+    "heal_days_per_run": "3",
 }
 
 # The base delay is an environment knob so tests can retry in seconds; backoff doubles it.
@@ -97,6 +99,8 @@ is slower than a laptop, and above `auto`'s threshold Athena takes over."""
 ATHENA_QUERY_TIMEOUT = timedelta(hours=1)
 VALIDATE_TIMEOUT = timedelta(minutes=30)
 """Reads one Parquet footer per staged file."""
+HEAL_TIMEOUT = timedelta(hours=4)
+"""Up to `tasklake_heal_days_per_run` (3) earlier days, each an export and a transform."""
 DAGRUN_TIMEOUT = timedelta(hours=12)
 """The export's two waits (2 h + 3 h), a transform, their retries, and a run queued behind a
 publish: a run still going after this is hung, and the next day's run should not wait on it."""
@@ -168,7 +172,49 @@ def _run_identity() -> tuple[pendulum.Date, str]:
     return start.date(), context["run_id"]
 
 
-@task.branch(execution_timeout=QUICK_TASK_TIMEOUT)
+@task(execution_timeout=HEAL_TIMEOUT)
+def heal_missing_days() -> list[str]:
+    """Publish earlier days the lake lacks, oldest first, before the run's own (etl/heal.py).
+
+    Whatever Airflow's catchup and max_active_runs did: a day stays missing only while no run
+    can rebuild it. Returns the days healed. A day that cannot be healed is logged and left to
+    the next run (and to `report`'s counts); the run's own day goes ahead either way.
+    """
+    from etl.bronze import days_with_bronze
+    from etl.heal import HealSettings, days_to_heal, heal_day
+    from etl.missing_partitions import missing_days, missing_partitions
+
+    limit = int(setting("heal_days_per_run"))
+    if limit <= 0:
+        return []
+    snapshot_date, run_id = _run_identity()
+    s3, glue = S3Hook().get_conn(), GlueCatalogHook().get_conn()
+    database, bucket = setting("glue_database"), setting("lake_bucket")
+    yesterday = snapshot_date - timedelta(days=1)
+    missing = missing_days(missing_partitions(glue, database, LAKE_TABLES, yesterday))
+    heals = days_to_heal(
+        missing, snapshot_date, _first_exportable_day(), days_with_bronze(s3, bucket), limit
+    )
+    native = setting("export_mode") == "native"
+    settings = HealSettings(
+        database=database,
+        bucket=bucket,
+        tasks_table=setting("tasks_table"),
+        dynamodb=AwsBaseHook(client_type="dynamodb").get_conn() if native else None,
+        poke_seconds=EXPORT_POKE_SECONDS,
+    )
+    try_number = get_current_context()["ti"].try_number
+    healed = []
+    for heal in heals:
+        outcome = heal_day(s3, glue, settings, heal, run_id=run_id, try_number=try_number)
+        print(outcome.line)
+        if outcome.published:
+            healed.append(heal.day.isoformat())
+    return healed
+
+
+# After the heal, whatever became of it: the run's own day does not wait on an earlier one.
+@task.branch(trigger_rule="all_done", execution_timeout=QUICK_TASK_TIMEOUT)
 def choose_export_mode() -> str | list[str] | None:
     """`native` in AWS; `scan` where the table has no export API (DynamoDB Local); straight
     to the transform when the run rebuilds its day from stored bronze (`source=bronze`).
@@ -652,6 +698,7 @@ def tasks_daily() -> None:
     drop = drop_athena_tables(plan)
     checked = validate()
     mode = choose_export_mode()
+    chain(heal_missing_days(), mode)
     chain(mode, [exportable, export_scan, engine])
     chain(exportable, export_started, exported)
     staged_on_worker = transform()
