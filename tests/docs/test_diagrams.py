@@ -155,6 +155,7 @@ DIAGRAM_RESOURCES: dict[str, InStack | ByZappa | NotAws] = {
             "TasksLatestTable",
             "UserDailyStatsLatestTable",
             "TagDailyStatsLatestTable",
+            "LakeStatusTable",
         ),
         every_of_its_types=True,
     ),
