@@ -61,6 +61,8 @@ SETTINGS_DEFAULTS = {
     # A JSON-lines file that also keeps each run's metrics; set locally, where moto forgets them.
     "metrics_log": "",
     # Earlier missing days a run rebuilds before its own, oldest first (etl/heal.py); 0: none.
+    # Each is an export (minutes to an hour at 10M tasks) and a transform (minutes) on the
+    # worker: three fit HEAL_TIMEOUT and leave the run's own day inside its 8 h publish SLA.
     "heal_days_per_run": "3",
 }
 

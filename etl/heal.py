@@ -52,12 +52,6 @@ else:
     GlueClient = Any
     S3Client = Any
 
-DAYS_PER_RUN = 3
-"""Default for the Variable `tasklake_heal_days_per_run`. Each healed day costs the worker one
-export (minutes to an hour at 10M tasks) and one transform (minutes, docs/benchmarks.md), so
-three fit the heal task's time limit and leave the run's own day inside its 8 h publish SLA;
-a run also publishes its own day, so a backlog shrinks by three days a run."""
-
 
 @dataclass(frozen=True)
 class DayToHeal:
