@@ -27,6 +27,8 @@ DAGS = Path(__file__).resolve().parents[2] / "dags"
 TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
 BUCKET = "tasklake-heal-lake"
 DAY = date(2026, 11, 24)
+PITR_SINCE = datetime(2026, 11, 19, 12, tzinfo=UTC)
+"""The table's earliest restorable time: DynamoDB can export 2026-11-19 and later."""
 
 
 def test_the_oldest_rebuildable_days_are_healed_first_and_no_more_than_the_limit() -> None:
@@ -60,9 +62,8 @@ def heal_stack(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack
     monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_TASKS_TABLE", pitr_table(stack))
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", stack.env["AWS_ENDPOINT_URL_S3"])
     monkeypatch.setenv("TASKLAKE_EXPORT_POKE_SECONDS", "1")
-    # DescribeContinuousBackups as AWS answers after 35 days of PITR (moto: since enabled).
-    earliest = datetime.now(UTC) - timedelta(days=35)
-    monkeypatch.setattr(etl.native_export, "earliest_restorable_time", lambda _: earliest)
+    # DescribeContinuousBackups as AWS answers for PITR on since PITR_SINCE (moto: since enabled).
+    monkeypatch.setattr(etl.native_export, "earliest_restorable_time", lambda _: PITR_SINCE)
     is_export_finished: Callable[[Any, str], bool] = etl.native_export.is_export_finished
 
     def finished_with_manifest(dynamodb: Any, export_arn: str) -> bool:
@@ -90,26 +91,32 @@ def _publish_directly(stack: LocalStack, day: date) -> None:
 def test_a_run_publishes_earlier_missing_days_oldest_first_up_to_its_limit(
     heal_stack: LocalStack,
 ) -> None:
-    """D-4 published, D-3…D-1 missing, a limit of 2: the run for D publishes D-3, D-2 and D."""
-    _publish_directly(heal_stack, DAY - timedelta(days=4))
+    """The lake began 11-16; 11-17 and 11-18 are past DynamoDB's window with no bronze (lost),
+    11-19 to 11-23 missing. With a limit of 2 the run for 11-24 publishes 11-19, 11-20 and
+    11-24, and still counts the two lost days."""
+    first = etl.native_export.first_exportable_day(PITR_SINCE)
+    assert first == date(2026, 11, 19)
+    _publish_directly(heal_stack, date(2026, 11, 16))
     dag = DagBag(dag_folder=str(DAGS)).dags["tasks_daily"]
+    since = datetime.now(UTC).replace(microsecond=0)
 
     run = dag.test(logical_date=datetime.fromisoformat(logical_date_for(DAY)))
 
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == "success", states
-    healed = [DAY - timedelta(days=3), DAY - timedelta(days=2)]
+    healed = [date(2026, 11, 19), date(2026, 11, 20)]
     for day in [*healed, DAY]:
         for table in TABLES:
             assert len(heal_stack.partitions(table, day)) == 1, (table, day)
         tasks = heal_stack.read_published("tasks", day).column("task_id").to_pylist()
         assert sorted(tasks) == ["n1", "n2"]
-    for table in TABLES:
-        assert heal_stack.partitions(table, DAY - timedelta(days=1)) == []
-    first, second, own = (
+    for day in (date(2026, 11, 17), date(2026, 11, 18), date(2026, 11, 21)):
+        assert heal_stack.partitions("tasks", day) == []
+    assert heal_stack.etl_metric("UnrebuildableDays", since) == (1, 2)
+    first_row, second_row, own = (
         heal_stack.read_published("lake_status", day).to_pylist()[0] for day in [*healed, DAY]
     )
-    assert first["export_mode"] == "native"
-    assert first["export_time"] == datetime(2026, 11, 22)
+    assert first_row["export_mode"] == "native"
+    assert first_row["export_time"] == datetime(2026, 11, 20)
     # In order: each day published before the next.
-    assert first["published_at"] < second["published_at"] < own["published_at"]
+    assert first_row["published_at"] < second_row["published_at"] < own["published_at"]
