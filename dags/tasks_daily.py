@@ -1,11 +1,12 @@
 """tasks_daily: snapshot the DynamoDB tasks table into the lake, one day per run.
 
-export (wait until DynamoDB can serve the end of the day, then its native point-in-time export;
-or a scan where no export exists) -> choose the engine by the export's size -> transform to
+heal (publish up to a few earlier days the lake lacks, oldest first: etl/heal.py) -> export
+(wait until DynamoDB can serve the end of the day, then its native point-in-time export; or a
+scan where no export exists) -> choose the engine by the export's size -> transform to
 Parquet and stage under a folder new to this attempt, the same etl/sql/ statements run on the
 worker by DuckDB or by Athena's CTAS -> validate against the export and the Glue catalog ->
-publish by pointing the Glue partitions (and `<table>_latest`) at that folder -> report metrics
-to CloudWatch.
+publish by pointing the Glue partitions (the day's `lake_status` row among them, and
+`<table>_latest`) at that folder -> report metrics to CloudWatch.
 
 Each run owns the data interval [start, start + 1 day) in UTC and writes the partition of its
 start date; the table's state at the end of the interval is what lands there. The work itself
@@ -174,7 +175,8 @@ def _run_identity() -> tuple[pendulum.Date, str]:
     return start.date(), context["run_id"]
 
 
-@task(execution_timeout=HEAL_TIMEOUT)
+# One heal at a time across runs: each transforms on the worker, beside at most one `transform`.
+@task(max_active_tis_per_dag=1, execution_timeout=HEAL_TIMEOUT)
 def heal_missing_days() -> list[str]:
     """Publish earlier days the lake lacks, oldest first, before the run's own (etl/heal.py).
 

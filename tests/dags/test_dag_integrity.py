@@ -150,6 +150,7 @@ def test_publish_runs_one_instance_at_a_time_across_runs(dag) -> None:  # type: 
 def test_one_transform_at_a_time_so_a_catchup_fits_one_worker(dag) -> None:  # type: ignore[no-untyped-def]
     """Runs may overlap (an export wait beside a transform), their transforms may not."""
     assert dag.get_task("transform").max_active_tis_per_dag == 1
+    assert dag.get_task("heal_missing_days").max_active_tis_per_dag == 1
     assert 1 <= dag.max_active_runs <= 2
 
 
