@@ -1,11 +1,12 @@
 """tasks_daily: snapshot the DynamoDB tasks and users tables into the lake, one day per run.
 
-export both tables (wait until DynamoDB can serve the end of the day, then its native
-point-in-time exports of that moment; or scans, tasks first, where no export exists) -> choose
-the engine by the export's size -> transform to Parquet and stage under a folder new to this
-attempt, the same etl/sql/ statements run on the worker by DuckDB or by Athena's CTAS ->
-validate against the export and the Glue catalog -> publish by pointing the Glue partitions
-(and `<table>_latest`) at that folder -> report metrics to CloudWatch.
+heal (publish up to a few earlier days the lake lacks, oldest first: etl/heal.py) -> export
+both tables (wait until DynamoDB can serve the end of the day, then its native point-in-time
+exports of that moment; or scans, tasks first, where no export exists) -> choose the engine by
+the export's size -> transform to Parquet and stage under a folder new to this attempt, the same
+etl/sql/ statements run on the worker by DuckDB or by Athena's CTAS -> validate against the
+export and the Glue catalog -> publish by pointing the Glue partitions (the day's `lake_status`
+row among them, and `<table>_latest`) at that folder -> report metrics to CloudWatch.
 
 Each run owns the data interval [start, start + 1 day) in UTC and writes the partition of its
 start date; the table's state at the end of the interval is what lands there. The work itself
@@ -61,6 +62,10 @@ SETTINGS_DEFAULTS = {
     "athena_workgroup": "tasklake-dev-etl",
     # A JSON-lines file that also keeps each run's metrics; set locally, where moto forgets them.
     "metrics_log": "",
+    # Earlier missing days a run rebuilds before its own, oldest first (etl/heal.py); 0: none.
+    # Each is an export (minutes to an hour at 10M tasks) and a transform (minutes) on the
+    # worker: three fit HEAL_TIMEOUT and leave the run's own day inside its 8 h publish SLA.
+    "heal_days_per_run": "3",
 }
 
 # The base delay is an environment knob so tests can retry in seconds; backoff doubles it.
@@ -80,6 +85,8 @@ EXPORTED_TABLES = {"tasks": "tasks_table", "users": "users_table"}
 it. Native exports are all as of the end of the day; scans run in this order, tasks first, so
 every owner in the day's tasks is in its users or was deleted in between: an account missing
 from a day's users was deleted (the erasure job relies on it)."""
+LAKE_STATUS_TABLE = "lake_status"
+"""etl.lake_status.LAKE_STATUS_TABLE: the day's status row, staged and flipped by `publish`."""
 ATHENA_QUERY_TASKS = (
     "athena_create_bronze",
     "athena_create_users_bronze",
@@ -105,6 +112,8 @@ is slower than a laptop, and above `auto`'s threshold Athena takes over."""
 ATHENA_QUERY_TIMEOUT = timedelta(hours=1)
 VALIDATE_TIMEOUT = timedelta(minutes=30)
 """Reads one Parquet footer per staged file."""
+HEAL_TIMEOUT = timedelta(hours=4)
+"""Up to `tasklake_heal_days_per_run` (3) earlier days, each an export and a transform."""
 DAGRUN_TIMEOUT = timedelta(hours=12)
 """The export's two waits (2 h + 3 h), a transform, their retries, and a run queued behind a
 publish: a run still going after this is hung, and the next day's run should not wait on it."""
@@ -178,7 +187,51 @@ def _run_identity() -> tuple[pendulum.Date, str]:
     return start.date(), context["run_id"]
 
 
-@task.branch(execution_timeout=QUICK_TASK_TIMEOUT)
+# One heal at a time across runs: each transforms on the worker, beside at most one `transform`.
+@task(max_active_tis_per_dag=1, execution_timeout=HEAL_TIMEOUT)
+def heal_missing_days() -> list[str]:
+    """Publish earlier days the lake lacks, oldest first, before the run's own (etl/heal.py).
+
+    Whatever Airflow's catchup and max_active_runs did: a day stays missing only while no run
+    can rebuild it. Returns the days healed. A day that cannot be healed is logged and left to
+    the next run (and to `report`'s counts); the run's own day goes ahead either way.
+    """
+    from etl.bronze import days_with_bronze
+    from etl.heal import HealSettings, days_to_heal, heal_day
+    from etl.missing_partitions import missing_days, missing_partitions
+
+    limit = int(setting("heal_days_per_run"))
+    if limit <= 0:
+        return []
+    snapshot_date, run_id = _run_identity()
+    s3, glue = S3Hook().get_conn(), GlueCatalogHook().get_conn()
+    database, bucket = setting("glue_database"), setting("lake_bucket")
+    yesterday = snapshot_date - timedelta(days=1)
+    missing = missing_days(missing_partitions(glue, database, LAKE_TABLES, yesterday))
+    heals = days_to_heal(
+        missing, snapshot_date, _first_exportable_day(), days_with_bronze(s3, bucket), limit
+    )
+    native = setting("export_mode") == "native"
+    settings = HealSettings(
+        database=database,
+        bucket=bucket,
+        tasks_table=setting("tasks_table"),
+        users_table=setting("users_table"),
+        dynamodb=AwsBaseHook(client_type="dynamodb").get_conn() if native else None,
+        poke_seconds=EXPORT_POKE_SECONDS,
+    )
+    try_number = get_current_context()["ti"].try_number
+    healed = []
+    for heal in heals:
+        outcome = heal_day(s3, glue, settings, heal, run_id=run_id, try_number=try_number)
+        print(outcome.line)
+        if outcome.published:
+            healed.append(heal.day.isoformat())
+    return healed
+
+
+# After the heal, whatever became of it: the run's own day does not wait on an earlier one.
+@task.branch(trigger_rule="all_done", execution_timeout=QUICK_TASK_TIMEOUT)
 def choose_export_mode() -> str | list[str] | None:
     """`native` in AWS; `scan` where the table has no export API (DynamoDB Local); straight
     to the transform when the run rebuilds its day from stored bronze (`source=bronze`).
@@ -478,25 +531,33 @@ def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
 
     Two runs (`max_active_runs`) never publish at once: the task runs one instance at a time,
     and two publishes of one day exclude each other by a lock object in S3 as well.
-    Then `<table>_latest` follows the newest partition, each partition's pointer names its new
+    With the tables, the day's `lake_status` row (etl/lake_status.py) is flipped; then
+    `<table>_latest` follows the newest partition, each partition's pointer names its new
     folder (the catalog's backup), and the folders it replaced are tagged for the lifecycle
     rule to expire.
     """
-    from etl.latest_snapshot import point_latest_tables
-    from etl.publish import StagedPartition, publish_partitions, tag_superseded, write_pointers
-    from etl.publish_lock import day_lock
+    from etl.day_publish import publish_day
+    from etl.lake_status import export_origin
+    from etl.publish import StagedPartition
 
     snapshot_date, run_id = _run_identity()
     staged = [StagedPartition.from_dict(data) for data in partitions]
-    glue = GlueCatalogHook().get_conn()
     s3 = S3Hook().get_conn()
+    engine = "duckdb" if get_current_context()["ti"].xcom_pull(task_ids="transform") else "athena"
     # Held by the day, not by Airflow: correct even where max_active_tis_per_dag is ignored.
-    with day_lock(s3, setting("lake_bucket"), snapshot_date, owner=run_id):
-        replaced = publish_partitions(glue, setting("glue_database"), staged)
-        point_latest_tables(glue, setting("glue_database"), [p.table for p in staged])
-        write_pointers(s3, staged)
-    tag_superseded(s3, replaced)
-    return {partition.table: partition.rows for partition in staged}
+    rows = publish_day(
+        s3,
+        GlueCatalogHook().get_conn(),
+        database=setting("glue_database"),
+        bucket=setting("lake_bucket"),
+        snapshot_date=snapshot_date,
+        staged=staged,
+        origin=export_origin(s3, _run_export(s3), engine),
+        owner=run_id,
+    )
+    if rows is None:  # only a heal publishes nothing for a published day
+        raise RuntimeError(f"{snapshot_date} was not published")
+    return rows
 
 
 @task(trigger_rule="all_done", execution_timeout=QUICK_TASK_TIMEOUT)
@@ -534,7 +595,7 @@ def sweep_orphans() -> int:
         S3Hook().get_conn(),
         GlueCatalogHook().get_conn(),
         setting("glue_database"),
-        LAKE_TABLES,
+        (*LAKE_TABLES, LAKE_STATUS_TABLE),
         older_than=started - DAGRUN_TIMEOUT,
     )
     print(f"tagged {len(tagged)} objects of unreferenced attempt folders for expiry")
@@ -695,6 +756,7 @@ def tasks_daily() -> None:
     drop = drop_athena_tables(plan)
     checked = validate()
     mode = choose_export_mode()
+    chain(heal_missing_days(), mode)
     chain(mode, [exportable, export_scan, engine])
     chain(exportable, export_started, exported)
     chain(export_scan, export_users_scan)

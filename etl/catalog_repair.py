@@ -23,9 +23,9 @@ from urllib.parse import urlparse
 import boto3
 
 from etl.lake_layout import POINTER_FOLDER, POINTER_NAME
-from etl.latest_snapshot import point_latest_tables
+from etl.latest_snapshot import LATEST_OF, point_latest_tables
 from etl.publish import StagedPartition, publish_partition, published_location, table_location
-from etl.schemas import TABLES
+from etl.schemas import CATALOG_TABLES
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -51,7 +51,7 @@ def read_pointers(
 
 
 def repair_catalog(
-    s3: S3Client, glue: GlueClient, database: str, tables: Iterable[str] = TABLES
+    s3: S3Client, glue: GlueClient, database: str, tables: Iterable[str] = CATALOG_TABLES
 ) -> list[StagedPartition]:
     """Point every recorded partition back at its pointer's folder; returns those it changed."""
     repaired: list[StagedPartition] = []
@@ -78,15 +78,20 @@ def _in_catalog(glue: GlueClient, database: str, table: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", required=True, help="Glue database, e.g. tasklake_dev")
-    parser.add_argument("--table", action="append", choices=sorted(TABLES), help="default: all")
+    parser.add_argument(
+        "--table", action="append", choices=sorted(CATALOG_TABLES), help="default: all"
+    )
     args = parser.parse_args(argv)
     glue = boto3.client("glue")
-    tables = [table for table in args.table or TABLES if _in_catalog(glue, args.database, table)]
+    tables = [
+        table for table in args.table or CATALOG_TABLES if _in_catalog(glue, args.database, table)
+    ]
     repaired = repair_catalog(boto3.client("s3"), glue, args.database, tables)
     for partition in repaired:
         print(f"repaired {partition.table:<18} {partition.snapshot_date}  {partition.location}")
     print(f"{len(repaired)} partitions repaired in {args.database}")
-    for latest, location in point_latest_tables(glue, args.database, tables).items():
+    latest_of = [table for table in tables if table in LATEST_OF]
+    for latest, location in point_latest_tables(glue, args.database, latest_of).items():
         print(f"{latest} reads {location or '(nothing published)'}")
     return 0
 

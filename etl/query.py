@@ -22,7 +22,7 @@ from typing import TextIO
 import duckdb
 
 from etl.lake_layout import POINTER_NAME, is_data_file
-from etl.schemas import LATEST_TABLES, PARTITION_KEYS, TABLES
+from etl.schemas import CATALOG_TABLES, LATEST_TABLES, PARTITION_KEYS
 
 DEFAULT_LAKE_ROOT = ".local/lake"
 _PARTITION = re.compile(r"/year=[^/]+/month=[^/]+/day=[^/]+/")
@@ -82,19 +82,21 @@ def connect_lake(lake_root: str) -> duckdb.DuckDBPyConnection:
     hive_types = ", ".join(f"'{name}': 'VARCHAR'" for name, _ in PARTITION_KEYS)
     latest_of = {table: latest for latest, table in LATEST_TABLES.items()}
     keys = [name for name, _ in PARTITION_KEYS]
-    for table in TABLES:
+    for table in CATALOG_TABLES:
         files = partition_files(connection, lake_root, table)
         if not files:
             continue
         # A `run=` folder reads as one more Hive key, which Athena's table does not have; the
         # partition keys come last, in Glue's order, whatever order DuckDB found them in.
         hidden = [*keys, "run"] if "/run=" in files[0] else keys
-        # Names from TABLES; the paths are ours.
+        # Names from CATALOG_TABLES; the paths are ours.
         connection.execute(
             f"CREATE VIEW {table} AS SELECT * EXCLUDE ({', '.join(hidden)}), "  # noqa: S608
             f"{', '.join(keys)} FROM read_parquet({_sql_list(files)}, "
             f"hive_partitioning = true, hive_types = {{{hive_types}}})"
         )
+        if table not in latest_of:
+            continue
         connection.execute(
             f"CREATE VIEW {latest_of[table]} AS SELECT * FROM read_parquet("  # noqa: S608
             f"{_sql_list(_newest_partition(files))}, hive_partitioning = false)"

@@ -75,6 +75,25 @@ TABLES: dict[str, pa.Schema] = {
     "users": USERS,
 }
 
+LAKE_STATUS = pa.schema(
+    [
+        pa.field("snapshot_date", pa.date32()),
+        pa.field("published_at", TIMESTAMP_MILLIS),
+        # A map, not a column per table: a table added to the lake needs no new column here.
+        pa.field("rows_written", pa.map_(pa.string(), pa.int64())),
+        pa.field("engine", pa.string()),
+        pa.field("export_mode", pa.string()),
+        pa.field("export_time", TIMESTAMP_MILLIS),
+    ]
+)
+
+STATUS_TABLES: dict[str, pa.Schema] = {"lake_status": LAKE_STATUS}
+"""Tables about the lake itself, one row per published day: written by the publish step
+(etl/lake_status.py), not computed from the export by etl/sql/."""
+
+CATALOG_TABLES: dict[str, pa.Schema] = {**TABLES, **STATUS_TABLES}
+"""Every partitioned Glue table of the lake (infra/analytics.yaml)."""
+
 # Each table's newest snapshot day as an unpartitioned table of the same columns, which publish
 # points at the newest partition's folder (etl.latest_snapshot): `<table>_latest` -> `<table>`.
 LATEST_TABLES: dict[str, str] = {f"{table}_latest": table for table in TABLES}
@@ -98,6 +117,8 @@ def glue_type(arrow_type: pa.DataType) -> str:
         return "timestamp"
     if pa.types.is_list(arrow_type):
         return f"array<{glue_type(arrow_type.value_type)}>"
+    if pa.types.is_map(arrow_type):
+        return f"map<{glue_type(arrow_type.key_type)},{glue_type(arrow_type.item_type)}>"
     try:
         return _GLUE_SCALAR_TYPES[arrow_type]
     except KeyError:
@@ -106,4 +127,4 @@ def glue_type(arrow_type: pa.DataType) -> str:
 
 def glue_columns(table: str) -> list[tuple[str, str]]:
     """Data columns of a lake table as (name, Glue type) pairs, partition keys excluded."""
-    return [(field.name, glue_type(field.type)) for field in TABLES[table]]
+    return [(field.name, glue_type(field.type)) for field in CATALOG_TABLES[table]]

@@ -33,6 +33,9 @@ AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="tasklake-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
 os.environ["TASKLAKE_RETRY_DELAY_SECONDS"] = "1"
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+# Each test owns its days in one shared catalog, so a run healing the gaps between them would
+# publish days other tests expect empty; tests/dags/test_heal.py turns healing on in its own.
+os.environ["AIRFLOW_VAR_TASKLAKE_HEAL_DAYS_PER_RUN"] = "0"
 # In-process `dag.test()` serializes the DAG from this folder's bundle before it creates a run.
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[2] / "dags")
 os.environ.update(DUMMY_AWS_ENV)

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from etl.schemas import LATEST_TABLES, PARTITION_KEYS, TABLES, glue_columns
+from etl.schemas import CATALOG_TABLES, LATEST_TABLES, PARTITION_KEYS, glue_columns
 from infra.local.analytics_catalog import load_template
 from tests.dags.local_stack import LocalStack
 
@@ -20,7 +20,7 @@ def _glue_tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_template_declares_each_lake_table_and_its_latest_snapshot() -> None:
-    assert set(_glue_tables(load_template())) == set(TABLES) | set(LATEST_TABLES)
+    assert set(_glue_tables(load_template())) == set(CATALOG_TABLES) | set(LATEST_TABLES)
 
 
 @pytest.mark.parametrize("latest", sorted(LATEST_TABLES))
@@ -34,7 +34,7 @@ def test_latest_table_has_the_columns_of_its_table_and_no_partitions(latest: str
         assert table_input["StorageDescriptor"][key] == source["StorageDescriptor"][key]
 
 
-@pytest.mark.parametrize("table", sorted(TABLES))
+@pytest.mark.parametrize("table", sorted(CATALOG_TABLES))
 def test_glue_columns_equal_the_transform_schema(table: str) -> None:
     table_input = _glue_tables(load_template())[table]
     descriptor = table_input["StorageDescriptor"]
@@ -68,7 +68,10 @@ def test_local_catalog_is_built_from_the_template(local_stack: LocalStack) -> No
     assert {
         table["Name"]: [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
         for table in tables
-    } == {name: glue_columns(LATEST_TABLES.get(name, name)) for name in [*TABLES, *LATEST_TABLES]}
+    } == {
+        name: glue_columns(LATEST_TABLES.get(name, name))
+        for name in [*CATALOG_TABLES, *LATEST_TABLES]
+    }
     assert all(
         table["StorageDescriptor"]["Location"].startswith("s3://tasklake-test-lake/")
         for table in tables

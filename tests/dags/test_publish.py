@@ -1,7 +1,7 @@
 """Publishing and validation against moto: one partition per date, flipped whole or not at all."""
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +11,14 @@ import pytest
 
 import etl.publish
 from etl.catalog_repair import main, repair_catalog
+from etl.day_publish import publish_day
 from etl.lake_layout import (
     bronze_attempt_prefix,
     new_attempt_key,
     partition_suffix,
     partition_values,
 )
+from etl.lake_status import ExportOrigin
 from etl.publish import (
     LiveLocationError,
     StagedPartition,
@@ -478,3 +480,35 @@ def test_repair_points_deleted_and_wrong_partitions_back_at_the_published_folder
     # The two deleted and the one pointing elsewhere; the others were right.
     assert capsys.readouterr().out.count(f" {day.isoformat()} ") == 3
     assert repair_catalog(s3, glue, database) == []
+
+
+def test_repair_points_a_lost_lake_status_partition_back_at_its_published_row(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    s3, glue, database, day = (
+        local_stack.client("s3"),
+        local_stack.client("glue"),
+        local_stack.database,
+        date(2026, 10, 12),
+    )
+    staged = _stage_day(local_stack, tmp_path, "run-status", day)
+    origin = ExportOrigin("duckdb", "scan", datetime(2026, 10, 13, 1, tzinfo=UTC))
+    publish_day(
+        s3,
+        glue,
+        database=database,
+        bucket=staged[0].bucket,
+        snapshot_date=day,
+        staged=staged,
+        origin=origin,
+        owner="run-status",
+    )
+    live = published_partition(glue, database, "lake_status", day)
+    assert live is not None
+    glue.delete_partition(
+        DatabaseName=database, TableName="lake_status", PartitionValues=partition_values(day)
+    )
+
+    assert main(["--database", database]) == 0
+
+    assert published_partition(glue, database, "lake_status", day) == replace(live, rows=0)

@@ -17,6 +17,7 @@ from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 import etl.athena_output
 import etl.athena_transform
 import etl.bronze
+import etl.day_publish
 import etl.publish
 import etl.validation
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
@@ -81,6 +82,33 @@ def test_rerunning_a_date_replaces_it_with_the_same_rows(stack: LocalStack) -> N
     second_rows = stack.read_published("tasks", day).sort_by("task_id")
     assert second_rows.num_rows == 2
     assert second_rows.equals(first_rows)
+
+
+def test_each_publish_writes_the_day_s_lake_status_row_with_its_tables(stack: LocalStack) -> None:
+    """One row per day, in the same attempt folder (and flip) as the tables; a rerun replaces it.
+
+    `rows_written` is a Parquet map, Glue `map<string,bigint>`, which Athena reads as its `map`
+    type (https://docs.aws.amazon.com/athena/latest/ug/data-types.html); `element_at` returns
+    null for a key a day lacks where `[]` fails (https://trino.io/docs/current/functions/map.html).
+    """
+    day = date(2026, 11, 18)
+    stack.put_tasks(task_item("alice", "t1"), task_item("bob", "t2", tags=["work"]))
+    started = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+
+    _assert_succeeded(stack.run_dag(day))
+    first = stack.read_published("lake_status", day).to_pylist()
+    _assert_succeeded(stack.run_dag(day))
+
+    assert len(stack.partitions("lake_status", day)) == 1
+    (row,) = stack.read_published("lake_status", day).to_pylist()
+    assert row["snapshot_date"] == day
+    assert dict(row["rows_written"]) == {"tasks": 2, "user_daily_stats": 2, "tag_daily_stats": 2}
+    assert (row["engine"], row["export_mode"]) == ("duckdb", "scan")
+    # A scan reads the table when it runs: its time is the run's, after the day's end.
+    assert started <= row["export_time"] <= row["published_at"]
+    assert row["published_at"] > first[0]["published_at"]
+    attempt = stack.location("tasks", day).rsplit("/run=", 1)[1]
+    assert stack.location("lake_status", day).endswith(f"/run={attempt}")
 
 
 def test_deleted_task_is_gone_from_the_next_snapshot(stack: LocalStack) -> None:
@@ -168,7 +196,7 @@ def test_failure_mid_publish_heals_on_retry_with_nothing_partial_visible(
         return publish_partitions(glue, database, partitions)
 
     monkeypatch.setattr(etl.publish, "publish_partition", flaky_publish_partition)
-    monkeypatch.setattr(etl.publish, "publish_partitions", observed_publish_partitions)
+    monkeypatch.setattr(etl.day_publish, "publish_partitions", observed_publish_partitions)
     dag = DagBag(dag_folder=str(DAGS)).dags["tasks_daily"]
 
     run = dag.test(logical_date=datetime.fromisoformat(logical_date_for(day)))
@@ -412,3 +440,6 @@ def test_an_athena_run_publishes_and_reports_its_query_ids_and_bytes_scanned(
     assert sorted(query_ids.values()) == sorted(scanned)
     assert stack.etl_metric("AthenaBytesScanned", since) == (1, sum(scanned.values()))
     assert stack.etl_metric("RunSucceeded", since) == (1, 1)
+    (status,) = stack.read_published("lake_status", day).to_pylist()
+    assert status["engine"] == "athena"
+    assert dict(status["rows_written"])["tasks"] == 3

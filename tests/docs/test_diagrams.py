@@ -157,6 +157,7 @@ DIAGRAM_RESOURCES: dict[str, InStack | ByZappa | NotAws] = {
             "UserDailyStatsLatestTable",
             "TagDailyStatsLatestTable",
             "UsersLatestTable",
+            "LakeStatusTable",
         ),
         every_of_its_types=True,
     ),

@@ -13,13 +13,16 @@ Not checked, on purpose:
 
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from etl.dynamodb_export import find_export_files
+from etl.lake_status import LAKE_STATUS_TABLE, ExportOrigin, status_row
+from etl.partition_output import PARQUET_FILE_NAME, partition_path
 from etl.query import connect_lake, write_csv
 from etl.synthetic import generate_tasks, to_dynamodb_item, write_export
 from etl.transform import transform_export
@@ -75,7 +78,8 @@ SQL = documented_sql()
 
 @pytest.fixture(scope="session")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A two-day lake written by the transform, as `make etl` leaves one under .local/lake."""
+    """A two-day lake written by the transform, and each day's lake_status row as the publish
+    writes it, as `make etl` leaves one under .local/lake."""
     root = tmp_path_factory.mktemp("docs-lake")
     tasks = list(generate_tasks(LAKE_TASKS, LAKE_DAY, seed=11))
     for day, day_tasks in (
@@ -84,7 +88,12 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ):
         export = root / f"export-{day}"
         write_export((to_dynamodb_item(task) for task in day_tasks), export)
-        transform_export(find_export_files(export), root / "lake", day)
+        result = transform_export(find_export_files(export), root / "lake", day)
+        status = root / "lake" / partition_path(LAKE_STATUS_TABLE, day) / PARQUET_FILE_NAME
+        status.parent.mkdir(parents=True)
+        midnight = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+        origin = ExportOrigin("duckdb", "native", midnight)
+        pq.write_table(status_row(day, midnight + timedelta(hours=1), result.rows, origin), status)
     return root / "lake"
 
 

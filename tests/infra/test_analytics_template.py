@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from etl.schemas import LATEST_TABLES, TABLES
+from etl.schemas import CATALOG_TABLES, LATEST_TABLES
 from infra.cfn import INFRA, load_template
 
 QUERIES = INFRA.parent / "docs" / "queries"
@@ -48,8 +48,8 @@ def test_the_glue_catalog_is_retained_when_its_stack_deletes_or_replaces_it() ->
         if resource["Type"] in {"AWS::Glue::Database", "AWS::Glue::Table"}
     }
 
-    # The database, each lake table and its `<table>_latest`.
-    assert len(catalog) == 1 + len(TABLES) + len(LATEST_TABLES)
+    # The database, each lake table (lake_status included) and its `<table>_latest`.
+    assert len(catalog) == 1 + len(CATALOG_TABLES) + len(LATEST_TABLES)
     assert set(catalog.values()) == {("RetainExceptOnCreate", "Retain")}
 
 
@@ -67,13 +67,13 @@ def column_comments(table: str) -> dict[str, str]:
     return {column["Name"]: column.get("Comment", "") for column in columns}
 
 
-@pytest.mark.parametrize("table", list(TABLES))
+@pytest.mark.parametrize("table", list(CATALOG_TABLES))
 def test_every_column_says_what_it_means_in_the_catalog(table: str) -> None:
     """Athena's and Glue's consoles show these comments next to each column; an analyst reads
     there what a count includes without finding this repository."""
     comments = column_comments(table)
 
-    assert set(comments) == set(TABLES[table].names)
+    assert set(comments) == set(CATALOG_TABLES[table].names)
     assert [name for name, comment in comments.items() if not comment.strip()] == []
 
 
@@ -100,7 +100,7 @@ def test_the_analysts_page_describes_each_column_as_the_catalog_does() -> None:
             column["Name"]: (column["Type"], column["Comment"])
             for column in glue_tables()[table]["StorageDescriptor"]["Columns"]
         }
-        for table in TABLES
+        for table in CATALOG_TABLES
     }
 
     assert documented_columns() == in_catalog
