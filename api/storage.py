@@ -184,29 +184,33 @@ def create_missing_tables(models: Iterable[type[Model]], **table_options: Any) -
     return created
 
 
+# An item as DynamoDB returns it: attribute name -> attribute value (`{"S": "..."}`).
+StoredItem = dict[str, Any]
+
+
 @dataclass(frozen=True)
-class Page[M: Model]:
-    items: list[M]
+class Page[T]:
+    items: list[T]
     last_key: dict[str, Any] | None
 
 
-def filled_page[M: Model](
-    query: Callable[..., ResultIterator[M]],
-    model: type[M],
+def filled_page(
+    query: Callable[..., ResultIterator[Any]],
     *,
     limit: int,
     start_key: dict[str, Any] | None,
     key_names: Iterable[str],
     max_queries: int,
-) -> Page[M]:
+) -> Page[StoredItem]:
     """Query pages until `limit` items came back, the data ended, or `max_queries` were sent.
 
     The cursor continues exactly after the last item returned: DynamoDB's LastEvaluatedKey
     when every item read was returned or filtered out, else the key of the last item kept.
+    The items are returned as stored: a page is written from them without building models.
     """
     # `page_iter` (PynamoDB's raw pages, undocumented) gives one Query's items and its own
     # LastEvaluatedKey; the public iterator would fetch on. Pinned by test_private_api_pins.py.
-    raw_items: list[dict[str, Any]] = []
+    raw_items: list[StoredItem] = []
     last_key = start_key
     for _ in range(max_queries):
         results = query(last_evaluated_key=last_key)
@@ -218,7 +222,7 @@ def filled_page[M: Model](
     if len(raw_items) > limit:
         raw_items = raw_items[:limit]
         last_key = {name: raw_items[-1][name] for name in key_names}
-    return Page([model.from_raw_data(item) for item in raw_items], last_key)
+    return Page(raw_items, last_key)
 
 
 def one_page[M: Model](results: ResultIterator[M], model: type[M]) -> Page[M]:
