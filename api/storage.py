@@ -20,7 +20,7 @@ from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
 from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.constants import STRING
-from pynamodb.exceptions import GetError, UpdateError
+from pynamodb.exceptions import GetError, TableError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -187,9 +187,27 @@ def create_missing_tables(models: Iterable[type[Model]], **table_options: Any) -
     created = []
     for model in models:
         if not model.exists():
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True, **table_options)
+            try:
+                model.create_table(billing_mode="PAY_PER_REQUEST", wait=True, **table_options)
+            except TableError as error:
+                # On a busy machine the first CreateTable can outlast the read timeout yet
+                # succeed; botocore's retry is then refused as a table that already exists.
+                if upstream.error_code(error) != "ResourceInUseException":
+                    raise
+                _wait_until_active(model)
             created.append(model.Meta.table_name)
     return created
+
+
+def _wait_until_active(model: type[Model]) -> None:
+    while True:
+        table = model.describe_table()
+        indexes = table.get("GlobalSecondaryIndexes", [])
+        if table["TableStatus"] == "ACTIVE" and all(
+            index["IndexStatus"] == "ACTIVE" for index in indexes
+        ):
+            return
+        time.sleep(0.1)
 
 
 # An item as DynamoDB returns it: attribute name -> attribute value (`{"S": "..."}`).
