@@ -113,6 +113,9 @@ def write_hello_project(folder: Path) -> None:
     (folder / "hello.py").write_text(HELLO_APP)
     stages = json.loads(SETTINGS_FILE.read_text())
     stages["dev"].update(app_function="hello.app", project_name="hello-world")
+    # Deploy-time hooks name modules of this repository, which the folder does not hold;
+    # packaging needs none of them.
+    stages["dev"].pop("callbacks", None)
     (folder / "zappa_settings.json").write_text(json.dumps({"dev": stages["dev"]}, indent=4))
 
 
