@@ -7,6 +7,7 @@ itself, so the same code talks to DynamoDB Local and to AWS.
 from __future__ import annotations
 
 import contextvars
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,7 +20,7 @@ from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
 from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.constants import STRING
-from pynamodb.exceptions import GetError, UpdateError
+from pynamodb.exceptions import GetError, TableError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -73,10 +74,17 @@ class _DeadlineConnection(Connection):
 
     @property
     def client(self) -> Any:
-        client = super().client
-        if client is not getattr(self, "_guarded_client", None):
-            self._guarded_client = deadline.guard(client, deadline.DYNAMODB)
+        # One thread builds it: a request's first calls are sent from two threads at once
+        # (`alongside`), and each would otherwise build a botocore session and client of its
+        # own (~35 ms apiece, both on a signed-in cold start's first list or PATCH).
+        with _building_client:
+            client = super().client
+            if client is not getattr(self, "_guarded_client", None):
+                self._guarded_client = deadline.guard(client, deadline.DYNAMODB)
         return client
+
+
+_building_client = threading.Lock()
 
 
 def bind_tables(tables: Iterable[tuple[type[Model], str]], region: str) -> None:
@@ -179,34 +187,56 @@ def create_missing_tables(models: Iterable[type[Model]], **table_options: Any) -
     created = []
     for model in models:
         if not model.exists():
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True, **table_options)
+            try:
+                model.create_table(billing_mode="PAY_PER_REQUEST", wait=True, **table_options)
+            except TableError as error:
+                # On a busy machine the first CreateTable can outlast the read timeout yet
+                # succeed; botocore's retry is then refused as a table that already exists.
+                if upstream.error_code(error) != "ResourceInUseException":
+                    raise
+                _wait_until_active(model)
             created.append(model.Meta.table_name)
     return created
 
 
+def _wait_until_active(model: type[Model]) -> None:
+    while True:
+        table = model.describe_table()
+        indexes = table.get("GlobalSecondaryIndexes", [])
+        if table["TableStatus"] == "ACTIVE" and all(
+            index["IndexStatus"] == "ACTIVE" for index in indexes
+        ):
+            return
+        time.sleep(0.1)
+
+
+# An item as DynamoDB returns it: attribute name -> attribute value (`{"S": "..."}`).
+StoredItem = dict[str, Any]
+
+
 @dataclass(frozen=True)
-class Page[M: Model]:
-    items: list[M]
+class Page[T]:
+    items: list[T]
     last_key: dict[str, Any] | None
 
 
-def filled_page[M: Model](
-    query: Callable[..., ResultIterator[M]],
-    model: type[M],
+def filled_page(
+    query: Callable[..., ResultIterator[Any]],
     *,
     limit: int,
     start_key: dict[str, Any] | None,
     key_names: Iterable[str],
     max_queries: int,
-) -> Page[M]:
+) -> Page[StoredItem]:
     """Query pages until `limit` items came back, the data ended, or `max_queries` were sent.
 
     The cursor continues exactly after the last item returned: DynamoDB's LastEvaluatedKey
     when every item read was returned or filtered out, else the key of the last item kept.
+    The items are returned as stored: a page is written from them without building models.
     """
     # `page_iter` (PynamoDB's raw pages, undocumented) gives one Query's items and its own
     # LastEvaluatedKey; the public iterator would fetch on. Pinned by test_private_api_pins.py.
-    raw_items: list[dict[str, Any]] = []
+    raw_items: list[StoredItem] = []
     last_key = start_key
     for _ in range(max_queries):
         results = query(last_evaluated_key=last_key)
@@ -218,7 +248,7 @@ def filled_page[M: Model](
     if len(raw_items) > limit:
         raw_items = raw_items[:limit]
         last_key = {name: raw_items[-1][name] for name in key_names}
-    return Page([model.from_raw_data(item) for item in raw_items], last_key)
+    return Page(raw_items, last_key)
 
 
 def one_page[M: Model](results: ResultIterator[M], model: type[M]) -> Page[M]:

@@ -15,14 +15,26 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, request, send_from_directory
 
 ASSETS_URL = "/docs/assets/"
+
+
+def _package_dir(name: str) -> str:
+    spec = find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(name)
+    return str(spec.submodule_search_locations[0])
+
+
 # The only files flask-smorest's page loads; packaging may drop the rest.
 ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"})
-ASSETS_DIR = str(files("flask_swagger_ui") / "dist")
+# Found without importing the package: its module reads its own version from the installed
+# distributions (importlib.metadata) at import, a cost of every cold start for a path.
+ASSETS_DIR = str(Path(_package_dir("flask_swagger_ui")) / "dist")
 DOCS_ENDPOINT = "api-docs.openapi_swagger_ui"  # flask-smorest's page
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 # Swagger UI styles elements inline and draws its icons as data: images.

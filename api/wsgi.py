@@ -8,9 +8,11 @@ import gc
 # then freeze what it built out of all later collections.
 gc.disable()
 try:
+    from api import snapshot
     from api.app import create_app
 
     app = create_app()
+    snapshot.register()
 finally:
     gc.freeze()
     gc.enable()

@@ -23,6 +23,7 @@ however many sessions a user ended, the check reads two items.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Iterable, Mapping
@@ -163,12 +164,18 @@ class SessionCheck:
     def conditions(self) -> list[tuple[tuple[str, str], Condition]]:
         """Per key, the condition under which it lets the token pass: `refuses` as conditions,
         for the ConditionChecks of a write's transaction (no write passes a deletion's mark)."""
-        mark_passes = Revocation.user_id.does_not_exist() | (
-            (Revocation.disabled.does_not_exist() | (Revocation.disabled == False))  # noqa: E712
-            & (Revocation.not_before.does_not_exist() | (Revocation.not_before <= self.auth_time))
-        )
-        user_key, session_key = self.mark_keys()
-        return [(user_key, mark_passes), (session_key, Revocation.entry.does_not_exist())]
+        return _conditions(self)
+
+
+# A client writes with the same token for up to an hour: its conditions are built once.
+@functools.lru_cache(maxsize=256)
+def _conditions(check: SessionCheck) -> list[tuple[tuple[str, str], Condition]]:
+    mark_passes = Revocation.user_id.does_not_exist() | (
+        (Revocation.disabled.does_not_exist() | (Revocation.disabled == False))  # noqa: E712
+        & (Revocation.not_before.does_not_exist() | (Revocation.not_before <= check.auth_time))
+    )
+    user_key, session_key = check.mark_keys()
+    return [(user_key, mark_passes), (session_key, Revocation.entry.does_not_exist())]
 
 
 def refused(check: SessionCheck, *, finishing_own_deletion: bool = False) -> bool:

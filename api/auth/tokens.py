@@ -10,6 +10,8 @@ with `token_use == "access"` (an id token must not open the API).
 
 from __future__ import annotations
 
+import functools
+import ssl
 import threading
 from typing import Any
 
@@ -26,6 +28,14 @@ from api.config import Settings
 from api.problems import Forbidden, ServiceUnavailable, Unauthorized, Unprocessable
 
 ADMIN_GROUP = "admin"
+
+
+@functools.cache
+def jwks_tls_context() -> ssl.SSLContext:
+    """One TLS context for every JWKS fetch: without one, each fetch (every
+    `jwks_cache_seconds`) loads the system's CA certificates again (10-30 ms). Prepared in a
+    SnapStart snapshot (api/snapshot.py)."""
+    return ssl.create_default_context()
 
 
 class SigningKeys:
@@ -49,6 +59,7 @@ class SigningKeys:
                     cache_jwk_set=True,
                     lifespan=self._settings.jwks_cache_seconds,
                     timeout=deadline.JWKS_TIMEOUT_SECONDS,
+                    ssl_context=jwks_tls_context(),
                 )
             return self._client
 

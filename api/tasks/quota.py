@@ -9,6 +9,9 @@ round trip of its own. The price: concurrent writes of one user conflict on the 
 
 from __future__ import annotations
 
+import functools
+
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from api.problems import TaskLimitReached
@@ -17,13 +20,19 @@ from api.users.models import User
 
 def count_one_more(transaction: TransactWrite, user_id: str, *, cap: int) -> None:
     """Count one more task for the user; the transaction fails at the cap."""
-    transaction.update(
-        User(user_id),
-        [User.task_count.add(1)],
-        # Only a profile holds a count: no half-made user item for an unknown id.
-        condition=User.user_id.exists()
-        & (User.task_count.does_not_exist() | (User.task_count < cap)),
+    transaction.update(User(user_id), [_ONE_MORE], condition=_under(cap))
+
+
+_ONE_MORE = User.task_count.add(1)
+
+
+@functools.cache  # one cap per deployment: the condition is built once
+def _under(cap: int) -> Condition:
+    # Only a profile holds a count: no half-made user item for an unknown id.
+    under: Condition = User.user_id.exists() & (
+        User.task_count.does_not_exist() | (User.task_count < cap)
     )
+    return under
 
 
 def count_one_fewer(transaction: TransactWrite, user_id: str) -> None:

@@ -24,6 +24,7 @@ from api.config import Settings
 from api.problems import Conflict, NotFound, PreconditionFailed
 from api.storage import (
     Page,
+    StoredItem,
     alongside,
     conditional_update,
     filled_page,
@@ -166,10 +167,11 @@ def list_tasks(
     limit: int,
     start_key: dict[str, Any] | None,
     session: SessionCheck | None = None,
-) -> Page[Task]:
+) -> Page[StoredItem]:
     """One Query per page when only keys select; with a filter, Queries until the page is
     full, the data ends or the read budget is spent. With `session`, its marks are read
-    alongside the first Query (no Query can read them consistently: ADR 0003)."""
+    alongside the first Query (no Query can read them consistently: ADR 0003). The tasks
+    come as stored: the page is written from them (api/tasks/documents.py)."""
     marks = alongside(functools.partial(refused, session)) if session else None
     page = _list_page(user_id, filters, limit=limit, start_key=start_key)
     if marks is not None and marks.result():
@@ -179,7 +181,7 @@ def list_tasks(
 
 def _list_page(
     user_id: str, filters: TaskFilters, *, limit: int, start_key: dict[str, Any] | None
-) -> Page[Task]:
+) -> Page[StoredItem]:
     planned = query_plan.plan(user_id, filters)
     filtered = planned.condition is not None
     return filled_page(
@@ -188,7 +190,6 @@ def _list_page(
             filter_condition=planned.condition,
             page_size=max(limit, FILTERED_READ_ITEMS) if filtered else limit,
         ),
-        Task,
         limit=limit,
         start_key=start_key,
         key_names=planned.key_names,

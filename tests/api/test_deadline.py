@@ -7,6 +7,9 @@ so changing a timeout or a retry count without re-checking the budget fails here
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -107,6 +110,36 @@ def test_loading_the_app_builds_no_aws_client(
         deadline.start(0)
         with pytest.raises(deadline.DeadlineExceeded):
             client.describe_limits()
+
+
+def test_the_first_calls_of_two_threads_build_one_client(
+    engines: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list or PATCH sends its first two calls from two threads (`storage.alongside`); on a
+    cold start both found no client yet and each built a session and client of its own."""
+    built: list[str] = []
+    create_client = botocore.session.Session.create_client
+
+    def slow_counting(
+        self: botocore.session.Session, service_name: str, *args: Any, **kw: Any
+    ) -> Any:
+        built.append(service_name)
+        time.sleep(0.05)  # widen the window the second thread would build in
+        return create_client(self, service_name, *args, **kw)
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", slow_counting)
+    create_app(Settings.from_env(engines))
+    start = threading.Barrier(2)
+
+    def first_call() -> Any:
+        start.wait()
+        return connection(Task).client
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        clients = [future.result() for future in [pool.submit(first_call) for _ in range(2)]]
+
+    assert built == ["dynamodb"]
+    assert clients[0] is clients[1]
 
 
 def test_a_client_pynamodb_rebuilds_is_guarded_too(app: Flask) -> None:

@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 
 from api.app import create_app
-from api.auth.revocation import begin_deletion
+from api.auth.revocation import SessionCheck, begin_deletion
 from api.config import Settings
 from api.tasks.models import Task
 from api.users.models import User
@@ -133,3 +133,15 @@ def test_other_sessions_keep_working_after_one_logout(alice: Account) -> None:
     assert answers["create"].status_code == 201
     assert answers["patch"].status_code == 200
     assert answers["delete"].status_code == 204
+
+
+def test_a_tokens_write_conditions_are_built_once_and_only_for_it() -> None:
+    # A client writes with one token for up to an hour; the conditions are cached per check.
+    check = SessionCheck("user-1", "origin-1", 1_800_000_000)
+
+    again = SessionCheck("user-1", "origin-1", 1_800_000_000).conditions()
+    later_sign_in = SessionCheck("user-1", "origin-1", 1_800_000_001).conditions()
+
+    assert again is check.conditions()
+    assert later_sign_in is not again
+    assert str(later_sign_in[0][1]) != str(again[0][1])

@@ -33,6 +33,9 @@ NEVER_PACKAGED = (
     "docs/",
     "zappa/cli.py",
     "zappa/core.py",
+    # Every library imports it only below Python 3.10/3.11 or for type checkers (110 KB).
+    "typing_extensions",
+    "__pycache__/typing_extensions",
 )
 
 
