@@ -21,7 +21,7 @@ from etl.heal import DayToHeal, days_to_heal
 from etl.publish import StagedPartition, publish_partition
 from infra.local.airflow_local import logical_date_for
 from infra.local.analytics_catalog import create_analytics_catalog
-from tests.dags.local_stack import LocalStack, pitr_table, write_native_manifest
+from tests.dags.local_stack import LocalStack, pitr_table, pitr_users_table, write_native_manifest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
@@ -60,6 +60,7 @@ def heal_stack(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack
     monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_HEAL_DAYS_PER_RUN", "2")
     monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_EXPORT_MODE", "native")
     monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_TASKS_TABLE", pitr_table(stack))
+    monkeypatch.setenv("AIRFLOW_VAR_TASKLAKE_USERS_TABLE", pitr_users_table(stack))
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", stack.env["AWS_ENDPOINT_URL_S3"])
     monkeypatch.setenv("TASKLAKE_EXPORT_POKE_SECONDS", "1")
     # DescribeContinuousBackups as AWS answers for PITR on since PITR_SINCE (moto: since enabled).
