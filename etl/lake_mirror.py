@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 
 from etl.lake_layout import is_data_file
-from etl.partition_output import publish_partition, staging_area
+from etl.partition_output import staging_area, swap_in_partition
 from etl.s3_listing import bucket_and_prefix, list_objects
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def mirror_published(
                 with staging_area(lake_root) as staging:
                     _download_folder(s3, location, staging / folder)
                     (staging / folder / SOURCE_MARKER).write_text(location)
-                    publish_partition(staging, lake_root, folder)
+                    swap_in_partition(staging, lake_root, folder)
             rows = sum(
                 pq.read_metadata(path).num_rows
                 for path in target.iterdir()
