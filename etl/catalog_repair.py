@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from etl.latest_snapshot import point_latest_tables
-from etl.publish import StagedPartition, publish_partition, published_location
+from etl.publish import StagedPartition, point_partition, published_location
 from etl.publish_pointers import read_pointers
 from etl.schemas import TABLES
 
@@ -42,7 +42,7 @@ def repair_catalog(
         for pointer in read_pointers(s3, glue, database, table):
             snapshot_date = date.fromisoformat(pointer.snapshot_date)
             if published_location(glue, database, table, snapshot_date) != pointer.location:
-                publish_partition(glue, database, pointer)
+                point_partition(glue, database, pointer)
                 repaired.append(pointer)
     return repaired
 

@@ -206,7 +206,7 @@ def newest_published_day(glue: GlueClient, database: str, table: str) -> date | 
     return max(published_days(glue, database, table), default=None)
 
 
-def publish_partition(
+def point_partition(
     glue: GlueClient,
     database: str,
     partition: StagedPartition,
@@ -243,7 +243,7 @@ def _restore(
     if published_location(glue, database, partition.table, snapshot_date) != partition.location:
         return
     if before is not None:
-        publish_partition(glue, database, before[0], replaced=before[1])
+        point_partition(glue, database, before[0], replaced=before[1])
     else:
         glue.delete_partition(
             DatabaseName=database,
@@ -303,7 +303,7 @@ def publish_partitions(
             before = _published(glue, database, partition.table, snapshot_date)
             previous.append((partition, before))
             folder = _replaced_by(partition, before)
-            publish_partition(glue, database, partition, replaced=folder)
+            point_partition(glue, database, partition, replaced=folder)
             if folder is not None:
                 replaced.append(folder)
     except Exception as error:

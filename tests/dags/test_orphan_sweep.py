@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from etl.orphan_sweep import sweep_orphans
-from etl.publish import StagedPartition, publish_partition, write_pointers
+from etl.publish import StagedPartition, point_partition, write_pointers
 from infra.local.analytics_catalog import create_analytics_catalog
 from tests.dags.local_stack import LocalStack
 
@@ -39,7 +39,7 @@ def test_only_unreferenced_attempt_folders_past_the_grace_are_tagged(database: s
     pointed = _folder(s3, "pointed", "year=2026/month=10/day=02")
     killed = _folder(s3, "killed")
     location = f"s3://{BUCKET}/silver/tasks/{DAY}/run="
-    publish_partition(
+    point_partition(
         glue, database, StagedPartition("tasks", "2026-10-01", f"{location}live/", [live], 1)
     )
     # A pointer the catalog has lost (a replaced table): still the day's published folder.

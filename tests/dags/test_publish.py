@@ -21,7 +21,7 @@ from etl.publish import (
     LiveLocationError,
     StagedPartition,
     newest_published_day,
-    publish_partition,
+    point_partition,
     publish_partitions,
     published_location,
     published_partition,
@@ -277,7 +277,7 @@ def test_a_flip_that_lands_but_raises_is_put_back_too(
     glue, day = local_stack.client("glue"), date(2026, 10, 4)
     publish_partitions(glue, local_stack.database, _two_tables(day, "old"))
     before = _locations(local_stack, day)
-    real_flip = etl.publish.publish_partition
+    real_flip = etl.publish.point_partition
 
     def flip_then_time_out(
         glue: Any, database: str, partition: StagedPartition, **kwargs: Any
@@ -286,7 +286,7 @@ def test_a_flip_that_lands_but_raises_is_put_back_too(
         if partition.table == "tasks" and "run=new" in partition.location:
             raise ConnectionError("injected: the update landed, the response was lost")
 
-    monkeypatch.setattr(etl.publish, "publish_partition", flip_then_time_out)
+    monkeypatch.setattr(etl.publish, "point_partition", flip_then_time_out)
 
     with pytest.raises(ConnectionError, match="response was lost"):
         publish_partitions(glue, local_stack.database, _two_tables(day, "new"))
@@ -299,7 +299,7 @@ def test_a_failed_restore_is_logged_and_the_publish_error_is_raised(
 ) -> None:
     glue, day = local_stack.client("glue"), date(2026, 10, 5)
     publish_partitions(glue, local_stack.database, _two_tables(day, "old"))
-    real_flip = etl.publish.publish_partition
+    real_flip = etl.publish.point_partition
 
     def flip_fails_then_restore_fails(
         glue: Any, database: str, partition: Any, **kwargs: Any
@@ -310,7 +310,7 @@ def test_a_failed_restore_is_logged_and_the_publish_error_is_raised(
             raise TimeoutError("injected: restore")
         real_flip(glue, database, partition, **kwargs)
 
-    monkeypatch.setattr(etl.publish, "publish_partition", flip_fails_then_restore_fails)
+    monkeypatch.setattr(etl.publish, "point_partition", flip_fails_then_restore_fails)
 
     with pytest.raises(ConnectionError, match="injected: publish") as raised:
         publish_partitions(glue, local_stack.database, _two_tables(day, "new"))
@@ -328,7 +328,7 @@ def test_a_restore_leaves_a_partition_another_publish_has_re_pointed(
     glue, database, day = local_stack.client("glue"), local_stack.database, date(2026, 10, 6)
     publish_partitions(glue, database, _two_tables(day, "old"))
     other_run = _two_tables(day, "other")[0]
-    real_flip = etl.publish.publish_partition
+    real_flip = etl.publish.point_partition
 
     def other_publish_wins_then_flip_fails(
         glue: Any, database: str, partition: Any, **kwargs: Any
@@ -338,7 +338,7 @@ def test_a_restore_leaves_a_partition_another_publish_has_re_pointed(
             raise ConnectionError("injected")
         real_flip(glue, database, partition, **kwargs)
 
-    monkeypatch.setattr(etl.publish, "publish_partition", other_publish_wins_then_flip_fails)
+    monkeypatch.setattr(etl.publish, "point_partition", other_publish_wins_then_flip_fails)
 
     with pytest.raises(ConnectionError):
         publish_partitions(glue, database, _two_tables(day, "mine"))
@@ -467,7 +467,7 @@ def test_repair_points_deleted_and_wrong_partitions_back_at_the_published_folder
         glue.delete_partition(
             DatabaseName=database, TableName=partition.table, PartitionValues=values
         )
-    publish_partition(glue, database, replace(published[2], location="s3://elsewhere/"))
+    point_partition(glue, database, replace(published[2], location="s3://elsewhere/"))
 
     assert main(["--database", database]) == 0
 
