@@ -414,13 +414,13 @@ def validate() -> list[dict[str, Any]]:
     """
     from airflow.sdk.exceptions import AirflowFailException
 
-    from etl.publish import StagedPartition
+    from etl.publish import PartitionFolder
     from etl.validation import ValidationError, check_row_counts, check_staged_files
 
     run = _staged_run()
     if run is None:
         raise ValueError("neither engine staged this run's partitions")
-    staged = [StagedPartition.from_dict(data) for data in run["partitions"]]
+    staged = [PartitionFolder.from_dict(data) for data in run["partitions"]]
     try:
         check_row_counts(run["export_items"], run["transformed_items"], staged)
         check_staged_files(
@@ -445,11 +445,11 @@ def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
     rule to expire.
     """
     from etl.latest_snapshot import point_latest_tables
-    from etl.publish import StagedPartition, publish_partitions, tag_superseded, write_pointers
+    from etl.publish import PartitionFolder, publish_partitions, tag_superseded, write_pointers
     from etl.publish_lock import day_lock
 
     snapshot_date, run_id = _run_identity()
-    staged = [StagedPartition.from_dict(data) for data in partitions]
+    staged = [PartitionFolder.from_dict(data) for data in partitions]
     glue = GlueCatalogHook().get_conn()
     s3 = S3Hook().get_conn()
     # Held by the day, not by Airflow: correct even where max_active_tis_per_dag is ignored.
@@ -469,12 +469,12 @@ def tag_unpublished() -> list[str]:
     stages new ones. A folder a partition points at (the publish flipped, then failed) is live
     and left alone; the publish retry tags what it replaced.
     """
-    from etl.publish import StagedPartition, tag_superseded, unpublished
+    from etl.publish import PartitionFolder, tag_superseded, unpublished
 
     run = _staged_run()
     if run is None or get_current_context()["ti"].xcom_pull(task_ids="publish") is not None:
         return []
-    staged = [StagedPartition.from_dict(data) for data in run["partitions"]]
+    staged = [PartitionFolder.from_dict(data) for data in run["partitions"]]
     glue = GlueCatalogHook().get_conn()
     return tag_superseded(S3Hook().get_conn(), unpublished(glue, setting("glue_database"), staged))
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from etl.latest_snapshot import point_latest_tables
-from etl.publish import StagedPartition, point_partition, published_location
+from etl.publish import PartitionFolder, point_partition, published_location
 from etl.publish_pointers import read_pointers
 from etl.schemas import TABLES
 
@@ -35,9 +35,9 @@ else:
 
 def repair_catalog(
     s3: S3Client, glue: GlueClient, database: str, tables: Iterable[str] = TABLES
-) -> list[StagedPartition]:
+) -> list[PartitionFolder]:
     """Point every recorded partition back at its pointer's folder; returns those it changed."""
-    repaired: list[StagedPartition] = []
+    repaired: list[PartitionFolder] = []
     for table in tables:
         for pointer in read_pointers(s3, glue, database, table):
             snapshot_date = date.fromisoformat(pointer.snapshot_date)

@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from etl.lake_layout import POINTER_FOLDER, POINTER_NAME
-from etl.publish import StagedPartition, table_location
+from etl.publish import PartitionFolder, table_location
 from etl.s3_listing import bucket_and_prefix, list_objects
 
 if TYPE_CHECKING:
@@ -21,12 +21,12 @@ else:
 
 def read_pointers(
     s3: S3Client, glue: GlueClient, database: str, table: str
-) -> list[StagedPartition]:
+) -> list[PartitionFolder]:
     """Every partition of `table` a publish recorded, as it recorded it."""
     bucket, table_prefix = bucket_and_prefix(table_location(glue, database, table))
-    pointers: list[StagedPartition] = []
+    pointers: list[PartitionFolder] = []
     for obj in list_objects(s3, bucket, table_prefix + POINTER_FOLDER):
         if obj["Key"].endswith(f"/{POINTER_NAME}"):
             body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-            pointers.append(StagedPartition.from_dict(json.loads(body)))
+            pointers.append(PartitionFolder.from_dict(json.loads(body)))
     return pointers

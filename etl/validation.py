@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 
-from etl.publish import StagedPartition
+from etl.publish import PartitionFolder
 from etl.schemas import glue_type
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class ValidationError(RuntimeError):
 
 
 def check_row_counts(
-    export_items: int, transformed_items: int, staged: list[StagedPartition]
+    export_items: int, transformed_items: int, staged: list[PartitionFolder]
 ) -> None:
     """Every exported item was read, and became exactly one row of the item table."""
     if transformed_items != export_items:
@@ -71,7 +71,7 @@ def read_parquet_footer(s3: S3Client, bucket: str, key: str) -> pq.FileMetaData:
 
 
 def check_staged_files(
-    s3: S3Client, glue: GlueClient, database: str, staged: Iterable[StagedPartition]
+    s3: S3Client, glue: GlueClient, database: str, staged: Iterable[PartitionFolder]
 ) -> None:
     """The uploaded files hold the reported rows, with exactly the columns the catalog declares."""
     for partition in staged:

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl.lake_mirror import SOURCE_MARKER, mirror_published
-from etl.publish import StagedPartition, publish_partitions
+from etl.publish import PartitionFolder, publish_partitions
 from tests.dags.local_stack import LAKE_BUCKET, LocalStack
 
 DAY = date(2026, 9, 1)
@@ -25,7 +25,7 @@ def _published_run(
     publish_partitions(
         stack.client("glue"),
         stack.database,
-        [StagedPartition("tasks", day.isoformat(), location, [], rows)],
+        [PartitionFolder("tasks", day.isoformat(), location, [], rows)],
     )
 
 

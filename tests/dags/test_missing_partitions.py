@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from etl.missing_partitions import days_without, describe, missing_days, missing_partitions
-from etl.publish import StagedPartition, point_partition
+from etl.publish import PartitionFolder, point_partition
 from infra.local.analytics_catalog import create_analytics_catalog
 from tests.dags.local_stack import LocalStack
 
@@ -29,7 +29,7 @@ def database(local_stack: LocalStack) -> str:
 
 def _publish(database: str, table: str, day: date) -> None:
     location = f"s3://{BUCKET}/{table}/day={day}/run=test/"
-    partition = StagedPartition(table, day.isoformat(), location, [], 0)
+    partition = PartitionFolder(table, day.isoformat(), location, [], 0)
     point_partition(boto3.client("glue"), database, partition)
 
 

@@ -19,7 +19,7 @@ from etl.lake_layout import (
 )
 from etl.publish import (
     LiveLocationError,
-    StagedPartition,
+    PartitionFolder,
     newest_published_day,
     point_partition,
     publish_partitions,
@@ -44,7 +44,7 @@ from tests.dags.local_stack import LAKE_BUCKET, LocalStack
 DAY = date(2026, 10, 1)
 
 
-def _keys(partitions: list[StagedPartition]) -> list[str]:
+def _keys(partitions: list[PartitionFolder]) -> list[str]:
     return [key for partition in partitions for key in partition.keys]
 
 
@@ -64,7 +64,7 @@ def _write_lake(
 
 def _stage_day(
     stack: LocalStack, root: Path, attempt: str, day: date, rows: int = 2
-) -> list[StagedPartition]:
+) -> list[PartitionFolder]:
     return stage_partitions(
         stack.client("s3"),
         stack.client("glue"),
@@ -77,7 +77,7 @@ def _stage_day(
     )
 
 
-def _stage(stack: LocalStack, root: Path, attempt: str, rows: int = 2) -> list[StagedPartition]:
+def _stage(stack: LocalStack, root: Path, attempt: str, rows: int = 2) -> list[PartitionFolder]:
     return _stage_day(stack, root, attempt, DAY, rows)
 
 
@@ -240,15 +240,15 @@ def test_a_partition_that_cannot_flip_puts_the_others_back(
     database = local_stack.database
     day = date(2026, 10, 2)
     good = [
-        StagedPartition(table, day.isoformat(), f"s3://tasklake-test-lake/x/{table}/run=1/", [], 0)
+        PartitionFolder(table, day.isoformat(), f"s3://tasklake-test-lake/x/{table}/run=1/", [], 0)
         for table in ("tag_daily_stats", "tasks")
     ]
     publish_partitions(glue, database, good[:1])
     moved = [
-        StagedPartition(p.table, p.snapshot_date, p.location.replace("run=1", "run=2"), [], 0)
+        PartitionFolder(p.table, p.snapshot_date, p.location.replace("run=1", "run=2"), [], 0)
         for p in good
     ]
-    missing_table = StagedPartition("no_such_table", day.isoformat(), "s3://x/", [], 0)
+    missing_table = PartitionFolder("no_such_table", day.isoformat(), "s3://x/", [], 0)
 
     with pytest.raises(glue.exceptions.EntityNotFoundException):
         publish_partitions(glue, database, [*moved, missing_table])
@@ -257,9 +257,9 @@ def test_a_partition_that_cannot_flip_puts_the_others_back(
     assert published_location(glue, database, "tasks", day) == ""
 
 
-def _two_tables(day: date, run: str) -> list[StagedPartition]:
+def _two_tables(day: date, run: str) -> list[PartitionFolder]:
     return [
-        StagedPartition(table, day.isoformat(), f"s3://{LAKE_BUCKET}/x/{table}/run={run}/", [], 0)
+        PartitionFolder(table, day.isoformat(), f"s3://{LAKE_BUCKET}/x/{table}/run={run}/", [], 0)
         for table in ("tag_daily_stats", "tasks")
     ]
 
@@ -280,7 +280,7 @@ def test_a_flip_that_lands_but_raises_is_put_back_too(
     real_flip = etl.publish.point_partition
 
     def flip_then_time_out(
-        glue: Any, database: str, partition: StagedPartition, **kwargs: Any
+        glue: Any, database: str, partition: PartitionFolder, **kwargs: Any
     ) -> None:
         real_flip(glue, database, partition, **kwargs)
         if partition.table == "tasks" and "run=new" in partition.location:
@@ -350,7 +350,7 @@ def test_a_restore_leaves_a_partition_another_publish_has_re_pointed(
 
 
 def test_row_counts_must_match_the_export() -> None:
-    staged = [StagedPartition("tasks", "2026-10-01", "s3://b/t/", [], 3)]
+    staged = [PartitionFolder("tasks", "2026-10-01", "s3://b/t/", [], 3)]
 
     check_row_counts(export_items=3, transformed_items=3, staged=staged)
     with pytest.raises(ValidationError, match="tasks has 3 rows"):
@@ -367,7 +367,7 @@ def test_staged_files_must_match_the_catalog_columns_and_reported_rows(
     check_staged_files(s3, glue, local_stack.database, staged)
 
     overcounted = [
-        StagedPartition(p.table, p.snapshot_date, p.location, p.keys, p.rows + 1) for p in staged
+        PartitionFolder(p.table, p.snapshot_date, p.location, p.keys, p.rows + 1) for p in staged
     ]
     with pytest.raises(ValidationError, match="files hold 2"):
         check_staged_files(s3, glue, local_stack.database, overcounted)

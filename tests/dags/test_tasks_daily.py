@@ -20,7 +20,7 @@ import etl.bronze
 import etl.publish
 import etl.validation
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
-from etl.publish import StagedPartition, newest_published_day, point_partition
+from etl.publish import PartitionFolder, newest_published_day, point_partition
 from etl.run_metrics import AthenaQuery
 from etl.transform import transform_export
 from infra.local.airflow_local import logical_date_for
@@ -116,7 +116,7 @@ def test_a_failed_run_publishes_nothing_and_reports_run_failed(stack: LocalStack
     day = date(2026, 11, 7)
     # Some earlier day is published whichever tests ran before, so freshness has a value.
     earlier = f"s3://{LAKE_BUCKET}/tasks/year=2026/month=10/day=31/run=earlier/"
-    earlier_partition = StagedPartition("tasks", EARLIER_DAY.isoformat(), earlier, [], 0)
+    earlier_partition = PartitionFolder("tasks", EARLIER_DAY.isoformat(), earlier, [], 0)
     point_partition(stack.client("glue"), stack.database, earlier_partition)
     stack.put_tasks(task_item("alice", "t1"))
     since = datetime.now(UTC).replace(microsecond=0)

@@ -36,7 +36,7 @@ from api.auth.identity import _client as cognito_client
 from api.config import Settings
 from etl.dynamodb_export import find_export_files
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
-from etl.publish import StagedPartition, point_partition
+from etl.publish import PartitionFolder, point_partition
 from etl.synthetic import generate_tasks, to_dynamodb_item, write_export
 from etl.transform import transform_export
 from infra.cfn import load_template
@@ -404,7 +404,7 @@ def test_a_latest_table_behind_the_newest_day_fails_the_smoke(deployed: Deployed
     """
     glue = deployed.client("glue")
     location = "s3://tasklake-dev-lake/tasks/year=2026/month=11/day=30/run=x/"
-    point_partition(glue, "tasklake_dev", StagedPartition("tasks", "2026-11-30", location, [], 0))
+    point_partition(glue, "tasklake_dev", PartitionFolder("tasks", "2026-11-30", location, [], 0))
 
     done = deployed.smoke()
 
