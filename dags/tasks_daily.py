@@ -42,7 +42,7 @@ from airflow.sdk import (
 from airflow.sdk.definitions.xcom_arg import PlainXComArg
 
 from etl.bronze import scan_item_to_export_line
-from etl.lake_layout import bronze_attempt_prefix
+from etl.lake_layout import bronze_export_try_prefix
 
 if TYPE_CHECKING:
     from etl.bronze import BronzeExport
@@ -228,7 +228,7 @@ def export_native() -> str:
         table_name=setting("tasks_table"),
         export_time=context["data_interval_end"],
         bucket=setting("lake_bucket"),
-        prefix=bronze_attempt_prefix(snapshot_date, run_id, context["ti"].try_number),
+        prefix=bronze_export_try_prefix(snapshot_date, run_id, context["ti"].try_number),
         reuse_under=bronze_run_prefix(snapshot_date, run_id),
     )
 
@@ -612,12 +612,14 @@ def report_failed_run(context: Any) -> None:
         # DATE=… SOURCE=bronze`, or trigger the DAG with {"source": "bronze"}.
         "source": Param("export", enum=["export", "bronze"]),
     },
-    user_defined_macros={"setting": setting, "bronze_attempt_prefix": bronze_attempt_prefix},
+    user_defined_macros={"setting": setting, "bronze_export_try_prefix": bronze_export_try_prefix},
     tags=["tasklake", "data-lake"],
     doc_md=__doc__,
 )
 def tasks_daily() -> None:
-    bronze_prefix = "{{ bronze_attempt_prefix(data_interval_start.date(), run_id, ti.try_number) }}"
+    bronze_prefix = (
+        "{{ bronze_export_try_prefix(data_interval_start.date(), run_id, ti.try_number) }}"
+    )
     export_scan = DynamoDBToS3Operator(
         task_id="export_scan",
         dynamodb_table_name="{{ setting('tasks_table') }}",

@@ -26,7 +26,7 @@ else:
     S3Client = Any
 
 _SERIALIZER = TypeSerializer()
-_ATTEMPT = re.compile(r"attempt=(\d+)/$")
+_EXPORT_TRY = re.compile(r"attempt=(\d+)/$")
 _DAY = re.compile(r"snapshot_date=(\d{4}-\d{2}-\d{2})/$")
 _RUN = re.compile(r"run=([^/]+)/$")
 
@@ -53,7 +53,7 @@ class ExpectedExport:
 
 @dataclass(frozen=True)
 class BronzeExport:
-    """The data files of one export attempt and how many items they hold."""
+    """The data files of one export try and how many items they hold."""
 
     bucket: str
     prefix: str
@@ -73,16 +73,16 @@ def scan_item_to_export_line(item: Mapping[str, Any]) -> bytes:
     return gzip.compress(line.encode("utf-8"), mtime=0)
 
 
-def _latest_attempt_prefix(s3: S3Client, bucket: str, run_prefix: str) -> str:
-    """The newest `attempt=<n>/` folder: the export task succeeds only on its last attempt."""
-    attempts = {
+def _latest_export_try_prefix(s3: S3Client, bucket: str, run_prefix: str) -> str:
+    """The newest `attempt=<n>/` folder: the export task succeeds only on its last try."""
+    tries = {
         int(match.group(1)): folder
         for folder in list_folders(s3, bucket, run_prefix)
-        if (match := _ATTEMPT.search(folder))
+        if (match := _EXPORT_TRY.search(folder))
     }
-    if not attempts:
+    if not tries:
         raise ExportNotFoundError(f"no export attempt under s3://{bucket}/{run_prefix}")
-    return attempts[max(attempts)]
+    return tries[max(tries)]
 
 
 def check_manifest(summary: Mapping[str, Any], expected: ExpectedExport, where: str) -> None:
@@ -109,7 +109,7 @@ def find_export(
     With `expected` (native mode) it must be a native export with its manifest, of that table
     as of that time; without it, a scan's files are accepted too.
     """
-    prefix = _latest_attempt_prefix(s3, bucket, run_prefix)
+    prefix = _latest_export_try_prefix(s3, bucket, run_prefix)
     keys = list_keys(s3, bucket, prefix)
     summaries = [key for key in keys if key.endswith("/manifest-summary.json")]
     where = f"s3://{bucket}/{prefix}"

@@ -12,7 +12,7 @@ import pytest
 import etl.publish
 from etl.catalog_repair import main, repair_catalog
 from etl.lake_layout import (
-    bronze_attempt_prefix,
+    bronze_export_try_prefix,
     new_attempt_key,
     partition_suffix,
     partition_values,
@@ -179,7 +179,7 @@ def test_replaced_folders_are_tagged_for_the_lifecycle_rule_and_nothing_live_is(
         assert _expiring_rules(key, tags(key)) == {"expire-superseded-runs"}, key
     for key in _keys(second) + [partition.pointer_key for partition in second]:
         assert _expiring_rules(key, tags(key)) == set(), key
-    bronze = bronze_attempt_prefix(day, "run-a", 1) + "data/x.json.gz"
+    bronze = bronze_export_try_prefix(day, "run-a", 1) + "data/x.json.gz"
     assert _expiring_rules(bronze, []) == {"expire-bronze"}
 
 

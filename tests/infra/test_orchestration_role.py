@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from etl.athena_transform import BRONZE_TABLE_PREFIX, OUTPUT_TABLE_SUFFIX, create_table_as
-from etl.lake_layout import BRONZE_ROOT, bronze_attempt_prefix
+from etl.lake_layout import BRONZE_ROOT, bronze_export_try_prefix
 from etl.publish_lock import LOCK_ROOT
 from etl.schemas import LATEST_TABLES, TABLES
 from infra.local.analytics_catalog import Tag, load_template
@@ -201,7 +201,7 @@ def lake_prefixes(statements: list[dict[str, Any]], action: str) -> set[str]:
 def written_prefixes() -> set[str]:
     """Bronze from etl.lake_layout, silver/gold from where the Glue tables say they live."""
     bronze = f"{BRONZE_ROOT}/"
-    assert bronze_attempt_prefix(date(2026, 11, 30), "manual__x", 1).startswith(bronze)
+    assert bronze_export_try_prefix(date(2026, 11, 30), "manual__x", 1).startswith(bronze)
     analytics = load_template(ROOT / "infra" / "analytics.yaml")["Resources"]
     tables = {}
     for resource in analytics.values():
