@@ -43,7 +43,7 @@ from airflow.sdk import (
 from airflow.sdk.definitions.xcom_arg import PlainXComArg
 
 from etl.bronze import scan_item_to_export_line
-from etl.lake_layout import bronze_attempt_prefix
+from etl.lake_layout import bronze_export_try_prefix
 
 if TYPE_CHECKING:
     from etl.bronze import BronzeExport
@@ -304,7 +304,7 @@ def export_native() -> dict[str, str]:
             table_name=setting(name),
             export_time=context["data_interval_end"],
             bucket=setting("lake_bucket"),
-            prefix=bronze_attempt_prefix(snapshot_date, run_id, try_number, source),
+            prefix=bronze_export_try_prefix(snapshot_date, run_id, try_number, source),
             reuse_under=bronze_run_prefix(snapshot_date, run_id, source),
         )
         for source, name in EXPORTED_TABLES.items()
@@ -499,7 +499,7 @@ def validate() -> list[dict[str, Any]]:
     """
     from airflow.sdk.exceptions import AirflowFailException
 
-    from etl.publish import StagedPartition
+    from etl.publish import PartitionFolder
     from etl.validation import (
         ValidationError,
         check_accounts_present,
@@ -510,7 +510,7 @@ def validate() -> list[dict[str, Any]]:
     run = _staged_run()
     if run is None:
         raise ValueError("neither engine staged this run's partitions")
-    staged = [StagedPartition.from_dict(data) for data in run["partitions"]]
+    staged = [PartitionFolder.from_dict(data) for data in run["partitions"]]
     try:
         check_row_counts(run["export_items"], run["transformed_items"], staged)
         check_accounts_present(staged)
@@ -538,10 +538,10 @@ def publish(partitions: list[dict[str, Any]]) -> dict[str, int]:
     """
     from etl.day_publish import publish_day
     from etl.lake_status import export_origin
-    from etl.publish import StagedPartition
+    from etl.publish import PartitionFolder
 
     snapshot_date, run_id = _run_identity()
-    staged = [StagedPartition.from_dict(data) for data in partitions]
+    staged = [PartitionFolder.from_dict(data) for data in partitions]
     s3 = S3Hook().get_conn()
     engine = "duckdb" if get_current_context()["ti"].xcom_pull(task_ids="transform") else "athena"
     # Held by the day, not by Airflow: correct even where max_active_tis_per_dag is ignored.
@@ -568,12 +568,12 @@ def tag_unpublished() -> list[str]:
     stages new ones. A folder a partition points at (the publish flipped, then failed) is live
     and left alone; the publish retry tags what it replaced.
     """
-    from etl.publish import StagedPartition, tag_superseded, unpublished
+    from etl.publish import PartitionFolder, tag_superseded, unpublished
 
     run = _staged_run()
     if run is None or get_current_context()["ti"].xcom_pull(task_ids="publish") is not None:
         return []
-    staged = [StagedPartition.from_dict(data) for data in run["partitions"]]
+    staged = [PartitionFolder.from_dict(data) for data in run["partitions"]]
     glue = GlueCatalogHook().get_conn()
     return tag_superseded(S3Hook().get_conn(), unpublished(glue, setting("glue_database"), staged))
 
@@ -711,14 +711,16 @@ def report_failed_run(context: Any) -> None:
         # DATE=… SOURCE=bronze`, or trigger the DAG with {"source": "bronze"}.
         "source": Param("export", enum=["export", "bronze"]),
     },
-    user_defined_macros={"setting": setting, "bronze_attempt_prefix": bronze_attempt_prefix},
+    user_defined_macros={"setting": setting, "bronze_export_try_prefix": bronze_export_try_prefix},
     tags=["tasklake", "data-lake"],
     doc_md=__doc__,
 )
 def tasks_daily() -> None:
-    bronze_prefix = "{{ bronze_attempt_prefix(data_interval_start.date(), run_id, ti.try_number) }}"
+    bronze_prefix = (
+        "{{ bronze_export_try_prefix(data_interval_start.date(), run_id, ti.try_number) }}"
+    )
     users_prefix = (
-        "{{ bronze_attempt_prefix(data_interval_start.date(), run_id, ti.try_number, 'users') }}"
+        "{{ bronze_export_try_prefix(data_interval_start.date(), run_id, ti.try_number, 'users') }}"
     )
     export_scan = DynamoDBToS3Operator(
         task_id="export_scan",

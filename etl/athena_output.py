@@ -8,10 +8,10 @@ files' footers; validate and publish then treat them exactly like uploaded files
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
-from etl.publish import StagedPartition
+from etl.publish import PartitionFolder
 from etl.run_metrics import AthenaQuery
+from etl.s3_listing import bucket_and_prefix, list_keys
 from etl.validation import read_parquet_footer
 
 if TYPE_CHECKING:
@@ -24,22 +24,14 @@ else:
 
 def staged_ctas_partitions(
     s3: S3Client, locations: Mapping[str, str], snapshot_date: date
-) -> list[StagedPartition]:
-    """One StagedPartition per table from the files its CTAS wrote to `locations[table]`."""
+) -> list[PartitionFolder]:
+    """One PartitionFolder per table from the files its CTAS wrote to `locations[table]`."""
     staged = []
     for table, location in sorted(locations.items()):
-        parsed = urlparse(location)
-        keys = [
-            obj["Key"]
-            for page in s3.get_paginator("list_objects_v2").paginate(
-                Bucket=parsed.netloc, Prefix=parsed.path.lstrip("/")
-            )
-            for obj in page.get("Contents", [])
-        ]
-        rows = sum(read_parquet_footer(s3, parsed.netloc, key).num_rows for key in sorted(keys))
-        staged.append(
-            StagedPartition(table, snapshot_date.isoformat(), location, sorted(keys), rows)
-        )
+        bucket, prefix = bucket_and_prefix(location)
+        keys = list_keys(s3, bucket, prefix)
+        rows = sum(read_parquet_footer(s3, bucket, key).num_rows for key in keys)
+        staged.append(PartitionFolder(table, snapshot_date.isoformat(), location, keys, rows))
     return staged
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeSerializer
 
 from etl.lake_layout import BRONZE_ROOT, bronze_day_prefix
+from etl.s3_listing import list_folders, list_keys
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -25,7 +26,7 @@ else:
     S3Client = Any
 
 _SERIALIZER = TypeSerializer()
-_ATTEMPT = re.compile(r"attempt=(\d+)/$")
+_EXPORT_TRY = re.compile(r"attempt=(\d+)/$")
 _DAY = re.compile(r"snapshot_date=(\d{4}-\d{2}-\d{2})/$")
 _RUN = re.compile(r"run=([^/]+)/$")
 
@@ -52,7 +53,7 @@ class ExpectedExport:
 
 @dataclass(frozen=True)
 class BronzeExport:
-    """The data files of one export attempt and how many items they hold."""
+    """The data files of one export try and how many items they hold."""
 
     bucket: str
     prefix: str
@@ -72,27 +73,16 @@ def scan_item_to_export_line(item: Mapping[str, Any]) -> bytes:
     return gzip.compress(line.encode("utf-8"), mtime=0)
 
 
-def _list_keys(s3: S3Client, bucket: str, prefix: str) -> list[str]:
-    keys: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(obj["Key"] for obj in page.get("Contents", []))
-    return sorted(keys)
-
-
-def _latest_attempt_prefix(s3: S3Client, bucket: str, run_prefix: str) -> str:
-    """The newest `attempt=<n>/` folder: the export task succeeds only on its last attempt."""
-    pages = s3.get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=run_prefix, Delimiter="/"
-    )
-    attempts: dict[int, str] = {}
-    for page in pages:
-        for common in page.get("CommonPrefixes", []):
-            match = _ATTEMPT.search(common["Prefix"])
-            if match:
-                attempts[int(match.group(1))] = common["Prefix"]
-    if not attempts:
+def _latest_export_try_prefix(s3: S3Client, bucket: str, run_prefix: str) -> str:
+    """The newest `attempt=<n>/` folder: the export task succeeds only on its last try."""
+    tries = {
+        int(match.group(1)): folder
+        for folder in list_folders(s3, bucket, run_prefix)
+        if (match := _EXPORT_TRY.search(folder))
+    }
+    if not tries:
         raise ExportNotFoundError(f"no export attempt under s3://{bucket}/{run_prefix}")
-    return attempts[max(attempts)]
+    return tries[max(tries)]
 
 
 def check_manifest(summary: Mapping[str, Any], expected: ExpectedExport, where: str) -> None:
@@ -119,8 +109,8 @@ def find_export(
     With `expected` (native mode) it must be a native export with its manifest, of that table
     as of that time; without it, a scan's files are accepted too.
     """
-    prefix = _latest_attempt_prefix(s3, bucket, run_prefix)
-    keys = _list_keys(s3, bucket, prefix)
+    prefix = _latest_export_try_prefix(s3, bucket, run_prefix)
+    keys = list_keys(s3, bucket, prefix)
     summaries = [key for key in keys if key.endswith("/manifest-summary.json")]
     where = f"s3://{bucket}/{prefix}"
     if len(summaries) > 1:
@@ -137,18 +127,11 @@ def find_export(
     return BronzeExport(bucket, prefix, sorted(data_keys), item_count=int(summary["itemCount"]))
 
 
-def _folders(s3: S3Client, bucket: str, prefix: str) -> list[str]:
-    pages = s3.get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=prefix, Delimiter="/"
-    )
-    return [common["Prefix"] for page in pages for common in page.get("CommonPrefixes", [])]
-
-
 def days_with_bronze(s3: S3Client, bucket: str) -> set[date]:
     """The days bronze holds some run's export of: one listing of folder names."""
     return {
         date.fromisoformat(match.group(1))
-        for folder in _folders(s3, bucket, f"{BRONZE_ROOT}/")
+        for folder in list_folders(s3, bucket, f"{BRONZE_ROOT}/")
         if (match := _DAY.search(folder))
     }
 
@@ -171,7 +154,7 @@ def find_day_export(
     """
     runs = [
         folder
-        for folder in _folders(s3, bucket, bronze_day_prefix(snapshot_date, source))
+        for folder in list_folders(s3, bucket, bronze_day_prefix(snapshot_date, source))
         if _RUN.search(folder)
     ]
     published = [run for run in runs if run.endswith(f"run={published_run_key}/")]
@@ -179,7 +162,7 @@ def find_day_export(
         return find_export(s3, bucket, published[0], expected)
     native: list[tuple[datetime, str]] = []
     for run in runs:
-        for key in _list_keys(s3, bucket, run):
+        for key in list_keys(s3, bucket, run):
             if key.endswith("/manifest-summary.json"):
                 stored = s3.head_object(Bucket=bucket, Key=key)["LastModified"]
                 native.append((stored, run))

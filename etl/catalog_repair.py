@@ -13,18 +13,16 @@ command repairs AWS with an operator's credentials, or the local stack with
 """
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 import boto3
 
-from etl.lake_layout import POINTER_FOLDER, POINTER_NAME
 from etl.latest_snapshot import LATEST_OF, point_latest_tables
-from etl.publish import StagedPartition, publish_partition, published_location, table_location
+from etl.publish import PartitionFolder, point_partition, published_location
+from etl.publish_pointers import read_pointers
 from etl.schemas import CATALOG_TABLES
 
 if TYPE_CHECKING:
@@ -35,31 +33,16 @@ else:
     S3Client = Any
 
 
-def read_pointers(
-    s3: S3Client, glue: GlueClient, database: str, table: str
-) -> list[StagedPartition]:
-    """Every partition of `table` a publish recorded, as it recorded it."""
-    parsed = urlparse(table_location(glue, database, table))
-    prefix = parsed.path.lstrip("/") + POINTER_FOLDER
-    pointers: list[StagedPartition] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=parsed.netloc, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            if obj["Key"].endswith(f"/{POINTER_NAME}"):
-                body = s3.get_object(Bucket=parsed.netloc, Key=obj["Key"])["Body"].read()
-                pointers.append(StagedPartition.from_dict(json.loads(body)))
-    return pointers
-
-
 def repair_catalog(
     s3: S3Client, glue: GlueClient, database: str, tables: Iterable[str] = CATALOG_TABLES
-) -> list[StagedPartition]:
+) -> list[PartitionFolder]:
     """Point every recorded partition back at its pointer's folder; returns those it changed."""
-    repaired: list[StagedPartition] = []
+    repaired: list[PartitionFolder] = []
     for table in tables:
         for pointer in read_pointers(s3, glue, database, table):
             snapshot_date = date.fromisoformat(pointer.snapshot_date)
             if published_location(glue, database, table, snapshot_date) != pointer.location:
-                publish_partition(glue, database, pointer)
+                point_partition(glue, database, pointer)
                 repaired.append(pointer)
     return repaired
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from etl.lake_status import ExportOrigin, stage_status, status_row
 from etl.latest_snapshot import LATEST_OF, point_latest_tables
 from etl.publish import (
-    StagedPartition,
+    PartitionFolder,
     publish_partitions,
     published_location,
     tag_superseded,
@@ -37,7 +37,7 @@ def is_published(glue: GlueClient, database: str, tables: Iterable[str], day: da
     return all(published_location(glue, database, table, day) for table in tables)
 
 
-def attempt_key_of(staged: list[StagedPartition]) -> str:
+def attempt_key_of(staged: list[PartitionFolder]) -> str:
     """The attempt folder name (`run=<key>/`) the staged tables share."""
     keys = {partition.location.rstrip("/").rsplit("/run=", 1)[1] for partition in staged}
     if len(keys) != 1:
@@ -52,7 +52,7 @@ def publish_day(
     database: str,
     bucket: str,
     snapshot_date: date,
-    staged: list[StagedPartition],
+    staged: list[PartitionFolder],
     origin: ExportOrigin,
     owner: str,
     only_if_missing: bool = False,

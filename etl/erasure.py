@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 import duckdb
 import pyarrow as pa
@@ -43,7 +42,7 @@ from etl.lake_layout import is_data_file, new_attempt_key, run_key_of_attempt
 from etl.latest_snapshot import LATEST_OF, point_latest_tables
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
 from etl.publish import (
-    StagedPartition,
+    PartitionFolder,
     newest_published_day,
     publish_partitions,
     published_days,
@@ -53,6 +52,7 @@ from etl.publish import (
     write_pointers,
 )
 from etl.publish_lock import day_lock
+from etl.s3_listing import bucket_and_prefix, list_keys
 from etl.schemas import TABLES
 from etl.transform_sql import table_query
 from etl.validation import ITEM_TABLE, check_staged_files
@@ -135,21 +135,16 @@ def _newest(glue: GlueClient, database: str, table: str) -> date | None:
         return None
 
 
-def _download(s3: S3Client, partition: StagedPartition, dest: Path) -> list[Path]:
+def _download(s3: S3Client, partition: PartitionFolder, dest: Path) -> list[Path]:
     """The partition's data files, downloaded (listed when the catalog has no keys recorded)."""
-    parsed = urlparse(partition.location)
-    keys = partition.keys
-    if not keys:
-        pages = s3.get_paginator("list_objects_v2").paginate(
-            Bucket=parsed.netloc, Prefix=parsed.path.lstrip("/")
-        )
-        keys = [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+    bucket, prefix = bucket_and_prefix(partition.location)
+    keys = partition.keys or list_keys(s3, bucket, prefix)
     dest.mkdir(parents=True, exist_ok=True)
     files = []
     for index, key in enumerate(sorted(keys)):
         if is_data_file(key.rsplit("/", 1)[-1]):
             path = dest / f"{index:05d}.parquet"
-            s3.download_file(parsed.netloc, key, str(path))
+            s3.download_file(bucket, key, str(path))
             files.append(path)
     return files
 
@@ -169,7 +164,7 @@ class _Lake:
         self.connection: duckdb.DuckDBPyConnection = connection
         self.workdir = workdir
 
-    def partition(self, table: str, day: date) -> StagedPartition | None:
+    def partition(self, table: str, day: date) -> PartitionFolder | None:
         return published_partition(self.glue, self.database, table, day)
 
     def read(self, table: str, day: date) -> list[Path]:

@@ -33,7 +33,7 @@ from etl.bronze import (
 from etl.day_publish import publish_day
 from etl.engine_choice import ATHENA_THRESHOLD_ROWS
 from etl.lake_layout import (
-    bronze_attempt_prefix,
+    bronze_export_try_prefix,
     bronze_run_prefix,
     new_attempt_key,
     run_key_of_attempt,
@@ -133,7 +133,7 @@ def new_export(
         table_name=table_name,
         export_time=day_end(day),
         bucket=bucket,
-        prefix=bronze_attempt_prefix(day, run_id, try_number, source),
+        prefix=bronze_export_try_prefix(day, run_id, try_number, source),
         reuse_under=bronze_run_prefix(day, run_id, source),
     )
     while not native_export.is_export_finished(dynamodb, arn):

@@ -1,8 +1,10 @@
 """Where one run's data lives in the lake bucket: the naming rules every step agrees on.
 
-Bronze keeps each run's raw export under its own prefix; published tables keep each attempt's
-files under `run=<attempt key>/` inside the Hive partition folder, and the Glue partition points at
-exactly one of them. Two attempts never write to the same key, even two of the same run id.
+Bronze keeps each run's raw export under its own prefix, one `attempt=<n>/` folder per try of
+the export task (an export try). Published tables keep each attempt's files under
+`run=<attempt key>/` inside the Hive partition folder, and the Glue partition points at exactly
+one of them; an attempt is one try of the transform, named by `new_attempt_key`. Two attempts
+never write to the same key, even two of the same run id.
 """
 
 import re
@@ -68,7 +70,7 @@ def bronze_root(source: str = "tasks") -> str:
 
 
 def bronze_run_prefix(snapshot_date: date, run_id: str, source: str = "tasks") -> str:
-    """Prefix of every export attempt of one run; each attempt adds `attempt=<n>/`."""
+    """Prefix of every export try of one run; each try adds `attempt=<n>/`."""
     return f"{bronze_day_prefix(snapshot_date, source)}run={run_key(run_id)}/"
 
 
@@ -82,7 +84,9 @@ def run_key_of_attempt(attempt_key: str) -> str:
     return attempt_key.rsplit(".try", 1)[0]
 
 
-def bronze_attempt_prefix(
-    snapshot_date: date, run_id: str, attempt: int, source: str = "tasks"
+def bronze_export_try_prefix(
+    snapshot_date: date, run_id: str, try_number: int, source: str = "tasks"
 ) -> str:
-    return f"{bronze_run_prefix(snapshot_date, run_id, source)}attempt={attempt}/"
+    """Where one try of the export task writes: `attempt=<try number>/` (the folder's name
+    predates the word "attempt" naming a transform's staging folder, `new_attempt_key`)."""
+    return f"{bronze_run_prefix(snapshot_date, run_id, source)}attempt={try_number}/"

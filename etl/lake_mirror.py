@@ -1,21 +1,22 @@
 """Copy what the Glue catalog publishes into a local folder, for DuckDB to query like Athena.
 
 Only partitions the catalog points at are copied, from exactly the run folder it names, so the
-local lake shows what Athena would show. Each local partition folder is swapped in whole, one
-already copied from the same location is left alone, and a folder this mirror copied earlier for
-a partition the catalog no longer has is removed. Folders it did not write are never touched.
+local lake shows what Athena would show. Each local partition folder is staged and swapped in
+whole as the transform's are (etl/partition_output.py), one already copied from the same location
+is left alone, and a folder this mirror copied earlier for a partition the catalog no longer has
+is removed. Folders it did not write are never touched.
 """
 
 import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 import pyarrow.parquet as pq
 
 from etl.lake_layout import is_data_file
+from etl.partition_output import staging_area, swap_in_partition
+from etl.s3_listing import bucket_and_prefix, list_objects
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -46,24 +47,12 @@ def _partitions(glue: GlueClient, database: str, table: str) -> list[Any]:
 
 
 def _download_folder(s3: S3Client, location: str, dest: Path) -> None:
-    parsed = urlparse(location)
-    prefix = parsed.path.lstrip("/")
-    paginator = s3.get_paginator("list_objects_v2")
+    bucket, prefix = bucket_and_prefix(location)
     dest.mkdir(parents=True, exist_ok=True)
-    for page in paginator.paginate(Bucket=parsed.netloc, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            relative = obj["Key"][len(prefix) :]
-            if relative and "/" not in relative:
-                s3.download_file(parsed.netloc, obj["Key"], str(dest / relative))
-
-
-def _swap_in(staged: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    retired = staged.with_name(staged.name + ".retired")
-    if target.exists():
-        target.rename(retired)
-    staged.rename(target)
-    shutil.rmtree(retired, ignore_errors=True)
+    for obj in list_objects(s3, bucket, prefix):
+        relative = obj["Key"][len(prefix) :]
+        if relative and "/" not in relative:
+            s3.download_file(bucket, obj["Key"], str(dest / relative))
 
 
 def mirror_published(
@@ -79,15 +68,14 @@ def mirror_published(
         for partition in _partitions(glue, database, table):
             location = partition["StorageDescriptor"]["Location"]
             values = partition["Values"]
-            folder = Path(table, *(f"{k}={v}" for k, v in zip(keys, values, strict=True)))
+            folder = PurePosixPath(table, *(f"{k}={v}" for k, v in zip(keys, values, strict=True)))
             target = lake_root / folder
             marker = target / SOURCE_MARKER
             if not (marker.exists() and marker.read_text() == location):
-                with tempfile.TemporaryDirectory(prefix=".mirror-", dir=lake_root) as tmp:
-                    staged = Path(tmp, "partition")
-                    _download_folder(s3, location, staged)
-                    (staged / SOURCE_MARKER).write_text(location)
-                    _swap_in(staged, target)
+                with staging_area(lake_root) as staging:
+                    _download_folder(s3, location, staging / folder)
+                    (staging / folder / SOURCE_MARKER).write_text(location)
+                    swap_in_partition(staging, lake_root, folder)
             rows = sum(
                 pq.read_metadata(path).num_rows
                 for path in target.iterdir()

@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 
 from etl.bronze import BronzeExport
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
-from etl.publish import StagedPartition, stage_partitions
+from etl.publish import PartitionFolder, stage_partitions
+from etl.s3_listing import list_objects
 from etl.schemas import LAKE_STATUS
 
 if TYPE_CHECKING:
@@ -47,13 +48,7 @@ class ExportOrigin:
 def export_origin(s3: S3Client, export: BronzeExport, engine: str) -> ExportOrigin:
     """The export's mode and time: a native export's manifest `exportTime`, else when the scan
     wrote its first file (a scan reads the table as it is while it runs)."""
-    listed = [
-        obj
-        for page in s3.get_paginator("list_objects_v2").paginate(
-            Bucket=export.bucket, Prefix=export.prefix
-        )
-        for obj in page.get("Contents", [])
-    ]
+    listed = list(list_objects(s3, export.bucket, export.prefix))
     summaries = [obj["Key"] for obj in listed if obj["Key"].endswith("/manifest-summary.json")]
     if summaries:
         body = s3.get_object(Bucket=export.bucket, Key=summaries[0])["Body"].read()
@@ -101,7 +96,7 @@ def stage_status(
     row: pa.Table,
     snapshot_date: date,
     attempt_key: str,
-) -> StagedPartition:
+) -> PartitionFolder:
     """Upload the row as the day's `lake_status` partition in the attempt's folder (not visible)."""
     relative = partition_path(LAKE_STATUS_TABLE, snapshot_date) / PARQUET_FILE_NAME
     with tempfile.TemporaryDirectory(prefix="lake_status-") as workdir:

@@ -9,15 +9,14 @@ never touched. The `expire-superseded-runs` lifecycle rule (infra/analytics.yaml
 them.
 """
 
-import json
 import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
-from etl.lake_layout import POINTER_FOLDER, POINTER_NAME
 from etl.publish import SUPERSEDED_TAG, table_location
+from etl.publish_pointers import read_pointers
+from etl.s3_listing import bucket_and_prefix, list_objects
 
 if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
@@ -36,14 +35,9 @@ def _referenced(s3: S3Client, glue: GlueClient, database: str, table: str) -> se
         DatabaseName=database, TableName=table
     ):
         for partition in partitions["Partitions"]:
-            folders.add(urlparse(partition["StorageDescriptor"]["Location"]).path.lstrip("/"))
-    parsed = urlparse(table_location(glue, database, table))
-    prefix = parsed.path.lstrip("/") + POINTER_FOLDER
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=parsed.netloc, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            if obj["Key"].endswith(f"/{POINTER_NAME}"):
-                body = s3.get_object(Bucket=parsed.netloc, Key=obj["Key"])["Body"].read()
-                folders.add(urlparse(json.loads(body)["location"]).path.lstrip("/"))
+            folders.add(bucket_and_prefix(partition["StorageDescriptor"]["Location"])[1])
+    for pointer in read_pointers(s3, glue, database, table):
+        folders.add(bucket_and_prefix(pointer.location)[1])
     return {folder if folder.endswith("/") else folder + "/" for folder in folders}
 
 
@@ -55,21 +49,18 @@ def sweep_orphans(
     tagged: list[str] = []
     for table in tables:
         referenced = _referenced(s3, glue, database, table)
-        parsed = urlparse(table_location(glue, database, table))
+        bucket, prefix = bucket_and_prefix(table_location(glue, database, table))
         folders: dict[str, list[dict[str, Any]]] = {}
-        for page in s3.get_paginator("list_objects_v2").paginate(
-            Bucket=parsed.netloc, Prefix=parsed.path.lstrip("/")
-        ):
-            for listed in page.get("Contents", []):
-                if match := _ATTEMPT_FOLDER.match(listed["Key"]):
-                    folders.setdefault(match.group(1), []).append(dict(listed))
+        for listed in list_objects(s3, bucket, prefix):
+            if match := _ATTEMPT_FOLDER.match(listed["Key"]):
+                folders.setdefault(match.group(1), []).append(dict(listed))
         for folder, objects in sorted(folders.items()):
             newest = max(obj["LastModified"] for obj in objects)
             if folder in referenced or newest >= older_than:
                 continue
             for stale in objects:
                 s3.put_object_tagging(
-                    Bucket=parsed.netloc,
+                    Bucket=bucket,
                     Key=stale["Key"],
                     Tagging={"TagSet": [{"Key": SUPERSEDED_TAG[0], "Value": SUPERSEDED_TAG[1]}]},
                 )

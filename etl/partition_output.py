@@ -36,7 +36,7 @@ def staging_area(lake_root: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def publish_partition(staging: Path, lake_root: Path, partition: PurePosixPath) -> None:
+def swap_in_partition(staging: Path, lake_root: Path, partition: PurePosixPath) -> None:
     """Move a partition staged at `staging/partition` to `lake_root/partition`, replacing it.
 
     Two renames: the old partition is moved aside first, because a directory rename cannot

@@ -44,8 +44,9 @@ class LiveLocationError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class StagedPartition:
-    """One table's partition of one run, uploaded but not yet visible to readers."""
+class PartitionFolder:
+    """One table's partition of one day as one run folder holds it: where, which keys, how many
+    rows. The same record whether the folder is staged, published, replaced or in a pointer."""
 
     table: str
     snapshot_date: str
@@ -69,7 +70,7 @@ class StagedPartition:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "StagedPartition":
+    def from_dict(cls, data: dict[str, Any]) -> "PartitionFolder":
         return cls(**data)
 
 
@@ -91,7 +92,7 @@ def stage_partitions(
     rows: dict[str, int],
     snapshot_date: date,
     attempt_key: str,
-) -> list[StagedPartition]:
+) -> list[PartitionFolder]:
     """Upload the transform's output files, one attempt folder per table partition.
 
     `files` are lake-relative paths like `tasks/year=2026/month=11/day=25/part-00000.parquet`;
@@ -102,7 +103,7 @@ def stage_partitions(
     for relative in files:
         path = PurePosixPath(relative)
         by_table.setdefault(path.parts[0], []).append(relative)
-    staged: list[StagedPartition] = []
+    staged: list[PartitionFolder] = []
     for table, relatives in sorted(by_table.items()):
         location = (
             f"{table_location(glue, database, table)}{partition_suffix(snapshot_date)}"
@@ -117,13 +118,13 @@ def stage_partitions(
             s3.upload_file(str(out_root / relative), parsed.netloc, key)
             keys.append(key)
         staged.append(
-            StagedPartition(table, snapshot_date.isoformat(), location, keys, rows.get(table, 0))
+            PartitionFolder(table, snapshot_date.isoformat(), location, keys, rows.get(table, 0))
         )
     return staged
 
 
 def _partition_input(
-    glue: GlueClient, database: str, partition: StagedPartition, replaced: StagedPartition | None
+    glue: GlueClient, database: str, partition: PartitionFolder, replaced: PartitionFolder | None
 ) -> Any:
     descriptor = glue.get_table(DatabaseName=database, Name=partition.table)["Table"][
         "StorageDescriptor"
@@ -146,7 +147,7 @@ def _partition_input(
     }
 
 
-Published = tuple[StagedPartition, StagedPartition | None]
+Published = tuple[PartitionFolder, PartitionFolder | None]
 """A partition as `_published` reads it: its folder, and the folder its publish replaced."""
 
 
@@ -165,7 +166,7 @@ def _published(
     parameters = found.get("Parameters", {})
     keys = json.loads(parameters.get(KEYS_PARAMETER, "[]"))
     location = found["StorageDescriptor"]["Location"]
-    partition = StagedPartition(table, snapshot_date.isoformat(), location, keys, 0)
+    partition = PartitionFolder(table, snapshot_date.isoformat(), location, keys, 0)
     if REPLACED_PARAMETER not in parameters:
         return partition, None
     replaced = json.loads(parameters[REPLACED_PARAMETER])
@@ -174,7 +175,7 @@ def _published(
 
 def published_partition(
     glue: GlueClient, database: str, table: str, snapshot_date: date
-) -> StagedPartition | None:
+) -> PartitionFolder | None:
     """The partition readers of `table` get for `snapshot_date` right now, if it was published.
 
     `keys` is empty for a partition published before the catalog recorded them; rows are not
@@ -206,12 +207,12 @@ def newest_published_day(glue: GlueClient, database: str, table: str) -> date | 
     return max(published_days(glue, database, table), default=None)
 
 
-def publish_partition(
+def point_partition(
     glue: GlueClient,
     database: str,
-    partition: StagedPartition,
+    partition: PartitionFolder,
     *,
-    replaced: StagedPartition | None = None,
+    replaced: PartitionFolder | None = None,
 ) -> None:
     """Point the table's partition at the staged run folder, creating it on a date's first run.
 
@@ -232,7 +233,7 @@ def publish_partition(
 
 
 def _restore(
-    glue: GlueClient, database: str, partition: StagedPartition, before: Published | None
+    glue: GlueClient, database: str, partition: PartitionFolder, before: Published | None
 ) -> None:
     """Put a partition back as it was before this run (None: it did not exist).
 
@@ -243,7 +244,7 @@ def _restore(
     if published_location(glue, database, partition.table, snapshot_date) != partition.location:
         return
     if before is not None:
-        publish_partition(glue, database, before[0], replaced=before[1])
+        point_partition(glue, database, before[0], replaced=before[1])
     else:
         glue.delete_partition(
             DatabaseName=database,
@@ -255,7 +256,7 @@ def _restore(
 def _restore_all(
     glue: GlueClient,
     database: str,
-    previous: list[tuple[StagedPartition, Published | None]],
+    previous: list[tuple[PartitionFolder, Published | None]],
     error: Exception,
 ) -> None:
     """Restore every table, logging (not raising) a failed restore so `error` stays the cause."""
@@ -273,7 +274,7 @@ def _restore_all(
             error.add_note(f"restoring {partition.table} failed: tables may be mixed, see the log")
 
 
-def _replaced_by(partition: StagedPartition, before: Published | None) -> StagedPartition | None:
+def _replaced_by(partition: PartitionFolder, before: Published | None) -> PartitionFolder | None:
     """The folder publishing `partition` replaces: the one published before it or, on a retry
     whose earlier flip landed (the partition is already its own), the one that flip recorded."""
     if before is None:
@@ -283,8 +284,8 @@ def _replaced_by(partition: StagedPartition, before: Published | None) -> Staged
 
 
 def publish_partitions(
-    glue: GlueClient, database: str, partitions: Iterable[StagedPartition]
-) -> list[StagedPartition]:
+    glue: GlueClient, database: str, partitions: Iterable[PartitionFolder]
+) -> list[PartitionFolder]:
     """Publish every staged partition of a run, or none of them; returns the partitions replaced.
 
     Glue has no transaction across tables, so if one flip fails every table is pointed back at
@@ -295,15 +296,15 @@ def publish_partitions(
     run's flip of the same partition. A retry returns the folders the earlier try replaced, so a
     failure after the flips (pointers, tagging) still gets them tagged.
     """
-    previous: list[tuple[StagedPartition, Published | None]] = []
-    replaced: list[StagedPartition] = []
+    previous: list[tuple[PartitionFolder, Published | None]] = []
+    replaced: list[PartitionFolder] = []
     try:
         for partition in partitions:
             snapshot_date = date.fromisoformat(partition.snapshot_date)
             before = _published(glue, database, partition.table, snapshot_date)
             previous.append((partition, before))
             folder = _replaced_by(partition, before)
-            publish_partition(glue, database, partition, replaced=folder)
+            point_partition(glue, database, partition, replaced=folder)
             if folder is not None:
                 replaced.append(folder)
     except Exception as error:
@@ -312,7 +313,7 @@ def publish_partitions(
     return replaced
 
 
-def write_pointers(s3: S3Client, partitions: Iterable[StagedPartition]) -> None:
+def write_pointers(s3: S3Client, partitions: Iterable[PartitionFolder]) -> None:
     """Record beside the data which folder each partition publishes (`etl.catalog_repair`)."""
     for partition in partitions:
         body = json.dumps(partition.as_dict(), indent=2, sort_keys=True).encode()
@@ -325,8 +326,8 @@ def write_pointers(s3: S3Client, partitions: Iterable[StagedPartition]) -> None:
 
 
 def unpublished(
-    glue: GlueClient, database: str, staged: Iterable[StagedPartition]
-) -> list[StagedPartition]:
+    glue: GlueClient, database: str, staged: Iterable[PartitionFolder]
+) -> list[PartitionFolder]:
     """The staged partitions no Glue partition points at: a failed attempt's folders."""
     return [
         partition
@@ -339,7 +340,7 @@ def unpublished(
 
 
 def tag_superseded(
-    s3: S3Client, replaced: Iterable[StagedPartition], *, tag: tuple[str, str] = SUPERSEDED_TAG
+    s3: S3Client, replaced: Iterable[PartitionFolder], *, tag: tuple[str, str] = SUPERSEDED_TAG
 ) -> list[str]:
     """Tag the objects of folders no partition points at any more, for the lifecycle to expire.
 

@@ -16,7 +16,7 @@ import duckdb
 
 from etl.dynamodb_export import ExportFormatError
 from etl.engines import duckdb as engine
-from etl.partition_output import PARQUET_FILE_NAME, partition_path, publish_partition, staging_area
+from etl.partition_output import PARQUET_FILE_NAME, partition_path, staging_area, swap_in_partition
 from etl.schemas import TABLES
 from etl.transform_sql import EXPORT_RELATIONS, table_query
 from etl.validation import ITEM_TABLE
@@ -66,7 +66,7 @@ def transform_export(
         finally:
             connection.close()
         for partition in partitions.values():
-            publish_partition(staging, out_root, partition)
+            swap_in_partition(staging, out_root, partition)
     return TransformResult(
         snapshot_date=snapshot_date,
         export_items=rows[ITEM_TABLE],

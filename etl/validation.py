@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 
-from etl.publish import StagedPartition
+from etl.publish import PartitionFolder
 from etl.schemas import glue_type
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class ValidationError(RuntimeError):
 
 
 def check_row_counts(
-    export_items: int, transformed_items: int, staged: list[StagedPartition]
+    export_items: int, transformed_items: int, staged: list[PartitionFolder]
 ) -> None:
     """Every exported item was read, and became exactly one row of the item table."""
     if transformed_items != export_items:
@@ -44,7 +44,7 @@ def check_row_counts(
         )
 
 
-def check_accounts_present(staged: list[StagedPartition]) -> None:
+def check_accounts_present(staged: list[PartitionFolder]) -> None:
     """Tasks without a single account means the users export is missing or empty, not that
     every owner was deleted: a day whose `users` is empty would tell the erasure job to erase
     every account, so it is never published."""
@@ -85,7 +85,7 @@ def read_parquet_footer(s3: S3Client, bucket: str, key: str) -> pq.FileMetaData:
 
 
 def check_staged_files(
-    s3: S3Client, glue: GlueClient, database: str, staged: Iterable[StagedPartition]
+    s3: S3Client, glue: GlueClient, database: str, staged: Iterable[PartitionFolder]
 ) -> None:
     """The uploaded files hold the reported rows, with exactly the columns the catalog declares."""
     for partition in staged:

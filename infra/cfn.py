@@ -24,11 +24,12 @@ class Tag:
     value: Any
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    pass
+class _TemplateLoader(yaml.CSafeLoader):
+    """The safe loader on libyaml's parser (built into every PyYAML wheel): the same data as
+    the pure-Python parser, read about eight times faster; a preflight reads every template."""
 
 
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Tag:
+def _construct_tag(loader: _TemplateLoader, suffix: str, node: yaml.Node) -> Tag:
     value: Any
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)

@@ -275,7 +275,7 @@ def test_readers_see_the_old_day_whole_until_the_flip_then_the_new_one_whole(
     old = {table: lake.stack.location(table, D1) for table in ("tasks", "users")}
     old_objects = {table: lake.stack.objects(old[table]) for table in old}
     seen: dict[str, Any] = {}
-    real_publish = etl.publish.publish_partitions
+    real_publish = etl.publish.point_partitions
 
     def publish_watched(glue: Any, database: str, staged: Any) -> Any:
         # Everything is staged and validated; readers are still on the old, whole folders.
@@ -302,7 +302,7 @@ def test_a_failed_flip_leaves_every_table_on_its_old_folder_and_a_rerun_finishes
     publish_day(lake, D1, ALICE + BOB, [*LIVE, "bob"])
     publish_day(lake, D2, ALICE, LIVE)
     before = lake.locations()
-    real_flip = etl.publish.publish_partition
+    real_flip = etl.publish.point_partition
     flips = itertools.count()
 
     def flip_then_fail(*args: Any, **kwargs: Any) -> None:
@@ -310,12 +310,12 @@ def test_a_failed_flip_leaves_every_table_on_its_old_folder_and_a_rerun_finishes
             raise RuntimeError("Glue throttled the third table")
         real_flip(*args, **kwargs)
 
-    monkeypatch.setattr(etl.publish, "publish_partition", flip_then_fail)
+    monkeypatch.setattr(etl.publish, "point_partition", flip_then_fail)
     with pytest.raises(RuntimeError, match="third table"):
         lake.erase()
     assert lake.locations() == before
 
-    monkeypatch.setattr(etl.publish, "publish_partition", real_flip)
+    monkeypatch.setattr(etl.publish, "point_partition", real_flip)
     assert lake.erase().accounts == 1
     assert "bob" not in _ids(lake.rows("tasks", D1))
 

@@ -18,7 +18,7 @@ from airflow.models import DagBag
 
 import etl.native_export
 from etl.heal import DayToHeal, days_to_heal
-from etl.publish import StagedPartition, publish_partition
+from etl.publish import PartitionFolder, point_partition
 from infra.local.airflow_local import logical_date_for
 from infra.local.analytics_catalog import create_analytics_catalog
 from tests.dags.local_stack import LocalStack, pitr_table, pitr_users_table, write_native_manifest
@@ -85,8 +85,8 @@ def _publish_directly(stack: LocalStack, day: date) -> None:
     """A day some earlier run published (its files do not matter here, only the catalog)."""
     for table in TABLES:
         location = f"s3://{BUCKET}/{table}/year={day:%Y}/month={day:%m}/day={day:%d}/run=earlier/"
-        partition = StagedPartition(table, day.isoformat(), location, [], 0)
-        publish_partition(stack.client("glue"), stack.database, partition)
+        partition = PartitionFolder(table, day.isoformat(), location, [], 0)
+        point_partition(stack.client("glue"), stack.database, partition)
 
 
 def test_a_run_publishes_earlier_missing_days_oldest_first_up_to_its_limit(

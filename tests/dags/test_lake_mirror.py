@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl.lake_mirror import SOURCE_MARKER, mirror_published
-from etl.publish import StagedPartition, publish_partitions
+from etl.publish import PartitionFolder, publish_partitions
 from tests.dags.local_stack import LAKE_BUCKET, LocalStack
 
 DAY = date(2026, 9, 1)
@@ -25,7 +25,7 @@ def _published_run(
     publish_partitions(
         stack.client("glue"),
         stack.database,
-        [StagedPartition("tasks", day.isoformat(), location, [], rows)],
+        [PartitionFolder("tasks", day.isoformat(), location, [], rows)],
     )
 
 
@@ -48,7 +48,7 @@ def test_mirror_follows_the_partition_to_its_latest_run(
     day = next(p for p in mirrored if p.table == "tasks" and p.values == ["2026", "09", "01"])
     assert day.rows == 5
     assert (day.folder / SOURCE_MARKER).read_text().endswith("run=mirror-b/")
-    assert list(tmp_path.glob(".mirror-*")) == []
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
 
 
 def test_mirror_counts_ctas_files_that_have_no_parquet_suffix(

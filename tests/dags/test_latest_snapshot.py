@@ -11,7 +11,7 @@ import pytest
 
 from etl.catalog_repair import main
 from etl.latest_snapshot import point_latest_table, point_latest_tables
-from etl.publish import StagedPartition, publish_partition
+from etl.publish import PartitionFolder, point_partition
 from infra.local.analytics_catalog import create_analytics_catalog
 from tests.dags.local_stack import LocalStack
 
@@ -29,7 +29,7 @@ def database(local_stack: LocalStack) -> str:
 
 def publish(glue: Any, database: str, table: str, day: date, run: str) -> str:
     location = f"s3://{BUCKET}/{table}/day={day}/run={run}/"
-    publish_partition(glue, database, StagedPartition(table, day.isoformat(), location, [], 0))
+    point_partition(glue, database, PartitionFolder(table, day.isoformat(), location, [], 0))
     return location
 
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from etl.missing_partitions import days_without, describe, missing_days, missing_partitions
-from etl.publish import StagedPartition, publish_partition
+from etl.publish import PartitionFolder, point_partition
 from infra.local.analytics_catalog import create_analytics_catalog
 from tests.dags.local_stack import LocalStack
 
@@ -29,8 +29,8 @@ def database(local_stack: LocalStack) -> str:
 
 def _publish(database: str, table: str, day: date) -> None:
     location = f"s3://{BUCKET}/{table}/day={day}/run=test/"
-    partition = StagedPartition(table, day.isoformat(), location, [], 0)
-    publish_partition(boto3.client("glue"), database, partition)
+    partition = PartitionFolder(table, day.isoformat(), location, [], 0)
+    point_partition(boto3.client("glue"), database, partition)
 
 
 def test_a_gap_in_one_table_is_a_missing_day(database: str) -> None:

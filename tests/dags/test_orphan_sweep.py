@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from etl.orphan_sweep import sweep_orphans
-from etl.publish import StagedPartition, publish_partition, write_pointers
+from etl.publish import PartitionFolder, point_partition, write_pointers
 from infra.local.analytics_catalog import create_analytics_catalog
 from tests.dags.local_stack import LocalStack
 
@@ -39,12 +39,12 @@ def test_only_unreferenced_attempt_folders_past_the_grace_are_tagged(database: s
     pointed = _folder(s3, "pointed", "year=2026/month=10/day=02")
     killed = _folder(s3, "killed")
     location = f"s3://{BUCKET}/silver/tasks/{DAY}/run="
-    publish_partition(
-        glue, database, StagedPartition("tasks", "2026-10-01", f"{location}live/", [live], 1)
+    point_partition(
+        glue, database, PartitionFolder("tasks", "2026-10-01", f"{location}live/", [live], 1)
     )
     # A pointer the catalog has lost (a replaced table): still the day's published folder.
     elsewhere = f"s3://{BUCKET}/silver/tasks/year=2026/month=10/day=02/run=pointed/"
-    write_pointers(s3, [StagedPartition("tasks", "2026-10-02", elsewhere, [pointed], 1)])
+    write_pointers(s3, [PartitionFolder("tasks", "2026-10-02", elsewhere, [pointed], 1)])
 
     not_yet = sweep_orphans(
         s3, glue, database, ["tasks"], older_than=datetime.now(UTC) - timedelta(hours=12)

@@ -13,7 +13,7 @@ import etl.publish
 from etl.catalog_repair import main, repair_catalog
 from etl.day_publish import publish_day
 from etl.lake_layout import (
-    bronze_attempt_prefix,
+    bronze_export_try_prefix,
     new_attempt_key,
     partition_suffix,
     partition_values,
@@ -21,9 +21,9 @@ from etl.lake_layout import (
 from etl.lake_status import ExportOrigin
 from etl.publish import (
     LiveLocationError,
-    StagedPartition,
+    PartitionFolder,
     newest_published_day,
-    publish_partition,
+    point_partition,
     publish_partitions,
     published_location,
     published_partition,
@@ -46,7 +46,7 @@ from tests.dags.local_stack import LAKE_BUCKET, LocalStack
 DAY = date(2026, 10, 1)
 
 
-def _keys(partitions: list[StagedPartition]) -> list[str]:
+def _keys(partitions: list[PartitionFolder]) -> list[str]:
     return [key for partition in partitions for key in partition.keys]
 
 
@@ -66,7 +66,7 @@ def _write_lake(
 
 def _stage_day(
     stack: LocalStack, root: Path, attempt: str, day: date, rows: int = 2
-) -> list[StagedPartition]:
+) -> list[PartitionFolder]:
     return stage_partitions(
         stack.client("s3"),
         stack.client("glue"),
@@ -79,7 +79,7 @@ def _stage_day(
     )
 
 
-def _stage(stack: LocalStack, root: Path, attempt: str, rows: int = 2) -> list[StagedPartition]:
+def _stage(stack: LocalStack, root: Path, attempt: str, rows: int = 2) -> list[PartitionFolder]:
     return _stage_day(stack, root, attempt, DAY, rows)
 
 
@@ -181,7 +181,7 @@ def test_replaced_folders_are_tagged_for_the_lifecycle_rule_and_nothing_live_is(
         assert _expiring_rules(key, tags(key)) == {"expire-superseded-runs"}, key
     for key in _keys(second) + [partition.pointer_key for partition in second]:
         assert _expiring_rules(key, tags(key)) == set(), key
-    bronze = bronze_attempt_prefix(day, "run-a", 1) + "data/x.json.gz"
+    bronze = bronze_export_try_prefix(day, "run-a", 1) + "data/x.json.gz"
     assert _expiring_rules(bronze, []) == {"expire-bronze"}
 
 
@@ -242,15 +242,15 @@ def test_a_partition_that_cannot_flip_puts_the_others_back(
     database = local_stack.database
     day = date(2026, 10, 2)
     good = [
-        StagedPartition(table, day.isoformat(), f"s3://tasklake-test-lake/x/{table}/run=1/", [], 0)
+        PartitionFolder(table, day.isoformat(), f"s3://tasklake-test-lake/x/{table}/run=1/", [], 0)
         for table in ("tag_daily_stats", "tasks")
     ]
     publish_partitions(glue, database, good[:1])
     moved = [
-        StagedPartition(p.table, p.snapshot_date, p.location.replace("run=1", "run=2"), [], 0)
+        PartitionFolder(p.table, p.snapshot_date, p.location.replace("run=1", "run=2"), [], 0)
         for p in good
     ]
-    missing_table = StagedPartition("no_such_table", day.isoformat(), "s3://x/", [], 0)
+    missing_table = PartitionFolder("no_such_table", day.isoformat(), "s3://x/", [], 0)
 
     with pytest.raises(glue.exceptions.EntityNotFoundException):
         publish_partitions(glue, database, [*moved, missing_table])
@@ -259,9 +259,9 @@ def test_a_partition_that_cannot_flip_puts_the_others_back(
     assert published_location(glue, database, "tasks", day) == ""
 
 
-def _two_tables(day: date, run: str) -> list[StagedPartition]:
+def _two_tables(day: date, run: str) -> list[PartitionFolder]:
     return [
-        StagedPartition(table, day.isoformat(), f"s3://{LAKE_BUCKET}/x/{table}/run={run}/", [], 0)
+        PartitionFolder(table, day.isoformat(), f"s3://{LAKE_BUCKET}/x/{table}/run={run}/", [], 0)
         for table in ("tag_daily_stats", "tasks")
     ]
 
@@ -279,16 +279,16 @@ def test_a_flip_that_lands_but_raises_is_put_back_too(
     glue, day = local_stack.client("glue"), date(2026, 10, 4)
     publish_partitions(glue, local_stack.database, _two_tables(day, "old"))
     before = _locations(local_stack, day)
-    real_flip = etl.publish.publish_partition
+    real_flip = etl.publish.point_partition
 
     def flip_then_time_out(
-        glue: Any, database: str, partition: StagedPartition, **kwargs: Any
+        glue: Any, database: str, partition: PartitionFolder, **kwargs: Any
     ) -> None:
         real_flip(glue, database, partition, **kwargs)
         if partition.table == "tasks" and "run=new" in partition.location:
             raise ConnectionError("injected: the update landed, the response was lost")
 
-    monkeypatch.setattr(etl.publish, "publish_partition", flip_then_time_out)
+    monkeypatch.setattr(etl.publish, "point_partition", flip_then_time_out)
 
     with pytest.raises(ConnectionError, match="response was lost"):
         publish_partitions(glue, local_stack.database, _two_tables(day, "new"))
@@ -301,7 +301,7 @@ def test_a_failed_restore_is_logged_and_the_publish_error_is_raised(
 ) -> None:
     glue, day = local_stack.client("glue"), date(2026, 10, 5)
     publish_partitions(glue, local_stack.database, _two_tables(day, "old"))
-    real_flip = etl.publish.publish_partition
+    real_flip = etl.publish.point_partition
 
     def flip_fails_then_restore_fails(
         glue: Any, database: str, partition: Any, **kwargs: Any
@@ -312,7 +312,7 @@ def test_a_failed_restore_is_logged_and_the_publish_error_is_raised(
             raise TimeoutError("injected: restore")
         real_flip(glue, database, partition, **kwargs)
 
-    monkeypatch.setattr(etl.publish, "publish_partition", flip_fails_then_restore_fails)
+    monkeypatch.setattr(etl.publish, "point_partition", flip_fails_then_restore_fails)
 
     with pytest.raises(ConnectionError, match="injected: publish") as raised:
         publish_partitions(glue, local_stack.database, _two_tables(day, "new"))
@@ -330,7 +330,7 @@ def test_a_restore_leaves_a_partition_another_publish_has_re_pointed(
     glue, database, day = local_stack.client("glue"), local_stack.database, date(2026, 10, 6)
     publish_partitions(glue, database, _two_tables(day, "old"))
     other_run = _two_tables(day, "other")[0]
-    real_flip = etl.publish.publish_partition
+    real_flip = etl.publish.point_partition
 
     def other_publish_wins_then_flip_fails(
         glue: Any, database: str, partition: Any, **kwargs: Any
@@ -340,7 +340,7 @@ def test_a_restore_leaves_a_partition_another_publish_has_re_pointed(
             raise ConnectionError("injected")
         real_flip(glue, database, partition, **kwargs)
 
-    monkeypatch.setattr(etl.publish, "publish_partition", other_publish_wins_then_flip_fails)
+    monkeypatch.setattr(etl.publish, "point_partition", other_publish_wins_then_flip_fails)
 
     with pytest.raises(ConnectionError):
         publish_partitions(glue, database, _two_tables(day, "mine"))
@@ -352,7 +352,7 @@ def test_a_restore_leaves_a_partition_another_publish_has_re_pointed(
 
 
 def test_row_counts_must_match_the_export() -> None:
-    staged = [StagedPartition("tasks", "2026-10-01", "s3://b/t/", [], 3)]
+    staged = [PartitionFolder("tasks", "2026-10-01", "s3://b/t/", [], 3)]
 
     check_row_counts(export_items=3, transformed_items=3, staged=staged)
     with pytest.raises(ValidationError, match="tasks has 3 rows"):
@@ -369,7 +369,7 @@ def test_staged_files_must_match_the_catalog_columns_and_reported_rows(
     check_staged_files(s3, glue, local_stack.database, staged)
 
     overcounted = [
-        StagedPartition(p.table, p.snapshot_date, p.location, p.keys, p.rows + 1) for p in staged
+        PartitionFolder(p.table, p.snapshot_date, p.location, p.keys, p.rows + 1) for p in staged
     ]
     with pytest.raises(ValidationError, match="files hold 2"):
         check_staged_files(s3, glue, local_stack.database, overcounted)
@@ -469,7 +469,7 @@ def test_repair_points_deleted_and_wrong_partitions_back_at_the_published_folder
         glue.delete_partition(
             DatabaseName=database, TableName=partition.table, PartitionValues=values
         )
-    publish_partition(glue, database, replace(published[2], location="s3://elsewhere/"))
+    point_partition(glue, database, replace(published[2], location="s3://elsewhere/"))
 
     assert main(["--database", database]) == 0
 

@@ -15,7 +15,7 @@ import pytest
 
 from etl.day_publish import publish_day
 from etl.lake_status import ExportOrigin
-from etl.publish import StagedPartition
+from etl.publish import PartitionFolder
 from etl.publish_lock import STALE_AFTER, DayLockedError, day_lock, lock_key
 from infra.local.analytics_catalog import create_analytics_catalog
 from tests.dags.local_stack import LAKE_BUCKET, LocalStack, task_item
@@ -142,12 +142,12 @@ def test_two_concurrent_heals_of_one_day_publish_it_once(local_stack: LocalStack
         assert "tasklake:replaced" not in partition.get("Parameters", {})
 
 
-def _staged(day: date, run: str) -> list[StagedPartition]:
+def _staged(day: date, run: str) -> list[PartitionFolder]:
     """The day's tables as a run staged them (one row each; their files do not matter here)."""
     prefixes = {"tasks": "silver/tasks", "user_daily_stats": "gold/user_daily_stats"}
     prefixes["tag_daily_stats"] = "gold/tag_daily_stats"
     suffix = f"year={day:%Y}/month={day:%m}/day={day:%d}/run={run}.try1.0/"
     return [
-        StagedPartition(table, day.isoformat(), f"s3://{LOCK_BUCKET}/{prefix}/{suffix}", [], 1)
+        PartitionFolder(table, day.isoformat(), f"s3://{LOCK_BUCKET}/{prefix}/{suffix}", [], 1)
         for table, prefix in sorted(prefixes.items())
     ]

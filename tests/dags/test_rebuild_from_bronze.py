@@ -11,7 +11,7 @@ import pytest
 
 from etl.bronze import ExportNotFoundError, days_with_bronze, find_day_export
 from etl.missing_partitions import unrebuildable_days
-from etl.publish import StagedPartition, publish_partition
+from etl.publish import PartitionFolder, point_partition
 from tests.dags.local_stack import LAKE_BUCKET, LocalStack, task_item
 
 TABLES = ("tasks", "user_daily_stats", "tag_daily_stats")
@@ -79,9 +79,7 @@ def test_a_run_reports_the_days_that_can_no_longer_be_rebuilt(stack: LocalStack)
     glue = stack.client("glue")
     for table in TABLES:
         location = f"s3://{LAKE_BUCKET}/{table}/year=2026/month=11/day=21/run=direct/"
-        publish_partition(
-            glue, stack.database, StagedPartition(table, "2026-11-21", location, [], 0)
-        )
+        point_partition(glue, stack.database, PartitionFolder(table, "2026-11-21", location, [], 0))
     stack.put_tasks(task_item("alice", "t1"))
     since = datetime.now(UTC).replace(microsecond=0)
 

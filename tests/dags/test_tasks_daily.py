@@ -21,7 +21,7 @@ import etl.day_publish
 import etl.publish
 import etl.validation
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
-from etl.publish import StagedPartition, newest_published_day, publish_partition
+from etl.publish import PartitionFolder, newest_published_day, point_partition
 from etl.run_metrics import AthenaQuery
 from etl.transform import transform_export
 from infra.local.airflow_local import logical_date_for
@@ -144,8 +144,8 @@ def test_a_failed_run_publishes_nothing_and_reports_run_failed(stack: LocalStack
     day = date(2026, 11, 7)
     # Some earlier day is published whichever tests ran before, so freshness has a value.
     earlier = f"s3://{LAKE_BUCKET}/tasks/year=2026/month=10/day=31/run=earlier/"
-    earlier_partition = StagedPartition("tasks", EARLIER_DAY.isoformat(), earlier, [], 0)
-    publish_partition(stack.client("glue"), stack.database, earlier_partition)
+    earlier_partition = PartitionFolder("tasks", EARLIER_DAY.isoformat(), earlier, [], 0)
+    point_partition(stack.client("glue"), stack.database, earlier_partition)
     stack.put_tasks(task_item("alice", "t1"))
     since = datetime.now(UTC).replace(microsecond=0)
 
@@ -178,24 +178,24 @@ def test_failure_mid_publish_heals_on_retry_with_nothing_partial_visible(
     before = {table: stack.location(table, day) for table in TABLES}
     stack.put_tasks(task_item("bob", "t2"))
 
-    publish_partition, publish_partitions = (
-        etl.publish.publish_partition,
+    point_partition, publish_partitions = (
+        etl.publish.point_partition,
         etl.publish.publish_partitions,
     )
     visible_when_publish_started: list[dict[str, str]] = []
     failed: list[str] = []
 
-    def flaky_publish_partition(glue: Any, database: str, partition: Any, **kwargs: Any) -> None:
+    def flaky_point_partition(glue: Any, database: str, partition: Any, **kwargs: Any) -> None:
         if partition.table == "user_daily_stats" and not failed:
             failed.append(partition.table)
             raise ConnectionError("injected: Glue unreachable")
-        publish_partition(glue, database, partition, **kwargs)
+        point_partition(glue, database, partition, **kwargs)
 
     def observed_publish_partitions(glue: Any, database: str, partitions: Any) -> Any:
         visible_when_publish_started.append({table: stack.location(table, day) for table in TABLES})
         return publish_partitions(glue, database, partitions)
 
-    monkeypatch.setattr(etl.publish, "publish_partition", flaky_publish_partition)
+    monkeypatch.setattr(etl.publish, "point_partition", flaky_point_partition)
     monkeypatch.setattr(etl.day_publish, "publish_partitions", observed_publish_partitions)
     dag = DagBag(dag_folder=str(DAGS)).dags["tasks_daily"]
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from etl.dynamodb_export import find_export_files
-from etl.publish import StagedPartition
+from etl.publish import PartitionFolder
 from etl.query import connect_lake
 from etl.schemas import USERS
 from etl.synthetic import write_export
@@ -141,11 +141,11 @@ def test_without_a_users_export_the_table_is_empty_and_typed(
     assert column_types(read_partition(lake, "users").schema) == column_types(USERS)
 
 
-def _staged(tasks: int, users: int) -> list[StagedPartition]:
+def _staged(tasks: int, users: int) -> list[PartitionFolder]:
     day = SNAPSHOT.isoformat()
     return [
-        StagedPartition("tasks", day, "s3://lake/silver/tasks/", [], tasks),
-        StagedPartition("users", day, "s3://lake/silver/users/", [], users),
+        PartitionFolder("tasks", day, "s3://lake/silver/tasks/", [], tasks),
+        PartitionFolder("users", day, "s3://lake/silver/users/", [], users),
     ]
 
 

@@ -20,17 +20,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jmespath
 import pytest
 
 from infra.deploy import account_checks, blockers, buckets, outputs
 
 RECORDED = Path(__file__).parent / "recorded"
 
+# The stand-in starts as `python -IS`, without site-packages: a deploy command line makes
+# about twenty `aws` calls, and a full interpreter start (site, then jmespath) is most of each
+# call's cost. jmespath, needed only for `--query`, is imported from where this venv has it.
 SCRIPT = """\
-import json, pathlib, sys
-import jmespath
-answers = json.loads(pathlib.Path({answers!r}).read_text())
+import json, sys
 argv = sys.argv[1:]
+with open({answers!r}) as file:
+    answers = json.load(file)
 with open({log!r}, "a") as log:
     log.write(json.dumps(argv) + "\\n")
 line = " ".join(argv)
@@ -44,6 +48,8 @@ if answer.get("exit", 0):
     sys.exit(answer["exit"])
 body = answer.get("stdout")
 if body is not None and "--query" in argv:
+    sys.path.insert(0, {site_packages!r})
+    import jmespath
     body = jmespath.search(argv[argv.index("--query") + 1], body)
 if body is not None:
     if "--output" in argv and argv[argv.index("--output") + 1] == "text":
@@ -96,8 +102,12 @@ def recorded_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RecordedAws
     directory.mkdir()
     script = directory / "aws"
     script.write_text(
-        f"#!{sys.executable}\n"
-        + SCRIPT.format(answers=str(directory / "answers.json"), log=str(directory / "calls.jsonl"))
+        f"#!{sys.executable} -IS\n"
+        + SCRIPT.format(
+            answers=str(directory / "answers.json"),
+            log=str(directory / "calls.jsonl"),
+            site_packages=str(Path(jmespath.__file__).parent.parent),
+        )
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     for module in (outputs, blockers, buckets, account_checks):

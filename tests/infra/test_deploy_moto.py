@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from api.app import create_app
@@ -40,60 +39,23 @@ from api.auth.identity import _client as cognito_client
 from api.config import Settings
 from infra.cfn import load_template
 from infra.deploy import plan, stacks, zappa_settings
-from infra.deploy.plan import package_file
-from infra.local import services
 from infra.local.stack import confirmation_code
 from tests.harness import serving
 from tests.infra.deploy_moto import (
     ACCOUNT,
-    MOTO_CAN,
+    PASSWORD,
     REGION,
     ROOT,
     aws_environment,
+    client,
     deploy_cli,
-    stand_in,
+    deploy_engines,
+    stage_templates,
+    user_pool_from_identity_template,
 )
 from tests.infra.mwaa_stand_in import mwaa_stand_in
 
-PASSWORD = "Correct-Horse-9"
 REQUIREMENTS = ROOT / "dags" / "requirements.txt"
-
-
-def client(service: str, endpoint: str, region: str = REGION) -> Any:
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name=region,
-        aws_access_key_id="moto", aws_secret_access_key="moto",
-    )  # fmt: skip
-
-
-def of_type(template: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(r["Properties"] for r in template["Resources"].values() if r["Type"] == kind)
-
-
-def user_pool_from_identity_template(cognito_url: str) -> dict[str, str]:
-    """The pool identity.yaml describes, made in cognito-local."""
-    template = load_template(ROOT / "infra" / "identity.yaml")
-    pool, app_client = (
-        of_type(template, "AWS::Cognito::UserPool"),
-        of_type(template, "AWS::Cognito::UserPoolClient"),
-    )
-    cognito = client("cognito-idp", cognito_url)
-    pool_id = cognito.create_user_pool(
-        PoolName="tasklake-dev",
-        Policies=pool["Policies"],
-        UsernameAttributes=pool["UsernameAttributes"],
-    )["UserPool"]["Id"]
-    client_id = cognito.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="tasklake-dev-api",
-        GenerateSecret=app_client["GenerateSecret"],
-        ExplicitAuthFlows=app_client["ExplicitAuthFlows"],
-        ReadAttributes=app_client["ReadAttributes"],
-        WriteAttributes=app_client["WriteAttributes"],
-    )["UserPoolClient"]["ClientId"]  # fmt: skip
-    group = of_type(template, "AWS::Cognito::UserPoolGroup")["GroupName"]
-    cognito.create_group(UserPoolId=pool_id, GroupName=group)
-    arn = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{pool_id}"
-    return {"user-pool-id": pool_id, "user-pool-client-id": client_id, "user-pool-arn": arn}
 
 
 def network(moto_url: str) -> dict[str, str]:
@@ -109,65 +71,6 @@ def network(moto_url: str) -> dict[str, str]:
         "private-subnet-ids": ",".join(subnets),
         "mwaa-security-group-id": group,
     }
-
-
-def api_values(moto_url: str, region: str = REGION) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Exports and resources of the api stand-in: secret and web ACL made through their APIs."""
-    secret = client("secretsmanager", moto_url, region).create_secret(
-        Name="tasklake/dev/cursor-secret", SecretString="moto-cursor-signing-key"
-    )["ARN"]
-    acl = client("wafv2", moto_url, region).create_web_acl(
-        Name="tasklake-dev", Scope="REGIONAL", DefaultAction={"Allow": {}},
-        VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False,
-                          "MetricName": "tasklake-dev"},
-    )["Summary"]["ARN"]  # fmt: skip
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                       "Principal": {"Service": "lambda.amazonaws.com"}}],
-    }  # fmt: skip
-    resources = {
-        "ApiRole": {
-            "Type": "AWS::IAM::Role",
-            "Properties": {"RoleName": "tasklake-dev-api", "AssumeRolePolicyDocument": trust},
-        },
-        "ApiGatewayInvokeRole": {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "RoleName": "tasklake-dev-api-invoke",
-                "AssumeRolePolicyDocument": trust,
-            },
-        },
-        "ApiGatewayLogsRole": {
-            "Type": "AWS::IAM::Role",
-            "Properties": {"AssumeRolePolicyDocument": trust},
-        },
-        "ArtifactsBucket": {
-            "Type": "AWS::S3::Bucket",
-            "Properties": {
-                "BucketName": f"tasklake-dev-artifacts-{ACCOUNT}",
-                "VersioningConfiguration": {"Status": "Enabled"},
-            },
-        },
-    }
-    values = {
-        "api-role-arn": {"Fn::GetAtt": ["ApiRole", "Arn"]},
-        "cursor-secret-arn": secret,
-        "web-acl-arn": acl,
-        "artifacts-bucket": {"Ref": "ArtifactsBucket"},
-        "api-gateway-logs-role-arn": {"Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]},
-        "api-gateway-invoke-role-arn": {"Fn::GetAtt": ["ApiGatewayInvokeRole", "Arn"]},
-    }
-    return values, resources
-
-
-MONITORING_RESOURCES = {
-    "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "tasklake-dev-alarms"}},
-    "Dashboard": {
-        "Type": "AWS::CloudWatch::Dashboard",
-        "Properties": {"DashboardName": "tasklake-dev", "DashboardBody": '{"widgets": []}'},
-    },
-}
 
 
 class Stage:
@@ -223,42 +126,20 @@ def content_key(requirements: Path) -> str:
 
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
-    if not (ROOT / package_file("dev")).exists():
-        pytest.fail(f"{package_file('dev')} does not exist: build it with `make package`")
     workdir = tmp_path_factory.mktemp("deploy-moto")
-    moto = services.start_moto(
-        services.free_port(), workdir / "moto.log", server_module="tests.infra.moto_server"
-    )
-    cognito = services.start_cognito(services.free_port(), workdir / "cognito")
-    try:
-        templates = workdir / "templates"
-        templates.mkdir()
-        for part in MOTO_CAN:
-            (templates / f"{part}.yaml").write_text((ROOT / "infra" / f"{part}.yaml").read_text())
-        api_exports, api_resources = api_values(moto.url)
-        stand_ins = {
-            "identity": (user_pool_from_identity_template(cognito.url), None),
-            "network": (network(moto.url), None),
-            "orchestration": (
-                {
-                    "mwaa-environment-name": "tasklake-dev",
-                    "mwaa-webserver-url": "https://mwaa-is-not-in-moto.invalid",
-                    "mwaa-execution-role-arn": f"arn:aws:iam::{ACCOUNT}:role/tasklake-dev-mwaa",
-                },
-                None,
-            ),
-            "api": (api_exports, api_resources),
-            "monitoring": (
-                {"alarm-topic-arn": {"Ref": "AlarmTopic"}, "dashboard-name": {"Ref": "Dashboard"}},
-                MONITORING_RESOURCES,
-            ),
-        }
-        for part, (values, resources) in stand_ins.items():
-            (templates / f"{part}.yaml").write_text(stand_in(part, values, resources))
-        yield Stage(moto.url, cognito.url, workdir / "cognito", templates)
-    finally:
-        cognito.stop()
-        moto.stop()
+    with deploy_engines(workdir) as (moto_url, cognito_url):
+        templates = stage_templates(
+            workdir / "templates",
+            moto_url,
+            user_pool_from_identity_template(cognito_url),
+            network=network(moto_url),
+            orchestration={
+                "mwaa-environment-name": "tasklake-dev",
+                "mwaa-webserver-url": "https://mwaa-is-not-in-moto.invalid",
+                "mwaa-execution-role-arn": f"arn:aws:iam::{ACCOUNT}:role/tasklake-dev-mwaa",
+            },
+        )
+        yield Stage(moto_url, cognito_url, workdir / "cognito", templates)
 
 
 def test_the_first_deploy_runs_every_step_and_prints_the_urls(stage: Stage) -> None:

@@ -1,7 +1,8 @@
 """`make deploy`'s plan against the templates it deploys: order, parameters, imports.
 
 No AWS and no network: the plan is built in-process, and the dry run runs with no credentials,
-no region and an endpoint nothing listens on.
+no region and an endpoint nothing listens on (the CLI's `main` in this process, as
+tests/infra/in_process.py runs it).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,11 @@ import pytest
 
 from infra.cfn import Tag, load_template
 from infra.deploy import plan, stacks, zappa_settings
+from infra.deploy.__main__ import main
 from infra.deploy.steps import Step, render
 from tests.infra import monitoring_template
 from tests.infra.deploy_moto import offline_environment
+from tests.infra.in_process import run_main
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_ORDER = [
@@ -197,16 +199,12 @@ def test_copy_requirements_copies_to_the_named_file_and_refuses_another_name(
 ) -> None:
     name = content_key(REQUIREMENTS).removeprefix("requirements/")
     environment = offline_environment("http://127.0.0.1:9")  # it needs no AWS
-    command = [sys.executable, "-m", "infra.deploy", "copy-requirements", str(REQUIREMENTS)]
+    command = ["copy-requirements", str(REQUIREMENTS)]
 
-    done = subprocess.run(
-        [*command, str(tmp_path / "staged" / name)],
-        cwd=ROOT, env=environment, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    stale = subprocess.run(
-        [*command, str(tmp_path / "staged" / "0123456789abcdef.txt")],
-        cwd=ROOT, env=environment, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    done = run_main(main, [*command, str(tmp_path / "staged" / name)], environment)
+    stale = run_main(
+        main, [*command, str(tmp_path / "staged" / "0123456789abcdef.txt")], environment
+    )
 
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "staged" / name).read_bytes() == REQUIREMENTS.read_bytes()
@@ -217,11 +215,7 @@ def test_copy_requirements_copies_to_the_named_file_and_refuses_another_name(
 
 def dry_run(*argv: str) -> subprocess.CompletedProcess[str]:
     """The CLI with no credentials, no region, no config and an endpoint nothing listens on."""
-    environment = offline_environment("http://127.0.0.1:9")
-    command = [sys.executable, "-m", "infra.deploy", *argv, "--dry-run"]
-    return subprocess.run(
-        command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
-    )
+    return run_main(main, [*argv, "--dry-run"], offline_environment("http://127.0.0.1:9"))
 
 
 def test_dry_run_prints_every_command_in_order_without_an_account() -> None:
@@ -358,10 +352,7 @@ def test_a_stage_without_orchestration_deploys_no_network_mwaa_or_dag(
 
 def test_an_orchestration_switch_other_than_on_or_off_is_refused() -> None:
     environment = {**offline_environment("http://127.0.0.1:9"), "ORCHESTRATION": "yes"}
-    command = [sys.executable, "-m", "infra.deploy", "deploy", "--stage", "dev", "--dry-run"]
-    done = subprocess.run(
-        command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
-    )
+    done = run_main(main, ["deploy", "--stage", "dev", "--dry-run"], environment)
 
     assert done.returncode == 2
     assert done.stderr.strip().endswith("ORCHESTRATION must be on or off, not 'yes'")

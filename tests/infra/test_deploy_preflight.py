@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from infra.deploy import plan
+from infra.deploy.__main__ import main
 from tests.infra.deploy_moto import offline_environment
+from tests.infra.in_process import run_main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +36,9 @@ def deploy(**aws: str) -> subprocess.CompletedProcess[str]:
 def test_a_missing_credential_or_region_is_one_line_and_exit_2(
     aws: dict[str, str], message: str
 ) -> None:
-    done = deploy(**aws)
+    # No step runs, so no child process of its own: the CLI's main runs in this process.
+    environment = {**offline_environment("http://127.0.0.1:9"), **aws}
+    done = run_main(main, ["deploy", "--stage", "dev"], environment)
     assert done.returncode == 2
     assert done.stderr.startswith(message), done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from etl.athena_transform import BRONZE_TABLE_PREFIX, OUTPUT_TABLE_SUFFIX, create_table_as
-from etl.lake_layout import bronze_attempt_prefix, bronze_root
+from etl.lake_layout import bronze_export_try_prefix, bronze_root
 from etl.publish_lock import LOCK_ROOT
 from etl.schemas import CATALOG_TABLES, LATEST_TABLES, TABLES
 from infra.local.analytics_catalog import Tag, load_template
@@ -206,7 +206,7 @@ def bronze_prefixes() -> set[str]:
     """Where etl.lake_layout puts each exported table's exports."""
     prefixes = {f"{bronze_root(source)}/" for source in EXPORTED}
     for source in EXPORTED:
-        attempt = bronze_attempt_prefix(date(2026, 11, 30), "manual__x", 1, source)
+        attempt = bronze_export_try_prefix(date(2026, 11, 30), "manual__x", 1, source)
         assert attempt.startswith(f"{bronze_root(source)}/")
     return prefixes
 

@@ -24,16 +24,17 @@ from typing import Any
 import pytest
 
 from infra.deploy.plan import package_file
-from infra.local import services
 from infra.local.stack import confirmation_code
 from infra.package import runtime
 from infra.package.runtime import LambdaProcess
-from tests.infra.deploy_moto import ACCOUNT, MOTO_CAN, ROOT, aws_environment, deploy_cli, stand_in
-from tests.infra.test_deploy_moto import (
-    MONITORING_RESOURCES,
+from tests.infra.deploy_moto import (
     PASSWORD,
-    api_values,
+    ROOT,
+    aws_environment,
     client,
+    deploy_cli,
+    deploy_engines,
+    stage_templates,
     user_pool_from_identity_template,
 )
 
@@ -48,28 +49,19 @@ class SecondRegionStage:
     def __init__(self, workdir: Path, moto_url: str, cognito_url: str) -> None:
         self.moto_url, self.cognito_url = moto_url, cognito_url
         self.cognito_state = workdir / "cognito"
-        templates = workdir / "templates"
-        templates.mkdir()
-        for part in MOTO_CAN:
-            (templates / f"{part}.yaml").write_text((ROOT / "infra" / f"{part}.yaml").read_text())
-        pool = user_pool_from_identity_template(cognito_url)
+        pool = user_pool_from_identity_template(cognito_url, REGION)
         self.pool_id = pool["user-pool-id"]
-        pool["user-pool-arn"] = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{self.pool_id}"
         # dev's default deploys no network and no MWAA: their stand-ins only need to exist.
         network = ("vpc-id", "private-subnet-ids", "mwaa-security-group-id")
         mwaa = ("mwaa-environment-name", "mwaa-webserver-url", "mwaa-execution-role-arn")
-        stand_ins: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
-            "identity": (pool, None),
-            "network": (dict.fromkeys(network, "not-deployed-on-dev"), None),
-            "orchestration": (dict.fromkeys(mwaa, "not-deployed-on-dev"), None),
-            "api": api_values(moto_url, REGION),
-            "monitoring": (
-                {"alarm-topic-arn": {"Ref": "AlarmTopic"}, "dashboard-name": {"Ref": "Dashboard"}},
-                MONITORING_RESOURCES,
-            ),
-        }
-        for part, (values, resources) in stand_ins.items():
-            (templates / f"{part}.yaml").write_text(stand_in(part, values, resources))
+        templates = stage_templates(
+            workdir / "templates",
+            moto_url,
+            pool,
+            network=dict.fromkeys(network, "not-deployed-on-dev"),
+            orchestration=dict.fromkeys(mwaa, "not-deployed-on-dev"),
+            region=REGION,
+        )
         self.deployed = deploy_cli(
             aws_environment(moto_url, REGION),
             "deploy", "--stage", "dev", "--no-touch", "--no-preflight",
@@ -107,18 +99,9 @@ class SecondRegionStage:
 
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecondRegionStage]:
-    if not (ROOT / package_file("dev")).exists():
-        pytest.fail(f"{package_file('dev')} does not exist: build it with `make package`")
     workdir = tmp_path_factory.mktemp("second-region")
-    moto = services.start_moto(
-        services.free_port(), workdir / "moto.log", server_module="tests.infra.moto_server"
-    )
-    cognito = services.start_cognito(services.free_port(), workdir / "cognito")
-    try:
-        yield SecondRegionStage(workdir, moto.url, cognito.url)
-    finally:
-        cognito.stop()
-        moto.stop()
+    with deploy_engines(workdir) as (moto_url, cognito_url):
+        yield SecondRegionStage(workdir, moto_url, cognito_url)
 
 
 @pytest.fixture(scope="module")

@@ -36,17 +36,19 @@ from api.auth.identity import _client as cognito_client
 from api.config import Settings
 from etl.dynamodb_export import find_export_files
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
-from etl.publish import StagedPartition, publish_partition
+from etl.publish import PartitionFolder, point_partition
 from etl.synthetic import generate_tasks, to_dynamodb_item, write_export
 from etl.transform import transform_export
 from infra.cfn import load_template
 from infra.deploy.stacks import PROJECT, export_name, stack_name
 from infra.local.analytics_catalog import create_analytics_catalog
 from infra.local.services import free_port, start_moto
+from infra.smoke.__main__ import main as smoke_main
 from infra.smoke.lake_query import named_queries
 from infra.smoke.target import READS, alarm_prefix
 from tests.harness import serving
 from tests.infra.deploy_moto import REGION, ROOT, aws_environment, offline_environment
+from tests.infra.in_process import run_main
 from tests.infra.monitoring_template import dashboard
 from tests.infra.mwaa_stand_in import MwaaStandIn, mwaa_stand_in
 from tests.infra.test_local_stack import stack
@@ -150,7 +152,8 @@ def test_a_failing_check_prints_fail_and_exits_non_zero(local_stack: LocalStack)
 def test_without_aws_credentials_it_says_so_in_one_line() -> None:
     environment = offline_environment(f"http://127.0.0.1:{free_port()}")
 
-    done = smoke(environment, "--stage", "dev")
+    # It stops before any check: the smoke's main runs in this process (tests/infra/in_process.py).
+    done = run_main(smoke_main, ["--stage", "dev"], environment)
 
     assert done.returncode == 2
     assert done.stdout == ""
@@ -409,7 +412,7 @@ def test_a_latest_table_behind_the_newest_day_fails_the_smoke(deployed: Deployed
     """
     glue = deployed.client("glue")
     location = "s3://tasklake-dev-lake/tasks/year=2026/month=11/day=30/run=x/"
-    publish_partition(glue, "tasklake_dev", StagedPartition("tasks", "2026-11-30", location, [], 0))
+    point_partition(glue, "tasklake_dev", PartitionFolder("tasks", "2026-11-30", location, [], 0))
 
     done = deployed.smoke()
 

@@ -28,20 +28,29 @@ EXPORTS = {
         "api-role-arn", "cursor-secret-arn", "artifacts-bucket",
     )
 }  # fmt: skip
+# One child for every stage (Zappa takes a second to import); a fresh CLI object per stage.
 LOAD = """
 import json, sys
 from zappa.cli import ZappaCLI
-cli = ZappaCLI()
-cli.api_stage = sys.argv[2]
-cli.load_settings(sys.argv[1])
-print(json.dumps({"num_retained_versions": cli.num_retained_versions,
-                  "snap_start": cli.snap_start, "aws_region": cli.aws_region}))
+read = {}
+for path, stage in zip(sys.argv[1::2], sys.argv[2::2]):
+    cli = ZappaCLI()
+    cli.api_stage = stage
+    cli.load_settings(path)
+    read[stage] = {"num_retained_versions": cli.num_retained_versions,
+                   "snap_start": cli.snap_start, "aws_region": cli.aws_region}
+print(json.dumps(read))
 """
 
 
-def zappa_reads(stage: str, tmp_path: Path) -> dict[str, Any]:
-    settings = derive(stage, "eu-west-1", EXPORTS, stacks.tags(stage), touch=False)
-    path = write(stage, settings, tmp_path / f"zappa_settings.{stage}.json")
+@pytest.fixture(scope="module")
+def zappa_reads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """What Zappa reads from each stage's settings, by stage."""
+    folder = tmp_path_factory.mktemp("zappa-settings")
+    argv = []
+    for stage in stacks.STAGES:
+        settings = derive(stage, "eu-west-1", EXPORTS, stacks.tags(stage), touch=False)
+        argv += [str(write(stage, settings, folder / f"zappa_settings.{stage}.json")), stage]
     offline = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "AWS_ACCESS_KEY_ID": "offline",
@@ -51,23 +60,25 @@ def zappa_reads(stage: str, tmp_path: Path) -> dict[str, Any]:
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     done = subprocess.run(
-        [str(ZAPPA_PYTHON), "-c", LOAD, str(path), stage],
-        cwd=tmp_path, env=offline, capture_output=True, text=True, timeout=120, check=False,
+        [str(ZAPPA_PYTHON), "-c", LOAD, *argv],
+        cwd=folder, env=offline, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    read: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    read: dict[str, dict[str, Any]] = json.loads(done.stdout.strip().splitlines()[-1])
     return read
 
 
 @pytest.mark.parametrize("stage", list(stacks.STAGES))
-def test_each_update_keeps_three_published_versions(stage: str, tmp_path: Path) -> None:
+def test_each_update_keeps_three_published_versions(
+    stage: str, zappa_reads: dict[str, dict[str, Any]]
+) -> None:
     """Every `zappa update` publishes a version; with SnapStart (prod) each one keeps a cached
     snapshot, billed while the version exists, and counts against the 75 GB code storage:
     https://docs.aws.amazon.com/lambda/latest/dg/snapstart-activate.html#snapshot-delete
     https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
     Zappa prunes all but `num_retained_versions` after each update; three leave the live
     version and two to `zappa rollback` to. Zappa refuses fewer than 2 with SnapStart."""
-    read = zappa_reads(stage, tmp_path)
+    read = zappa_reads[stage]
 
     assert read["num_retained_versions"] == 3
     assert read["aws_region"] == "eu-west-1"
