@@ -275,7 +275,7 @@ def test_readers_see_the_old_day_whole_until_the_flip_then_the_new_one_whole(
     old = {table: lake.stack.location(table, D1) for table in ("tasks", "users")}
     old_objects = {table: lake.stack.objects(old[table]) for table in old}
     seen: dict[str, Any] = {}
-    real_publish = etl.publish.point_partitions
+    real_publish = etl.publish.publish_partitions
 
     def publish_watched(glue: Any, database: str, staged: Any) -> Any:
         # Everything is staged and validated; readers are still on the old, whole folders.
