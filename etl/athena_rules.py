@@ -23,6 +23,7 @@ DATA_TYPES = "https://docs.aws.amazon.com/athena/latest/ug/data-types.html"
 TIMESTAMP_DATA = "https://docs.aws.amazon.com/athena/latest/ug/data-types-timestamps.html"
 CTAS_CONSIDERATIONS = "https://docs.aws.amazon.com/athena/latest/ug/considerations-ctas.html"
 FUNCTIONS_V3 = "https://docs.aws.amazon.com/athena/latest/ug/functions-env3.html"
+FILTERING_ARRAYS = "https://docs.aws.amazon.com/athena/latest/ug/filtering-arrays.html"
 
 CTAS_TIMESTAMP_PRECISION = 3
 """Athena writes a Hive table's timestamps in milliseconds: a CTAS producing `timestamp(6)` fails
@@ -44,10 +45,14 @@ ZONED_FUNCTIONS = frozenset(
 
 CHECKED_FUNCTIONS = frozenset(
     {
+        "cardinality",
         "coalesce",
         "count",
         "date_add",
         "date_diff",
+        # filter(array(T), T -> boolean) -> array(T): Trino's array functions (FUNCTIONS_V3),
+        # used as FILTERING_ARRAYS shows; cardinality(array) -> bigint likewise.
+        "filter",
         "floor",
         "from_iso8601_timestamp",
         "lower",
@@ -106,8 +111,19 @@ def _function_name(node: exp.Expr) -> str:
 
 
 def _calls(tree: exp.Expr) -> Iterator[exp.Expr]:
-    """Function calls, leaving out operators, casts and syntax sqlglot models as functions."""
-    syntax = (exp.Binary, exp.Connector, exp.Cast, exp.Array, exp.Unnest, exp.Not, exp.Paren)
+    """Function calls, leaving out operators, casts and syntax sqlglot models as functions
+    (`CASE WHEN … END` is a Case holding an If per branch)."""
+    syntax = (
+        exp.Binary,
+        exp.Connector,
+        exp.Cast,
+        exp.Array,
+        exp.Unnest,
+        exp.Not,
+        exp.Paren,
+        exp.Case,
+        exp.If,
+    )
     for node in tree.find_all(exp.Func):
         if not isinstance(node, syntax):
             yield node

@@ -54,10 +54,28 @@ TAG_DAILY_STATS = pa.schema(
     ]
 )
 
+TASK_CHANGES = pa.schema(
+    [
+        pa.field("user_id", pa.string()),
+        pa.field("task_id", pa.string()),
+        # appeared, changed, completed, reopened or disappeared (etl/sql/task_changes.sql).
+        pa.field("change", pa.string()),
+        pa.field("changed_fields", pa.list_(pa.string())),
+        pa.field("old_status", pa.string()),
+        pa.field("new_status", pa.string()),
+        pa.field("priority", pa.string()),
+        pa.field("hours_to_complete", pa.float64()),
+        # The day the snapshot was compared with: the day before, unless that day is missing.
+        pa.field("compared_with", pa.date32()),
+        pa.field("snapshot_date", pa.date32()),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "tasks": TASKS,
     "user_daily_stats": USER_DAILY_STATS,
     "tag_daily_stats": TAG_DAILY_STATS,
+    "task_changes": TASK_CHANGES,
 }
 
 # Each table's newest snapshot day as an unpartitioned table of the same columns, which publish

@@ -2,7 +2,8 @@
 
 The DAG calls `transform_export`; everything it needs to report or upload is in `TransformResult`.
 DuckDB runs each table's statement from etl/sql/ (the same text Athena runs), in the order of
-`TABLES`: `tasks` from the export, then each gold table from the `tasks` file just written.
+`TABLES`: `tasks` from the export, then each gold table from the `tasks` file just written
+(`task_changes` also from the compared day's published `tasks` files, etl/compared_snapshot.py).
 """
 
 from collections.abc import Iterable
@@ -12,12 +13,21 @@ from pathlib import Path
 
 import duckdb
 
+from etl.compared_snapshot import PublishedTasks
 from etl.dynamodb_export import ExportFormatError
 from etl.engines import duckdb as engine
 from etl.partition_output import PARQUET_FILE_NAME, partition_path, publish_partition, staging_area
 from etl.schemas import TABLES
-from etl.transform_sql import BRONZE_ITEM_TYPE, BRONZE_RELATION, table_query
+from etl.transform_sql import (
+    BRONZE_ITEM_TYPE,
+    BRONZE_RELATION,
+    ComparedSnapshot,
+    no_rows_of,
+    table_query,
+)
 from etl.validation import ITEM_TABLE
+
+COMPARED_TASKS_VIEW = "compared_tasks"
 
 
 @dataclass(frozen=True)
@@ -31,9 +41,15 @@ class TransformResult:
 
 
 def transform_export(
-    export_files: Iterable[Path], out_root: Path, snapshot_date: date
+    export_files: Iterable[Path],
+    out_root: Path,
+    snapshot_date: date,
+    compared: PublishedTasks | None = None,
 ) -> TransformResult:
     """Write every lake table's partition of `snapshot_date` from the export's files.
+
+    `compared` is the published `tasks` partition `task_changes` compares with (None: the lake
+    has no earlier day, and `task_changes` is empty).
 
     DuckDB streams the export and spills what does not fit its memory limit, so memory stays
     bounded whatever the export's size or shape. Either every partition is replaced by a complete
@@ -47,9 +63,12 @@ def transform_export(
             engine.create_json_view(
                 connection, BRONZE_RELATION, list(export_files), BRONZE_ITEM_TYPE
             )
+            compared_snapshot = _compared_snapshot(connection, compared)
             for table in TABLES:
                 staged = staging / partitions[table] / PARQUET_FILE_NAME
-                query = table_query(table, snapshot_date, tasks=ITEM_TABLE)
+                query = table_query(
+                    table, snapshot_date, tasks=ITEM_TABLE, compared=compared_snapshot
+                )
                 rows[table] = engine.copy_to_parquet(connection, query, staged)
                 if table == ITEM_TABLE:
                     _check_keys_present(connection, staged)
@@ -64,6 +83,18 @@ def transform_export(
         rows=rows,
         files=[str(partitions[table] / PARQUET_FILE_NAME) for table in TABLES],
     )
+
+
+def _compared_snapshot(
+    connection: duckdb.DuckDBPyConnection, compared: PublishedTasks | None
+) -> ComparedSnapshot | None:
+    """The compared day's rows as a relation; a partition without files is an empty table."""
+    if compared is None:
+        return None
+    if not compared.files:
+        return ComparedSnapshot(compared.day, no_rows_of(ITEM_TABLE))
+    engine.create_parquet_view(connection, COMPARED_TASKS_VIEW, *compared.files)
+    return ComparedSnapshot(compared.day, COMPARED_TASKS_VIEW)
 
 
 def _check_keys_present(connection: duckdb.DuckDBPyConnection, tasks_file: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.compared_snapshot import local_compared_snapshot
 from etl.dynamodb_export import ExportFormatError, find_export_files
 from etl.transform import transform_export
 
@@ -26,7 +27,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"transform failed: not a YYYY-MM-DD date: {args.snapshot_date!r}", file=sys.stderr)
         return 2
     try:
-        result = transform_export(find_export_files(args.export_dir), args.out_root, snapshot_date)
+        # task_changes compares with the newest earlier day of the same lake, if it has one.
+        compared = local_compared_snapshot(args.out_root, snapshot_date)
+        result = transform_export(
+            find_export_files(args.export_dir), args.out_root, snapshot_date, compared
+        )
     # Corrupt gzip or a bad JSON line surfaces as a DuckDB error.
     except (OSError, duckdb.Error, ExportFormatError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
