@@ -155,6 +155,8 @@ DIAGRAM_RESOURCES: dict[str, InStack | ByZappa | NotAws] = {
             "TasksLatestTable",
             "UserDailyStatsLatestTable",
             "TagDailyStatsLatestTable",
+            "TaskChangesTable",
+            "TaskChangesLatestTable",
         ),
         every_of_its_types=True,
     ),
