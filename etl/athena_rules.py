@@ -23,7 +23,6 @@ DATA_TYPES = "https://docs.aws.amazon.com/athena/latest/ug/data-types.html"
 TIMESTAMP_DATA = "https://docs.aws.amazon.com/athena/latest/ug/data-types-timestamps.html"
 CTAS_CONSIDERATIONS = "https://docs.aws.amazon.com/athena/latest/ug/considerations-ctas.html"
 FUNCTIONS_V3 = "https://docs.aws.amazon.com/athena/latest/ug/functions-env3.html"
-FILTERING_ARRAYS = "https://docs.aws.amazon.com/athena/latest/ug/filtering-arrays.html"
 
 CTAS_TIMESTAMP_PRECISION = 3
 """Athena writes a Hive table's timestamps in milliseconds: a CTAS producing `timestamp(6)` fails
@@ -50,8 +49,9 @@ CHECKED_FUNCTIONS = frozenset(
         "count",
         "date_add",
         "date_diff",
-        # filter(array(T), T -> boolean) -> array(T): Trino's array functions (FUNCTIONS_V3),
-        # used as FILTERING_ARRAYS shows; cardinality(array) -> bigint likewise.
+        # filter(array(T), T -> boolean) -> array(T) and cardinality(array) -> bigint: Trino's
+        # array functions (FUNCTIONS_V3), used as
+        # https://docs.aws.amazon.com/athena/latest/ug/filtering-arrays.html shows.
         "filter",
         "floor",
         "from_iso8601_timestamp",

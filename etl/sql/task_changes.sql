@@ -82,13 +82,13 @@ FROM (
             SELECT
                 user_id, task_id, status, priority, due_date, tags, completed_at, version,
                 hours_to_complete, coalesce(status = 'done', false) AS done
-            FROM ${previous_tasks}
+            FROM ${previous_tasks} AS earlier_rows
         ) AS earlier
         FULL OUTER JOIN (
             SELECT
                 user_id, task_id, status, priority, due_date, tags, completed_at, version,
                 hours_to_complete, coalesce(status = 'done', false) AS done
-            FROM ${tasks}
+            FROM ${tasks} AS later_rows
         ) AS later
             ON later.user_id = earlier.user_id AND later.task_id = earlier.task_id
     ) AS compared
