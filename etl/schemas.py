@@ -78,6 +78,10 @@ TABLES: dict[str, pa.Schema] = {
     "task_changes": TASK_CHANGES,
 }
 
+EMPTY_DAY_TABLES = frozenset({"task_changes"})
+"""Tables whose day may rightly hold no rows: `task_changes` on the lake's first day (nothing to
+compare with) or a day nothing changed. Every other table has a row per task, user or tag."""
+
 # Each table's newest snapshot day as an unpartitioned table of the same columns, which publish
 # points at the newest partition's folder (etl.latest_snapshot): `<table>_latest` -> `<table>`.
 LATEST_TABLES: dict[str, str] = {f"{table}_latest": table for table in TABLES}
