@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from etl.compared_snapshot import local_compared_snapshot
 from etl.dynamodb_export import find_export_files
 from etl.query import connect_lake, write_csv
 from etl.synthetic import generate_tasks, to_dynamodb_item, write_export
@@ -84,7 +85,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ):
         export = root / f"export-{day}"
         write_export((to_dynamodb_item(task) for task in day_tasks), export)
-        transform_export(find_export_files(export), root / "lake", day)
+        compared = local_compared_snapshot(root / "lake", day)
+        transform_export(find_export_files(export), root / "lake", day, compared)
     return root / "lake"
 
 

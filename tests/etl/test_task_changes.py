@@ -5,17 +5,23 @@ etl/sql/task_changes.sql on DuckDB against the compared day's published `tasks` 
 the local lake as `make transform` finds them.
 """
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from etl.compared_snapshot import local_compared_snapshot
 from etl.dynamodb_export import find_export_files
+from etl.query import connect_lake
 from etl.schemas import TASK_CHANGES
 from etl.synthetic import write_export
 from etl.transform import TransformResult, transform_export
+from tests.docs.markdown import ROOT, fences
 from tests.etl.conftest import column_types, read_partition
 from tests.etl.items import Item, task_item
+from tests.etl.test_queries import athena_problems
 
 DAY_1 = date(2026, 11, 24)
 DAY_2 = date(2026, 11, 25)
@@ -173,3 +179,36 @@ def test_a_compared_partition_without_files_is_an_empty_day(tmp_path: Path) -> N
     _transform_day(tmp_path, lake, DAY_2, DAY_2_ITEMS[:1])
 
     assert [row[:3] for row in _changes(lake, DAY_2)] == [("alice", "unchanged", "appeared")]
+
+
+def _documented_task_changes_queries() -> list[str]:
+    """docs/analysts.md's SQL blocks over task_changes, in page order: DAU, reopen rate, time to
+    completion by priority."""
+    text = (ROOT / "docs" / "analysts.md").read_text()
+    return [
+        fence.text
+        for fence in fences(text)
+        if fence.language == "sql" and re.search(r"\bFROM task_changes\b", fence.text)
+    ]
+
+
+def _query(lake: Path, sql: str) -> list[tuple[Any, ...]]:
+    return connect_lake(str(lake)).execute(sql).fetchall()
+
+
+def test_the_documented_questions_give_the_known_answers(tmp_path: Path) -> None:
+    """On the two scripted days: three accounts changed a task on the 25th; one reopen per two
+    completions (one completed, one created done); both completions are medium, 120 h and 2 h."""
+    lake = tmp_path / "lake"
+    _transform_day(tmp_path, lake, DAY_1, DAY_1_ITEMS)
+    _transform_day(tmp_path, lake, DAY_2, DAY_2_ITEMS)
+    active, reopens, by_priority = _documented_task_changes_queries()
+
+    assert _query(lake, active) == [(DAY_2, DAY_1, 3)]
+    assert _query(lake, reopens) == [(DAY_2, 1, 2, 0.5)]
+    assert _query(lake, by_priority) == [("medium", 2, 61.0)]
+
+
+@pytest.mark.parametrize("sql", _documented_task_changes_queries())
+def test_each_documented_question_is_athena_sql(sql: str) -> None:
+    assert athena_problems(sql) == []
