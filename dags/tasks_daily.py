@@ -78,7 +78,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=30),
 }
 EXPORT_FILE_BYTES = 128 * 1024 * 1024
-LAKE_TABLES = ("tasks", "user_daily_stats", "tag_daily_stats", "users")
+LAKE_TABLES = ("tasks", "user_daily_stats", "tag_daily_stats", "task_changes", "users")
 """etl.schemas.TABLES, spelled out: the DAG file does not import pyarrow while it is parsed."""
 EXPORTED_TABLES = {"tasks": "tasks_table", "users": "users_table"}
 """Each DynamoDB table a run exports (etl.transform_sql.EXPORT_RELATIONS) -> the setting naming
@@ -356,24 +356,30 @@ def transform() -> dict[str, Any]:
     folder a partition already points at would change the published data before `validate`.
     """
     from etl.bronze import download_export
+    from etl.compared_snapshot import download_compared_snapshot
     from etl.lake_layout import new_attempt_key
     from etl.publish import stage_partitions
     from etl.transform import transform_export
 
     snapshot_date, run_id = _run_identity()
     attempt_key = new_attempt_key(run_id, get_current_context()["ti"].try_number)
-    s3 = S3Hook().get_conn()
+    s3, glue = S3Hook().get_conn(), GlueCatalogHook().get_conn()
+    database = setting("glue_database")
     export, users_export = _run_export(s3), _run_export(s3, "users")
     with tempfile.TemporaryDirectory(prefix="tasks_daily-") as workdir:
         files, counted = download_export(s3, export, Path(workdir, "export"))
         users_files, _ = download_export(s3, users_export, Path(workdir, "users-export"))
+        # task_changes compares with the newest published day before this one.
+        compared = download_compared_snapshot(
+            s3, glue, database, snapshot_date, Path(workdir, "compared")
+        )
         result = transform_export(
-            files, Path(workdir, "lake"), snapshot_date, users_files=users_files
+            files, Path(workdir, "lake"), snapshot_date, compared, users_files=users_files
         )
         staged = stage_partitions(
             s3,
-            GlueCatalogHook().get_conn(),
-            database=setting("glue_database"),
+            glue,
+            database=database,
             out_root=Path(workdir, "lake"),
             files=result.files,
             rows=result.rows,
@@ -396,6 +402,7 @@ def plan_athena() -> dict[str, Any]:
     """
     from etl.athena_transform import attempt_statements, staging_location
     from etl.bronze import export_data_location, export_item_count
+    from etl.compared_snapshot import compared_day
     from etl.lake_layout import new_attempt_key
     from etl.publish import table_location
 
@@ -415,6 +422,7 @@ def plan_athena() -> dict[str, Any]:
         locations=locations,
         snapshot_date=snapshot_date,
         users_data_location=export_data_location(_run_export(s3, "users")),
+        compared_with=compared_day(glue, database, snapshot_date),
     )
     return {**statements, "locations": locations, "export_items": export_item_count(s3, export)}
 

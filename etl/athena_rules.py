@@ -44,10 +44,15 @@ ZONED_FUNCTIONS = frozenset(
 
 CHECKED_FUNCTIONS = frozenset(
     {
+        "cardinality",
         "coalesce",
         "count",
         "date_add",
         "date_diff",
+        # filter(array(T), T -> boolean) -> array(T) and cardinality(array) -> bigint: Trino's
+        # array functions (FUNCTIONS_V3), used as
+        # https://docs.aws.amazon.com/athena/latest/ug/filtering-arrays.html shows.
+        "filter",
         "floor",
         "from_iso8601_timestamp",
         "lower",

@@ -5,7 +5,8 @@ table's, `EXPORT_RELATIONS`), one `CREATE TABLE AS` per lake
 table writing Parquet (zstd) into the attempt's staging folder, the folder etl/publish.py stages
 the worker's files into, and a DROP of every table made, which leaves the files in place. Each
 CTAS runs the table's statement from etl/sql/ as written; the gold ones and `users` read the
-table the attempt's `tasks` CTAS made, so they run after it.
+table the attempt's `tasks` CTAS made, so they run after it, and `task_changes` also reads the
+compared day's partition of the published `tasks` table.
 The DDL is Hive's dialect (backticks), the CTAS Trino's (double quotes), as Athena requires.
 """
 
@@ -15,9 +16,10 @@ from datetime import date
 from typing import Any
 
 from etl.engines import ZSTD_LEVEL
-from etl.lake_layout import partition_suffix
-from etl.schemas import TABLES
-from etl.transform_sql import BRONZE_ITEM_TYPE, EXPORT_RELATIONS, table_query
+from etl.lake_layout import partition_suffix, partition_values
+from etl.schemas import PARTITION_KEYS, TABLES
+from etl.transform_sql import BRONZE_ITEM_TYPE, EXPORT_RELATIONS, ComparedSnapshot, table_query
+from etl.validation import ITEM_TABLE
 
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 BRONZE_TABLE_PREFIX = "tasks_daily_bronze"
@@ -53,6 +55,16 @@ def create_bronze_table(
     )
 
 
+def published_day(database: str, table: str, day: date) -> str:
+    """The rows of one published day of a lake table, chosen by partition keys: Athena reads only
+    that partition's folder, where a predicate on `snapshot_date` would open every day's."""
+    keys = " AND ".join(
+        f"\"{key}\" = '{value}'"
+        for (key, _), value in zip(PARTITION_KEYS, partition_values(day), strict=True)
+    )
+    return f'(SELECT * FROM "{database}"."{table}" WHERE {keys})'  # noqa: S608 - our names
+
+
 def create_table_as(
     database: str,
     name: str,
@@ -63,15 +75,24 @@ def create_table_as(
     tasks: str,
     location: str,
     users_bronze: str = "",
+    compared_with: date | None = None,
 ) -> str:
     """CTAS writing `table`'s rows for `snapshot_date` to `location`, from the `bronze` table
-    (silver), the attempt's `tasks` table (gold) or both it and `users_bronze` (users)."""
+    (silver), the attempt's `tasks` table (gold) or both it and `users_bronze` (users);
+    `task_changes` also from the published `tasks` of `compared_with` (None: the lake has no
+    earlier day)."""
+    compared = (
+        ComparedSnapshot(compared_with, published_day(database, ITEM_TABLE, compared_with))
+        if compared_with is not None
+        else None
+    )
     query = table_query(
         table,
         snapshot_date,
         bronze=f'"{database}"."{bronze}"',
         tasks=f'"{database}"."{tasks}"',
         users_bronze=f'"{database}"."{users_bronze}"',
+        compared=compared,
     )
     return (
         f'CREATE TABLE "{database}"."{name}"\n'
@@ -93,13 +114,15 @@ def attempt_statements(
     locations: Mapping[str, str],
     snapshot_date: date,
     users_data_location: str,
+    compared_with: date | None = None,
 ) -> dict[str, Any]:
     """Every statement of one attempt, keyed as the DAG's Athena tasks take them.
 
     `create_bronze` makes the attempt's external table over the tasks export's `data_location`,
     `create_users_bronze` the one over the users export's; each lake table's name keys its CTAS
     into `locations[table]` (its staging folder); `drops` removes every table the attempt made,
-    the external ones last.
+    the external ones last. `compared_with` is the published day `task_changes` compares with
+    (etl/compared_snapshot.py).
     """
     data_locations = {"tasks": data_location, "users": users_data_location}
     bronze = {
@@ -125,6 +148,7 @@ def attempt_statements(
             tasks=outputs["tasks"],
             location=locations[table],
             users_bronze=bronze["users"],
+            compared_with=compared_with,
         )
     made = [*outputs.values(), *bronze.values()]
     statements["drops"] = [drop_table(database, name) for name in made]

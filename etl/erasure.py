@@ -38,8 +38,9 @@ import duckdb
 import pyarrow as pa
 
 from etl.engines import duckdb as engine
-from etl.lake_layout import is_data_file, new_attempt_key, run_key_of_attempt
+from etl.lake_layout import new_attempt_key, run_key_of_attempt
 from etl.latest_snapshot import LATEST_OF, point_latest_tables
+from etl.partition_download import download_data_files
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
 from etl.publish import (
     PartitionFolder,
@@ -52,7 +53,6 @@ from etl.publish import (
     write_pointers,
 )
 from etl.publish_lock import day_lock
-from etl.s3_listing import bucket_and_prefix, list_keys
 from etl.schemas import TABLES
 from etl.transform_sql import table_query
 from etl.validation import ITEM_TABLE, check_staged_files
@@ -135,20 +135,6 @@ def _newest(glue: GlueClient, database: str, table: str) -> date | None:
         return None
 
 
-def _download(s3: S3Client, partition: PartitionFolder, dest: Path) -> list[Path]:
-    """The partition's data files, downloaded (listed when the catalog has no keys recorded)."""
-    bucket, prefix = bucket_and_prefix(partition.location)
-    keys = partition.keys or list_keys(s3, bucket, prefix)
-    dest.mkdir(parents=True, exist_ok=True)
-    files = []
-    for index, key in enumerate(sorted(keys)):
-        if is_data_file(key.rsplit("/", 1)[-1]):
-            path = dest / f"{index:05d}.parquet"
-            s3.download_file(bucket, key, str(path))
-            files.append(path)
-    return files
-
-
 def _parquet(files: Iterable[Path]) -> str:
     paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
     return f"read_parquet([{paths}])"
@@ -171,7 +157,9 @@ class _Lake:
         partition = self.partition(table, day)
         if partition is None:
             return []
-        return _download(self.s3, partition, self.workdir / "read" / table / day.isoformat())
+        return download_data_files(
+            self.s3, partition, self.workdir / "read" / table / day.isoformat()
+        )
 
     def deleted_in(self, files: list[Path]) -> set[str]:
         """The ids in `files` that the newest users partition (table `live`) does not have."""

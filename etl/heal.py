@@ -30,6 +30,7 @@ from etl.bronze import (
     find_day_export,
     find_export,
 )
+from etl.compared_snapshot import download_compared_snapshot
 from etl.day_publish import publish_day
 from etl.engine_choice import ATHENA_THRESHOLD_ROWS
 from etl.lake_layout import (
@@ -162,7 +163,11 @@ def rebuild_day(
     with tempfile.TemporaryDirectory(prefix="heal-") as workdir:
         files, counted = download_export(s3, export, Path(workdir, "export"))
         users_files, _ = download_export(s3, users_export, Path(workdir, "users-export"))
-        result = transform_export(files, Path(workdir, "lake"), day, users_files=users_files)
+        # task_changes of the healed day compares with the newest published day before it.
+        compared = download_compared_snapshot(s3, glue, database, day, Path(workdir, "compared"))
+        result = transform_export(
+            files, Path(workdir, "lake"), day, compared, users_files=users_files
+        )
         staged = stage_partitions(
             s3,
             glue,

@@ -67,13 +67,35 @@ USERS = pa.schema(
     ]
 )
 
+TASK_CHANGES = pa.schema(
+    [
+        pa.field("user_id", pa.string()),
+        pa.field("task_id", pa.string()),
+        # appeared, changed, completed, reopened or disappeared (etl/sql/task_changes.sql).
+        pa.field("change", pa.string()),
+        pa.field("changed_fields", pa.list_(pa.string())),
+        pa.field("old_status", pa.string()),
+        pa.field("new_status", pa.string()),
+        pa.field("priority", pa.string()),
+        pa.field("hours_to_complete", pa.float64()),
+        # The day the snapshot was compared with: the day before, unless that day is missing.
+        pa.field("compared_with", pa.date32()),
+        pa.field("snapshot_date", pa.date32()),
+    ]
+)
+
 # In the order the engines write them: each table after the ones its statement reads.
 TABLES: dict[str, pa.Schema] = {
     "tasks": TASKS,
     "user_daily_stats": USER_DAILY_STATS,
     "tag_daily_stats": TAG_DAILY_STATS,
+    "task_changes": TASK_CHANGES,
     "users": USERS,
 }
+
+EMPTY_DAY_TABLES = frozenset({"task_changes"})
+"""Tables whose day may rightly hold no rows: `task_changes` on the lake's first day (nothing to
+compare with) or a day nothing changed. Every other table has a row per task, user or tag."""
 
 LAKE_STATUS = pa.schema(
     [

@@ -2,9 +2,10 @@
 
 The DAG calls `transform_export`; everything it needs to report or upload is in `TransformResult`.
 DuckDB runs each table's statement from etl/sql/ (the same text Athena runs), in the order of
-`TABLES`: `tasks` from the export, then each gold table from the `tasks` file just written, and
-`users` from the users table's export and that same file. Each table written becomes a view of
-its name, so any later statement can read it.
+`TABLES`: `tasks` from the export, then each gold table from the `tasks` file just written
+(`task_changes` also from the compared day's published `tasks` files, etl/compared_snapshot.py),
+and `users` from the users table's export and that same file. Each table written becomes a view
+of its name, so any later statement can read it.
 """
 
 from collections.abc import Iterable, Sequence
@@ -14,12 +15,20 @@ from pathlib import Path
 
 import duckdb
 
+from etl.compared_snapshot import PublishedTasks
 from etl.dynamodb_export import ExportFormatError
 from etl.engines import duckdb as engine
 from etl.partition_output import PARQUET_FILE_NAME, partition_path, staging_area, swap_in_partition
 from etl.schemas import TABLES
-from etl.transform_sql import EXPORT_RELATIONS, table_query
+from etl.transform_sql import (
+    EXPORT_RELATIONS,
+    ComparedSnapshot,
+    no_rows_of,
+    table_query,
+)
 from etl.validation import ITEM_TABLE
+
+COMPARED_TASKS_VIEW = "compared_tasks"
 
 
 @dataclass(frozen=True)
@@ -36,13 +45,16 @@ def transform_export(
     export_files: Iterable[Path],
     out_root: Path,
     snapshot_date: date,
+    compared: PublishedTasks | None = None,
     *,
     users_files: Sequence[Path] = (),
 ) -> TransformResult:
     """Write every lake table's partition of `snapshot_date` from the export's files.
 
-    `users_files` are the users table's export of the same moment; without them `users` has no
-    rows (the DAG's validation refuses that day when tasks has some).
+    `compared` is the published `tasks` partition `task_changes` compares with (None: the lake
+    has no earlier day, and `task_changes` is empty). `users_files` are the users table's export
+    of the same moment; without them `users` has no rows (the DAG's validation refuses that day
+    when tasks has some).
 
     DuckDB streams the export and spills what does not fit its memory limit, so memory stays
     bounded whatever the export's size or shape. Either every partition is replaced by a complete
@@ -56,9 +68,12 @@ def transform_export(
             exports = {"tasks": list(export_files), "users": list(users_files)}
             for source, (relation, item_type) in EXPORT_RELATIONS.items():
                 engine.create_json_view(connection, relation, exports[source], item_type)
+            compared_snapshot = _compared_snapshot(connection, compared)
             for table in TABLES:
                 staged = staging / partitions[table] / PARQUET_FILE_NAME
-                query = table_query(table, snapshot_date, tasks=ITEM_TABLE)
+                query = table_query(
+                    table, snapshot_date, tasks=ITEM_TABLE, compared=compared_snapshot
+                )
                 rows[table] = engine.copy_to_parquet(connection, query, staged)
                 if table == ITEM_TABLE:
                     _check_keys_present(connection, staged)
@@ -73,6 +88,18 @@ def transform_export(
         rows=rows,
         files=[str(partitions[table] / PARQUET_FILE_NAME) for table in TABLES],
     )
+
+
+def _compared_snapshot(
+    connection: duckdb.DuckDBPyConnection, compared: PublishedTasks | None
+) -> ComparedSnapshot | None:
+    """The compared day's rows as a relation; a partition without files is an empty table."""
+    if compared is None:
+        return None
+    if not compared.files:
+        return ComparedSnapshot(compared.day, no_rows_of(ITEM_TABLE))
+    engine.create_parquet_view(connection, COMPARED_TASKS_VIEW, *compared.files)
+    return ComparedSnapshot(compared.day, COMPARED_TASKS_VIEW)
 
 
 def _check_keys_present(connection: duckdb.DuckDBPyConnection, tasks_file: Path) -> None:

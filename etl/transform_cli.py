@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.compared_snapshot import local_compared_snapshot
 from etl.dynamodb_export import ExportFormatError, find_export_files
 from etl.transform import transform_export
 
@@ -32,10 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         users_files = find_export_files(args.users_export) if args.users_export else []
+        # task_changes compares with the newest earlier day of the same lake, if it has one.
+        compared = local_compared_snapshot(args.out_root, snapshot_date)
         result = transform_export(
             find_export_files(args.export_dir),
             args.out_root,
             snapshot_date,
+            compared,
             users_files=users_files,
         )
     # Corrupt gzip or a bad JSON line surfaces as a DuckDB error.

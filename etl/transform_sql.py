@@ -5,12 +5,15 @@ DYNAMODB_JSON export line, typed as `BRONZE_ITEM_TYPE`: the attributes the lake 
 struct of the type descriptor it is written with. An absent attribute, an unexpected descriptor or
 `{"NULL": true}` reads as null, and any other attribute is ignored. `users.sql` reads the users
 table's export the same way (`${users_bronze}`, typed as `USERS_ITEM_TYPE`). The gold tables and
-`users` read the silver rows the tasks statement wrote (`${tasks}`), never the export again.
-`EXPORT_RELATIONS` says which export each bronze relation is over. Both engines run these
+`users` read the silver rows the tasks statement wrote (`${tasks}`), never the export again;
+`task_changes` also reads the silver rows of the day it compares with (`${previous_tasks}`,
+`${compared_with}`: see `ComparedSnapshot`). `EXPORT_RELATIONS` says which export each bronze
+relation is over. Both engines run these
 texts (etl/engines/duckdb.py on the worker, etl/athena_transform.py in Athena), in the order of
 `TABLES`, each table after the ones it reads.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from string import Template
@@ -64,6 +67,24 @@ EXPORT_RELATIONS: dict[str, tuple[str, str]] = {
 """Each DynamoDB table the lake exports daily -> the relation over its export and its item type."""
 
 
+@dataclass(frozen=True)
+class ComparedSnapshot:
+    """The silver `tasks` rows `task_changes` compares a snapshot day with.
+
+    `day` is the newest published day before it (the day before, unless that one is missing);
+    `relation` holds that day's rows: a view over its files on the worker, its partition of the
+    `tasks` table in Athena. None instead of one: the lake has no earlier day.
+    """
+
+    day: date
+    relation: str
+
+
+def no_rows_of(relation: str) -> str:
+    """A relation with the columns of `relation` and no rows."""
+    return f"(SELECT * FROM {relation} WHERE false)"  # noqa: S608 - a relation name of ours
+
+
 def table_query(
     table: str,
     snapshot_date: date,
@@ -71,12 +92,13 @@ def table_query(
     bronze: str = BRONZE_RELATION,
     tasks: str = "tasks",
     users_bronze: str = USERS_BRONZE_RELATION,
+    compared: ComparedSnapshot | None = None,
 ) -> str:
     """The SELECT giving `table`'s rows for `snapshot_date` as Trino SQL.
 
     `bronze` and `users_bronze` name the relations over the two exports (a run's external tables
     in Athena), `tasks` the one holding the run's silver rows (in Athena, the table the
-    attempt's tasks CTAS made).
+    attempt's tasks CTAS made), and `compared` the earlier day `task_changes` compares them with.
     """
     if table not in TABLES:
         raise ValueError(f"not a lake table: {table}")
@@ -86,4 +108,7 @@ def table_query(
         bronze=bronze,
         tasks=tasks,
         users_bronze=users_bronze,
+        # Without an earlier day the statement gives no rows; the empty relation keeps it valid.
+        previous_tasks=compared.relation if compared else no_rows_of(tasks),
+        compared_with=f"'{compared.day.isoformat()}'" if compared else "NULL",
     ).strip()

@@ -90,11 +90,11 @@ def create_json_view(
     )
 
 
-def create_parquet_view(connection: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
-    """A view `name` over a Parquet file the engine wrote: how a later statement reads a table."""
-    quoted = str(path).replace("'", "''")
+def create_parquet_view(connection: duckdb.DuckDBPyConnection, name: str, *paths: Path) -> None:
+    """A view `name` over Parquet files of one table: how a later statement reads a table."""
+    quoted = ", ".join("'" + str(path).replace("'", "''") + "'" for path in paths)
     connection.execute(
-        f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')"  # noqa: S608 - our path
+        f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{quoted}])"  # noqa: S608 - our paths
     )
 
 

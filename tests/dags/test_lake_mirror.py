@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 
 from etl.lake_mirror import SOURCE_MARKER, mirror_published
 from etl.publish import PartitionFolder, publish_partitions
+from etl.schemas import TASKS
 from tests.dags.local_stack import LAKE_BUCKET, LocalStack
 
 DAY = date(2026, 9, 1)
@@ -19,7 +20,10 @@ def _published_run(
     s3 = stack.client("s3")
     prefix = f"silver/tasks/year={day:%Y}/month={day:%m}/day={day:%d}/run={run}/"
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.table({"task_id": [f"t{i}" for i in range(rows)]}), sink)
+    # The tasks columns, as every published tasks partition has: a later run's task_changes
+    # in this session's catalog may compare with this day.
+    tasks = pa.Table.from_pylist([{"task_id": f"t{i}"} for i in range(rows)], schema=TASKS)
+    pq.write_table(tasks, sink)
     s3.put_object(Bucket=LAKE_BUCKET, Key=f"{prefix}{name}", Body=sink.getvalue().to_pybytes())
     location = f"s3://{LAKE_BUCKET}/{prefix}"
     publish_partitions(

@@ -5,9 +5,10 @@ from pathlib import Path
 
 from etl.publish import newest_published_day
 from etl.run_metrics import RUN_METRICS, read_run_metrics
+from etl.schemas import TABLES as LAKE_TABLES
 from tests.dags.local_stack import LocalStack, task_item
 
-TABLES = ("tasks", "user_daily_stats", "tag_daily_stats", "users")
+TABLES = tuple(LAKE_TABLES)
 
 
 def test_a_successful_run_reports_rows_partitions_and_freshness(

@@ -23,12 +23,13 @@ import etl.validation
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
 from etl.publish import PartitionFolder, newest_published_day, point_partition
 from etl.run_metrics import AthenaQuery
+from etl.schemas import TABLES as LAKE_TABLES
 from etl.transform import transform_export
 from infra.local.airflow_local import logical_date_for
 from tests.dags.local_stack import LAKE_BUCKET, LocalStack, task_item
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-TABLES = ("tasks", "user_daily_stats", "tag_daily_stats", "users")
+TABLES = tuple(LAKE_TABLES)
 EARLIER_DAY = date(2026, 10, 31)
 
 

@@ -158,6 +158,8 @@ DIAGRAM_RESOURCES: dict[str, InStack | ByZappa | NotAws] = {
             "TagDailyStatsLatestTable",
             "UsersLatestTable",
             "LakeStatusTable",
+            "TaskChangesTable",
+            "TaskChangesLatestTable",
         ),
         every_of_its_types=True,
     ),

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from etl.compared_snapshot import local_compared_snapshot
 from etl.dynamodb_export import find_export_files
 from etl.lake_status import LAKE_STATUS_TABLE, ExportOrigin, status_row
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
@@ -88,7 +89,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ):
         export = root / f"export-{day}"
         write_export((to_dynamodb_item(task) for task in day_tasks), export)
-        result = transform_export(find_export_files(export), root / "lake", day)
+        compared = local_compared_snapshot(root / "lake", day)
+        result = transform_export(find_export_files(export), root / "lake", day, compared)
         status = root / "lake" / partition_path(LAKE_STATUS_TABLE, day) / PARQUET_FILE_NAME
         status.parent.mkdir(parents=True)
         midnight = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)

@@ -8,6 +8,7 @@ from datetime import date
 import sqlglot
 from sqlglot import exp
 
+from etl.athena_rules import violations
 from etl.athena_transform import (
     attempt_statements,
     create_bronze_table,
@@ -123,3 +124,52 @@ def test_an_attempt_creates_one_table_per_output_and_drops_all_it_made() -> None
         t.name for t in sqlglot.parse_one(statements["users"], read="trino").find_all(exp.Table)
     }
     assert users_reads == {names[1], names[2 + list(TABLES).index("users")], names[2]}
+
+
+def _task_changes_ctas(compared_with: date | None) -> str:
+    return create_table_as(
+        DATABASE,
+        "task_changes_run",
+        table="task_changes",
+        snapshot_date=SNAPSHOT,
+        bronze="bronze_tasks_run",
+        tasks="tasks_ctas_run",
+        location=staging_location("s3://lake/gold/task_changes/", SNAPSHOT, ATTEMPT),
+        compared_with=compared_with,
+    )
+
+
+def test_task_changes_reads_the_compared_day_as_one_partition_of_the_tasks_table() -> None:
+    """Athena reads the compared day's folder only: the predicates are on the partition keys,
+    literal strings, as docs/analysts.md ("Cheap queries") says a partition predicate must be."""
+    sql = _task_changes_ctas(date(2026, 11, 23))
+
+    tree = sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
+
+    read = {f"{t.db}.{t.name}" for t in tree.find_all(exp.Table)}
+    assert read == {
+        f"{DATABASE}.task_changes_run",
+        f"{DATABASE}.tasks_ctas_run",
+        f"{DATABASE}.tasks",
+    }
+    (published,) = (t for t in tree.find_all(exp.Table) if t.name == "tasks")
+    select = published.find_ancestor(exp.Select)
+    assert select is not None
+    where = select.args["where"]
+    assert {(eq.this.name, eq.expression.name) for eq in where.find_all(exp.EQ)} == {
+        ("year", "2026"),
+        ("month", "11"),
+        ("day", "23"),
+    }
+    assert "CAST('2026-11-23' AS date) AS compared_with" in sql
+    assert [str(v) for v in violations(sql.split("AS\n", 1)[1])] == []
+
+
+def test_task_changes_on_the_lakes_first_day_reads_no_published_day() -> None:
+    sql = _task_changes_ctas(None)
+
+    tree = sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
+
+    read = {f"{t.db}.{t.name}" for t in tree.find_all(exp.Table)}
+    assert read == {f"{DATABASE}.task_changes_run", f"{DATABASE}.tasks_ctas_run"}
+    assert "CAST(NULL AS date) AS compared_with" in sql

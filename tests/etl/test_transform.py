@@ -1,11 +1,13 @@
 """The worker's transform: etl/sql/ run by DuckDB, staged, then swapped into the lake at once."""
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
+from etl.compared_snapshot import local_compared_snapshot
 from etl.dynamodb_export import find_export_files
 from etl.engines import duckdb as engine
 from etl.synthetic import SyntheticTask, generate_tasks, to_dynamodb_item, write_export
@@ -17,6 +19,7 @@ SORT_KEYS = {
     "tasks": ["user_id", "task_id"],
     "user_daily_stats": ["user_id"],
     "tag_daily_stats": ["tag"],
+    "task_changes": ["user_id", "task_id"],
 }
 
 
@@ -39,12 +42,20 @@ def test_result_reports_items_rows_and_files(run_transform: RunTransform, lake: 
 
     assert result.snapshot_date == SNAPSHOT
     assert result.export_items == 3
-    # No users export given: `users` is written, empty (tests/etl/test_users_table.py).
-    assert result.rows == {"tasks": 3, "user_daily_stats": 2, "tag_daily_stats": 2, "users": 0}
+    # The lake's first day: nothing to compare with, so no changes; no users export given:
+    # `users` is written, empty (tests/etl/test_users_table.py).
+    assert result.rows == {
+        "tasks": 3,
+        "user_daily_stats": 2,
+        "tag_daily_stats": 2,
+        "task_changes": 0,
+        "users": 0,
+    }
     assert result.files == [
         "tasks/year=2026/month=11/day=25/part-00000.parquet",
         "user_daily_stats/year=2026/month=11/day=25/part-00000.parquet",
         "tag_daily_stats/year=2026/month=11/day=25/part-00000.parquet",
+        "task_changes/year=2026/month=11/day=25/part-00000.parquet",
         "users/year=2026/month=11/day=25/part-00000.parquet",
     ]
     assert sorted(_lake_files(lake)) == sorted(result.files)
@@ -82,6 +93,7 @@ def test_failure_mid_write_leaves_no_partial_partition(
     assert _lake_files(lake) == before
     assert sorted(path.name for path in lake.iterdir()) == [
         "tag_daily_stats",
+        "task_changes",
         "tasks",
         "user_daily_stats",
         "users",
@@ -91,14 +103,20 @@ def test_failure_mid_write_leaves_no_partial_partition(
 def test_empty_export_publishes_empty_partitions(run_transform: RunTransform, lake: Path) -> None:
     result = run_transform([])
 
-    assert result.rows == {"tasks": 0, "user_daily_stats": 0, "tag_daily_stats": 0, "users": 0}
+    assert result.rows == {
+        "tasks": 0,
+        "user_daily_stats": 0,
+        "tag_daily_stats": 0,
+        "task_changes": 0,
+        "users": 0,
+    }
     assert read_partition(lake, "tasks").num_rows == 0
 
 
 def test_partition_keys_live_in_the_path_only(run_transform: RunTransform, lake: Path) -> None:
     run_transform([task_item("u1", "t1")])
 
-    for table in ("tasks", "user_daily_stats", "tag_daily_stats"):
+    for table in SORT_KEYS:
         assert {"year", "month", "day"}.isdisjoint(read_partition(lake, table).column_names)
 
 
@@ -135,15 +153,26 @@ def test_every_statement_gives_the_same_rows_at_the_smallest_memory_limit(
     """A memory limit makes DuckDB spill, never changes a row or fails a statement.
 
     192 MB is below the worker's limit and near the floor of DuckDB's gzip JSON reader (32 MiB
-    buffers per file in flight); spilling at scale is measured by `make bench-etl-scale`.
+    buffers per file in flight); spilling at scale is measured by `make bench-etl-scale`. The day
+    before is the same tasks a day earlier, so `task_changes` joins two full days.
     """
-    tasks = generate_tasks(3000, SNAPSHOT, seed=7, **shape)  # type: ignore[arg-type]
-    write_export((to_dynamodb_item(task) for task in tasks), tmp_path / "export")
-    files = find_export_files(tmp_path / "export")
-    transform_export(files, tmp_path / "roomy", SNAPSHOT)
+    day_before = SNAPSHOT - timedelta(days=1)
+    exports = {}
+    for day in (day_before, SNAPSHOT):
+        tasks = generate_tasks(3000, day, seed=7, **shape)  # type: ignore[arg-type]
+        write_export((to_dynamodb_item(task) for task in tasks), tmp_path / f"export-{day}")
+        exports[day] = find_export_files(tmp_path / f"export-{day}")
 
+    def transform_both_days(lake: Path) -> None:
+        transform_export(exports[day_before], lake, day_before)
+        compared = local_compared_snapshot(lake, SNAPSHOT)
+        transform_export(exports[SNAPSHOT], lake, SNAPSHOT, compared)
+
+    transform_both_days(tmp_path / "roomy")
     monkeypatch.setattr(engine, "MEMORY_LIMIT", "192MB")
-    transform_export(files, tmp_path / "squeezed", SNAPSHOT)
+    transform_both_days(tmp_path / "squeezed")
+
+    assert read_partition(tmp_path / "roomy", "task_changes").num_rows > 0
 
     for table in SORT_KEYS:
         assert _rows(tmp_path / "squeezed", table).equals(_rows(tmp_path / "roomy", table))

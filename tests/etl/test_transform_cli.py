@@ -1,10 +1,13 @@
 """`python -m etl.transform_cli`: bad input ends with one line on stderr and no partition."""
 
 import gzip
+from datetime import date
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
+from etl.partition_output import partition_path
 from etl.schemas import TABLES
 from etl.synthetic import write_export
 from etl.transform_cli import main
@@ -37,6 +40,23 @@ def test_transforms_the_users_export_beside_it(
 
     assert exit_code == 0
     assert "users: 1 rows" in capsys.readouterr().out
+
+
+def test_a_later_day_compares_with_the_lakes_newest_earlier_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_export([task_item("u1", "t1")], tmp_path / "day-1")
+    write_export([task_item("u1", "t1"), task_item("u2", "t2")], tmp_path / "day-3")
+    lake = tmp_path / "lake"
+
+    assert main([str(tmp_path / "day-1"), str(lake), "2026-11-23"]) == 0
+    assert main([str(tmp_path / "day-3"), str(lake), "2026-11-25"]) == 0
+
+    assert "task_changes: 1 rows" in capsys.readouterr().out
+    changes = pq.read_table(lake / partition_path("task_changes", date(2026, 11, 25)))
+    assert changes.select(["task_id", "change", "compared_with"]).to_pylist() == [
+        {"task_id": "t2", "change": "appeared", "compared_with": date(2026, 11, 23)}
+    ]
 
 
 def test_missing_export_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -128,6 +128,8 @@ def test_local_smoke_passes_and_leaves_no_user_behind(local_stack: LocalStack) -
     assert f"tag_popularity in DuckDB over {lake}: SUCCEEDED" in found["query"][1]
     assert found["latest"][0] == "ok"
     assert f"tag_daily_stats_latest={SNAPSHOT} ({tags.num_rows} rows)" in found["latest"][1]
+    # The lake's first day: no earlier day to compare with, so no changes, and that is right.
+    assert f"task_changes_latest={SNAPSHOT} (0 rows)" in found["latest"][1]
     assert f"{tags.num_rows} rows" in found["query"][1]
     assert local_stack.users() == []
 
