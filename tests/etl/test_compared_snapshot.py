@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 
 from etl.compared_snapshot import compared_day, download_compared_snapshot
-from etl.publish import StagedPartition, publish_partition
+from etl.publish import PartitionFolder, point_partition
 from infra.local.analytics_catalog import create_analytics_catalog
 
 BUCKET = "tasklake-test-lake"
@@ -41,8 +41,8 @@ def _publish(aws: tuple[Any, Any, str], day: date, run: str, task_ids: list[str]
     pq.write_table(pa.table({"task_id": task_ids}), sink)
     s3.put_object(Bucket=BUCKET, Key=folder + "part-0", Body=sink.getvalue().to_pybytes())
     location = f"s3://{BUCKET}/{folder}"
-    partition = StagedPartition("tasks", day.isoformat(), location, [folder + "part-0"], 1)
-    publish_partition(glue, database, partition)
+    partition = PartitionFolder("tasks", day.isoformat(), location, [folder + "part-0"], 1)
+    point_partition(glue, database, partition)
     return location
 
 
@@ -84,7 +84,7 @@ def test_a_partition_without_recorded_keys_is_listed(
     s3, glue, database = aws
     day = date(2026, 11, 24)
     location = _publish(aws, day, "old", ["a"])
-    publish_partition(glue, database, StagedPartition("tasks", day.isoformat(), location, [], 0))
+    point_partition(glue, database, PartitionFolder("tasks", day.isoformat(), location, [], 0))
 
     compared = download_compared_snapshot(s3, glue, database, date(2026, 11, 25), tmp_path)
 
