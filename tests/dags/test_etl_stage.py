@@ -23,6 +23,7 @@ import boto3
 import pytest
 
 from etl.lake_layout import POINTER_FOLDER, partition_suffix
+from etl.schemas import CATALOG_TABLES
 from infra.deploy.preflight import PreflightError
 from infra.local.airflow_local import export_mode_for
 from tests.dags.local_stack import LAKE_BUCKET, TASKS_TABLE, USERS_TABLE, LocalStack, task_item
@@ -91,20 +92,23 @@ def test_the_dag_runs_on_a_stage_from_its_exports(stack: LocalStack, tmp_path: P
         assert done.returncode == 0, done.stdout + done.stderr
         assert f"published {today} to Glue {stack.database}" in done.stdout
         assert sorted(stack.read_published("tasks", today)["task_id"].to_pylist()) == ["t1", "t2"]
+        # Every table of the lake, the analysts' users, task_changes and lake_status included.
+        assert [table for table in CATALOG_TABLES if not stack.partitions(table, today)] == []
     finally:
         # test_run_metrics.py needs its day to be the newest the catalog publishes, and
         # test_publish.py's repair would bring the day back from its pointers.
         glue, s3 = stack.client("glue"), stack.client("s3")
-        for table in ("tasks", "user_daily_stats", "tag_daily_stats", "users"):
+        for table in CATALOG_TABLES:
             for partition in stack.partitions(table, today):
                 glue.delete_partition(
                     DatabaseName=stack.database,
                     TableName=table,
                     PartitionValues=partition["Values"],
                 )
-        prefixes = ("silver/tasks/", "gold/user_daily_stats/", "gold/tag_daily_stats/")
-        for prefix in (*prefixes, "silver/users/"):
-            pointers = f"s3://{LAKE_BUCKET}/{prefix}{POINTER_FOLDER}{partition_suffix(today)}"
+            location = glue.get_table(DatabaseName=stack.database, Name=table)["Table"][
+                "StorageDescriptor"
+            ]["Location"]
+            pointers = f"{location.rstrip('/')}/{POINTER_FOLDER}{partition_suffix(today)}"
             for key in stack.objects(pointers):
                 s3.delete_object(Bucket=LAKE_BUCKET, Key=key)
 
