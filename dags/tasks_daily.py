@@ -18,7 +18,6 @@ run time, never while the file is parsed.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -355,41 +354,25 @@ def transform() -> dict[str, Any]:
     A new folder per attempt, not per run: a cleared run keeps its run id, and writing into the
     folder a partition already points at would change the published data before `validate`.
     """
-    from etl.bronze import download_export
-    from etl.compared_snapshot import download_compared_snapshot
     from etl.lake_layout import new_attempt_key
-    from etl.publish import stage_partitions
-    from etl.transform import transform_export
+    from etl.worker_day import transform_and_stage
 
     snapshot_date, run_id = _run_identity()
     attempt_key = new_attempt_key(run_id, get_current_context()["ti"].try_number)
     s3, glue = S3Hook().get_conn(), GlueCatalogHook().get_conn()
-    database = setting("glue_database")
-    export, users_export = _run_export(s3), _run_export(s3, "users")
-    with tempfile.TemporaryDirectory(prefix="tasks_daily-") as workdir:
-        files, counted = download_export(s3, export, Path(workdir, "export"))
-        users_files, _ = download_export(s3, users_export, Path(workdir, "users-export"))
-        # task_changes compares with the newest published day before this one.
-        compared = download_compared_snapshot(
-            s3, glue, database, snapshot_date, Path(workdir, "compared")
-        )
-        result = transform_export(
-            files, Path(workdir, "lake"), snapshot_date, compared, users_files=users_files
-        )
-        staged = stage_partitions(
-            s3,
-            glue,
-            database=database,
-            out_root=Path(workdir, "lake"),
-            files=result.files,
-            rows=result.rows,
-            snapshot_date=snapshot_date,
-            attempt_key=attempt_key,
-        )
+    day = transform_and_stage(
+        s3,
+        glue,
+        database=setting("glue_database"),
+        snapshot_date=snapshot_date,
+        export=_run_export(s3),
+        users_export=_run_export(s3, "users"),
+        attempt_key=attempt_key,
+    )
     return {
-        "export_items": export.item_count if export.item_count is not None else counted,
-        "transformed_items": result.export_items,
-        "partitions": [partition.as_dict() for partition in staged],
+        "export_items": day.exported_items,
+        "transformed_items": day.transformed_items,
+        "partitions": [partition.as_dict() for partition in day.staged],
     }
 
 

@@ -11,12 +11,10 @@ holds the day's lock (`etl.day_publish.publish_day(only_if_missing=True)`): two 
 same day, or a heal beside that day's own run, never publish it twice.
 """
 
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from etl import native_export
@@ -25,12 +23,10 @@ from etl.bronze import (
     ExpectedExport,
     ExportMismatchError,
     ExportNotFoundError,
-    download_export,
     export_item_count,
     find_day_export,
     find_export,
 )
-from etl.compared_snapshot import download_compared_snapshot
 from etl.day_publish import publish_day
 from etl.engine_choice import ATHENA_THRESHOLD_ROWS
 from etl.lake_layout import (
@@ -40,9 +36,9 @@ from etl.lake_layout import (
     run_key_of_attempt,
 )
 from etl.lake_status import export_origin
-from etl.publish import published_location, stage_partitions, tag_superseded
-from etl.transform import transform_export
+from etl.publish import published_location, tag_superseded
 from etl.validation import ITEM_TABLE, check_row_counts, check_staged_files
+from etl.worker_day import transform_and_stage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -160,26 +156,17 @@ def rebuild_day(
     Rows per table, or None when another run published the day meanwhile (its folders staged
     here are then tagged for expiry).
     """
-    with tempfile.TemporaryDirectory(prefix="heal-") as workdir:
-        files, counted = download_export(s3, export, Path(workdir, "export"))
-        users_files, _ = download_export(s3, users_export, Path(workdir, "users-export"))
-        # task_changes of the healed day compares with the newest published day before it.
-        compared = download_compared_snapshot(s3, glue, database, day, Path(workdir, "compared"))
-        result = transform_export(
-            files, Path(workdir, "lake"), day, compared, users_files=users_files
-        )
-        staged = stage_partitions(
-            s3,
-            glue,
-            database=database,
-            out_root=Path(workdir, "lake"),
-            files=result.files,
-            rows=result.rows,
-            snapshot_date=day,
-            attempt_key=attempt_key,
-        )
-    exported = export.item_count if export.item_count is not None else counted
-    check_row_counts(exported, result.export_items, staged)
+    day_staged = transform_and_stage(
+        s3,
+        glue,
+        database=database,
+        snapshot_date=day,
+        export=export,
+        users_export=users_export,
+        attempt_key=attempt_key,
+    )
+    staged = day_staged.staged
+    check_row_counts(day_staged.exported_items, day_staged.transformed_items, staged)
     check_staged_files(s3, glue, database, staged)
     rows = publish_day(
         s3,
