@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 from types import CodeType, FunctionType
 from typing import Any
 
@@ -38,6 +38,10 @@ TEXT_NEEDS = {
     "infra.local.stack": "engines",  # `python -m infra.local.stack run` starts both engines
     "chromium": "browser",
 }
+
+# Folders that, named by a module-level path a test uses (`ROOT / ".venv-package" / "bin"`),
+# hold a program only another make target installs.
+PATH_NEEDS = {".venv-package": "package"}  # Zappa's build venv, made with the Lambda zip
 
 # Folders whose tests run in another interpreter (Airflow's, .venv-airflow).
 FOLDER_NEEDS = {"dags": "airflow"}
@@ -96,7 +100,9 @@ def needs_of_code(start: Iterable[Any]) -> set[str]:
                 if name in NAME_NEEDS:
                     found.add(NAME_NEEDS[name])
                 target = function.__globals__.get(name)
-                if target is not None and _is_ours(target):
+                if isinstance(target, PurePath):
+                    found.update(need for part, need in PATH_NEEDS.items() if part in target.parts)
+                elif target is not None and _is_ours(target):
                     pending.extend(_functions(target))
             for constant in _texts(code.co_consts):
                 found.update(need for text, need in TEXT_NEEDS.items() if text in constant)

@@ -49,6 +49,13 @@ class Browser:
         return ["chromium", "--headless"]
 
 
+ZAPPA = ROOT / ".venv-package" / "bin" / "zappa"
+
+
+def zappa_version() -> list[str]:
+    return [str(ZAPPA), "--version"]
+
+
 def pure(numbers: list[int]) -> int:
     return sum(numbers)
 
@@ -70,6 +77,11 @@ def test_helpers_in_tests_are_followed_into() -> None:
     assert needs.needs_of_code([test_using_the_stack_helper]) == {"engines"}
     assert needs.needs_of_code([engines_through_a_nested_helper]) == {"engines"}
     assert needs.needs_of_code([Browser]) == {"browser"}
+
+
+def test_a_program_in_the_package_venv_marks_the_test() -> None:
+    # .venv-package is made with the Lambda zip, not by `make venv`: test-fast must leave it out.
+    assert needs.needs_of_code([zappa_version]) == {"package"}
 
 
 def test_a_test_that_needs_nothing_stays_fast() -> None:
