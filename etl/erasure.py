@@ -30,15 +30,17 @@ import shutil
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from etl.engines import duckdb as engine
 from etl.lake_layout import new_attempt_key, run_key_of_attempt
+from etl.lake_status import LAKE_STATUS_TABLE, ExportOrigin, stage_status, status_row
 from etl.latest_snapshot import LATEST_OF, point_latest_tables
 from etl.partition_download import download_data_files
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
@@ -291,6 +293,29 @@ def _rewrite_day(
     return rows, lost
 
 
+def _restated_status(
+    lake: _Lake, day: date, rows: dict[str, int], attempt_key: str
+) -> list[PartitionFolder]:
+    """The day's `lake_status` row with the rewritten tables' counts, staged to flip with them.
+
+    Its engine and export stay the day's own; `published_at` becomes now. A day published
+    before `lake_status` existed has no row, and gets none here.
+    """
+    files = lake.read(LAKE_STATUS_TABLE, day)
+    if not files:
+        return []
+    (old,) = pa.concat_tables(pq.read_table(file) for file in files).to_pylist()
+    # Parquet keeps the UTC wall time without its zone (etl.lake_status._utc_millis).
+    exported = old["export_time"].replace(tzinfo=UTC)
+    origin = ExportOrigin(old["engine"], old["export_mode"], exported)
+    row = status_row(day, datetime.now(UTC), dict(old["rows_written"]) | rows, origin)
+    staged = stage_status(
+        lake.s3, lake.glue, database=lake.database, row=row, snapshot_date=day,
+        attempt_key=attempt_key,
+    )  # fmt: skip
+    return [staged]
+
+
 def erase_day(
     lake: _Lake, bucket: str, day: date, tables: set[str], *, owner: str
 ) -> ErasedDay | None:
@@ -307,6 +332,7 @@ def erase_day(
         tasks = lake.partition(ITEM_TABLE, day)
         source = tasks.location.rstrip("/").rsplit("/run=", 1)[-1] if tasks else owner
         # The run key stays the one the day was built from: a rebuild from bronze finds its export.
+        attempt_key = new_attempt_key(run_key_of_attempt(source), 0)
         staged = stage_partitions(
             lake.s3,
             lake.glue,
@@ -315,8 +341,9 @@ def erase_day(
             files=[str(partition_path(t, day) / PARQUET_FILE_NAME) for t in sorted(rows)],
             rows=rows,
             snapshot_date=day,
-            attempt_key=new_attempt_key(run_key_of_attempt(source), 0),
+            attempt_key=attempt_key,
         )
+        staged += _restated_status(lake, day, rows, attempt_key)
         check_staged_files(lake.s3, lake.glue, lake.database, staged)
         replaced = publish_partitions(lake.glue, lake.database, staged)
         # Every table that has a `<table>_latest` (etl.schemas.LATEST_TABLES) follows.

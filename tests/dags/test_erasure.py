@@ -26,6 +26,7 @@ import etl.publish
 from etl.bronze import scan_item_to_export_line
 from etl.erasure import ERASED_TAG, ErasureBlockedError, ErasureResult, erase_deleted_accounts
 from etl.lake_layout import new_attempt_key
+from etl.lake_status import ExportOrigin, stage_status, status_row
 from etl.latest_snapshot import LATEST_OF, point_latest_tables
 from etl.partition_output import PARQUET_FILE_NAME, partition_path
 from etl.publish import publish_partitions, stage_partitions, write_pointers
@@ -88,12 +89,21 @@ def lake(local_stack: LocalStack, tmp_path: Path) -> Lake:
     return Lake(LocalStack(local_stack.env, database), bucket, tmp_path)
 
 
+EXPORTED = ExportOrigin("duckdb", "scan", datetime(2026, 11, 12, 0, 5, tzinfo=UTC))
+
+
 def publish_day(
-    lake: Lake, day: date, tasks: list[dict[str, Any]], users: list[str] | None
+    lake: Lake,
+    day: date,
+    tasks: list[dict[str, Any]],
+    users: list[str] | None,
+    *,
+    with_status: bool = False,
 ) -> None:
     """Publish `day` as a daily run does: transform the export, stage, validate-free flip.
 
-    `users=None` publishes no users partition for the day.
+    `users=None` publishes no users partition for the day; `with_status` adds its `lake_status`
+    row, as `etl.day_publish` writes it.
     """
     root = lake.work / f"day-{next(_STAGES)}"
     export = root / "export" / "00000.json.gz"
@@ -127,6 +137,14 @@ def publish_day(
         snapshot_date=day,
         attempt_key=new_attempt_key("scheduled__test", 1),
     )
+    if with_status:
+        row = status_row(day, datetime.now(UTC), rows, EXPORTED)
+        staged.append(
+            stage_status(
+                s3, glue, database=lake.database, row=row, snapshot_date=day,
+                attempt_key=new_attempt_key("scheduled__test", 1),
+            )
+        )  # fmt: skip
     publish_partitions(glue, lake.database, staged)
     point_latest_tables(glue, lake.database, [p.table for p in staged if p.table in LATEST_OF])
     write_pointers(s3, staged)
@@ -172,6 +190,26 @@ def test_a_deleted_accounts_rows_leave_every_table_of_every_day(lake: Lake) -> N
     tags = {row["tag"]: row for row in lake.rows("tag_daily_stats", D1)}
     assert set(tags) == {"home"}
     assert (tags["home"]["tasks_total"], tags["home"]["users"]) == (2, 1)
+
+
+def test_the_day_s_lake_status_row_counts_what_the_erasure_left(lake: Lake) -> None:
+    publish_day(lake, D1, ALICE + BOB, [*LIVE, "bob"], with_status=True)
+    publish_day(lake, D2, ALICE, LIVE)
+    (before,) = lake.rows("lake_status", D1)
+
+    lake.erase()
+
+    (after,) = lake.rows("lake_status", D1)
+    written = dict(after["rows_written"])
+    assert written.keys() == dict(before["rows_written"]).keys()
+    for table, rows in written.items():
+        assert rows == len(lake.rows(table, D1)), table
+    assert written["tasks"] == dict(before["rows_written"])["tasks"] - 1
+    # Where the day's rows came from is unchanged; when it was last published is the erasure.
+    assert [after[key] for key in ("engine", "export_mode", "export_time")] == [
+        before[key] for key in ("engine", "export_mode", "export_time")
+    ]
+    assert after["published_at"] > before["published_at"]
 
 
 def test_rewritten_files_keep_the_glue_types(lake: Lake) -> None:
