@@ -13,13 +13,14 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
 
+from api.config import Settings
 from etl.engine_choice import ATHENA_THRESHOLD_ROWS
 from etl.run_metrics import RUN_METRICS
 from infra.cfn import INFRA, load_template, templates
@@ -379,12 +380,32 @@ def test_the_etl_sequence_names_every_metric_a_run_reports() -> None:
     assert {metric.name for metric in RUN_METRICS} - drawn == set()
 
 
+def dag_setting_default(name: str) -> str:
+    """The DAG's default for one setting (SETTINGS_DEFAULTS), read without importing Airflow."""
+    for statement in ast.parse(DAG.read_text()).body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "SETTINGS_DEFAULTS"
+            for target in statement.targets
+        ):
+            value = ast.literal_eval(statement.value)[name]
+            assert isinstance(value, str)
+            return value
+    raise AssertionError(f"{DAG.name} has no SETTINGS_DEFAULTS")
+
+
 def test_the_diagrams_numbers_are_the_codes() -> None:
     dev = STAGES["dev"]
     throttle = f"dev: {dev.throttle_rate:g}/s, burst {dev.throttle_burst}"
     assert throttle in COMPONENTS.read_text()
     assert throttle in REQUEST_SEQUENCE.read_text()
+    jwks_seconds = next(
+        field.default for field in fields(Settings) if field.name == "jwks_cache_seconds"
+    )
+    assert isinstance(jwks_seconds, int)
+    jwks_hours = jwks_seconds / 3600
+    assert f"cached {jwks_hours:g} h in the container" in REQUEST_SEQUENCE.read_text()
     assert f"up to {ATHENA_THRESHOLD_ROWS:,} items" in ETL_SEQUENCE.read_text()
+    assert f"up to {dag_setting_default('heal_days_per_run')} of them" in ETL_SEQUENCE.read_text()
 
 
 # --- every count the component diagram states is counted from the templates ---
