@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from infra.cfn import INFRA, load_template, templates
-from tests.docs.markdown import current_documents, relative, without_fences
+from infra.deploy.plan import Options, deploy_plan
+from tests.docs.markdown import ROOT, current_documents, relative, without_fences
 from tests.docs.test_claim_operations import NUMBER_WORDS
 
 _COUNT = r"\b(?P<count>\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
@@ -106,3 +107,24 @@ def test_counts_match_the_templates(document: Path) -> None:
         if count != (expected := CLAIMS[what][1]())
     ]
     assert not wrong, "\n".join(wrong)
+
+
+# docs/README.md's deploy walk-through counts the steps `make deploy` prints, per stage.
+DEPLOY_STEPS = re.compile(
+    r"(?P<orchestrated>\d+) printed steps in staging and prod.*?\((?P<dev>\d+) steps: no network",
+    re.DOTALL,
+)
+
+
+def test_the_deploy_step_counts_are_the_plans() -> None:
+    claim = DEPLOY_STEPS.search((ROOT / "docs" / "README.md").read_text(encoding="utf-8"))
+    assert claim, "docs/README.md no longer counts the deploy's steps: drop this test"
+
+    def steps(stage: str) -> int:
+        return len(deploy_plan(Options(stage=stage)).steps)
+
+    assert {
+        "dev": int(claim["dev"]),
+        "staging": int(claim["orchestrated"]),
+        "prod": int(claim["orchestrated"]),
+    } == {stage: steps(stage) for stage in ("dev", "staging", "prod")}
