@@ -21,7 +21,7 @@ import botocore.session
 import pytest
 
 from api.config import Settings
-from etl.engine_choice import ATHENA_THRESHOLD_ROWS
+from etl.engine_choice import ATHENA_THRESHOLD_ROWS, SETTINGS
 from etl.run_metrics import RUN_METRICS
 from infra.cfn import INFRA, load_template, templates
 from infra.deploy.stacks import STAGES
@@ -371,6 +371,13 @@ def test_the_etl_sequence_names_every_task_of_the_dag() -> None:
 
     assert len(ids) > 10, ids
     assert ids - drawn == set()
+
+
+def test_the_etl_sequence_names_the_engine_settings_there_are() -> None:
+    # It once drew "engine pyarrow" a day after DuckDB had replaced pyarrow on the worker.
+    drawn = set(re.findall(r"\bengine (\w+)", ETL_SEQUENCE.read_text()))
+
+    assert drawn == set(SETTINGS)
 
 
 def test_the_etl_sequence_names_every_metric_a_run_reports() -> None:
