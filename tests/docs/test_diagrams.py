@@ -365,6 +365,37 @@ def dag_task_ids() -> set[str]:
     return ids
 
 
+def dag_ids() -> set[str]:
+    """The dag_id of every `@dag(...)` in dags/, a literal or a module-level constant."""
+    ids: set[str] = set()
+    for path in (ROOT / "dags").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        constants = {
+            target.id: statement.value.value
+            for statement in tree.body
+            if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
+            for target in statement.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "dag":
+                for keyword in node.keywords:
+                    if keyword.arg == "dag_id" and isinstance(keyword.value, ast.Constant):
+                        ids.add(str(keyword.value.value))
+                    elif keyword.arg == "dag_id" and isinstance(keyword.value, ast.Name):
+                        ids.add(str(constants[keyword.value.id]))
+    return ids
+
+
+def test_the_component_diagram_names_every_dag_mwaa_runs() -> None:
+    label = re.search(
+        r"MwaaEnvironment\[\"[^\"]*<br/>DAGs? (?P<ids>[^\"]+)\"", COMPONENTS.read_text()
+    )
+
+    assert label, "the MWAA box no longer names its DAGs"
+    assert set(label["ids"].split(", ")) == dag_ids() != set()
+
+
 def test_the_etl_sequence_names_every_task_of_the_dag() -> None:
     drawn = set(re.findall(r"\w+", ETL_SEQUENCE.read_text()))
     ids = dag_task_ids()
