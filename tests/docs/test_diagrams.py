@@ -404,6 +404,13 @@ def test_the_etl_sequence_names_every_task_of_the_dag() -> None:
     assert ids - drawn == set()
 
 
+def test_the_architecture_page_walks_every_task_of_the_dag() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    walk = page.split("## One run of the ETL DAG", 1)[1].split("\n## ", 1)[0]
+
+    assert dag_task_ids() - set(re.findall(r"`(\w+)`", walk)) == set()
+
+
 def test_the_etl_sequence_names_the_engine_settings_there_are() -> None:
     # It once drew "engine pyarrow" a day after DuckDB had replaced pyarrow on the worker.
     drawn = set(re.findall(r"\bengine (\w+)", ETL_SEQUENCE.read_text()))
