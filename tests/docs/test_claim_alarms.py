@@ -1,4 +1,5 @@
-"""ADR 0013's alarm table names every alarm infra/monitoring.yaml declares, and no other.
+"""ADR 0013's alarm table names every alarm infra/monitoring.yaml declares, and no other; the
+runbook has one section per alarm.
 
 The table once said "ten alarms" while listing nine: this holds the list, not only its count.
 """
@@ -10,6 +11,8 @@ import re
 from infra.cfn import INFRA, load_template
 
 ADR = INFRA.parent / "docs" / "adr" / "0013-api-metrics-and-logs.md"
+RUNBOOK = INFRA.parent / "docs" / "runbook.md"
+ALARMS_SECTION = "## Alarms: what each means and what to do"
 PREFIX = "${Project}-${Environment}-"
 
 
@@ -39,3 +42,13 @@ def test_a_missing_row_is_caught() -> None:
     text = ADR.read_text(encoding="utf-8")
     row = next(line for line in text.splitlines() if line.startswith("| `code-emails`"))
     assert "code-emails" not in tabled_alarms(text.replace(row + "\n", ""))
+
+
+def runbook_alarm_sections(text: str) -> set[str]:
+    """The `### <alarm>` headings of the runbook's alarms section."""
+    section = text.split(f"\n{ALARMS_SECTION}\n", 1)[1].split("\n## ", 1)[0]
+    return {line[4:].strip() for line in section.splitlines() if line.startswith("### ")}
+
+
+def test_the_runbook_says_what_to_do_for_every_alarm() -> None:
+    assert runbook_alarm_sections(RUNBOOK.read_text(encoding="utf-8")) == declared_alarms()

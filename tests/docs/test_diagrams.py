@@ -13,14 +13,15 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
 
-from etl.engine_choice import ATHENA_THRESHOLD_ROWS
+from api.config import Settings
+from etl.engine_choice import ATHENA_THRESHOLD_ROWS, SETTINGS
 from etl.run_metrics import RUN_METRICS
 from infra.cfn import INFRA, load_template, templates
 from infra.deploy.stacks import STAGES
@@ -364,12 +365,57 @@ def dag_task_ids() -> set[str]:
     return ids
 
 
+def dag_ids() -> set[str]:
+    """The dag_id of every `@dag(...)` in dags/, a literal or a module-level constant."""
+    ids: set[str] = set()
+    for path in (ROOT / "dags").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        constants = {
+            target.id: statement.value.value
+            for statement in tree.body
+            if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
+            for target in statement.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "dag":
+                for keyword in node.keywords:
+                    if keyword.arg == "dag_id" and isinstance(keyword.value, ast.Constant):
+                        ids.add(str(keyword.value.value))
+                    elif keyword.arg == "dag_id" and isinstance(keyword.value, ast.Name):
+                        ids.add(str(constants[keyword.value.id]))
+    return ids
+
+
+def test_the_component_diagram_names_every_dag_mwaa_runs() -> None:
+    label = re.search(
+        r"MwaaEnvironment\[\"[^\"]*<br/>DAGs? (?P<ids>[^\"]+)\"", COMPONENTS.read_text()
+    )
+
+    assert label, "the MWAA box no longer names its DAGs"
+    assert set(label["ids"].split(", ")) == dag_ids() != set()
+
+
 def test_the_etl_sequence_names_every_task_of_the_dag() -> None:
     drawn = set(re.findall(r"\w+", ETL_SEQUENCE.read_text()))
     ids = dag_task_ids()
 
     assert len(ids) > 10, ids
     assert ids - drawn == set()
+
+
+def test_the_architecture_page_walks_every_task_of_the_dag() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    walk = page.split("## One run of the ETL DAG", 1)[1].split("\n## ", 1)[0]
+
+    assert dag_task_ids() - set(re.findall(r"`(\w+)`", walk)) == set()
+
+
+def test_the_etl_sequence_names_the_engine_settings_there_are() -> None:
+    # It once drew "engine pyarrow" a day after DuckDB had replaced pyarrow on the worker.
+    drawn = set(re.findall(r"\bengine (\w+)", ETL_SEQUENCE.read_text()))
+
+    assert drawn == set(SETTINGS)
 
 
 def test_the_etl_sequence_names_every_metric_a_run_reports() -> None:
@@ -379,12 +425,32 @@ def test_the_etl_sequence_names_every_metric_a_run_reports() -> None:
     assert {metric.name for metric in RUN_METRICS} - drawn == set()
 
 
+def dag_setting_default(name: str) -> str:
+    """The DAG's default for one setting (SETTINGS_DEFAULTS), read without importing Airflow."""
+    for statement in ast.parse(DAG.read_text()).body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "SETTINGS_DEFAULTS"
+            for target in statement.targets
+        ):
+            value = ast.literal_eval(statement.value)[name]
+            assert isinstance(value, str)
+            return value
+    raise AssertionError(f"{DAG.name} has no SETTINGS_DEFAULTS")
+
+
 def test_the_diagrams_numbers_are_the_codes() -> None:
     dev = STAGES["dev"]
     throttle = f"dev: {dev.throttle_rate:g}/s, burst {dev.throttle_burst}"
     assert throttle in COMPONENTS.read_text()
     assert throttle in REQUEST_SEQUENCE.read_text()
+    jwks_seconds = next(
+        field.default for field in fields(Settings) if field.name == "jwks_cache_seconds"
+    )
+    assert isinstance(jwks_seconds, int)
+    jwks_hours = jwks_seconds / 3600
+    assert f"cached {jwks_hours:g} h in the container" in REQUEST_SEQUENCE.read_text()
     assert f"up to {ATHENA_THRESHOLD_ROWS:,} items" in ETL_SEQUENCE.read_text()
+    assert f"up to {dag_setting_default('heal_days_per_run')} of them" in ETL_SEQUENCE.read_text()
 
 
 # --- every count the component diagram states is counted from the templates ---
