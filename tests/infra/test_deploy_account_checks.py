@@ -16,6 +16,12 @@ AWS documentation behind each check, read 2026-12-07:
   https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html
 - MWAA's regions: https://docs.aws.amazon.com/general/latest/gr/mwaa.html
 - Cognito's regions: https://docs.aws.amazon.com/general/latest/gr/cognito_identity.html
+- Stack status codes (DELETE_FAILED: the stack can only be deleted again; REVIEW_IN_PROGRESS: a
+  change set never run), and DeleteStack's RetainResources for DELETE_FAILED stacks:
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeleteStack.html
+- The AWS CLI's stack waiters, each polling 120 times 30 s apart until its own states:
+  https://docs.aws.amazon.com/cli/latest/reference/cloudformation/wait/index.html
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import botocore.session
 import pytest
 
 from infra.deploy.__main__ import main
+from infra.deploy.account_checks import unsettled
 from tests.infra.recorded_aws import RecordedAws, recorded_aws
 
 IDENTITY = "arn:aws:ses:eu-west-1:123456789012:identity/example.com"
@@ -172,6 +180,28 @@ def test_a_check_passes_on_an_account_that_has_it(
             "of it failed)",
             ".venv-package/bin/zappa undeploy staging -s build/zappa_settings.staging.json --yes",
         ),
+        # Stacks `aws cloudformation deploy` cannot update until they settle or are cleared.
+        (
+            ("ses_production_access", "stacks_unsettled"),
+            (),
+            "leftovers",
+            "FAIL  leftovers: tasklake-staging-data is CREATE_IN_PROGRESS",
+            "aws cloudformation wait stack-create-complete --stack-name tasklake-staging-data",
+        ),
+        (
+            ("ses_production_access", "stacks_unsettled"),
+            (),
+            "leftovers",
+            "FAIL  leftovers: tasklake-staging-analytics is DELETE_FAILED",
+            "aws cloudformation delete-stack --stack-name tasklake-staging-analytics",
+        ),
+        (
+            ("ses_production_access", "stacks_unsettled"),
+            (),
+            "leftovers",
+            "FAIL  leftovers: tasklake-staging-keys is UPDATE_ROLLBACK_FAILED",
+            "aws cloudformation continue-update-rollback --stack-name tasklake-staging-keys",
+        ),
     ],
 )
 def test_a_check_fails_with_its_fix_and_the_exit_code_says_so(
@@ -198,6 +228,77 @@ def test_a_fresh_account_passes_with_the_defaults_and_only_warns_of_its_quota(
     assert lines["lambda concurrency quota"][0].startswith(
         "warn  lambda concurrency quota: 10 concurrent executions (a new account's)"
     )
+
+
+def test_a_stack_a_change_set_never_ran_is_no_blocker(
+    aws: RecordedAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `aws cloudformation deploy` treats a REVIEW_IN_PROGRESS stack as absent and creates it.
+    code, lines = preflight(aws, capsys, ("ses_production_access", "stack_review_only"))
+
+    assert code == 0, lines
+    assert [line for line in lines["leftovers"] if not line.startswith("ok")] == []
+
+
+# Where a stack in each in-progress state comes to rest: (the end a deploy can go on from, or
+# None; the other ends; the states it passes through on the way), from the status codes page.
+SETTLING = {
+    "CREATE_IN_PROGRESS": ("CREATE_COMPLETE", ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"),
+                           ("ROLLBACK_IN_PROGRESS",)),
+    "ROLLBACK_IN_PROGRESS": (None, ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"), ()),
+    "DELETE_IN_PROGRESS": ("DELETE_COMPLETE", ("DELETE_FAILED",), ()),
+    "UPDATE_IN_PROGRESS": ("UPDATE_COMPLETE",
+                           ("UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED"),
+                           ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS",
+                            "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")),
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS": ("UPDATE_COMPLETE", (), ()),
+    "UPDATE_ROLLBACK_IN_PROGRESS": ("UPDATE_ROLLBACK_COMPLETE", ("UPDATE_ROLLBACK_FAILED",),
+                                    ("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",)),
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS": ("UPDATE_ROLLBACK_COMPLETE", (), ()),
+    "IMPORT_IN_PROGRESS": ("IMPORT_COMPLETE",
+                           ("IMPORT_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_FAILED"),
+                           ("IMPORT_ROLLBACK_IN_PROGRESS",)),
+    "IMPORT_ROLLBACK_IN_PROGRESS": ("IMPORT_ROLLBACK_COMPLETE", ("IMPORT_ROLLBACK_FAILED",), ()),
+}  # fmt: skip
+WAITERS = botocore.session.get_session().get_waiter_model("cloudformation")
+
+
+def waits_for(waiter: str, status: str) -> bool:
+    """The AWS CLI waiter (botocore's model, which the CLI runs) keeps polling while the stack
+    moves, returns at each end, and succeeds at the one a deploy can go on from."""
+    good, others, passes = SETTLING[status]
+    acceptors = {
+        acceptor.expected: acceptor.state
+        for acceptor in WAITERS.get_waiter(waiter).acceptors
+        if acceptor.matcher in ("path", "pathAll", "pathAny")
+    }
+    ends = (good, *others) if good else others
+    return (
+        not any(state in acceptors for state in (status, *passes))
+        and all(end in acceptors for end in ends)
+        and (good is None or acceptors[good] == "success")
+    )
+
+
+def test_every_in_progress_state_is_given_a_wait_that_ends_when_the_stack_does() -> None:
+    statuses = botocore.session.get_session().get_service_model("cloudformation")
+    in_progress = [s for s in statuses.shape_for("StackStatus").enum if s.endswith("_IN_PROGRESS")]
+    assert sorted(SETTLING) == sorted(set(in_progress) - {"REVIEW_IN_PROGRESS"})
+
+    for status in SETTLING:
+        fix = unsettled("tasklake-staging-data", status)
+        assert fix, status
+        named = fix.split("aws cloudformation wait ")[1:]
+        if named:
+            command = named[0].split()[0]
+            waiter = "".join(word.title() for word in command.split("-"))
+            assert waits_for(waiter, status), (status, command)
+        else:  # no waiter fits: the fix polls the status itself
+            assert not [
+                w for w in WAITERS.waiter_names if w.startswith("Stack") and waits_for(w, status)
+            ]
+            assert "--query Stacks[0].StackStatus" in fix
+    assert unsettled("tasklake-staging-data", "REVIEW_IN_PROGRESS") is None
 
 
 def test_a_half_created_function_is_named_and_left_to_the_deploy(
