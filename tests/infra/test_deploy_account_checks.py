@@ -11,9 +11,11 @@ AWS documentation behind each check, read 2026-12-07:
   https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html
   https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
   https://docs.aws.amazon.com/lambda/latest/api/API_GetAccountSettings.html
-- SES sandbox, per region; production access (ProductionAccessEnabled, PutAccountDetails):
+- SES sandbox, per region; production access (ProductionAccessEnabled, PutAccountDetails);
+  SendingEnabled, whether the account may send in that Region:
   https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html
   https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html
+  https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetEmailIdentity.html
 - MWAA's regions: https://docs.aws.amazon.com/general/latest/gr/mwaa.html
 - Cognito's regions: https://docs.aws.amazon.com/general/latest/gr/cognito_identity.html
 - Stack status codes (DELETE_FAILED: the stack can only be deleted again; REVIEW_IN_PROGRESS: a
@@ -92,6 +94,8 @@ def preflight(
             "ok    lambda concurrency: reserves 100; account limit 1000, unreserved 1000, "
             "900 can be reserved",
         ),
+        # The credentials reach an account; the region is the one asked for.
+        ((), (), "credentials", "ok    credentials: account 123456789012 in eu-west-1"),
         # SES: production access in the identity's region, and the identity verified.
         (("ses_production_access",), (), "ses", "ok    ses: production access in eu-west-1"),
         # The region offers what the stage uses.
@@ -135,6 +139,20 @@ def test_a_check_passes_on_an_account_that_has_it(
             "FAIL  ses: the account is in the SES sandbox in eu-west-1: mail reaches only "
             "verified addresses, 200 a day",
             "aws sesv2 put-account-details --production-access-enabled --mail-type TRANSACTIONAL",
+        ),
+        (
+            ("ses_sending_paused",),
+            (),
+            "ses",
+            "FAIL  ses: sending is paused for the account in eu-west-1",
+            "aws sesv2 put-account-sending-attributes --sending-enabled --region eu-west-1",
+        ),
+        (
+            ("ses_production_access", "ses_identity_missing"),
+            (),
+            "ses identity",
+            "FAIL  ses identity: example.com does not exist in eu-west-1",
+            "aws sesv2 create-email-identity --email-identity example.com --region eu-west-1",
         ),
         (
             ("ses_production_access", "ses_identity_unverified"),
