@@ -348,6 +348,9 @@ def half_created_function(stage: Stage) -> list[Finding]:
                 "then make deploy",
             )
         ]
+    fix = unsettled(stage.function, status)
+    if fix:  # `zappa update` updates that stack, which CloudFormation refuses until it settles
+        return [fail(check, f"{stage.function}'s API stack is {status}", fix)]
     return [ok(check, f"{stage.function} and its API stack exist: the deploy updates them")]
 
 

@@ -198,6 +198,13 @@ def test_a_check_passes_on_an_account_that_has_it(
             "of it failed)",
             ".venv-package/bin/zappa undeploy staging -s build/zappa_settings.staging.json --yes",
         ),
+        (
+            ("ses_production_access", "zappa_stack_update_rollback_failed"),
+            (),
+            "function",
+            "FAIL  function: tasklake-staging's API stack is UPDATE_ROLLBACK_FAILED",
+            "aws cloudformation continue-update-rollback --stack-name tasklake-staging",
+        ),
         # Stacks `aws cloudformation deploy` cannot update until they settle or are cleared.
         (
             ("ses_production_access", "stacks_unsettled"),
