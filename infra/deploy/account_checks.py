@@ -36,6 +36,19 @@ MWAA_REGIONS = "https://docs.aws.amazon.com/general/latest/gr/mwaa.html"
 NO_ENDPOINT = "Could not connect to the endpoint URL"
 ABSENT = ("ResourceNotFoundException", "does not exist", "NotFoundException")
 IN_PROGRESS = "_IN_PROGRESS"
+# The AWS CLI waiter that returns once a stack in this state settles; a waiter without an
+# acceptor for the state it ends in polls for an hour (tests/infra/test_deploy_account_checks.py).
+SETTLES = {
+    "CREATE_IN_PROGRESS": "stack-create-complete",
+    "ROLLBACK_IN_PROGRESS": "stack-create-complete",  # stops, as failed, at ROLLBACK_COMPLETE
+    "DELETE_IN_PROGRESS": "stack-delete-complete",
+    "UPDATE_IN_PROGRESS": "stack-update-complete",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS": "stack-update-complete",
+    "UPDATE_ROLLBACK_IN_PROGRESS": "stack-rollback-complete",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS": "stack-rollback-complete",
+}
+# A change set created a stack but never ran: `aws cloudformation deploy` creates it as new.
+REVIEW_ONLY = "REVIEW_IN_PROGRESS"
 
 
 class ReadFailed(RuntimeError):
@@ -237,6 +250,28 @@ def services(stage: Stage) -> list[Finding]:
     return findings
 
 
+def unsettled(stack: str, status: str) -> str | None:
+    """How to clear a stack `aws cloudformation deploy` cannot update yet; None if it can."""
+    if status == "UPDATE_ROLLBACK_FAILED":
+        return f"aws cloudformation continue-update-rollback --stack-name {stack}"
+    if status == "DELETE_FAILED":
+        # A stack whose delete failed can only be deleted again (RetainResources is for it).
+        return (
+            f"aws cloudformation delete-stack --stack-name {stack} (add --retain-resources "
+            "with the logical ids its events name if it fails again), then "
+            f"aws cloudformation wait stack-delete-complete --stack-name {stack}"
+        )
+    if status == REVIEW_ONLY or not status.endswith(IN_PROGRESS):
+        return None
+    waiter = SETTLES.get(status)
+    if waiter is None:
+        return (
+            f"wait until `aws cloudformation describe-stacks --stack-name {stack} --query "
+            "Stacks[0].StackStatus` no longer ends in _IN_PROGRESS, then deploy"
+        )
+    return f"aws cloudformation wait {waiter} --stack-name {stack}, then deploy"
+
+
 def leftovers(stage: Stage) -> list[Finding]:
     """Stacks a failed create or update left behind, and kept data under names to be made."""
     check = "leftovers"
@@ -257,23 +292,9 @@ def leftovers(stage: Stage) -> list[Finding]:
                 )
             )
     for stack, status in found.items():
-        if status == "UPDATE_ROLLBACK_FAILED":
-            findings.append(
-                fail(
-                    check,
-                    f"{stack} is {status}",
-                    f"aws cloudformation continue-update-rollback --stack-name {stack}",
-                )
-            )
-        elif status.endswith(IN_PROGRESS):
-            findings.append(
-                fail(
-                    check,
-                    f"{stack} is {status}",
-                    f"aws cloudformation wait stack-{'delete' if 'DELETE' in status else 'update'}"
-                    f"-complete --stack-name {stack}, then deploy",
-                )
-            )
+        fix = unsettled(stack, status)
+        if fix:
+            findings.append(fail(check, f"{stack} is {status}", fix))
     absent_parts = [p for p in stage.parts if stacks.stack_name(stage.name, p) not in found]
     kept = blockers.leftovers(
         stage.name, stage.account, stage.region, stage.templates, absent_parts
@@ -327,6 +348,9 @@ def half_created_function(stage: Stage) -> list[Finding]:
                 "then make deploy",
             )
         ]
+    fix = unsettled(stage.function, status)
+    if fix:  # `zappa update` updates that stack, which CloudFormation refuses until it settles
+        return [fail(check, f"{stage.function}'s API stack is {status}", fix)]
     return [ok(check, f"{stage.function} and its API stack exist: the deploy updates them")]
 
 

@@ -250,6 +250,36 @@ def test_destroy_dry_run_goes_in_reverse_and_names_what_it_keeps() -> None:
     assert "aws cognito-idp delete-user-pool" in kept
 
 
+# How ADR 0010's Consequences name each thing `make destroy` keeps (its "Kept on purpose" list).
+KEPT_AS = {
+    "AWS::DynamoDB::Table ": "tables",
+    "AWS::S3::Bucket ": "buckets",
+    "AWS::Glue::Database ": "Glue catalog",
+    "AWS::Glue::Table ": "Glue catalog",
+    "AWS::Cognito::UserPool ": "pool",
+    "AWS::KMS::Key ": "key",
+    "AWS::IAM::Role ApiGatewayLogsRole ": "API Gateway's log role",
+    "API Gateway's execution log group:": "its execution log group",
+}
+
+
+def test_destroy_keeps_only_what_adr_0010_says_it_keeps() -> None:
+    """Issue 23: `make destroy` leaves nothing behind but what the ADR names."""
+    adr = (ROOT / "docs" / "adr" / "0010-infrastructure-as-code.md").read_text()
+    consequences = " ".join(adr.split("## Consequences")[1].split("## Evidence")[0].split())
+    (says,) = [s for s in consequences.split("- ") if s.startswith("`make destroy` keeps")]
+
+    done = dry_run("destroy", "--stage", "prod")
+    assert done.returncode == 0, done.stderr
+    listed = done.stdout.split("Kept on purpose")[1].splitlines()
+    kept = [line.removeprefix("  - ") for line in listed if line.startswith("  - ")]
+    named = {line: [k for k in KEPT_AS if line.startswith(k)] for line in kept}
+
+    assert [line for line, kinds in named.items() if not kinds] == []
+    assert {KEPT_AS[k] for kinds in named.values() for k in kinds} == set(KEPT_AS.values())
+    assert [name for name in set(KEPT_AS.values()) if name not in says] == []
+
+
 @pytest.mark.parametrize(
     ("stage", "reserved", "snap_start"),
     # No stage reserves concurrency by default: Lambda keeps 100 unreserved, so a new account

@@ -18,7 +18,13 @@ from api.metrics import NAMESPACE as API_NAMESPACE
 from etl.run_metrics import METRICS
 from etl.run_metrics import NAMESPACE as ETL_NAMESPACE
 from infra.cfn import INFRA, Tag, load_template, templates
-from tests.infra.monitoring_template import TEMPLATE, MetricRef, referenced_metrics
+from tests.infra.monitoring_template import (
+    TEMPLATE,
+    MetricRef,
+    dashboard,
+    referenced_metrics,
+    widget_metrics,
+)
 
 Emitted = dict[tuple[str, str], set[frozenset[str]]]
 DAG_FILE = INFRA.parent / "dags" / "tasks_daily.py"
@@ -130,6 +136,28 @@ def test_pinned_dimension_values_are_the_ones_the_code_sends() -> None:
     assert {value for name, value in pinned if name == "Stage"} == {"staging"}
     assert {value for name, value in pinned if name == "Dag"} == _dag_ids()
     assert {value for name, value in pinned if name == "FunctionName"} == {"tasklake-staging"}
+    # Zappa names the REST API as it names the function.
+    assert {value for name, value in pinned if name == "ApiName"} == {"tasklake-staging"}
+
+
+def test_api_gateways_latency_is_charted_beside_the_apps() -> None:
+    """The app times a request from inside the handler; API Gateway's Latency runs from the
+    request to the response, so it also counts a cold start, an import that fails and the
+    integration (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html).
+    One widget shows both, so the gap between them is read off one chart."""
+    widgets = dashboard({"Environment": "staging"})["widgets"]
+    app_latency = (API_NAMESPACE, "Latency", (("Stage", "staging"),))
+    gateway_latency = (
+        "AWS/ApiGateway",
+        "Latency",
+        (("ApiName", "tasklake-staging"), ("Stage", "staging")),
+    )
+
+    charted = [
+        {(ref.namespace, ref.name, ref.values) for ref in widget_metrics(w)} for w in widgets
+    ]
+
+    assert [read for read in charted if app_latency in read and gateway_latency in read]
 
 
 def _substitute(text: str, names: dict[str, str]) -> str:
