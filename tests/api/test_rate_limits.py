@@ -271,6 +271,29 @@ def test_ten_64s_of_one_56_cannot_lock_the_owner_out_at_their_own_address(
     assert owner.status_code == 200, owner.json
 
 
+def test_rotating_through_the_56s_of_one_48_stops_at_the_48s_budget(
+    app: Flask, alice: Account
+) -> None:
+    """The defaults: 10 failures per address, 20 per /56, 40 per /48, 100 per email. Each
+    guess from a new /56 of one /48 spends one of each; only the /48's budget runs out."""
+    client = app.test_client()
+    group = uuid.uuid4().int % 0xFFFF
+    home, site = f"2001:db8:{group ^ 2:x}:100::7", f"2001:db8:{group:x}"
+
+    def sign_in(address: str, password: str) -> int:
+        body = {"email": alice.email, "password": password}
+        environ = {"REMOTE_ADDR": address}
+        return client.post("/auth/token", json=body, environ_base=environ).status_code
+
+    assert sign_in(home, PASSWORD) == 200
+    guesses = [sign_in(f"{site}:{n:02x}00::1", f"Wrong-Guess-{n}") for n in range(45)]
+
+    assert guesses == [401] * 40 + [429] * 5
+    assert sign_in(home, PASSWORD) == 200  # the owner's own address
+    # Another /48 is another party: the email's ceiling (100) is far off.
+    assert sign_in(f"2001:db8:{group ^ 1:x}:1::1", PASSWORD) == 200
+
+
 def test_an_address_the_owner_signed_in_from_passes_a_ceiling_strangers_filled(
     strict: Flask, alice: Account
 ) -> None:
