@@ -449,6 +449,23 @@ def test_rotating_through_a_48_does_not_multiply_the_requesters_budget(mailing: 
     assert _ask(client, "/auth/password/forgot", unique_email(), neighbour).status_code == 202
 
 
+def test_rotating_through_the_64s_of_a_56_stops_at_the_56s_mail_budget(
+    mailing: Flask,
+) -> None:
+    group = uuid.uuid4().int % 0xFFFF
+    client, subscriber = mailing.test_client(), f"2001:db8:{group:x}:12"
+
+    # A new /64 of the same /56 for every request: 10 a /64, 20 a /56.
+    statuses = [
+        _ask(client, "/auth/password/forgot", unique_email(), f"{subscriber}{n:02x}::1").status_code
+        for n in range(25)
+    ]
+    next_56 = f"2001:db8:{group:x}:1300::1"  # the same /48, whose 40 are not spent
+
+    assert statuses == [202] * 20 + [429] * 5
+    assert _ask(client, "/auth/password/forgot", unique_email(), next_56).status_code == 202
+
+
 def test_one_recipient_gets_its_budget_and_the_answers_do_not_tell_if_it_exists(
     mailing: Flask, alice: Account
 ) -> None:
