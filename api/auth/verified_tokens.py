@@ -10,20 +10,30 @@ which the key set's refetch notices within `jwks_cache_seconds` (api/auth/tokens
 entry is trusted longer than that after it was verified.
 
 The session check is not cached: it runs on every request (api/auth/session_check.py).
+
+A token is taken in one spelling only, `Authorization: Bearer <JWT>`: the web ACL's per-token
+limit counts each distinct header value (infra/api.yaml, per-token-rate), and flask-jwt-extended
+alone would also take extra spaces, a tab or other comma-separated credentials around it, so
+one token could be sent under as many keys as a client cares to spell.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_jwt_extended import JWTManager
+from flask_jwt_extended.exceptions import InvalidHeaderError
 
 # Distinct tokens a container keeps: Lambda serves one request at a time, a user a few tokens.
 MAX_ENTRIES = 256
+# RFC 6750's `Bearer` credentials with one space, holding a JWS compact token (base64url, no
+# padding), as Cognito issues and every client sends them.
+ONE_SPELLING = re.compile(r"Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class VerifyingOnceJWTManager(JWTManager):
@@ -40,6 +50,10 @@ class VerifyingOnceJWTManager(JWTManager):
     def _decode_jwt_from_config(
         self, encoded_token: str, csrf_value: Any = None, allow_expired: bool = False
     ) -> dict[str, Any]:
+        if has_request_context():
+            header = request.headers.get("Authorization", "")
+            if header != f"Bearer {encoded_token}" or not ONE_SPELLING.fullmatch(header):
+                raise InvalidHeaderError("Expected 'Authorization: Bearer <JWT>' and nothing else")
         now = time.time()
         with self._lock:
             entry = self._verified.get(encoded_token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -182,6 +183,28 @@ def test_logout_is_limited_per_user_whatever_the_address(
     statuses = [logout_from(f"198.51.100.{n}") for n in range(1, 5)]
 
     assert statuses == [422, 422, 422, 429]
+
+
+def test_logout_is_limited_per_address_whatever_the_user(
+    engines: dict[str, str], alice: Account, bob: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One address holding many accounts' tokens still gets its own budget, not one a user."""
+    now = time.time()
+    monkeypatch.setattr(rate_limits, "_now", lambda: now)  # one minute's window throughout
+    strict = create_app(replace(Settings.from_env(engines), rate_limit_per_address=3))
+    client, address = strict.test_client(), f"2001:db8:{uuid.uuid4().hex[:4]}:1::9"
+
+    def logout_as(account: Account) -> int:
+        return client.post(
+            "/auth/logout",
+            json={"refresh_token": "junk"},
+            headers=account.auth,
+            environ_base={"REMOTE_ADDR": address},
+        ).status_code
+
+    statuses = [logout_as(alice), logout_as(alice), logout_as(bob), logout_as(bob)]
+
+    assert statuses == [422, 422, 422, 429]  # bob's second: his user budget has room
 
 
 def test_a_rotated_refresh_token_is_the_one_logout_then_accepts(

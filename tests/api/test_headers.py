@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -46,3 +50,29 @@ def test_a_task_is_never_cached_even_unchanged(alice: Account) -> None:
 
     assert unchanged.status_code == 304
     assert task.headers["Cache-Control"] == unchanged.headers["Cache-Control"] == "no-store"
+
+
+def test_the_docs_page_may_not_be_framed_and_runs_only_its_own_scripts(
+    client: FlaskClient,
+) -> None:
+    """The header alone, no browser needed (tests/api/test_swagger_ui.py renders the page under
+    it in Chromium). Directives:
+    https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Content-Security-Policy"""
+    page = client.get("/docs")
+    directives = dict(
+        d.strip().split(" ", 1) for d in page.headers["Content-Security-Policy"].split(";")
+    )
+    inline = re.findall(r"<script>(.*?)</script>", page.get_data(as_text=True), re.DOTALL)
+    hashes = {
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in inline
+    }
+
+    assert page.status_code == 200
+    assert directives["frame-ancestors"] == "'none'"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert directives["default-src"] == "'none'"
+    sources = set(directives["script-src"].split())
+    assert inline
+    assert hashes <= sources
+    assert sources - hashes == {"'self'"}  # no 'unsafe-inline', 'unsafe-eval' nor a host

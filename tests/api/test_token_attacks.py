@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from typing import Any
 
 import jwt
@@ -142,3 +143,29 @@ def test_a_token_that_names_no_session_is_401(
     # It could never be revoked: logout and "sign out everywhere" would not reach it.
     token = _sign(_claims(alice, **{claim: None}), cognito_private_key["pem"])
     assert "Not an access token" in _assert_refused(client, token)["detail"]
+
+
+# infra/api.yaml's per-token WAF rule counts each distinct Authorization value
+# (https://docs.aws.amazon.com/waf/latest/APIReference/API_RateLimitHeader.html). If the API
+# took one token under many spellings, one client could send it under as many keys.
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "Bearer  {token}",
+        "Bearer\t{token}",
+        "Bearer {token},",
+        "Bearer {token}, Basic {nonce}",
+        "Basic {nonce}, Bearer {token}",
+        "Bearer {token}=",
+    ],
+)
+def test_a_token_is_taken_in_one_spelling_only(
+    client: FlaskClient, alice: Account, spelling: str
+) -> None:
+    header = spelling.format(token=alice.tokens["access_token"], nonce=uuid.uuid4().hex)
+
+    response = client.get("/tasks", headers={"Authorization": header})
+
+    assert response.status_code == 401, response.json
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert client.get("/tasks", headers=alice.auth).status_code == 200
