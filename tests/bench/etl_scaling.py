@@ -10,6 +10,11 @@ in a fresh subprocess, so peaks do not mix: peak RSS comes from `os.wait4` for t
 and the spill's largest size is polled from its folder every 0.1 s while it runs. The table gives
 the ratios the goals are stated in (GOALS; docs/benchmarks.md, ETL section). Exports are generated
 once per size and case and cached under the work folder.
+
+`--with-changes` also gives `task_changes` a day to compare with, so its join runs whole: the
+same export transformed as the day before (every task unchanged, so the full outer join of both
+days runs at full size and writes no row). Without it the lake has no earlier day and
+`task_changes` is empty, as on a stage's first run.
 """
 
 import argparse
@@ -19,11 +24,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+from etl.compared_snapshot import PublishedTasks
 from etl.dynamodb_export import find_export_files
 from etl.synthetic import generate_tasks, to_dynamodb_item, write_export
+from etl.transform import transform_export
 from infra.local.progress import Progress
 from tests.bench.etl_transform import cached_export, parquet_bytes, run_duckdb, run_project
 
@@ -109,11 +116,19 @@ def _tasks_bytes(out_dir: Path) -> int:
     return sum(path.stat().st_size for path in (out_dir / "tasks").rglob("*.parquet"))
 
 
-def _run(export_dir: Path, out_dir: Path, snapshot_date: date, contender: str) -> Measured:
+def _run(
+    export_dir: Path,
+    out_dir: Path,
+    snapshot_date: date,
+    contender: str,
+    compared: Path | None = None,
+) -> Measured:
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     command = [sys.executable, "-m", "tests.bench.etl_scaling", "--run", contender]
     command += ["--export", str(export_dir), "--out", str(out_dir), "--date", str(snapshot_date)]
+    if compared is not None:
+        command += ["--compared", str(compared)]
     started = time.perf_counter()
     process = subprocess.Popen(command)
     peak_spill = 0
@@ -137,10 +152,22 @@ def _run(export_dir: Path, out_dir: Path, snapshot_date: date, contender: str) -
     )
 
 
-def _measure(tasks: int, case: str, workdir: Path, snapshot_date: date) -> ScalingRun:
+def _day_before(export_dir: Path, workdir: Path, snapshot_date: date) -> Path:
+    """The `tasks` partition folder of the export transformed as the day before, made once."""
+    out_dir = workdir / f"out-day-before-{export_dir.name}"
+    if not out_dir.exists():
+        print(f"transforming {export_dir} as the day before, for task_changes …", flush=True)
+        _run(export_dir, out_dir, snapshot_date - timedelta(days=1), "project")
+    return out_dir / "tasks"
+
+
+def _measure(
+    tasks: int, case: str, workdir: Path, snapshot_date: date, *, with_changes: bool = False
+) -> ScalingRun:
     export_dir = _case_export(workdir, tasks, snapshot_date, case)
+    compared = _day_before(export_dir, workdir, snapshot_date) if with_changes else None
     load_average = os.getloadavg()[0]
-    project = _run(export_dir, workdir / "out-scaling", snapshot_date, "project")
+    project = _run(export_dir, workdir / "out-scaling", snapshot_date, "project", compared)
     reference = _run(export_dir, workdir / "out-scaling-duckdb", snapshot_date, "duckdb")
     return ScalingRun(tasks, case, project, reference, load_average)
 
@@ -163,10 +190,20 @@ def main() -> None:
     parser.add_argument("--case", action="append", choices=CASES, help="repeat for several")
     parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 11, 25))
     parser.add_argument("--workdir", type=Path, default=Path(".local/bench"))
+    parser.add_argument(
+        "--with-changes", action="store_true", help="task_changes compares with a day before"
+    )
     parser.add_argument("--run", choices=("project", "duckdb"), help=argparse.SUPPRESS)
     parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--compared", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.run == "project" and args.compared:
+        day_before = PublishedTasks(
+            args.date - timedelta(days=1), sorted(args.compared.rglob("*.parquet"))
+        )
+        transform_export(find_export_files(args.export), args.out, args.date, day_before)
+        return
     if args.run == "project":
         run_project(args.export, args.out, args.date)
         return
@@ -180,7 +217,8 @@ def main() -> None:
     for tasks in sizes:
         for case in cases:
             # Each row as soon as it is measured: a 10M sweep takes a while.
-            _print_row(_measure(tasks, case, args.workdir, args.date), args.workdir, args.date)
+            run = _measure(tasks, case, args.workdir, args.date, with_changes=args.with_changes)
+            _print_row(run, args.workdir, args.date)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
