@@ -3,6 +3,10 @@
 -- Silver keeps what users typed); a tag repeated on one task counts once, null tags not at all,
 -- and a task without status counts as open. Only GROUP BY, no count(DISTINCT …): with free-form
 -- tags the local engine must be able to spill every step to disk (ADR 0016).
+-- Each task's tags are lower-cased, stripped of nulls and de-duplicated in its own array, before
+-- the UNNEST: no GROUP BY over one row per (task, tag) is needed, and no filter applies to the
+-- unnested column. DuckDB plans such a filter as a join that holds the whole table in memory
+-- (out of memory at 10M tasks under the worker's limit); a bare UNNEST streams.
 SELECT
     tag,
     -- Cast: a sum of bigints is bigint in Athena, a 128-bit integer in DuckDB.
@@ -14,19 +18,22 @@ SELECT
     CAST('${snapshot_date}' AS date) AS snapshot_date
 FROM (
     SELECT
-        tag,
-        user_id,
+        tagged.tag,
+        tasks.user_id,
         count(*) AS tasks,
-        count(*) FILTER (WHERE status = 'done') AS done,
-        count(*) FILTER (WHERE is_overdue) AS overdue
+        count(*) FILTER (WHERE tasks.status = 'done') AS done,
+        count(*) FILTER (WHERE tasks.is_overdue) AS overdue
     FROM (
-        SELECT lower(tagged.tag) AS tag, tasks.user_id, tasks.task_id, tasks.status,
-            tasks.is_overdue
-        FROM ${tasks} AS tasks
-        CROSS JOIN UNNEST(tasks.tags) AS tagged (tag)
-        WHERE tagged.tag IS NOT NULL
-        GROUP BY lower(tagged.tag), tasks.user_id, tasks.task_id, tasks.status, tasks.is_overdue
-    ) AS task_tags
-    GROUP BY tag, user_id
+        SELECT
+            user_id,
+            status,
+            is_overdue,
+            array_distinct(
+                filter(transform(tags, tag -> lower(tag)), tag -> tag IS NOT NULL)
+            ) AS tags
+        FROM ${tasks}
+    ) AS tasks
+    CROSS JOIN UNNEST(tasks.tags) AS tagged (tag)
+    GROUP BY tagged.tag, tasks.user_id
 ) AS user_tags
 GROUP BY tag
