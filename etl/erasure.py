@@ -56,7 +56,7 @@ from etl.publish import (
 )
 from etl.publish_lock import day_lock
 from etl.schemas import TABLES
-from etl.transform_sql import table_query
+from etl.tag_slices import copy_table
 from etl.validation import ITEM_TABLE, check_staged_files
 
 if TYPE_CHECKING:
@@ -279,14 +279,14 @@ def _rewrite_day(
         files = lake.read(table, day)
         target = out_root / str(partition_path(table, day)) / PARQUET_FILE_NAME
         if table in recomputed:
-            query = table_query(table, day, tasks="erased_tasks")
+            rows[table] = copy_table(lake.connection, table, day, target, tasks="erased_tasks")
         else:
             query = (
                 f"SELECT {_select_list(lake.glue, lake.database, table)} "  # noqa: S608
                 f"FROM {_parquet(files)} AS t WHERE NOT EXISTS "
                 "(SELECT 1 FROM erased WHERE erased.user_id = t.user_id)"
             )
-        rows[table] = engine.copy_to_parquet(lake.connection, query, target)
+            rows[table] = engine.copy_to_parquet(lake.connection, query, target)
         lost[table] = lake.rows(files) - rows[table]
         if table == ITEM_TABLE:
             engine.create_parquet_view(lake.connection, "erased_tasks", target)

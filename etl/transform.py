@@ -20,11 +20,11 @@ from etl.dynamodb_export import ExportFormatError
 from etl.engines import duckdb as engine
 from etl.partition_output import PARQUET_FILE_NAME, partition_path, staging_area, swap_in_partition
 from etl.schemas import TABLES
+from etl.tag_slices import copy_table
 from etl.transform_sql import (
     EXPORT_RELATIONS,
     ComparedSnapshot,
     no_rows_of,
-    table_query,
 )
 from etl.validation import ITEM_TABLE
 
@@ -71,10 +71,10 @@ def transform_export(
             compared_snapshot = _compared_snapshot(connection, compared)
             for table in TABLES:
                 staged = staging / partitions[table] / PARQUET_FILE_NAME
-                query = table_query(
-                    table, snapshot_date, tasks=ITEM_TABLE, compared=compared_snapshot
-                )
-                rows[table] = engine.copy_to_parquet(connection, query, staged)
+                rows[table] = copy_table(
+                    connection, table, snapshot_date, staged, tasks=ITEM_TABLE,
+                    compared=compared_snapshot,
+                )  # fmt: skip
                 if table == ITEM_TABLE:
                     _check_keys_present(connection, staged)
                 engine.create_parquet_view(connection, table, staged)

@@ -93,12 +93,14 @@ def table_query(
     tasks: str = "tasks",
     users_bronze: str = USERS_BRONZE_RELATION,
     compared: ComparedSnapshot | None = None,
+    tag_slice: str = "TRUE",
 ) -> str:
     """The SELECT giving `table`'s rows for `snapshot_date` as Trino SQL.
 
     `bronze` and `users_bronze` name the relations over the two exports (a run's external tables
     in Athena), `tasks` the one holding the run's silver rows (in Athena, the table the
     attempt's tasks CTAS made), and `compared` the earlier day `task_changes` compares them with.
+    `tag_slice`, a condition on one lower-cased `tag`, keeps `tag_daily_stats` to those tags.
     """
     if table not in TABLES:
         raise ValueError(f"not a lake table: {table}")
@@ -111,4 +113,5 @@ def table_query(
         # Without an earlier day the statement gives no rows; the empty relation keeps it valid.
         previous_tasks=compared.relation if compared else no_rows_of(tasks),
         compared_with=f"'{compared.day.isoformat()}'" if compared else "NULL",
+        tag_slice=tag_slice,
     ).strip()

@@ -100,11 +100,39 @@ def create_parquet_view(connection: duckdb.DuckDBPyConnection, name: str, *paths
 
 def copy_to_parquet(connection: duckdb.DuckDBPyConnection, trino_sql: str, path: Path) -> int:
     """Write the rows of the Athena statement `trino_sql` to one Parquet file; returns the rows."""
+    return _copy(connection, to_duckdb(trino_sql), path)
+
+
+def _copy(connection: duckdb.DuckDBPyConnection, duckdb_sql: str, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     quoted = str(path).replace("'", "''")
     result = connection.execute(
-        f"COPY ({to_duckdb(trino_sql)}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, "
+        f"COPY ({duckdb_sql}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, "
         f"COMPRESSION_LEVEL {ZSTD_LEVEL}, ROW_GROUP_SIZE {ROW_GROUP_ROWS}, "
         f"ROW_GROUP_SIZE_BYTES '{ROW_GROUP_BYTES}')"
     ).fetchone()
     return int(result[0]) if result else 0
+
+
+def copy_slices_to_parquet(
+    connection: duckdb.DuckDBPyConnection, trino_sqls: Sequence[str], path: Path
+) -> int:
+    """Write the rows of several Athena statements with disjoint rows to one Parquet file.
+
+    Each statement is written alone, then the files are copied into `path`: the lake keeps one
+    file a partition. The slices' files go, whatever happens.
+    """
+    if len(trino_sqls) == 1:
+        return copy_to_parquet(connection, trino_sqls[0], path)
+    slices = [path.with_name(f".{path.stem}.slice-{n}.parquet") for n in range(len(trino_sqls))]
+    try:
+        for trino_sql, slice_path in zip(trino_sqls, slices, strict=True):
+            copy_to_parquet(connection, trino_sql, slice_path)
+        quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in slices)
+        # The slices sit in the partition's `year=/month=/day=` folder: read them as they are,
+        # or DuckDB would add those folders as columns.
+        select = f"SELECT * FROM read_parquet([{quoted}], hive_partitioning = false)"  # noqa: S608
+        return _copy(connection, select, path)
+    finally:
+        for slice_path in slices:
+            slice_path.unlink(missing_ok=True)

@@ -7,6 +7,8 @@
 -- the UNNEST: no GROUP BY over one row per (task, tag) is needed, and no filter applies to the
 -- unnested column. DuckDB plans such a filter as a join that holds the whole table in memory
 -- (out of memory at 10M tasks under the worker's limit); a bare UNNEST streams.
+-- `${tag_slice}` keeps a share of the tags (TRUE: all). The worker runs the statement once per
+-- slice when one GROUP BY over every (tag, user) would not fit its memory (etl/tag_slices.py).
 SELECT
     tag,
     -- Cast: a sum of bigints is bigint in Athena, a 128-bit integer in DuckDB.
@@ -29,7 +31,7 @@ FROM (
             status,
             is_overdue,
             array_distinct(
-                filter(transform(tags, tag -> lower(tag)), tag -> tag IS NOT NULL)
+                filter(transform(tags, tag -> lower(tag)), tag -> tag IS NOT NULL AND ${tag_slice})
             ) AS tags
         FROM ${tasks}
     ) AS tasks
