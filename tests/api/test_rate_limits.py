@@ -1,6 +1,7 @@
 """Limits on the unauthenticated endpoints: per client address, wrong passwords per email from
 an address, a /56, a /48 and all (but not at an address the email signed in from before), code
-mails per requester and per recipient, and mail for everyone together as an alarm."""
+mails per requester and per recipient (but not on a device the email signed in on), and mail
+for everyone together as an alarm."""
 
 from __future__ import annotations
 
@@ -481,6 +482,11 @@ def test_one_recipient_gets_its_budget_and_the_answers_do_not_tell_if_it_exists(
     assert existing == unknown
 
 
+def _forgot(client: FlaskClient, email: str, address: str, device_token: str) -> Any:
+    body = {"email": email, "device_token": device_token}
+    return client.post("/auth/password/forgot", json=body, environ_base={"REMOTE_ADDR": address})
+
+
 def test_strangers_spending_a_recipients_budget_do_not_hold_back_the_owners_reset(
     mailing: Flask,
     alice: Account,
@@ -488,24 +494,43 @@ def test_strangers_spending_a_recipients_budget_do_not_hold_back_the_owners_rese
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The recipient's budget counts every requester, so five strangers' asks used to make the
-    owner's own reset wait the hour; from an address the email signed in from, it goes out."""
-    client, home = mailing.test_client(), _address()
+    owner's own reset wait the hour; on a device the email signed in on, it goes out."""
+    client = mailing.test_client()
     body = {"email": alice.email, "password": PASSWORD}
-    assert (
-        client.post("/auth/token", json=body, environ_base={"REMOTE_ADDR": home}).status_code == 200
-    )
+    phone = client.post("/auth/token", json=body, environ_base={"REMOTE_ADDR": _address()})
 
     strangers = [_ask(client, "/auth/password/forgot", alice.email, _address()) for _ in range(6)]
     strangers_code, _ = emailed_code(alice.email), _mails_sent(capsys)
-    owner = _ask(client, "/auth/password/forgot", alice.email, home)
+    owner = _forgot(client, alice.email, _address(), phone.json["device_token"])
 
     assert [answer.status_code for answer in strangers] == [202] * 5 + [429]
     assert owner.status_code == 202
     # The strangers' asks mailed codes too: the owner's own ask must have sent one more.
     assert _mails_sent(capsys) == [1]
     assert emailed_code(alice.email) != strangers_code
-    # A new address is not spared: the trade-off ADR 0004 states.
+    # A token never handed out, or none: the trade-off ADR 0004 states.
+    assert _forgot(client, alice.email, _address(), "guessed").status_code == 429
     assert _ask(client, "/auth/password/forgot", alice.email, _address()).status_code == 429
+
+
+def test_behind_the_owners_address_a_spent_budget_does_not_tell_if_the_account_exists(
+    mailing: Flask, alice: Account
+) -> None:
+    """Everyone behind a shared IPv4 (an office, carrier NAT) holds the owner's address, and
+    only an existing account has signed in anywhere: sparing the address told them apart."""
+    client, home, nobody = mailing.test_client(), _address(), unique_email()
+    body = {"email": alice.email, "password": PASSWORD}
+    signed_in = client.post("/auth/token", json=body, environ_base={"REMOTE_ADDR": home})
+    for email in (alice.email, nobody):
+        for _ in range(5):
+            assert _ask(client, "/auth/password/forgot", email, _address()).status_code == 202
+
+    existing = _ask(client, "/auth/password/forgot", alice.email, home)
+    unknown = _ask(client, "/auth/password/forgot", nobody, home)
+
+    assert signed_in.status_code == 200
+    assert (existing.status_code, existing.json) == (unknown.status_code, unknown.json)
+    assert existing.status_code == 429
 
 
 def _mails_sent(capsys: pytest.CaptureFixture[str]) -> list[float]:
