@@ -125,7 +125,7 @@ test: venv local-deps browser airflow-venv $(PACKAGE) ## run every test against 
 # The tests that need nothing but the dev venv: no engine, moto, browser, Lambda zip or Airflow.
 # Each test's needs are marked from the fixtures and helpers it uses (tests/needs.py). Spread
 # over every core, a test file to a worker: most files share module fixtures, and the files are
-# many and small, so whole files balance well (CPU 1.15x serial, wall about half on 2 cores).
+# many and small, so whole files balance well.
 FAST := not engines and not moto and not browser and not package
 test-fast: venv ## the quick loop: the tests that need no engine, moto, browser, package or Airflow
 	$(PY) -m pytest tests --ignore=tests/dags -m "$(FAST)" -q -n auto --dist loadfile

@@ -66,7 +66,14 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
             "info": {"description": "To-do lists for humans, a data lake for analysts."},
             "components": {
                 "securitySchemes": {
-                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                    "bearerAuth": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "bearerFormat": "JWT",
+                        "description": "The access token alone: only `Authorization: Bearer"
+                        " <JWT>` with one space is accepted, so a token pasted with a leading"
+                        " space is refused (401)",
+                    }
                 }
             },
         },

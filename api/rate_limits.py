@@ -13,7 +13,7 @@ TTL once the window has passed. Subjects (client addresses, emails) are stored h
 | `sign-in-failures-email` | email                    | 100 failures per 15 min  |
 | `code-emails-requester`  | client address           | 10 code mails an hour    |
 | `code-emails-requester-56`, `-48` | IPv6 /56, /48   | 20, 40 code mails an hour |
-| `code-emails-recipient`  | email (not at a known address) | 5 code mails an hour |
+| `code-emails-recipient`  | email (not on a known device) | 5 code mails an hour |
 
 A client address is an IPv4 address, or an IPv6 address's /64: one subscriber usually holds
 a whole /64 and can rotate through it, and often a /56 or /48 too. Wrong passwords from one
@@ -162,16 +162,18 @@ def per_signed_in_user[F: Callable[..., Any]](endpoint: str) -> Callable[[F], F]
     return decorate
 
 
-def spend_code_email_budgets(email: str) -> None:
+def spend_code_email_budgets(email: str, device_token: str | None = None) -> None:
     """Count one code mail asked for, from this client and to `email`; 429 past either budget.
 
     The requester's budgets come first (its address, and for IPv6 its /56 and /48, which one
-    party often holds whole), so one client cannot use up a recipient's; a spent recipient's
-    budget does not refuse the address the email signed in from before (known_sign_ins),
-    checked only then, so strangers cannot hold back the owner's reset. Whether the account
-    exists does not matter here, so the answer tells nobody whether it does. Mail for everyone
-    together is not limited: the identity provider counts what it actually sends
-    (`metrics.CODE_EMAILS_SENT`) and the monitoring stack alarms on it (ADR 0004).
+    party often holds whole), so one client cannot use up a recipient's. A spent recipient's
+    budget does not refuse a device the email signed in on (`device_token`, known_sign_ins),
+    so strangers cannot hold back the owner's reset. Not its address: anyone behind a shared
+    IPv4 holds that too, and only existing accounts have one, so the answer there would tell
+    whether the account exists. Only the token's holder can tell 202 from 429; to everyone
+    else the answers never differ. Mail for everyone together is not limited: the identity
+    provider counts what it actually sends (`metrics.CODE_EMAILS_SENT`) and the monitoring
+    stack alarms on it (ADR 0004).
     """
     settings, window = dependencies.settings(), CODE_EMAIL_WINDOW_SECONDS
     per_requester, address = settings.code_emails_per_requester, client_address()
@@ -185,9 +187,9 @@ def spend_code_email_budgets(email: str) -> None:
     try:
         Limit(CODE_EMAILS_PER_RECIPIENT, per_recipient, window, MAIL_REFUSAL).consume(recipient)
     except TooManyRequests:
-        # Strangers' asks count too: where the email signed in before, its owner still gets
-        # a code (within this address's own budgets), as with sign-in failures.
-        if not known_sign_ins.is_known_address(recipient, address):
+        # Strangers' asks count too: on a device the email signed in on, its owner still
+        # gets a code (within this address's own budgets).
+        if not (device_token and known_sign_ins.is_known_device(recipient, device_token)):
             raise
 
 

@@ -304,7 +304,11 @@ def _restated_status(
     files = lake.read(LAKE_STATUS_TABLE, day)
     if not files:
         return []
-    (old,) = pa.concat_tables(pq.read_table(file) for file in files).to_pylist()
+    found = pa.concat_tables(pq.read_table(file) for file in files).to_pylist()
+    if len(found) != 1:
+        # One row a day (etl.day_publish); restating counts from several would be a guess.
+        raise ValueError(f"{LAKE_STATUS_TABLE} of {day} holds {len(found)} rows, not one")
+    (old,) = found
     # Parquet keeps the UTC wall time without its zone (etl.lake_status._utc_millis).
     exported = old["export_time"].replace(tzinfo=UTC)
     origin = ExportOrigin(old["engine"], old["export_mode"], exported)

@@ -39,8 +39,9 @@ TEXT_NEEDS = {
     "chromium": "browser",
 }
 
-# Folders that, named by a module-level path a test uses (`ROOT / ".venv-package" / "bin"`),
-# hold a program only another make target installs.
+# Folders that hold a program only another make target installs, named by a path a test
+# uses: a module-level Path (`ZAPPA = ROOT / ".venv-package" / "bin" / "zappa"`), a Path built
+# inline (the constant ".venv-package") or a path as text (f"{ROOT}/.venv-package/bin/python").
 PATH_NEEDS = {".venv-package": "package"}  # Zappa's build venv, made with the Lambda zip
 
 # Folders whose tests run in another interpreter (Airflow's, .venv-airflow).
@@ -85,6 +86,17 @@ def _texts(constants: Iterable[Any]) -> Iterator[str]:
             yield from _texts(constant)
 
 
+def _path_needs(text: str) -> Iterator[str]:
+    """The PATH_NEEDS of a string that is a path into one of those folders, or the folder's
+    own name. Prose and expected output hold spaces (".venv-package/bin/zappa undeploy …"):
+    a test that only prints or compares them runs nothing there."""
+    if any(character.isspace() for character in text):
+        return
+    for folder, need in PATH_NEEDS.items():
+        if text == folder or f"{folder}/" in text:
+            yield need
+
+
 def needs_of_code(start: Iterable[Any]) -> set[str]:
     """The markers reached from these functions, following the helpers in tests/ they name."""
     found: set[str] = set()
@@ -106,6 +118,7 @@ def needs_of_code(start: Iterable[Any]) -> set[str]:
                     pending.extend(_functions(target))
             for constant in _texts(code.co_consts):
                 found.update(need for text, need in TEXT_NEEDS.items() if text in constant)
+                found.update(_path_needs(constant))
     return found
 
 

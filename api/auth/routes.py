@@ -13,7 +13,7 @@ from api.auth.identity import IdentityProvider, Tokens
 from api.auth.revocation import SESSION_MAX_SECONDS, end_session
 from api.auth.schemas import (
     CredentialsSchema,
-    EmailSchema,
+    ForgotPasswordSchema,
     LogoutArgsSchema,
     LogoutSchema,
     PasswordChangeSchema,
@@ -135,12 +135,12 @@ def change_password(body: dict[str, str]) -> None:
 
 
 @blp.post("/password/forgot")
-@blp.arguments(EmailSchema)
+@blp.arguments(ForgotPasswordSchema)
 @blp.response(202)
 @rate_limits.per_client_address(blp, "password-forgot")
-def forgot_password(body: dict[str, str]) -> None:
+def forgot_password(body: dict[str, Any]) -> None:
     """Email a reset code (the same answer whether or not the account exists)"""
-    rate_limits.spend_code_email_budgets(body["email"])
+    rate_limits.spend_code_email_budgets(body["email"], body["device_token"])
     dependencies.identity().forgot_password(body["email"])
 
 

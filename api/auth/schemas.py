@@ -103,6 +103,17 @@ def code_field() -> ma.fields.String:
     )
 
 
+class ForgotPasswordSchema(EmailSchema):
+    device_token = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(1, 128),
+        metadata={
+            "description": "The `device_token` a sign-in on this device returned: strangers'"
+            " asks for this email then never refuse it"
+        },
+    )
+
+
 class PasswordResetSchema(EmailSchema):
     code = code_field()
     new_password = new_password_field()

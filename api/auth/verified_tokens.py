@@ -31,8 +31,9 @@ from flask_jwt_extended.exceptions import InvalidHeaderError
 
 # Distinct tokens a container keeps: Lambda serves one request at a time, a user a few tokens.
 MAX_ENTRIES = 256
-# RFC 6750's `Bearer` credentials with one space, holding a JWS compact token (base64url, no
-# padding), as Cognito issues and every client sends them.
+# Narrower than RFC 6750 on purpose, which allows one or more spaces after `Bearer`: one
+# space and a JWS compact token (base64url, no padding), as Cognito issues and clients send
+# them, so a token has one spelling for the per-token WAF limit to count.
 ONE_SPELLING = re.compile(r"Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 

@@ -40,7 +40,9 @@ IN_PROGRESS = "_IN_PROGRESS"
 # acceptor for the state it ends in polls for an hour (tests/infra/test_deploy_account_checks.py).
 SETTLES = {
     "CREATE_IN_PROGRESS": "stack-create-complete",
-    "ROLLBACK_IN_PROGRESS": "stack-create-complete",  # stops, as failed, at ROLLBACK_COMPLETE
+    # No waiter succeeds at ROLLBACK_COMPLETE (stack-rollback-complete only at
+    # UPDATE_ROLLBACK_COMPLETE, polling an hour here); this one stops there, as failed.
+    "ROLLBACK_IN_PROGRESS": "stack-create-complete",
     "DELETE_IN_PROGRESS": "stack-delete-complete",
     "UPDATE_IN_PROGRESS": "stack-update-complete",
     "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS": "stack-update-complete",
@@ -250,8 +252,12 @@ def services(stage: Stage) -> list[Finding]:
     return findings
 
 
-def unsettled(stack: str, status: str) -> str | None:
-    """How to clear a stack `aws cloudformation deploy` cannot update yet; None if it can."""
+def unsettled(stack: str, status: str, after_rollback: str = "make deploy FORCE=1") -> str | None:
+    """How to clear a stack `aws cloudformation deploy` cannot update yet; None if it can.
+
+    A first create rolling back ends in ROLLBACK_COMPLETE or ROLLBACK_FAILED, which a plain
+    deploy refuses: `after_rollback` is what clears that stack then.
+    """
     if status == "UPDATE_ROLLBACK_FAILED":
         return f"aws cloudformation continue-update-rollback --stack-name {stack}"
     if status == "DELETE_FAILED":
@@ -268,6 +274,11 @@ def unsettled(stack: str, status: str) -> str | None:
         return (
             f"wait until `aws cloudformation describe-stacks --stack-name {stack} --query "
             "Stacks[0].StackStatus` no longer ends in _IN_PROGRESS, then deploy"
+        )
+    if status == "ROLLBACK_IN_PROGRESS":
+        return (
+            f"aws cloudformation wait {waiter} --stack-name {stack} (it fails when the "
+            f"rollback ends, as expected), then {after_rollback}"
         )
     return f"aws cloudformation wait {waiter} --stack-name {stack}, then deploy"
 
@@ -292,7 +303,7 @@ def leftovers(stage: Stage) -> list[Finding]:
                 )
             )
     for stack, status in found.items():
-        fix = unsettled(stack, status)
+        fix = unsettled(stack, status, f"make deploy STAGE={stage.name} FORCE=1")
         if fix:
             findings.append(fail(check, f"{stack} is {status}", fix))
     absent_parts = [p for p in stage.parts if stacks.stack_name(stage.name, p) not in found]
@@ -336,21 +347,24 @@ def half_created_function(stage: Stage) -> list[Finding]:
             )
         ]
     status = described["Stacks"][0]["StackStatus"]
+    settings = f"build/zappa_settings.{stage.name}.json"
+    undeploy = (
+        f".venv/bin/python -m infra.deploy zappa-settings --stage {stage.name} && "
+        f".venv-package/bin/zappa undeploy {stage.name} -s {settings} --yes, then make deploy"
+    )
+    # First: mid-rollback, an undeploy would delete a stack CloudFormation is still changing.
+    fix = unsettled(stage.function, status, undeploy)
+    if fix:  # `zappa update` updates that stack, which CloudFormation refuses until it settles
+        return [fail(check, f"{stage.function}'s API stack is {status}", fix)]
     if status.startswith("ROLLBACK_"):
         # Zappa's own create of the API stack failed: `zappa update` cannot update it.
-        settings = f"build/zappa_settings.{stage.name}.json"
         return [
             fail(
                 check,
                 f"{stage.function}'s API stack is {status} (Zappa's create of it failed)",
-                f".venv/bin/python -m infra.deploy zappa-settings --stage {stage.name} && "
-                f".venv-package/bin/zappa undeploy {stage.name} -s {settings} --yes, "
-                "then make deploy",
+                undeploy,
             )
         ]
-    fix = unsettled(stage.function, status)
-    if fix:  # `zappa update` updates that stack, which CloudFormation refuses until it settles
-        return [fail(check, f"{stage.function}'s API stack is {status}", fix)]
     return [ok(check, f"{stage.function} and its API stack exist: the deploy updates them")]
 
 

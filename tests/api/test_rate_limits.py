@@ -1,6 +1,7 @@
 """Limits on the unauthenticated endpoints: per client address, wrong passwords per email from
 an address, a /56, a /48 and all (but not at an address the email signed in from before), code
-mails per requester and per recipient, and mail for everyone together as an alarm."""
+mails per requester and per recipient (but not on a device the email signed in on), and mail
+for everyone together as an alarm."""
 
 from __future__ import annotations
 
@@ -275,10 +276,12 @@ def test_rotating_through_the_56s_of_one_48_stops_at_the_48s_budget(
     app: Flask, alice: Account
 ) -> None:
     """The defaults: 10 failures per address, 20 per /56, 40 per /48, 100 per email. Each
-    guess from a new /56 of one /48 spends one of each; only the /48's budget runs out."""
+    guess from a new /56 of one /48 spends one of each; only the /48's budget runs out. The
+    owner's home is in that /48 too: a known address passes its spent budget."""
     client = app.test_client()
     group = uuid.uuid4().int % 0xFFFF
-    home, site = f"2001:db8:{group ^ 2:x}:100::7", f"2001:db8:{group:x}"
+    site = f"2001:db8:{group:x}"
+    home = f"{site}:ff00::7"  # a /56 of the attacked /48 that no guess comes from
 
     def sign_in(address: str, password: str) -> int:
         body = {"email": alice.email, "password": password}
@@ -289,7 +292,7 @@ def test_rotating_through_the_56s_of_one_48_stops_at_the_48s_budget(
     guesses = [sign_in(f"{site}:{n:02x}00::1", f"Wrong-Guess-{n}") for n in range(45)]
 
     assert guesses == [401] * 40 + [429] * 5
-    assert sign_in(home, PASSWORD) == 200  # the owner's own address
+    assert sign_in(home, PASSWORD) == 200  # the owner's own address, in the spent /48
     # Another /48 is another party: the email's ceiling (100) is far off.
     assert sign_in(f"2001:db8:{group ^ 1:x}:1::1", PASSWORD) == 200
 
@@ -481,25 +484,55 @@ def test_one_recipient_gets_its_budget_and_the_answers_do_not_tell_if_it_exists(
     assert existing == unknown
 
 
+def _forgot(client: FlaskClient, email: str, address: str, device_token: str) -> Any:
+    body = {"email": email, "device_token": device_token}
+    return client.post("/auth/password/forgot", json=body, environ_base={"REMOTE_ADDR": address})
+
+
 def test_strangers_spending_a_recipients_budget_do_not_hold_back_the_owners_reset(
-    mailing: Flask, alice: Account, emailed_code: Callable[[str], str]
+    mailing: Flask,
+    alice: Account,
+    emailed_code: Callable[[str], str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The recipient's budget counts every requester, so five strangers' asks used to make the
-    owner's own reset wait the hour; from an address the email signed in from, it goes out."""
-    client, home = mailing.test_client(), _address()
+    owner's own reset wait the hour; on a device the email signed in on, it goes out."""
+    client = mailing.test_client()
     body = {"email": alice.email, "password": PASSWORD}
-    assert (
-        client.post("/auth/token", json=body, environ_base={"REMOTE_ADDR": home}).status_code == 200
-    )
+    phone = client.post("/auth/token", json=body, environ_base={"REMOTE_ADDR": _address()})
 
     strangers = [_ask(client, "/auth/password/forgot", alice.email, _address()) for _ in range(6)]
-    owner = _ask(client, "/auth/password/forgot", alice.email, home)
+    strangers_code, _ = emailed_code(alice.email), _mails_sent(capsys)
+    owner = _forgot(client, alice.email, _address(), phone.json["device_token"])
 
     assert [answer.status_code for answer in strangers] == [202] * 5 + [429]
     assert owner.status_code == 202
-    assert emailed_code(alice.email)
-    # A new address is not spared: the trade-off ADR 0004 states.
+    # The strangers' asks mailed codes too: the owner's own ask must have sent one more.
+    assert _mails_sent(capsys) == [1]
+    assert emailed_code(alice.email) != strangers_code
+    # A token never handed out, or none: the trade-off ADR 0004 states.
+    assert _forgot(client, alice.email, _address(), "guessed").status_code == 429
     assert _ask(client, "/auth/password/forgot", alice.email, _address()).status_code == 429
+
+
+def test_behind_the_owners_address_a_spent_budget_does_not_tell_if_the_account_exists(
+    mailing: Flask, alice: Account
+) -> None:
+    """Everyone behind a shared IPv4 (an office, carrier NAT) holds the owner's address, and
+    only an existing account has signed in anywhere: sparing the address told them apart."""
+    client, home, nobody = mailing.test_client(), _address(), unique_email()
+    body = {"email": alice.email, "password": PASSWORD}
+    signed_in = client.post("/auth/token", json=body, environ_base={"REMOTE_ADDR": home})
+    for email in (alice.email, nobody):
+        for _ in range(5):
+            assert _ask(client, "/auth/password/forgot", email, _address()).status_code == 202
+
+    existing = _ask(client, "/auth/password/forgot", alice.email, home)
+    unknown = _ask(client, "/auth/password/forgot", nobody, home)
+
+    assert signed_in.status_code == 200
+    assert (existing.status_code, existing.json) == (unknown.status_code, unknown.json)
+    assert existing.status_code == 429
 
 
 def _mails_sent(capsys: pytest.CaptureFixture[str]) -> list[float]:

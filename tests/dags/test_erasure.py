@@ -14,7 +14,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -210,6 +210,24 @@ def test_the_day_s_lake_status_row_counts_what_the_erasure_left(lake: Lake) -> N
         before[key] for key in ("engine", "export_mode", "export_time")
     ]
     assert after["published_at"] > before["published_at"]
+
+
+def test_a_lake_status_partition_of_more_than_one_row_is_named_not_unpacked(
+    tmp_path: Path,
+) -> None:
+    """One row a day is what etl.day_publish writes; two would make the restated counts a
+    guess, so the erasure stops with the day and the count, not a bare unpacking error."""
+    status = tmp_path / "lake_status.parquet"
+    pq.write_table(pa.table({"snapshot_date": [D1, D1]}), status)
+
+    class TwoRows:  # what _restated_status reads before it stages anything
+        def read(self, table: str, day: date) -> list[Path]:
+            assert (table, day) == ("lake_status", D1)
+            return [status]
+
+    lake = cast(etl.erasure._Lake, TwoRows())
+    with pytest.raises(ValueError, match=r"^lake_status of 2026-11-10 holds 2 rows, not one"):
+        etl.erasure._restated_status(lake, D1, {}, "attempt")
 
 
 def test_rewritten_files_keep_the_glue_types(lake: Lake) -> None:

@@ -182,6 +182,17 @@ def test_a_check_passes_on_an_account_that_has_it(
             "FAIL  leftovers: tasklake-staging-keys is ROLLBACK_COMPLETE (a failed first create)",
             "make deploy STAGE=staging FORCE=1",
         ),
+        # A first create rolling back: its waiter stops, as failed, at ROLLBACK_COMPLETE,
+        # which only FORCE=1 (a delete) clears; a deploy without it refuses.
+        (
+            ("ses_production_access", "stack_rolling_back"),
+            (),
+            "leftovers",
+            "FAIL  leftovers: tasklake-staging-keys is ROLLBACK_IN_PROGRESS",
+            "aws cloudformation wait stack-create-complete --stack-name tasklake-staging-keys "
+            "(it fails when the rollback ends, as expected), then make deploy STAGE=staging "
+            "FORCE=1",
+        ),
         (
             ("ses_production_access", "kept_tasks_table"),
             (),
@@ -197,6 +208,17 @@ def test_a_check_passes_on_an_account_that_has_it(
             "FAIL  function: tasklake-staging's API stack is ROLLBACK_COMPLETE (Zappa's create "
             "of it failed)",
             ".venv-package/bin/zappa undeploy staging -s build/zappa_settings.staging.json --yes",
+        ),
+        # Mid-rollback, `zappa undeploy` would delete a stack CloudFormation is still
+        # changing: wait first.
+        (
+            ("ses_production_access", "zappa_stack_rolling_back"),
+            (),
+            "function",
+            "FAIL  function: tasklake-staging's API stack is ROLLBACK_IN_PROGRESS",
+            "aws cloudformation wait stack-create-complete --stack-name tasklake-staging (it "
+            "fails when the rollback ends, as expected), then .venv/bin/python -m "
+            "infra.deploy zappa-settings --stage staging && .venv-package/bin/zappa undeploy",
         ),
         (
             ("ses_production_access", "zappa_stack_update_rollback_failed"),

@@ -56,6 +56,19 @@ def zappa_version() -> list[str]:
     return [str(ZAPPA), "--version"]
 
 
+def zappa_path_built_inline() -> list[str]:
+    return [str(ROOT / ".venv-package" / "bin" / "zappa"), "--version"]
+
+
+def zappa_path_as_text() -> list[str]:
+    return [f"{ROOT}/.venv-package/bin/python", "-c", "import zappa"]
+
+
+def advice_naming_the_venv() -> str:
+    # Expected output, as in tests/infra/test_deploy_account_checks.py: nothing is run.
+    return "then .venv-package/bin/zappa undeploy staging --yes"
+
+
 def pure(numbers: list[int]) -> int:
     return sum(numbers)
 
@@ -82,6 +95,13 @@ def test_helpers_in_tests_are_followed_into() -> None:
 def test_a_program_in_the_package_venv_marks_the_test() -> None:
     # .venv-package is made with the Lambda zip, not by `make venv`: test-fast must leave it out.
     assert needs.needs_of_code([zappa_version]) == {"package"}
+
+
+def test_a_path_into_the_package_venv_built_inline_or_as_text_marks_the_test() -> None:
+    assert needs.needs_of_code([zappa_path_built_inline]) == {"package"}
+    assert needs.needs_of_code([zappa_path_as_text]) == {"package"}
+    # A sentence naming a program there runs nothing: its test stays fast.
+    assert needs.needs_of_code([advice_naming_the_venv]) == set()
 
 
 def test_a_test_that_needs_nothing_stays_fast() -> None:
