@@ -1,4 +1,4 @@
-"""`tag_daily_stats` in slices of the tag space: the same rows as one pass, one file, no leftovers."""
+"""`tag_daily_stats` in slices of the tag space: the rows of one pass, one file, no leftovers."""
 
 from pathlib import Path
 
