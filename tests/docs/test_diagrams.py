@@ -25,6 +25,7 @@ from etl.engine_choice import ATHENA_THRESHOLD_ROWS, SETTINGS
 from etl.run_metrics import RUN_METRICS
 from infra.cfn import INFRA, load_template, templates
 from infra.deploy.stacks import STAGES
+from tests.dag_files import dag_ids
 from tests.dynamodb_calls import TASK_REQUEST_OPERATIONS
 
 ROOT = INFRA.parent
@@ -362,28 +363,6 @@ def dag_task_ids() -> set[str]:
                 written.append(node.args[0])
             for value in written:
                 ids |= _names(value, lake_tables)
-    return ids
-
-
-def dag_ids() -> set[str]:
-    """The dag_id of every `@dag(...)` in dags/, a literal or a module-level constant."""
-    ids: set[str] = set()
-    for path in (ROOT / "dags").glob("*.py"):
-        tree = ast.parse(path.read_text())
-        constants = {
-            target.id: statement.value.value
-            for statement in tree.body
-            if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
-            for target in statement.targets
-            if isinstance(target, ast.Name)
-        }
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "dag":
-                for keyword in node.keywords:
-                    if keyword.arg == "dag_id" and isinstance(keyword.value, ast.Constant):
-                        ids.add(str(keyword.value.value))
-                    elif keyword.arg == "dag_id" and isinstance(keyword.value, ast.Name):
-                        ids.add(str(constants[keyword.value.id]))
     return ids
 
 

@@ -8,7 +8,6 @@ the dimension names are checked, since a wrong one is a flat line, not an error.
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +17,7 @@ from api.metrics import NAMESPACE as API_NAMESPACE
 from etl.run_metrics import METRICS
 from etl.run_metrics import NAMESPACE as ETL_NAMESPACE
 from infra.cfn import INFRA, Tag, load_template, templates
+from tests.dag_files import dag_ids
 from tests.infra.monitoring_template import (
     TEMPLATE,
     MetricRef,
@@ -27,7 +27,6 @@ from tests.infra.monitoring_template import (
 )
 
 Emitted = dict[tuple[str, str], set[frozenset[str]]]
-DAG_FILE = INFRA.parent / "dags" / "tasks_daily.py"
 
 # Dimension names under which AWS publishes the metrics the stack reads (Lambda, API Gateway and
 # DynamoDB metric references in the AWS documentation; API Gateway's, for a REST API stage:
@@ -105,36 +104,12 @@ def test_a_renamed_metric_or_a_wrong_dimension_set_is_caught() -> None:
     assert len(unknown_references([renamed, per_table], emitted())) == 2
 
 
-def _dag_id(dag_file: Path) -> str:
-    """The `dag_id=` a DAG file passes to `@dag`, a literal or a module constant (read, not
-    imported: Airflow is not here)."""
-    tree = ast.parse(dag_file.read_text())
-    constants = {
-        target.id: node.value.value
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
-    for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == "dag_id":
-            if isinstance(node.value, ast.Name):
-                return str(constants[node.value.id])
-            assert isinstance(node.value, ast.Constant)
-            return str(node.value.value)
-    raise AssertionError(f"no dag_id in {dag_file}")
-
-
-def _dag_ids() -> set[str]:
-    return {_dag_id(path) for path in sorted(DAG_FILE.parent.glob("*.py"))}
-
-
 def test_pinned_dimension_values_are_the_ones_the_code_sends() -> None:
     refs = referenced_metrics({"Environment": "staging"})
     pinned = {value for ref in refs for value in ref.values}
 
     assert {value for name, value in pinned if name == "Stage"} == {"staging"}
-    assert {value for name, value in pinned if name == "Dag"} == _dag_ids()
+    assert {value for name, value in pinned if name == "Dag"} == dag_ids()
     assert {value for name, value in pinned if name == "FunctionName"} == {"tasklake-staging"}
     # Zappa names the REST API as it names the function.
     assert {value for name, value in pinned if name == "ApiName"} == {"tasklake-staging"}
