@@ -30,7 +30,6 @@ from pathlib import Path
 from etl.compared_snapshot import PublishedTasks
 from etl.dynamodb_export import find_export_files
 from etl.synthetic import generate_tasks, to_dynamodb_item, write_export
-from etl.transform import transform_export
 from infra.local.progress import Progress
 from tests.bench.etl_transform import cached_export, parquet_bytes, run_duckdb, run_project
 
@@ -198,14 +197,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--compared", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.run == "project" and args.compared:
-        day_before = PublishedTasks(
-            args.date - timedelta(days=1), sorted(args.compared.rglob("*.parquet"))
-        )
-        transform_export(find_export_files(args.export), args.out, args.date, day_before)
-        return
     if args.run == "project":
-        run_project(args.export, args.out, args.date)
+        day_before = args.date - timedelta(days=1)
+        compared = (
+            PublishedTasks(day_before, sorted(args.compared.rglob("*.parquet")))
+            if args.compared
+            else None
+        )
+        run_project(args.export, args.out, args.date, compared)
         return
     if args.run == "duckdb":
         run_duckdb(args.export, args.out, args.date)

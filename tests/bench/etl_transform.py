@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from etl.compared_snapshot import PublishedTasks
 from etl.dynamodb_export import find_export_files
 from etl.partition_output import partition_path
 from etl.synthetic import generate_tasks, to_dynamodb_item, write_export
@@ -26,8 +27,11 @@ from etl.transform import transform_export
 from infra.local.progress import Progress
 
 
-def run_project(export_dir: Path, out_dir: Path, snapshot_date: date) -> None:
-    transform_export(find_export_files(export_dir), out_dir, snapshot_date)
+def run_project(
+    export_dir: Path, out_dir: Path, snapshot_date: date, compared: PublishedTasks | None = None
+) -> None:
+    """The project's transform; `compared` is the day `task_changes` compares with, if any."""
+    transform_export(find_export_files(export_dir), out_dir, snapshot_date, compared)
 
 
 def run_naive_pandas(export_dir: Path, out_dir: Path, snapshot_date: date) -> None:
