@@ -1,6 +1,6 @@
 """`tag_daily_stats` on the worker, in slices of the tag space when one pass would not fit.
 
-Its inner GROUP BY has a group per (tag, user): with free-form tags at 10M tasks that is 38M
+Its inner GROUP BY has a group per (tag, user): with free-form tags at 10M tasks that is 50M
 groups, and DuckDB's aggregate then stops with out-of-memory under the worker's limit instead of
 spilling (docs/benchmarks.md, ETL section). Each slice keeps the tags whose hash falls in it, so
 the slices' rows are disjoint, each complete for its tags, and the table is their union. The
@@ -17,9 +17,11 @@ from etl.engines import duckdb as engine
 from etl.transform_sql import ComparedSnapshot, table_query
 
 SLICED_TABLE = "tag_daily_stats"
-PAIRS_PER_SLICE = 10_000_000
-"""(task, tag) pairs one slice may hold: its groups are at most as many. 10M groups aggregate
-within the 256MB limit; 38M did not (docs/benchmarks.md)."""
+PAIRS_PER_SLICE = 30_000_000
+"""(task, tag) pairs one slice may hold: its groups are at most as many. Keyed by a tag and a
+user's number, 40M groups aggregated within the 256MB limit at 392 MiB peak and 50M did not
+(10M free-form tasks, docs/benchmarks.md): a third of margin. Each slice reads every task again,
+so fewer slices are faster."""
 
 
 def tag_slices(connection: duckdb.DuckDBPyConnection, tasks: str) -> list[str]:
