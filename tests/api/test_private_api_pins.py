@@ -20,7 +20,7 @@ from typing import Any
 import flask_smorest
 import pytest
 from flask import Flask
-from flask_jwt_extended import JWTManager
+from flask_jwt_extended import JWTManager, view_decorators
 from flask_jwt_extended import utils as jwt_utils
 from flask_smorest import etag as smorest_etag
 from pynamodb.attributes import UnicodeAttribute
@@ -29,7 +29,7 @@ from pynamodb.models import Model
 from pynamodb.pagination import PageIterator, ResultIterator
 
 from api.app import create_app
-from api.auth.verified_tokens import VerifyingOnceJWTManager
+from api.auth.verified_tokens import VerifyingOnceJWTManager, unverified_header
 from api.config import Settings
 from api.problems import PROBLEM_CONTENT_TYPE
 from api.smorest import Api, Blueprint, ItemVersion, SchemaPlugin
@@ -183,3 +183,10 @@ def test_every_token_is_decoded_through_the_manager_method_we_override() -> None
     )
     # decode_token, which the view decorators call, reaches the manager through this method.
     assert "jwt_manager._decode_jwt_from_config(" in inspect.getsource(jwt_utils.decode_token)
+
+
+def test_the_view_decorators_read_the_header_through_the_name_the_manager_replaces() -> None:
+    source = inspect.getsource(view_decorators._decode_jwt_from_request)
+    assert "jwt_header = get_unverified_jwt_headers(encoded_token)" in source
+    VerifyingOnceJWTManager(Flask(__name__), trust_seconds=1, leeway=0)
+    assert view_decorators.get_unverified_jwt_headers is unverified_header  # type: ignore[attr-defined]

@@ -168,3 +168,24 @@ def test_a_token_is_verified_once_then_trusted_until_it_expires(
     monkeypatch.setattr("api.auth.verified_tokens.time.time", lambda: later)
     assert _get_tasks(app, token) == 200
     assert signature_checks == ["RS256", "RS256"]
+
+
+def test_a_tokens_header_is_parsed_once_not_on_every_request(
+    engines: dict[str, str], pool: Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PyJWT's header parse checks every character in Python (~0.2 ms a request)."""
+    app = create_app(replace(Settings.from_env(engines), cognito_issuer=pool.url))
+    pool.publish("key")
+    token = _token(pool, "key", pool.published["key"])
+    parses: list[str] = []
+    parse = jwt.get_unverified_header
+
+    def counted(encoded: str) -> dict[str, Any]:
+        parses.append(encoded)
+        return parse(encoded)
+
+    monkeypatch.setattr(jwt, "get_unverified_header", counted)
+
+    assert [_get_tasks(app, token) for _ in range(3)] == [200] * 3
+    # The first request: once to find the signing key, once for the view's header. Then none.
+    assert parses == [token, token]
