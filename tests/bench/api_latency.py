@@ -166,11 +166,14 @@ class Bench:
     ) -> Answer:
         """One request through the WSGI app, as a server or Zappa's handler makes it."""
         data = json.dumps(body).encode() if body is not None else b""
+        uri = f"{path}?{query}" if query else path
         environ = {
             **self.environ,
             "REQUEST_METHOD": method,
             "PATH_INFO": path,
             "QUERY_STRING": query,
+            "REQUEST_URI": uri,
+            "RAW_URI": uri,
             "CONTENT_TYPE": "application/json" if body is not None else "",
             "CONTENT_LENGTH": str(len(data)),
             "wsgi.input": io.BytesIO(data),
@@ -186,7 +189,13 @@ class Bench:
             return lambda _chunk: None  # the legacy write(); Flask never calls it
 
         chunks = self.app(environ, start_response)
-        answer = Answer(int(started[0][0].split()[0]), dict(started[0][1]), b"".join(chunks))
+        try:
+            answer = Answer(int(started[0][0].split()[0]), dict(started[0][1]), b"".join(chunks))
+        finally:
+            # The WSGI contract: a server closes every response iterable that can be closed.
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
         if answer.status != expect:
             raise RuntimeError(f"{method} {path}: {answer.status}: {answer.body.decode()}")
         return answer
@@ -290,13 +299,13 @@ def replay_rows(bench: Bench, requests: int, wait_seconds: float = 0.0) -> list[
         bench.etag = pinned
         bench.api_patch()
 
-    waited: list[float] = []
+    waits: list[Span] = []
 
     def replayed(_connection: Connection, operation: str, _kwargs: dict[str, Any]) -> Any:
         if wait_seconds:
             asleep = time.perf_counter()
             time.sleep(wait_seconds)
-            waited.append(time.perf_counter() - asleep)
+            waits.append((asleep, time.perf_counter()))
         return json.loads(recorded.get(operation, "{}"))  # a transaction answers nothing
 
     actions = {"create": bench._api_create, "get": bench.api_get, "list": bench.api_list}
@@ -308,12 +317,11 @@ def replay_rows(bench: Bench, requests: int, wait_seconds: float = 0.0) -> list[
             wall: list[float] = []
             cpu: list[float] = []
             for _ in range(requests):
-                waited.clear()
+                waits.clear()
                 started, used = time.perf_counter(), time.process_time()
                 action()
                 cpu.append((time.process_time() - used) * 1000)
-                # Calls in flight together (a list's, a PATCH's) wait side by side: count one.
-                wall.append((time.perf_counter() - started - max(waited, default=0)) * 1000)
+                wall.append((time.perf_counter() - started) * 1000 - waiting_ms(waits))
             wall.sort()
             lines.append(
                 f"| {operation} | {statistics.median(wall):.2f} ms | {wall[len(wall) // 10]:.2f} ms"
