@@ -19,9 +19,10 @@ from etl.transform_sql import ComparedSnapshot, table_query
 SLICED_TABLE = "tag_daily_stats"
 PAIRS_PER_SLICE = 30_000_000
 """(task, tag) pairs one slice may hold: its groups are at most as many. Keyed by a tag and a
-user's number, 40M groups aggregated within the 256MB limit at 392 MiB peak and 50M did not
-(10M free-form tasks, docs/benchmarks.md): a third of margin. Each slice reads every task again,
-so fewer slices are faster."""
+user's number, the statement over four fifths of the tags of 10M free-form tasks (40M groups)
+ran within the 256MB limit at 392 MiB peak, and over all of them (50M) ran out of memory
+(docs/benchmarks.md): a slice may take three quarters of what held. Each slice reads every task
+again, so fewer slices are faster."""
 
 
 def tag_slices(connection: duckdb.DuckDBPyConnection, tasks: str) -> list[str]:

@@ -112,3 +112,24 @@ def test_the_tags_stream_through_the_unnest_without_holding_the_table(tmp_path: 
 
     assert "Unnest" in plan
     assert "delim" not in plan.lower()
+
+
+def test_rows_without_user_id_still_count_as_one_user(tmp_path: Path) -> None:
+    # The statement groups by a number per user joined back to the rows (LEFT JOIN): rows
+    # without a user_id get no number and count together, as grouping by user_id did. The
+    # worker refuses such an export before gold; Athena's CTAS runs the statement on any rows.
+    connection = engine.connect(tmp_path / "spill")
+    connection.execute(
+        "CREATE TABLE tasks AS SELECT * FROM (VALUES "
+        "('u1', 'todo', false, ['home']), "
+        "(NULL, 'done', false, ['home']), "
+        "(NULL, 'todo', true, ['Home', 'work'])"
+        ") AS rows (user_id, status, is_overdue, tags)"
+    )
+    sql = engine.to_duckdb(table_query("tag_daily_stats", SNAPSHOT, tasks="tasks"))
+
+    rows = connection.execute(
+        f"SELECT tag, tasks_total, done_total, overdue, users FROM ({sql}) ORDER BY tag"  # noqa: S608
+    ).fetchall()
+
+    assert rows == [("home", 3, 1, 1, 2), ("work", 1, 0, 1, 1)]
