@@ -48,7 +48,7 @@ from unittest import mock
 
 from flask import Flask
 from pynamodb.connection.base import Connection
-from werkzeug.test import EnvironBuilder
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from api.app import create_app, tables
 from api.auth.revocation import SESSION, SESSION_MAX_SECONDS, Revocation
@@ -180,22 +180,9 @@ class Bench:
         }
         if if_match is not None:
             environ["HTTP_IF_MATCH"] = if_match
-        started: list[tuple[str, list[tuple[str, str]]]] = []
-
-        def start_response(
-            status: str, headers: list[tuple[str, str]], *_: Any
-        ) -> Callable[[bytes], object]:
-            started.append((status, headers))
-            return lambda _chunk: None  # the legacy write(); Flask never calls it
-
-        chunks = self.app(environ, start_response)
-        try:
-            answer = Answer(int(started[0][0].split()[0]), dict(started[0][1]), b"".join(chunks))
-        finally:
-            # The WSGI contract: a server closes every response iterable that can be closed.
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+        # Werkzeug's plain WSGI call (what its test client wraps): the body read, then closed.
+        chunks, status, headers = run_wsgi_app(self.app, environ, buffered=True)
+        answer = Answer(int(status.split()[0]), dict(headers), b"".join(chunks))
         if answer.status != expect:
             raise RuntimeError(f"{method} {path}: {answer.status}: {answer.body.decode()}")
         return answer
