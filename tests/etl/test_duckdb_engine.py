@@ -1,0 +1,56 @@
+"""etl/engines/duckdb.py: what its translation changes must mean the same in DuckDB."""
+
+from datetime import date
+
+import duckdb
+import pytest
+import sqlglot
+
+from etl.engines import duckdb as engine
+from etl.transform_sql import table_query
+
+MOMENTS = [
+    "2026-11-20T08:15:30.123456Z",
+    "2026-03-29T01:30:00.5+01:00",
+    "1970-01-01T00:00:00.0009Z",
+    "1969-12-31T23:59:59.9995Z",
+    "1960-05-05T01:02:03.000999+05:30",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.999999Z",
+]
+"""Whole and partial milliseconds on both sides of the epoch, in several offsets."""
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_millisecond_differences_are_duckdbs_own(moment: str) -> None:
+    trino = (
+        "SELECT date_diff('millisecond', from_iso8601_timestamp('1970-01-01T00:00:00Z'),"
+        " from_iso8601_timestamp(moment)),"
+        " date_diff('millisecond', from_iso8601_timestamp(moment),"
+        " from_iso8601_timestamp('2026-01-01T00:00:00.0005Z')) FROM moments"
+    )
+    # What sqlglot alone makes of it: DuckDB's own date_diff, the meaning to keep.
+    (plain,) = sqlglot.transpile(trino, read="trino", write="duckdb")
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("CREATE TABLE moments AS SELECT ? AS moment", [moment])
+
+    rewritten = connection.execute(engine.to_duckdb(trino)).fetchall()
+
+    assert rewritten == connection.execute(plain).fetchall()
+
+
+def test_the_tasks_statement_computes_no_zoned_date_diff() -> None:
+    # DuckDB's date_diff of zoned timestamps goes through ICU's calendar: five times the cost of
+    # epoch arithmetic, three times a task (docs/benchmarks.md, ETL section).
+    sql = engine.to_duckdb(table_query("tasks", date(2026, 11, 25)))
+
+    assert "DATE_DIFF" not in sql.upper()
+    assert sql.upper().count("EPOCH_US(") >= 3
+
+
+def test_other_units_keep_date_diff() -> None:
+    sql = engine.to_duckdb("SELECT date_diff('day', DATE '2026-01-01', DATE '2026-01-03')")
+
+    assert duckdb.connect().execute(sql).fetchone() == (2,)
+    assert "DATE_DIFF" in sql.upper()
