@@ -337,8 +337,8 @@ transform: venv ## transform a DynamoDB export folder into lake partitions: EXPO
 bench-etl: venv ## the transform vs naive pandas vs DuckDB on N synthetic tasks: make bench-etl [N=1000000]
 	$(PY) -m tests.bench.etl_transform --tasks $(N) --repeat $(REPEAT)
 
-bench-etl-scale: venv ## the transform per export size and shape vs DuckDB's own COPY, with goals [SCALE="1000000 10000000" CASES="uniform giant-user freeform-tags giant-freeform long-descriptions"]
-	$(PY) -m tests.bench.etl_scaling $(foreach n,$(SCALE),--tasks $(n)) \
+bench-etl-scale: venv ## the transform per export size and shape vs DuckDB's own COPY, with goals [SCALE="1000000 10000000" CASES="uniform giant-user freeform-tags giant-freeform long-descriptions" REPEAT=1]
+	$(PY) -m tests.bench.etl_scaling --repeat $(REPEAT) $(foreach n,$(SCALE),--tasks $(n)) \
 		$(foreach case,$(CASES),--case $(case))
 
 query: venv ## SQL over the local lake (DuckDB, like Athena): SQL='…' or FILE=docs/queries/x.sql
