@@ -209,6 +209,12 @@ def _verdict(run: ScalingRun) -> str:
     return "ok" if not missed else "missed " + "+".join(missed)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
+    return int(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, action="append", help="repeat for several sizes")
@@ -219,7 +225,7 @@ def main() -> None:
         "--with-changes", action="store_true", help="task_changes compares with a day before"
     )
     parser.add_argument(
-        "--repeat", type=int, default=1, help="runs per contender; the fastest wall time is kept"
+        "--repeat", type=_positive, default=1, help="runs per contender; the fastest is kept"
     )
     parser.add_argument("--run", choices=("project", "duckdb"), help=argparse.SUPPRESS)
     parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
