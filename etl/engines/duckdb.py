@@ -74,7 +74,10 @@ def to_duckdb(trino_sql: str) -> str:
 
 def _floor_epoch_milliseconds(moment: exp.Expression) -> exp.Expression:
     """Whole milliseconds from the epoch to `moment`, rounded down as DuckDB's date_diff counts
-    them (DuckDB's `//` truncates toward zero, so a negative remainder is taken off first)."""
+    them (DuckDB's `//` truncates toward zero, so a negative remainder is taken off first).
+
+    Not `epoch_ms`: DuckDB rounds it to the nearest millisecond. Not `floor(epoch_us / 1000.0)`:
+    a double loses microseconds far from the epoch."""
 
     def microseconds() -> exp.Expression:  # a node has one parent: a fresh one for each use
         return exp.Anonymous(this="epoch_us", expressions=[moment.copy()])
@@ -93,6 +96,9 @@ def _millisecond_diff_as_epoch_arithmetic(node: exp.Expression) -> exp.Expressio
     The same number (the millisecond boundaries between them), but DuckDB computes its date_diff
     of zoned timestamps in ICU's calendar, about 0.19 µs a value against 0.05: with three a task
     it was near a third of the `tasks` statement's time (docs/benchmarks.md, ETL section).
+    Exact for timestamps, zoned or not, in the UTC session `connect` opens (a plain timestamp's
+    epoch is then its UTC reading, as date_diff takes it); etl/sql/ passes only moments parsed
+    by `from_iso8601_timestamp`.
     """
     if not isinstance(node, exp.DateDiff) or node.unit is None:
         return node
