@@ -34,7 +34,13 @@ from etl.compared_snapshot import PublishedTasks
 from etl.dynamodb_export import find_export_files
 from etl.synthetic import generate_tasks, to_dynamodb_item, write_export
 from infra.local.progress import Progress
-from tests.bench.etl_transform import cached_export, parquet_bytes, run_duckdb, run_project
+from tests.bench.etl_transform import (
+    cached_export,
+    parquet_bytes,
+    positive_count,
+    run_duckdb,
+    run_project,
+)
 
 POLL_SECONDS = 0.1
 
@@ -209,12 +215,6 @@ def _verdict(run: ScalingRun) -> str:
     return "ok" if not missed else "missed " + "+".join(missed)
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
-    return int(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, action="append", help="repeat for several sizes")
@@ -225,7 +225,7 @@ def main() -> None:
         "--with-changes", action="store_true", help="task_changes compares with a day before"
     )
     parser.add_argument(
-        "--repeat", type=_positive, default=1, help="runs per contender; the fastest is kept"
+        "--repeat", type=positive_count, default=1, help="runs per contender; the fastest is kept"
     )
     parser.add_argument("--run", choices=("project", "duckdb"), help=argparse.SUPPRESS)
     parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)

@@ -127,6 +127,13 @@ def cached_export(workdir: Path, tasks: int, snapshot_date: date, user_ids: str 
     return export_dir
 
 
+def positive_count(text: str) -> int:
+    """An argparse type for `--repeat`: a whole number of 1 or more (0 rounds measure nothing)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
+    return int(text)
+
+
 CONTENDERS: dict[str, Callable[[Path, Path, date], None]] = {
     "project transform": run_project,
     "naive pandas": run_naive_pandas,
@@ -162,7 +169,10 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(".local/bench"))
     parser.add_argument("--only", action="append", choices=list(CONTENDERS))
     parser.add_argument(
-        "--repeat", type=int, default=1, help="runs per contender; the fastest wall time is shown"
+        "--repeat",
+        type=positive_count,
+        default=1,
+        help="runs per contender; the fastest wall time is shown",
     )
     parser.add_argument("--run", choices=list(CONTENDERS), help=argparse.SUPPRESS)
     parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
