@@ -23,7 +23,7 @@ MOMENTS = [
 
 
 @pytest.mark.parametrize("moment", MOMENTS)
-def test_millisecond_differences_are_duckdbs_own(moment: str) -> None:
+def test_millisecond_differences_are_duckdbs_own(moment: str, tmp_path: Path) -> None:
     trino = (
         "SELECT date_diff('millisecond', from_iso8601_timestamp('1970-01-01T00:00:00Z'),"
         " from_iso8601_timestamp(moment)),"
@@ -32,8 +32,8 @@ def test_millisecond_differences_are_duckdbs_own(moment: str) -> None:
     )
     # What sqlglot alone makes of it: DuckDB's own date_diff, the meaning to keep.
     (plain,) = sqlglot.transpile(trino, read="trino", write="duckdb")
-    connection = duckdb.connect()
-    connection.execute("SET TimeZone = 'UTC'")
+    # The worker's own session (UTC), the one the rewrite is exact in.
+    connection = engine.connect(tmp_path / "spill")
     connection.execute("CREATE TABLE moments AS SELECT ? AS moment", [moment])
 
     rewritten = connection.execute(engine.to_duckdb(trino)).fetchall()
