@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from duckdb import DuckDBPyConnection
 
 import etl.tag_slices
 from etl.dynamodb_export import find_export_files
@@ -46,15 +49,42 @@ def test_slices_give_exactly_the_rows_of_one_pass(
     assert [path.name for path in folder.iterdir()] == [PARQUET_FILE_NAME]
 
 
-def test_the_slice_count_follows_the_task_tag_pairs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _tasks_file(connection: DuckDBPyConnection, folder: Path, *, statistics: bool) -> Path:
+    """Silver-shaped tags: two tags, none, a null list, a null tag beside one, one tag. With
+    statistics, written as the worker writes silver (DuckDB); without, by pyarrow told not to."""
+    tags = pa.array([["a", "b"], [], None, [None, "c"], ["d"]], pa.list_(pa.string()))
+    bare = folder / "bare.parquet"
+    pq.write_table(pa.table({"tags": tags}), bare, write_statistics=False)
+    if not statistics:
+        return bare
+    engine.create_parquet_view(connection, "bare", bare)
+    engine.copy_to_parquet(connection, "SELECT * FROM bare", folder / "tasks.parquet")
+    return folder / "tasks.parquet"
+
+
+@pytest.mark.parametrize("statistics", [True, False], ids=["from-footer", "row-by-row"])
+def test_the_slice_count_follows_the_non_null_tags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, statistics: bool
 ) -> None:
     connection = engine.connect(tmp_path / "spill")
-    connection.execute(
-        "CREATE TABLE tasks AS SELECT * FROM (VALUES (['a', 'b']), (['c']), (NULL)) AS t(tags)"
-    )
-    assert tag_slices(connection, "tasks") == ["TRUE"]
+    tasks_file = _tasks_file(connection, tmp_path, statistics=statistics)
+    monkeypatch.setattr(etl.tag_slices, "PAIRS_PER_SLICE", 4)
+    assert tag_slices(connection, tasks_file) == ["TRUE"]
 
-    monkeypatch.setattr(etl.tag_slices, "PAIRS_PER_SLICE", 2)
+    monkeypatch.setattr(etl.tag_slices, "PAIRS_PER_SLICE", 3)
 
-    assert tag_slices(connection, "tasks") == ["hash(tag) % 2 = 0", "hash(tag) % 2 = 1"]
+    assert tag_slices(connection, tasks_file) == ["hash(tag) % 2 = 0", "hash(tag) % 2 = 1"]
+
+
+def test_the_footer_names_the_tags_leaf_as_expected(tmp_path: Path) -> None:
+    """Pins the leaf's name in parquet_metadata: were a release to rename it, every count would
+    fall back to reading the rows (still right, but slow)."""
+    connection = engine.connect(tmp_path / "spill")
+    tasks_file = _tasks_file(connection, tmp_path, statistics=True)
+
+    leaves = connection.execute(
+        "SELECT path_in_schema, num_values, stats_null_count FROM parquet_metadata(?)",
+        [str(tasks_file)],
+    ).fetchall()
+
+    assert leaves == [(etl.tag_slices.TAGS_LEAF, 7, 3)]
