@@ -41,22 +41,31 @@ def tag_slices(connection: duckdb.DuckDBPyConnection, tasks_file: Path) -> list[
 def _tag_values(connection: duckdb.DuckDBPyConnection, tasks_file: Path) -> int:
     """The non-null tags in the file: the (task, tag) pairs the statement aggregates.
 
-    Read from the footer, where the writer counts each leaf's values and nulls (an empty or null
-    list takes a null slot), not from the rows: reading every task's tags took 0.95 s of a 10M
-    free-form transform. A file written without statistics is counted row by row.
+    From the footer when it has the counts (reading every task's tags took 0.95 s of a 10M
+    free-form transform), else row by row.
     """
-    path = str(tasks_file)
-    (from_footer,) = connection.execute(
-        "SELECT sum(num_values - stats_null_count) FROM parquet_metadata(?) "
-        "WHERE path_in_schema = ?",
-        [path, TAGS_LEAF],
-    ).fetchone() or (None,)
+    from_footer = footer_tag_values(connection, tasks_file)
     if from_footer is not None:
-        return int(from_footer)
+        return from_footer
     (counted,) = connection.execute(
-        "SELECT count(tag) FROM (SELECT unnest(tags) AS tag FROM read_parquet(?))", [path]
+        "SELECT count(tag) FROM (SELECT unnest(tags) AS tag FROM read_parquet(?))",
+        [str(tasks_file)],
     ).fetchone() or (0,)
     return int(counted)
+
+
+def footer_tag_values(connection: duckdb.DuckDBPyConnection, tasks_file: Path) -> int | None:
+    """The non-null tags in the file as its Parquet footer counts them, without reading a row:
+    each row group's values in the tags leaf less its nulls (an empty or null list takes a null
+    slot). None when any row group lacks the null count (a writer told to skip statistics, or a
+    file without row groups), so that a gap is never read as no tags."""
+    (from_footer,) = connection.execute(
+        "SELECT CASE WHEN count(*) > 0 AND count(*) = count(stats_null_count) "
+        "THEN sum(num_values - stats_null_count) END "
+        "FROM parquet_metadata(?) WHERE path_in_schema = ?",
+        [str(tasks_file), TAGS_LEAF],
+    ).fetchone() or (None,)
+    return None if from_footer is None else int(from_footer)
 
 
 def copy_table(
