@@ -134,10 +134,13 @@ def create_json_view(
 
 
 def create_parquet_view(connection: duckdb.DuckDBPyConnection, name: str, *paths: Path) -> None:
-    """A view `name` over Parquet files of one table: how a later statement reads a table."""
+    """A view `name` over Parquet files of one table: how a later statement reads a table.
+
+    A view of that name already there is replaced: an erasure rewrites day after day in one
+    session, each day's gold reading that day's rewritten `tasks`."""
     quoted = ", ".join("'" + str(path).replace("'", "''") + "'" for path in paths)
     connection.execute(
-        f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{quoted}])"  # noqa: S608 - our paths
+        f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet([{quoted}])"  # noqa: S608
     )
 
 

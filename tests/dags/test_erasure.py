@@ -37,7 +37,7 @@ from infra.local.analytics_catalog import create_analytics_catalog
 from tests.dags.local_stack import LocalStack, task_item
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-D1, D2 = date(2026, 11, 10), date(2026, 11, 11)
+D1, D2, D3 = date(2026, 11, 10), date(2026, 11, 11), date(2026, 11, 12)
 # The erasure reads user_id only; the other columns stay null here.
 USERS_SCHEMA = TABLES["users"]
 _STAGES = itertools.count(1)
@@ -190,6 +190,23 @@ def test_a_deleted_accounts_rows_leave_every_table_of_every_day(lake: Lake) -> N
     tags = {row["tag"]: row for row in lake.rows("tag_daily_stats", D1)}
     assert set(tags) == {"home"}
     assert (tags["home"]["tasks_total"], tags["home"]["users"]) == (2, 1)
+
+
+def test_an_account_with_rows_on_two_days_leaves_both(lake: Lake) -> None:
+    # Given bob's task in D1 and D2, and bob no longer an account at D3: one run rewrites both
+    # days, each recomputing its gold from its own rewritten silver.
+    publish_day(lake, D1, ALICE + BOB, [*LIVE, "bob"])
+    publish_day(lake, D2, ALICE + BOB, [*LIVE, "bob"])
+    publish_day(lake, D3, ALICE, LIVE)
+
+    result = lake.erase()
+
+    assert [day.snapshot_date for day in result.days] == [D1, D2]
+    for day in (D1, D2):
+        assert "bob" not in _ids(lake.rows("tasks", day)), day
+        tags = {row["tag"]: row for row in lake.rows("tag_daily_stats", day)}
+        assert set(tags) == {"home"}, day
+        assert (tags["home"]["tasks_total"], tags["home"]["users"]) == (2, 1), day
 
 
 def test_the_day_s_lake_status_row_counts_what_the_erasure_left(lake: Lake) -> None:
