@@ -275,14 +275,15 @@ def _rewrite_day(
     order = sorted(tables - recomputed) + sorted(recomputed)
     rows: dict[str, int] = {}
     lost: dict[str, int] = {}
-    erased_tasks = out_root / str(partition_path(ITEM_TABLE, day)) / PARQUET_FILE_NAME
+    targets = {t: out_root / str(partition_path(t, day)) / PARQUET_FILE_NAME for t in order}
     for table in order:
         files = lake.read(table, day)
-        target = out_root / str(partition_path(table, day)) / PARQUET_FILE_NAME
+        target = targets[table]
         if table in recomputed:
             rows[table] = copy_table(
-                lake.connection, table, day, target, tasks="erased_tasks", tasks_file=erased_tasks
-            )
+                lake.connection, table, day, target,
+                tasks="erased_tasks", tasks_file=targets[ITEM_TABLE],
+            )  # fmt: skip
         else:
             query = (
                 f"SELECT {_select_list(lake.glue, lake.database, table)} "  # noqa: S608

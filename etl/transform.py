@@ -69,12 +69,12 @@ def transform_export(
             for source, (relation, item_type) in EXPORT_RELATIONS.items():
                 engine.create_json_view(connection, relation, exports[source], item_type)
             compared_snapshot = _compared_snapshot(connection, compared)
-            tasks_file = staging / partitions[ITEM_TABLE] / PARQUET_FILE_NAME
+            staged_files = {t: staging / partitions[t] / PARQUET_FILE_NAME for t in TABLES}
             for table in TABLES:
-                staged = staging / partitions[table] / PARQUET_FILE_NAME
+                staged = staged_files[table]
                 rows[table] = copy_table(
                     connection, table, snapshot_date, staged, tasks=ITEM_TABLE,
-                    tasks_file=tasks_file, compared=compared_snapshot,
+                    tasks_file=staged_files[ITEM_TABLE], compared=compared_snapshot,
                 )  # fmt: skip
                 if table == ITEM_TABLE:
                     _check_keys_present(connection, staged)
