@@ -44,8 +44,9 @@ ZONED_FUNCTIONS = frozenset(
 
 CHECKED_FUNCTIONS = frozenset(
     {
-        # array_distinct(array(T)) -> array(T): Trino's array functions (FUNCTIONS_V3); the SQL
-        # removes nulls first, where DuckDB's list_distinct (which drops them) agrees.
+        # array_distinct(array(T)) -> array(T): Trino's array functions (FUNCTIONS_V3). The
+        # worker computes it by position, as Trino does, up to a length; past it DuckDB's
+        # list_distinct drops nulls and order, so the SQL removes nulls first and unnests it.
         "array_distinct",
         "cardinality",
         "coalesce",

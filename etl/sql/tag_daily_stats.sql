@@ -30,8 +30,7 @@ FROM (
             user_key,
             status,
             is_overdue,
-            -- Most tasks have one tag or none: nothing to de-duplicate, and array_distinct is
-            -- the costliest step of the projection (a hash set per task in DuckDB).
+            -- Most tasks have one tag or none: nothing to de-duplicate.
             CASE WHEN cardinality(tags) < 2 THEN tags ELSE array_distinct(tags) END AS tags
         FROM (
             SELECT

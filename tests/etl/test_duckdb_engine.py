@@ -57,6 +57,52 @@ def test_other_units_keep_date_diff() -> None:
     assert "DATE_DIFF" in sql.upper()
 
 
+def _first_of_each(values: list[str | None] | None) -> list[str | None] | None:
+    """Trino's array_distinct, as its reference states it: each value once, in first-seen order,
+    NULL among them."""
+    return None if values is None else list(dict.fromkeys(values))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["b", "a", "b", "c", "a"],
+        [None, "a", None, "b", "a"],
+        ["work", "home"],
+        ["x"],
+        [],
+        None,
+        [f"t{n % 7}" for n in range(engine.DISTINCT_BY_POSITION_MAX)],
+    ],
+)
+def test_array_distinct_keeps_the_first_of_each_value_in_order(
+    values: list[str | None] | None, tmp_path: Path
+) -> None:
+    connection = engine.connect(tmp_path / "spill")
+    connection.execute("CREATE TABLE lists AS SELECT CAST(? AS VARCHAR[]) AS tags", [values])
+
+    (distinct,) = connection.execute(
+        engine.to_duckdb("SELECT array_distinct(tags) FROM lists")
+    ).fetchone() or (None,)
+
+    assert distinct == _first_of_each(values)
+
+
+def test_a_list_too_long_to_compare_by_position_still_loses_its_duplicates(
+    tmp_path: Path,
+) -> None:
+    # Past the bound the rewrite keeps DuckDB's hash set: the same values, in its own order.
+    values = [f"t{n % 50}" for n in range(engine.DISTINCT_BY_POSITION_MAX + 1)]
+    connection = engine.connect(tmp_path / "spill")
+    connection.execute("CREATE TABLE lists AS SELECT CAST(? AS VARCHAR[]) AS tags", [values])
+
+    (distinct,) = connection.execute(
+        engine.to_duckdb("SELECT array_distinct(tags) FROM lists")
+    ).fetchone() or (None,)
+
+    assert sorted(distinct) == sorted(set(values))
+
+
 def test_a_view_over_the_export_reads_no_file_until_queried(tmp_path: Path) -> None:
     # Left to detect the lines' shape, DuckDB reads into every file each time a statement over
     # the view is bound: twice per run, 0.4 s each for the four files of a 1M-task export.
