@@ -45,7 +45,7 @@ ZONED_FUNCTIONS = frozenset(
 CHECKED_FUNCTIONS = frozenset(
     {
         # array_distinct(array(T)) -> array(T): Trino's array functions (FUNCTIONS_V3). The
-        # worker computes it by position, as Trino does, up to a length; past it DuckDB's
+        # worker computes it as Trino does for a short list column only; otherwise DuckDB's
         # list_distinct drops nulls and order, so the SQL removes nulls first and unnests it.
         "array_distinct",
         "cardinality",

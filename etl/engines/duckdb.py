@@ -11,7 +11,7 @@ the Athena side; tests/etl/test_schemas.py that DuckDB writes exactly the Glue t
 - timestamps are built as `timestamp(3)` from whole milliseconds, as Athena writes them.
 `to_duckdb` also rewrites two constructs DuckDB computes slowly into the same result computed
 fast: a `date_diff` in milliseconds (`_millisecond_diff_as_epoch_arithmetic`) and `array_distinct`
-(`_array_distinct_by_first_position`).
+of a short list column (`_array_distinct_by_first_position`).
 
 DuckDB is bounded as its tuning guide says: a `memory_limit`, a `temp_directory` to spill into,
 and `preserve_insertion_order = false`, so large copies and aggregates stream or spill instead of
@@ -115,19 +115,24 @@ DISTINCT_BY_POSITION_MAX = 64
 
 
 def _array_distinct_by_first_position(node: exp.Expression) -> exp.Expression:
-    """`array_distinct(x)` as the elements whose first position in `x` is their own.
+    """`array_distinct` of a column as the elements whose first position in it is their own.
 
     That is what Trino returns: the first of each value, in order, one NULL kept. sqlglot's
     `list_distinct` drops NULLs and the order, and builds a hash set per list: over 10M free-form
     tag lists it took 2.4 s, against 0.6 s by position (docs/benchmarks.md, ETL section).
     Comparing positions is quadratic in the list's length, so a list longer than
-    DISTINCT_BY_POSITION_MAX keeps `list_distinct`; the SQL removes NULLs before it and does not
-    rely on the order (etl/athena_rules.py, `CHECKED_FUNCTIONS`).
+    DISTINCT_BY_POSITION_MAX keeps `list_distinct`, and so does anything but a column (a
+    computed list would be computed again for each element). So the SQL removes NULLs before
+    `array_distinct` and never relies on its order (etl/athena_rules.py, `CHECKED_FUNCTIONS`).
     """
-    if not isinstance(node, exp.ArrayDistinct):
+    if not isinstance(node, exp.ArrayDistinct) or not isinstance(node.this, exp.Column):
         return node
     values = node.this
-    value, position = exp.to_identifier("distinct_value"), exp.to_identifier("distinct_position")
+    # Inside the lambda a parameter would hide a column or table of its name.
+    taken = {part.name.lower() for part in values.parts}
+    value, position = (
+        _name_not_in(taken, name) for name in ("distinct_value", "distinct_position")
+    )
     first_of_each = exp.ArrayFilter(
         this=values.copy(),
         expression=exp.Lambda(
@@ -143,6 +148,12 @@ def _array_distinct_by_first_position(node: exp.Expression) -> exp.Expression:
         expression=exp.Literal.number(DISTINCT_BY_POSITION_MAX),
     )
     return exp.Case(ifs=[exp.If(this=short, true=first_of_each)], default=node.copy())
+
+
+def _name_not_in(taken: set[str], name: str) -> exp.Identifier:
+    while name in taken:
+        name += "_"
+    return exp.to_identifier(name)
 
 
 def create_json_view(

@@ -88,11 +88,10 @@ def test_array_distinct_keeps_the_first_of_each_value_in_order(
     assert distinct == _first_of_each(values)
 
 
-def test_a_list_too_long_to_compare_by_position_still_loses_its_duplicates(
-    tmp_path: Path,
-) -> None:
-    # Past the bound the rewrite keeps DuckDB's hash set: the same values, in its own order.
-    values = [f"t{n % 50}" for n in range(engine.DISTINCT_BY_POSITION_MAX + 1)]
+def test_past_the_bound_a_list_takes_duckdbs_own_distinct(tmp_path: Path) -> None:
+    # Why the SQL removes NULLs before array_distinct: past DISTINCT_BY_POSITION_MAX (positions
+    # are compared pairwise) DuckDB's list_distinct loses the NULL Trino keeps.
+    values = [None] + [f"t{n % 50}" for n in range(engine.DISTINCT_BY_POSITION_MAX)]
     connection = engine.connect(tmp_path / "spill")
     connection.execute("CREATE TABLE lists AS SELECT CAST(? AS VARCHAR[]) AS tags", [values])
 
@@ -100,7 +99,34 @@ def test_a_list_too_long_to_compare_by_position_still_loses_its_duplicates(
         engine.to_duckdb("SELECT array_distinct(tags) FROM lists")
     ).fetchone() or (None,)
 
-    assert sorted(distinct) == sorted(set(values))
+    assert sorted(distinct) == sorted({value for value in values if value is not None})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT array_distinct(distinct_value) FROM lists",
+        "SELECT array_distinct(distinct_position.distinct_value) FROM lists AS distinct_position",
+    ],
+)
+def test_a_column_named_like_the_lambdas_parameters_is_not_hidden(
+    query: str, tmp_path: Path
+) -> None:
+    connection = engine.connect(tmp_path / "spill")
+    connection.execute("CREATE TABLE lists AS SELECT ['b', 'a', 'b', NULL] AS distinct_value")
+
+    assert connection.execute(engine.to_duckdb(query)).fetchall() == [(["b", "a", None],)]
+
+
+def test_a_computed_list_keeps_duckdbs_own_distinct(tmp_path: Path) -> None:
+    # Rewritten, the computed list would be computed again for each of its elements.
+    connection = engine.connect(tmp_path / "spill")
+    connection.execute("CREATE TABLE lists AS SELECT ['B', 'a', 'b'] AS tags")
+
+    sql = engine.to_duckdb("SELECT array_distinct(transform(tags, tag -> lower(tag))) FROM lists")
+
+    assert "LIST_DISTINCT" in sql.upper()
+    assert sorted(connection.execute(sql).fetchall()[0][0]) == ["a", "b"]
 
 
 def test_a_view_over_the_export_reads_no_file_until_queried(tmp_path: Path) -> None:
